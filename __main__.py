@@ -1,0 +1,16 @@
+"""coditect: the combined IDE + Socket.IO app on GKE behind the Google L7 Ingress."""
+
+import pulumi
+
+from components.app import build_app
+from components.settings import load_settings
+
+app = build_app(load_settings())
+
+pulumi.export("namespace", app.namespace.name)
+pulumi.export("deploymentName", app.deployment.name)
+pulumi.export("serviceName", app.service.name)
+pulumi.export("backendConfigName", app.backend_config.name)
+pulumi.export("ingressName", app.ingress.name)
+pulumi.export("socketioUrl", app.socketio_url)
+pulumi.export("verifyCommand", f"python -m ops verify {app.socketio_url}")

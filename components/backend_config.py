@@ -1,0 +1,80 @@
+"""The BackendConfig (cloud.google.com/v1) that carries timeout, affinity, draining and health check."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.base import child_opts, enforce, manifest, type_token
+from components.deployment import HealthEndpoint
+from components.namespace import AppNamespace
+from components.settings import BackendConfigSettings
+from gke import limits, rules
+
+
+class BackendConfig(pulumi.ComponentResource):
+    """GKE BackendConfig for a Socket.IO backend.
+
+    Every block is set explicitly: GKE never resets a backend-service field whose block is later
+    removed. ``affinityCookieTtlSec`` is kept as production has it; GKE applies it only to
+    GENERATED_COOKIE affinity. The health check is derived from the Deployment's health endpoint.
+    """
+
+    namespace: AppNamespace
+    name: str
+    session_affinity: str
+    resource: k8s.apiextensions.CustomResource
+
+    def __init__(
+        self,
+        resource_name: str,
+        namespace: AppNamespace,
+        settings: BackendConfigSettings,
+        health: HealthEndpoint,
+        min_session_sec: int,
+        security_policy: Optional[str] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__(type_token("BackendConfig"), resource_name, None, opts)
+        self.namespace = namespace
+        self.name = settings.name
+        self.session_affinity = settings.session_affinity
+        self.spec = backend_config_spec(settings, health, security_policy)
+        metadata = {"name": settings.name, "namespace": namespace.name, "labels": {"app.kubernetes.io/part-of": "coditect"}}
+        self.manifest = manifest(limits.BACKEND_CONFIG_API_VERSION, "BackendConfig", metadata, self.spec)
+        enforce(f"BackendConfig {namespace.name}/{settings.name}", rules.backend_config(self.manifest, min_session_sec))
+        self.resource = k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=limits.BACKEND_CONFIG_API_VERSION,
+            kind="BackendConfig",
+            metadata=k8s.meta.v1.ObjectMetaArgs(**{k: v for k, v in metadata.items()}),
+            spec=self.spec,
+            opts=child_opts(self, [namespace]),
+        )
+        self.register_outputs({"name": settings.name})
+
+
+def backend_config_spec(settings: BackendConfigSettings, health: HealthEndpoint, security_policy: Optional[str]) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "timeoutSec": settings.timeout_sec,
+        "connectionDraining": {"drainingTimeoutSec": settings.draining_timeout_sec},
+        "sessionAffinity": {
+            "affinityType": settings.session_affinity,
+            "affinityCookieTtlSec": settings.affinity_cookie_ttl_sec,
+        },
+        "healthCheck": {
+            "type": "HTTP",
+            "requestPath": health.path,
+            # With NEG the health check goes to the pod: the container port, not the Service port.
+            "port": health.port.number,
+            "checkIntervalSec": settings.health_check.check_interval_sec,
+            "timeoutSec": settings.health_check.timeout_sec,
+            "healthyThreshold": settings.health_check.healthy_threshold,
+            "unhealthyThreshold": settings.health_check.unhealthy_threshold,
+        },
+    }
+    if security_policy is not None:
+        spec["securityPolicy"] = {"name": security_policy}
+    return spec

@@ -1,0 +1,59 @@
+"""What every component shares: the type-token package, manifest views and invariant enforcement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pulumi
+from pulumi import _types as pulumi_types  # the SDK's own input-type -> wire-name conversion
+
+from gke import Finding, Level
+
+PACKAGE = "coditect"
+
+
+def type_token(cls_name: str) -> str:
+    return f"{PACKAGE}:index:{cls_name}"
+
+
+class InvariantError(pulumi.RunError):
+    """A component refused a setup GKE would break on. Raised while the program runs, so
+    ``pulumi preview`` fails before anything changes; the message names resource and fix."""
+
+
+def enforce(component: str, findings: Iterable[Finding]) -> None:
+    """Raise on mandatory findings; pass advisory ones on as engine warnings."""
+    findings = list(findings)
+    for finding in findings:
+        if finding.level is Level.ADVISORY:
+            pulumi.log.warn(f"[{finding.rule}] {finding}")
+    mandatory = [f for f in findings if f.level is Level.MANDATORY]
+    if mandatory:
+        lines = "\n".join(f"  - [{f.rule}] {f}" for f in mandatory)
+        raise InvariantError(f"{component} refuses to declare a setup GKE would break on:\n{lines}")
+
+
+def to_plain(value: Any) -> Any:
+    """Typed pulumi_kubernetes args -> the camelCase manifest the provider will send."""
+    if pulumi_types.is_input_type(type(value)):
+        return {k: to_plain(v) for k, v in pulumi_types.input_type_to_dict(value).items()}
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, (pulumi.Output, pulumi.Resource)):
+        raise TypeError("manifest views hold plain values only; pass names as str and use depends_on")
+    return value
+
+
+def manifest(api_version: str, kind: str, metadata: Any, spec: Any = None, **top: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": to_plain(metadata)}
+    if spec is not None:
+        body["spec"] = to_plain(spec)
+    body.update({k: to_plain(v) for k, v in top.items() if v is not None})
+    return body
+
+
+def child_opts(parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = (), **kwargs: Any) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on), **kwargs)

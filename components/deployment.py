@@ -1,0 +1,291 @@
+"""The combined Deployment: nginx in front (serving port, health path) and the IDE server behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.base import child_opts, enforce, manifest, type_token
+from components.namespace import AppNamespace
+from components.settings import ContainerResources, DeploymentSettings, Release
+from gke import rules
+
+NGINX = "nginx"
+IDE = "ide"
+SERVING_PORT_NAME = "http"  # the Service's targetPort and the health check both refer to this
+IDE_PORT_NAME = "ide"
+
+# NEG readiness gates can hold a pod not-Ready for up to 10 minutes (ingress-gce reflector), and
+# Pulumi's Deployment await gives up after 10 minutes by default: leave room.
+AWAIT_TIMEOUT = "20m"
+
+
+@dataclass(frozen=True)
+class NamedPort:
+    name: str
+    number: int
+
+
+@dataclass(frozen=True)
+class HealthEndpoint:
+    """The one health path and port that the readiness probe and the LB health check share."""
+
+    path: str
+    port: NamedPort
+
+
+class CombinedDeployment(pulumi.ComponentResource):
+    """nginx + IDE in one pod, hardened, with its own ServiceAccount.
+
+    Consumers take ``pod_labels`` (Service selector, PDB, NetworkPolicy), ``serving_port``
+    (Service targetPort) and ``health`` (BackendConfig health check) from this object.
+    """
+
+    namespace: AppNamespace
+    name: str
+    pod_labels: dict[str, str]
+    serving_port: NamedPort
+    health: HealthEndpoint
+    replicas: int
+    deployment: k8s.apps.v1.Deployment
+    service_account: k8s.core.v1.ServiceAccount
+
+    def __init__(
+        self,
+        resource_name: str,
+        namespace: AppNamespace,
+        settings: DeploymentSettings,
+        release: Release,
+        require_digest: bool,
+        autoscaled: bool = False,
+        volumes: tuple[k8s.core.v1.VolumeArgs, ...] = (),
+        nginx_mounts: tuple[k8s.core.v1.VolumeMountArgs, ...] = (),
+        pod_annotations: Optional[dict[str, str]] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__(type_token("CombinedDeployment"), resource_name, None, opts)
+        self.namespace = namespace
+        self.name = settings.name
+        self.replicas = settings.replicas
+        self.serving_port = NamedPort(SERVING_PORT_NAME, settings.serving_port)
+        self.health = HealthEndpoint(settings.health_path, self.serving_port)
+        self.pod_labels = {
+            "app.kubernetes.io/name": settings.name,
+            "app.kubernetes.io/component": "combined",
+            "app.kubernetes.io/part-of": "coditect",
+        }
+        ide_port = NamedPort(IDE_PORT_NAME, settings.ide_port)
+
+        sa_metadata = k8s.meta.v1.ObjectMetaArgs(name=settings.name, namespace=namespace.name, labels=self.pod_labels)
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{resource_name}-sa",
+            metadata=sa_metadata,
+            automount_service_account_token=False,
+            opts=child_opts(self, [namespace]),
+        )
+
+        metadata = k8s.meta.v1.ObjectMetaArgs(
+            name=settings.name,
+            namespace=namespace.name,
+            labels={**self.pod_labels, "app.kubernetes.io/version": release.version},
+        )
+        spec = k8s.apps.v1.DeploymentSpecArgs(
+            # With an HPA the replica count belongs to the HPA; declaring it here would fight it.
+            replicas=None if autoscaled else settings.replicas,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.pod_labels),
+            strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                type="RollingUpdate",
+                # Never drop below the desired count: every pod holds live WebSocket sessions.
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+            ),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    labels={**self.pod_labels, "app.kubernetes.io/version": release.version},
+                    annotations=pod_annotations,
+                ),
+                spec=k8s.core.v1.PodSpecArgs(
+                    service_account_name=settings.name,
+                    automount_service_account_token=False,
+                    termination_grace_period_seconds=settings.termination_grace_period_seconds,
+                    security_context=k8s.core.v1.PodSecurityContextArgs(
+                        run_as_non_root=True,
+                        run_as_user=settings.run_as_user,
+                        run_as_group=settings.run_as_user,
+                        fs_group=settings.run_as_user,
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                    ),
+                    containers=[
+                        _container(
+                            NGINX,
+                            release.images.nginx,
+                            self.serving_port,
+                            settings.resources.nginx,
+                            settings,
+                            probe=k8s.core.v1.ProbeArgs(
+                                http_get=k8s.core.v1.HTTPGetActionArgs(path=self.health.path, port=self.serving_port.name)
+                            ),
+                            mounts=(
+                                _scratch_mount(NGINX, "tmp", "/tmp"),
+                                _scratch_mount(NGINX, "cache", "/var/cache/nginx"),
+                                _scratch_mount(NGINX, "run", "/var/run"),
+                                *nginx_mounts,
+                            ),
+                        ),
+                        _container(
+                            IDE,
+                            release.images.ide,
+                            ide_port,
+                            settings.resources.ide,
+                            settings,
+                            # The IDE answers on its port once started; nginx's probe covers the HTTP path.
+                            probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=ide_port.name)),
+                            mounts=(
+                                _scratch_mount(IDE, "tmp", "/tmp"),
+                                _scratch_mount(IDE, "home", "/home/theia"),
+                                _scratch_mount(IDE, "workspace", "/home/project"),
+                            ),
+                        ),
+                    ],
+                    volumes=[
+                        *(
+                            k8s.core.v1.VolumeArgs(name=f"{role}-{vol}", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
+                            for role, vol in (
+                                (NGINX, "tmp"), (NGINX, "cache"), (NGINX, "run"),
+                                (IDE, "tmp"), (IDE, "home"), (IDE, "workspace"),
+                            )
+                        ),
+                        *volumes,
+                    ],
+                ),
+            ),
+        )
+        self.manifest = manifest("apps/v1", "Deployment", metadata, spec)
+        enforce(f"CombinedDeployment {namespace.name}/{settings.name}", rules.workload(self.manifest, require_digest))
+        self.deployment = k8s.apps.v1.Deployment(
+            resource_name,
+            metadata=metadata,
+            spec=spec,
+            opts=child_opts(
+                self,
+                [namespace, self.service_account],
+                custom_timeouts=pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT),
+            ),
+        )
+        self.register_outputs({"name": self.deployment.metadata.name})
+
+
+def _scratch_mount(role: str, volume: str, path: str) -> k8s.core.v1.VolumeMountArgs:
+    return k8s.core.v1.VolumeMountArgs(name=f"{role}-{volume}", mount_path=path)
+
+
+def _container(
+    name: str,
+    image: str,
+    port: NamedPort,
+    resources: ContainerResources,
+    settings: DeploymentSettings,
+    probe: k8s.core.v1.ProbeArgs,
+    mounts: tuple[k8s.core.v1.VolumeMountArgs, ...],
+) -> k8s.core.v1.ContainerArgs:
+    readiness = k8s.core.v1.ProbeArgs(
+        http_get=probe.http_get, tcp_socket=probe.tcp_socket, period_seconds=5, timeout_seconds=2, failure_threshold=2
+    )
+    liveness = k8s.core.v1.ProbeArgs(
+        http_get=probe.http_get, tcp_socket=probe.tcp_socket, period_seconds=10, timeout_seconds=2,
+        failure_threshold=6, initial_delay_seconds=10,
+    )
+    return k8s.core.v1.ContainerArgs(
+        name=name,
+        image=image,
+        image_pull_policy="Always",
+        ports=[k8s.core.v1.ContainerPortArgs(name=port.name, container_port=port.number, protocol="TCP")],
+        readiness_probe=readiness,
+        liveness_probe=liveness,
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": resources.cpu_request, "memory": resources.memory_request},
+            limits={"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+        ),
+        security_context=k8s.core.v1.SecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=settings.run_as_user,
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        # Keep serving while the load balancer stops sending new requests to this pod.
+        lifecycle=k8s.core.v1.LifecycleArgs(
+            pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                exec_=k8s.core.v1.ExecActionArgs(command=["sleep", str(settings.pre_stop_seconds)])
+            )
+        ),
+        volume_mounts=list(mounts),
+    )
+
+
+class DisruptionBudget(pulumi.ComponentResource):
+    """PodDisruptionBudget built from the Deployment object it protects."""
+
+    def __init__(self, resource_name: str, target: CombinedDeployment, min_available: int,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(type_token("DisruptionBudget"), resource_name, None, opts)
+        _require_deployment("DisruptionBudget", resource_name, target)
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace.name, labels=target.pod_labels)
+        spec = k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+            min_available=min_available,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=target.pod_labels),
+        )
+        self.manifest = manifest("policy/v1", "PodDisruptionBudget", metadata, spec)
+        self.resource = k8s.policy.v1.PodDisruptionBudget(
+            resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target])
+        )
+        self.register_outputs({"name": self.resource.metadata.name})
+
+
+class Autoscaler(pulumi.ComponentResource):
+    """HorizontalPodAutoscaler (autoscaling/v2) built from the Deployment object it scales."""
+
+    def __init__(self, resource_name: str, target: CombinedDeployment, min_replicas: int, max_replicas: int,
+                 target_cpu_utilization: int, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(type_token("Autoscaler"), resource_name, None, opts)
+        _require_deployment("Autoscaler", resource_name, target)
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace.name, labels=target.pod_labels)
+        spec = k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+            scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                api_version="apps/v1", kind="Deployment", name=target.name
+            ),
+            min_replicas=min_replicas,
+            max_replicas=max_replicas,
+            metrics=[
+                k8s.autoscaling.v2.MetricSpecArgs(
+                    type="Resource",
+                    resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                        name="cpu",
+                        target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=target_cpu_utilization),
+                    ),
+                )
+            ],
+            # Scaling down kills pods holding sessions: do it slowly.
+            behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
+                scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(stabilization_window_seconds=600)
+            ),
+        )
+        self.manifest = manifest("autoscaling/v2", "HorizontalPodAutoscaler", metadata, spec)
+        self.resource = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target])
+        )
+        self.register_outputs({"name": self.resource.metadata.name})
+
+
+def _require_deployment(kind: str, resource_name: str, target: object) -> None:
+    from components.base import InvariantError
+
+    if not isinstance(target, CombinedDeployment):
+        raise InvariantError(
+            f"{kind} {resource_name}: target is {type(target).__name__} {target!r}, not a CombinedDeployment declared in this program. "
+            "Fix: pass the CombinedDeployment object it should protect or scale."
+        )

@@ -1,0 +1,282 @@
+"""Everything a stack can configure, as one pydantic model tree.
+
+Defaults are the production state that fixed the outage: namespace ``coditect-app``, Deployment
+``coditect-combined``, Service ``coditect-combined-service``, BackendConfig with CLIENT_IP
+affinity, ``affinityCookieTtlSec: 86400`` and ``timeoutSec: 86400``, one Ingress for every path.
+
+Keys are the camelCase names of the stack file (``coditect:backendConfig`` ...). Unknown keys
+are errors. ``load_settings`` turns validation errors into one ``SettingsError`` (a
+``pulumi.RunError``: ``pulumi preview`` prints its message, not a traceback) that names each
+config key, what is allowed and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from gke import limits
+from gke.rules import is_digest_pinned
+
+CONFIG_NAMESPACE = "coditect"
+ENVIRONMENTS = ("dev", "staging", "prod")
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+HOSTNAME = r"^(([a-z0-9]+|[a-z0-9][-a-z0-9]*[a-z0-9])\.)+[a-z][-a-z0-9]*[a-z0-9]$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+
+Environment = Literal["dev", "staging", "prod"]
+Name = str
+
+
+class SettingsError(pulumi.RunError):
+    """Stack configuration is invalid; the message lists every problem with its fix."""
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+class ContainerResources(Model):
+    cpu_request: str = Field("250m", pattern=QUANTITY)
+    memory_request: str = Field("256Mi", pattern=QUANTITY)
+    cpu_limit: str = Field("1", pattern=QUANTITY)
+    memory_limit: str = Field("1Gi", pattern=QUANTITY)
+
+
+class Resources(Model):
+    nginx: ContainerResources = ContainerResources(
+        cpu_request="100m", memory_request="64Mi", cpu_limit="500m", memory_limit="256Mi"
+    )
+    ide: ContainerResources = ContainerResources(
+        cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="4Gi"
+    )
+
+
+class Images(Model):
+    nginx: str = Field(min_length=1, description="the nginx front container (serves the IDE and proxies Socket.IO)")
+    ide: str = Field(min_length=1, description="the IDE server (Theia) container")
+
+
+class Release(Model):
+    """What moves between stacks on promotion: the app version and the image of every container."""
+
+    version: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
+    images: Images
+
+
+class Autoscaling(Model):
+    enabled: bool = False
+    min_replicas: int = Field(2, ge=1, le=100)
+    max_replicas: int = Field(6, ge=1, le=100)
+    target_cpu_utilization: int = Field(70, ge=10, le=95)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Autoscaling:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError(
+                f"maxReplicas ({self.max_replicas}) is below minReplicas ({self.min_replicas}); set maxReplicas >= minReplicas"
+            )
+        return self
+
+
+class DeploymentSettings(Model):
+    name: Name = Field("coditect-combined", pattern=DNS_LABEL, max_length=63)
+    replicas: int = Field(3, ge=1, le=100)
+    serving_port: int = Field(8080, ge=1024, le=65535, description="nginx listens here; unprivileged (>= 1024)")
+    ide_port: int = Field(3000, ge=1024, le=65535, description="the IDE server listens here, behind nginx")
+    health_path: str = Field("/healthz", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    run_as_user: int = Field(10001, ge=10000, le=2147483647, description=">= 10000: never a host user")
+    pre_stop_seconds: int = Field(15, ge=0, le=300, description="time for the load balancer to stop sending new requests")
+    termination_grace_period_seconds: int = Field(120, ge=1, le=7200)
+    resources: Resources = Resources()
+    min_available: int = Field(1, ge=0, le=100, description="PodDisruptionBudget minAvailable")
+
+    @model_validator(mode="after")
+    def _ports_differ(self) -> DeploymentSettings:
+        if self.serving_port == self.ide_port:
+            raise ValueError(f"servingPort and idePort are both {self.serving_port}; give the IDE its own port")
+        if self.pre_stop_seconds >= self.termination_grace_period_seconds:
+            raise ValueError(
+                f"preStopSeconds ({self.pre_stop_seconds}) must be shorter than terminationGracePeriodSeconds "
+                f"({self.termination_grace_period_seconds}), or Kubernetes kills the pod during its preStop delay"
+            )
+        return self
+
+
+class ServiceSettings(Model):
+    name: Name = Field("coditect-combined-service", pattern=DNS_LABEL, max_length=63)
+    port: int = Field(80, ge=1, le=65535)
+    port_name: Name = Field("http", pattern=DNS_LABEL, max_length=15)
+
+
+class HealthCheckSettings(Model):
+    check_interval_sec: int = Field(15, ge=limits.HEALTH_CHECK_INTERVAL_SEC[0], le=limits.HEALTH_CHECK_INTERVAL_SEC[1])
+    timeout_sec: int = Field(5, ge=limits.HEALTH_CHECK_TIMEOUT_SEC[0], le=limits.HEALTH_CHECK_TIMEOUT_SEC[1])
+    healthy_threshold: int = Field(1, ge=limits.HEALTH_CHECK_THRESHOLD[0], le=limits.HEALTH_CHECK_THRESHOLD[1])
+    unhealthy_threshold: int = Field(2, ge=limits.HEALTH_CHECK_THRESHOLD[0], le=limits.HEALTH_CHECK_THRESHOLD[1])
+
+
+AffinityType = Literal["NONE", "CLIENT_IP", "GENERATED_COOKIE"]
+
+
+class BackendConfigSettings(Model):
+    name: Name = Field("coditect-backend-config", pattern=DNS_LABEL, max_length=63)
+    timeout_sec: int = Field(86400, ge=limits.TIMEOUT_SEC[0], le=limits.TIMEOUT_SEC[1])
+    session_affinity: AffinityType = "CLIENT_IP"
+    # Production carries 86400 although GKE applies the TTL only to GENERATED_COOKIE affinity.
+    affinity_cookie_ttl_sec: int = Field(86400, ge=limits.AFFINITY_COOKIE_TTL_SEC[0], le=limits.AFFINITY_COOKIE_TTL_SEC[1])
+    draining_timeout_sec: int = Field(60, ge=limits.DRAINING_TIMEOUT_SEC[0], le=limits.DRAINING_TIMEOUT_SEC[1])
+    health_check: HealthCheckSettings = HealthCheckSettings()
+
+    @model_validator(mode="after")
+    def _health_timeout(self) -> BackendConfigSettings:
+        if self.health_check.timeout_sec > self.health_check.check_interval_sec:
+            raise ValueError(
+                f"healthCheck.timeoutSec ({self.health_check.timeout_sec}) exceeds healthCheck.checkIntervalSec "
+                f"({self.health_check.check_interval_sec}); make it <= checkIntervalSec"
+            )
+        return self
+
+
+class SocketIOSettings(Model):
+    path: str = Field("/theia/socket.io/", pattern=r"^/([A-Za-z0-9_.-]+/)+$", description="starts and ends with /")
+    min_session_sec: int = Field(3600, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
+
+
+class IngressSettings(Model):
+    name: Name = Field("coditect-ingress", pattern=DNS_LABEL, max_length=63)
+
+
+class Settings(Model):
+    environment: Environment
+    namespace: Name = Field("coditect-app", pattern=DNS_LABEL, max_length=63)
+    hosts: tuple[str, ...] = Field(("coditect.ai",), min_length=1)
+    release: Release
+    deployment: DeploymentSettings = DeploymentSettings()
+    autoscaling: Autoscaling = Autoscaling()
+    service: ServiceSettings = ServiceSettings()
+    backend_config: BackendConfigSettings = BackendConfigSettings()
+    socketio: SocketIOSettings = SocketIOSettings()
+    ingress: IngressSettings = IngressSettings()
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        for host in hosts:
+            if not re.match(HOSTNAME, host) or len(host) > 253:
+                raise ValueError(f"{host!r} is not a lower-case DNS name such as coditect.ai (no wildcards, no scheme)")
+        duplicates = sorted({h for h in hosts if hosts.count(h) > 1})
+        if duplicates:
+            raise ValueError(f"{', '.join(duplicates)} listed more than once; GKE keeps only the last rule per host")
+        return hosts
+
+    @model_validator(mode="after")
+    def _environment_rules(self) -> Settings:
+        problems: list[str] = []
+        if self.environment == "prod":
+            for role, image in self.release.images.model_dump().items():
+                if not is_digest_pinned(image):
+                    problems.append(
+                        f"release.images.{role} is {image!r}; prod runs only images pinned by digest (repository@sha256:<64 hex>)"
+                    )
+            if self.deployment.replicas < 2 and not self.autoscaling.enabled:
+                problems.append("deployment.replicas is below 2; prod needs at least 2 replicas to survive a pod restart")
+            if self.deployment.min_available < 1:
+                problems.append("deployment.minAvailable is 0; prod needs a PodDisruptionBudget keeping at least 1 pod")
+        replicas = self.autoscaling.min_replicas if self.autoscaling.enabled else self.deployment.replicas
+        if self.backend_config.session_affinity == "NONE" and (replicas > 1 or self.autoscaling.enabled):
+            problems.append(
+                "backendConfig.sessionAffinity is NONE with more than one replica; Socket.IO polling needs sticky sessions "
+                "(use CLIENT_IP or GENERATED_COOKIE)"
+            )
+        if self.deployment.termination_grace_period_seconds < self.backend_config.draining_timeout_sec:
+            problems.append(
+                f"deployment.terminationGracePeriodSeconds ({self.deployment.termination_grace_period_seconds}) is shorter than "
+                f"backendConfig.drainingTimeoutSec ({self.backend_config.draining_timeout_sec}); raise it so pods outlive draining"
+            )
+        if self.backend_config.timeout_sec < self.socketio.min_session_sec:
+            problems.append(
+                f"backendConfig.timeoutSec ({self.backend_config.timeout_sec}) is below socketio.minSessionSec "
+                f"({self.socketio.min_session_sec}); the load balancer would cut WebSockets earlier"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+# --- reading the stack's config ---------------------------------------------------------------
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands object and array config over as JSON text, scalars as plain text."""
+    if not isinstance(value, str):
+        return value
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return value
+    return decoded if isinstance(decoded, (dict, list)) else value
+
+
+def raw_config() -> dict[str, Any]:
+    """Every `coditect:` key the engine passed in, without the namespace, decoded."""
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    prefix = f"{CONFIG_NAMESPACE}:"
+    return {key[len(prefix):]: _decode(value) for key, value in merged.items() if key.startswith(prefix)}
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        elif item in {"function-after", "function-before"} or str(item).startswith("function-"):
+            continue
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def format_errors(error: ValidationError, stack: str | None = None) -> str:
+    stack_file = f"Pulumi.{stack}.yaml" if stack else "the stack file"
+    lines = [f"Invalid stack configuration ({stack_file}):"]
+    for item in error.errors():
+        key = _key(tuple(item["loc"]))
+        full = f"{CONFIG_NAMESPACE}:{key}" if key else f"{CONFIG_NAMESPACE} (whole stack)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "is not a known setting (typo?); remove it or fix its name"
+        elif item["type"] == "missing":
+            message = "is required but not set"
+        got = item.get("input")
+        got_text = "" if item["type"] in {"missing"} or isinstance(got, Mapping) else f" (got {got!r})"
+        fix = f"pulumi config set --path '{full}' <value>" if key else f"edit {stack_file}"
+        lines.append(f"  - {full}: {message}{got_text}. Fix: {fix}")
+    return "\n".join(lines)
+
+
+def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings:
+    try:
+        return Settings.model_validate(dict(raw))
+    except ValidationError as error:
+        raise SettingsError(format_errors(error, stack)) from None
+
+
+def load_settings() -> Settings:
+    """Settings of the running stack (under the engine or under mocks)."""
+    return parse_settings(raw_config(), pulumi.get_stack())

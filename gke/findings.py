@@ -1,0 +1,29 @@
+"""A problem found in a manifest: which resource, which rule, what is wrong, how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Level(str, Enum):
+    """Mandatory findings break traffic; advisory ones are hygiene."""
+
+    MANDATORY = "mandatory"
+    ADVISORY = "advisory"
+
+
+@dataclass(frozen=True)
+class Finding:
+    resource: str  # "Kind namespace/name"
+    rule: str  # stable rule id, e.g. "ingress-backend-service-exists"
+    problem: str
+    fix: str
+    level: Level = Level.MANDATORY
+
+    def __str__(self) -> str:
+        return f"{self.resource}: {self.problem} Fix: {self.fix}"
+
+
+def resource_id(kind: str, name: str, namespace: str | None = None) -> str:
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"

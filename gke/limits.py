@@ -1,0 +1,88 @@
+"""GKE Ingress / BackendConfig facts as constants, each with its source.
+
+Sources (see docs/gke-facts.md in the shared research for the full citations):
+ingress-gce@acbcf5d (the GKE Ingress controller, "GLBC"), the Compute API field docs and
+GoogleCloudPlatform/gcpdiag. Nothing here is folklore: an annotation that is not in
+``pkg/annotations`` of ingress-gce does not exist for GKE.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Annotations that GLBC reads -------------------------------------------------------------
+# Ingress class: GLBC processes an Ingress whose class annotation is "gce", or which has no
+# annotation *and* no spec.ingressClassName. ingressClassName alone makes GKE ignore it, silently
+# (pkg/utils/utils.go#L332-L353; ingress-gce#1891).
+INGRESS_CLASS_ANNOTATION: Final = "kubernetes.io/ingress.class"
+GCE_INGRESS_CLASS: Final = "gce"
+GCE_INGRESS_CLASSES: Final = frozenset({"gce", "gce-internal", "gce-regional-external"})
+
+# Service annotations (pkg/annotations/service.go, pkg/negannotation).
+NEG_ANNOTATION: Final = "cloud.google.com/neg"
+NEG_STATUS_ANNOTATION: Final = "cloud.google.com/neg-status"  # written by the controller
+BACKEND_CONFIG_ANNOTATION: Final = "cloud.google.com/backend-config"
+BETA_BACKEND_CONFIG_ANNOTATION: Final = "beta.cloud.google.com/backend-config"
+APP_PROTOCOLS_ANNOTATIONS: Final = (
+    "cloud.google.com/app-protocols",
+    "service.alpha.kubernetes.io/app-protocols",
+)
+APP_PROTOCOLS: Final = frozenset({"HTTP", "HTTPS", "HTTP2"})
+
+# Ingress annotations (pkg/annotations/ingress.go).
+GLOBAL_STATIC_IP_ANNOTATION: Final = "kubernetes.io/ingress.global-static-ip-name"
+REGIONAL_STATIC_IP_ANNOTATION: Final = "kubernetes.io/ingress.regional-static-ip-name"
+ALLOW_HTTP_ANNOTATION: Final = "kubernetes.io/ingress.allow-http"
+MANAGED_CERTIFICATES_ANNOTATION: Final = "networking.gke.io/managed-certificates"
+FRONTEND_CONFIG_ANNOTATION: Final = "networking.gke.io/v1beta1.FrontendConfig"
+PRE_SHARED_CERT_ANNOTATION: Final = "ingress.gcp.kubernetes.io/pre-shared-cert"
+
+# Annotations people put on an Ingress that GLBC never reads there (no error, no event).
+# backend-config is read only from the Service (pkg/backendconfig/backendconfig.go#L57);
+# cloud.google.com/websocket-max-idle-timeout does not exist at all; nginx-ingress keys are
+# for another controller.
+IGNORED_INGRESS_ANNOTATIONS: Final = frozenset(
+    {
+        BACKEND_CONFIG_ANNOTATION,
+        BETA_BACKEND_CONFIG_ANNOTATION,
+        NEG_ANNOTATION,
+        *APP_PROTOCOLS_ANNOTATIONS,
+    }
+)
+IGNORED_INGRESS_ANNOTATION_PREFIXES: Final = (
+    "cloud.google.com/websocket-",
+    "nginx.ingress.kubernetes.io/",
+)
+
+# --- BackendConfig (cloud.google.com/v1) ranges -----------------------------------------------
+BACKEND_CONFIG_API_VERSION: Final = "cloud.google.com/v1"
+# Compute allows 1..2^31-1, but for an external ALB the timeout is the hard lifetime of every
+# WebSocket and Google's own linter fails anything above 86400 (gcpdiag bp_2025_002).
+TIMEOUT_SEC: Final = (1, 86_400)
+# Compute API: "a timeout of up to one hour"; GLBC does not validate it, the sync fails later.
+DRAINING_TIMEOUT_SEC: Final = (0, 3_600)
+# GLBC validation.go#L35-L39: the only affinity types a BackendConfig may ask for.
+AFFINITY_TYPES: Final = ("NONE", "CLIENT_IP", "GENERATED_COOKIE")
+# GLBC validation.go#L113-L117. Compute applies it only to cookie affinity.
+AFFINITY_COOKIE_TTL_SEC: Final = (0, 86_400)
+# Health check (Compute; HealthCheckPolicy CRD publishes the same ranges).
+HEALTH_CHECK_INTERVAL_SEC: Final = (1, 300)
+HEALTH_CHECK_TIMEOUT_SEC: Final = (1, 300)
+HEALTH_CHECK_THRESHOLD: Final = (1, 10)
+HEALTH_CHECK_TYPES: Final = ("HTTP", "HTTPS", "HTTP2")  # translator/healthchecks.go#L200-L213
+PORT: Final = (1, 65_535)
+
+# Compute's default backend-service timeout when no BackendConfig sets one: WebSockets die at 30 s.
+DEFAULT_BACKEND_TIMEOUT_SEC: Final = 30
+
+# --- Ingress paths (translator.go#L404-L452) ---------------------------------------------------
+PATH_TYPES: Final = frozenset({"Exact", "Prefix", "ImplementationSpecific"})
+
+# --- Google front ends and health checkers --------------------------------------------------
+# Source ranges of the external Application Load Balancer proxies and health checks; a
+# NetworkPolicy must admit them to the serving port or every NEG endpoint stays UNHEALTHY.
+LOAD_BALANCER_SOURCE_RANGES: Final = ("130.211.0.0/22", "35.191.0.0/16")
+
+# --- Kubernetes API version the schema checks pin -------------------------------------------
+# A minor version every GKE release channel serves in 2026; kubernetes-validate ships its schema.
+KUBERNETES_VERSION: Final = "1.33.0"

@@ -1,0 +1,223 @@
+"""Run the real Pulumi program in-process under the Pulumi mock engine, no CLI needed.
+
+Reads ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` the way the engine would, passes the config to
+the program, runs ``__main__.py`` and records every resource it registers (type, name, inputs,
+parent) plus the stack exports.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_PLACEHOLDER = "[secret]"
+STACK_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
+
+
+class StackFileError(Exception):
+    """A stack name, stack file or project file that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Captured:
+    """One resource the program registered."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    custom: bool
+    urn: str = ""
+    parent: str = ""
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    resources: list[Captured] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+
+    def of_type(self, type_token: str) -> list[Captured]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str) -> Captured:
+        found = self.of_type(type_token)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_token}, found {[r.name for r in found]}")
+        return found[0]
+
+
+# Values a real deployment only knows afterwards. Explicit, never None or "".
+KNOWN_AFTER_DEPLOY = {
+    "gcp:compute/globalAddress:GlobalAddress": {"address": "<known after deploy: reserved IPv4 address>"},
+}
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Echo inputs back as outputs, add placeholders for cloud-computed outputs, record everything."""
+
+    def __init__(self) -> None:
+        self.registered: list[pulumi_mocks.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[Optional[str], dict[str, Any]]:
+        self.registered.append(args)
+        outputs = dict(args.inputs)
+        for key, value in KNOWN_AFTER_DEPLOY.get(args.typ, {}).items():
+            outputs.setdefault(key, value)
+        if "name" not in outputs and args.typ.startswith("gcp:"):
+            outputs["name"] = args.name
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        if args.token == "gcp:organizations/getProject:getProject":
+            return {"projectId": "<gcp project>", "number": "<gcp project number>", "name": "<gcp project>"}
+        return {}
+
+
+def _engine_value(value: Any) -> str:
+    """Config the way the engine hands it to a program: scalars as text, objects as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise StackFileError(f"{path.name} not found in {path.parent}") from None
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name} is not valid YAML: {error}".replace("\n", " ")) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise StackFileError(f"{path.name} must be a YAML mapping, found {type(data).__name__}")
+    return data
+
+
+def project_name(root: Path = ROOT) -> str:
+    name = read_yaml(root / "Pulumi.yaml").get("name")
+    if not isinstance(name, str) or not name:
+        raise StackFileError("Pulumi.yaml has no project name")
+    return name
+
+
+def available_stacks(root: Path = ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
+    """(engine config map, secret keys) for a stack: project defaults overlaid by the stack file."""
+    import re
+
+    if not re.match(STACK_NAME_PATTERN, stack):
+        raise StackFileError(f"{stack!r} is not a valid stack name (letters, digits, '-', '_', '.')")
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = ", ".join(available_stacks(root)) or "none"
+        raise StackFileError(f"no stack {stack!r}: {path.name} does not exist (stacks: {known})")
+    project = project_name(root)
+    merged: dict[str, Any] = {}
+    project_config = read_yaml(root / "Pulumi.yaml").get("config") or {}
+    for key, value in project_config.items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and ("default" in value or "type" in value or "value" in value):
+            if "value" in value:
+                merged[full] = value["value"]
+            elif "default" in value:
+                merged[full] = value["default"]
+        else:
+            merged[full] = value
+    stack_file = read_yaml(path)
+    config = stack_file.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{path.name}: 'config' must be a mapping of keys to values")
+    for key, value in config.items():
+        merged[key if ":" in key else f"{project}:{key}"] = value
+    secret_keys = [k for k, v in merged.items() if isinstance(v, dict) and set(v) == {"secure"}]
+    engine = {k: (SECRET_PLACEHOLDER if k in secret_keys else _engine_value(v)) for k, v in merged.items()}
+    return engine, secret_keys
+
+
+def run_program(
+    stack: str,
+    config: Optional[dict[str, str]] = None,
+    program: Optional[Callable[[], None]] = None,
+    root: Path = ROOT,
+    secret_keys: Optional[list[str]] = None,
+) -> ProgramRun:
+    """Run `program` (default: the project's __main__.py) for `stack` under mocks.
+
+    `config` replaces the stack file's config when given. Exceptions the program raises (settings
+    and invariant errors) propagate unchanged.
+    """
+    if config is None:
+        config, secret_keys = stack_config(stack, root)
+    project = project_name(root)
+    mocks = RecordingMocks()
+    monitor = pulumi_mocks.MockMonitor(mocks)
+    pulumi_settings.ROOT.set(None)  # a fresh root stack: exports must not leak between runs
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+
+    def default_program() -> None:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+
+    pulumi.runtime.test(program or default_program)()
+
+    urns = {reg.urn: reg for reg in monitor.get_registered_resources().values()} if hasattr(monitor, "get_registered_resources") else {}
+    by_name = {}
+    for urn in urns:
+        by_name.setdefault(urn.rsplit("::", 1)[-1], []).append(urn)
+    run = ProgramRun(stack=stack, secret_keys=list(secret_keys or []))
+    for args in mocks.registered:
+        urn = next((u for u in by_name.get(args.name, []) if u.split("::")[-2].endswith(args.typ)), "")
+        run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), args.custom, urn))
+    root_resource = pulumi_settings.get_root_resource()
+    if root_resource is not None:
+        run.exports = _resolve_exports(root_resource)
+    return run
+
+
+def _ints(value: Any) -> Any:
+    """Numbers cross the mock boundary as floats (protobuf Struct); whole ones become ints again."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def _resolve_exports(root_resource: Any) -> dict[str, Any]:
+    outputs = getattr(root_resource, "outputs", None) or {}
+    resolved: dict[str, Any] = {}
+
+    async def collect() -> None:
+        for key, value in outputs.items():
+            resolved[key] = await pulumi.Output.from_input(value).future()
+
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(collect())
+    finally:
+        loop.close()
+    return resolved
