@@ -184,36 +184,36 @@ class Settings(Model):
 
     @model_validator(mode="after")
     def _environment_rules(self) -> Settings:
-        problems: list[str] = []
+        # (config key, problem) pairs; format_errors reports each under its own key.
+        problems: list[tuple[str, str]] = []
         if self.environment == "prod":
             for role, image in self.release.images.model_dump().items():
                 if not is_digest_pinned(image):
-                    problems.append(
-                        f"release.images.{role} is {image!r}; prod runs only images pinned by digest (repository@sha256:<64 hex>)"
-                    )
+                    problems.append((f"release.images.{role}",
+                                     f"{image!r} is not pinned by digest; prod runs only repository@sha256:<64 hex> images"))
             if self.deployment.replicas < 2 and not self.autoscaling.enabled:
-                problems.append("deployment.replicas is below 2; prod needs at least 2 replicas to survive a pod restart")
+                problems.append(("deployment.replicas", f"is {self.deployment.replicas}; prod needs at least 2 replicas to survive a pod restart"))
             if self.deployment.min_available < 1:
-                problems.append("deployment.minAvailable is 0; prod needs a PodDisruptionBudget keeping at least 1 pod")
+                problems.append(("deployment.minAvailable", "is 0; prod needs a PodDisruptionBudget keeping at least 1 pod"))
         replicas = self.autoscaling.min_replicas if self.autoscaling.enabled else self.deployment.replicas
         if self.backend_config.session_affinity == "NONE" and (replicas > 1 or self.autoscaling.enabled):
-            problems.append(
-                "backendConfig.sessionAffinity is NONE with more than one replica; Socket.IO polling needs sticky sessions "
-                "(use CLIENT_IP or GENERATED_COOKIE)"
-            )
+            problems.append(("backendConfig.sessionAffinity",
+                             "is NONE with more than one replica; Socket.IO polling needs sticky sessions (use CLIENT_IP or GENERATED_COOKIE)"))
         if self.deployment.termination_grace_period_seconds < self.backend_config.draining_timeout_sec:
-            problems.append(
-                f"deployment.terminationGracePeriodSeconds ({self.deployment.termination_grace_period_seconds}) is shorter than "
-                f"backendConfig.drainingTimeoutSec ({self.backend_config.draining_timeout_sec}); raise it so pods outlive draining"
-            )
+            problems.append(("deployment.terminationGracePeriodSeconds",
+                             f"({self.deployment.termination_grace_period_seconds}) is shorter than backendConfig.drainingTimeoutSec "
+                             f"({self.backend_config.draining_timeout_sec}); raise it so pods outlive draining"))
         if self.backend_config.timeout_sec < self.socketio.min_session_sec:
-            problems.append(
-                f"backendConfig.timeoutSec ({self.backend_config.timeout_sec}) is below socketio.minSessionSec "
-                f"({self.socketio.min_session_sec}); the load balancer would cut WebSockets earlier"
-            )
+            problems.append(("backendConfig.timeoutSec",
+                             f"({self.backend_config.timeout_sec}) is below socketio.minSessionSec ({self.socketio.min_session_sec}); "
+                             "the load balancer would cut WebSockets earlier"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(RULE_SEPARATOR.join(f"{key}{KEY_SEPARATOR}{text}" for key, text in problems))
         return self
+
+
+RULE_SEPARATOR = "\n"
+KEY_SEPARATOR = " :: "
 
 
 # --- reading the stack's config ---------------------------------------------------------------
@@ -257,15 +257,22 @@ def format_errors(error: ValidationError, stack: str | None = None) -> str:
     lines = [f"Invalid stack configuration ({stack_file}):"]
     for item in error.errors():
         key = _key(tuple(item["loc"]))
-        full = f"{CONFIG_NAMESPACE}:{key}" if key else f"{CONFIG_NAMESPACE} (whole stack)"
         message = item["msg"].removeprefix("Value error, ")
+        got = item.get("input")
+        if KEY_SEPARATOR in message:  # cross-field rules: one line per offending key
+            for rule in message.split(RULE_SEPARATOR):
+                rule_key, _, text = rule.partition(KEY_SEPARATOR)
+                full = f"{CONFIG_NAMESPACE}:{'.'.join(p for p in (key, rule_key) if p)}"
+                lines.append(f"  - {full}: {text}. Fix: pulumi config set --path '{full}' <value> (or edit {stack_file})")
+            continue
+        full = f"{CONFIG_NAMESPACE}:{key}" if key else f"{CONFIG_NAMESPACE} (whole stack)"
+        fix = f"pulumi config set --path '{full}' <value>" if key else f"edit {stack_file}"
         if item["type"] == "extra_forbidden":
-            message = "is not a known setting (typo?); remove it or fix its name"
+            message = "is not a known setting (typo?)"
+            fix = f"pulumi config rm --path '{full}', or correct its name in {stack_file}"
         elif item["type"] == "missing":
             message = "is required but not set"
-        got = item.get("input")
-        got_text = "" if item["type"] in {"missing"} or isinstance(got, Mapping) else f" (got {got!r})"
-        fix = f"pulumi config set --path '{full}' <value>" if key else f"edit {stack_file}"
+        got_text = "" if item["type"] == "missing" or isinstance(got, Mapping) else f" (got {got!r})"
         lines.append(f"  - {full}: {message}{got_text}. Fix: {fix}")
     return "\n".join(lines)
 

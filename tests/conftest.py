@@ -1,0 +1,71 @@
+"""Shared fixtures: the real program run in-process under Pulumi mocks, once per stack."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ops.program import ProgramRun, read_yaml, run_program, stack_config  # noqa: E402
+
+STACKS = ("dev", "staging", "prod")
+
+_RUNS: dict[str, ProgramRun] = {}
+
+
+def stack_run(stack: str) -> ProgramRun:
+    """The program's run for a committed stack (deterministic, so computed once per session)."""
+    if stack not in _RUNS:
+        _RUNS[stack] = run_program(stack)
+    return _RUNS[stack]
+
+
+@pytest.fixture(params=STACKS)
+def any_stack(request: pytest.FixtureRequest) -> ProgramRun:
+    return stack_run(request.param)
+
+
+@pytest.fixture
+def prod() -> ProgramRun:
+    return stack_run("prod")
+
+
+def stack_settings_raw(stack: str) -> dict[str, Any]:
+    """A stack file's `coditect:` config as a nested dict, for tests that tweak one value."""
+    config = read_yaml(ROOT / f"Pulumi.{stack}.yaml")["config"]
+    return {k.split(":", 1)[1]: copy.deepcopy(v) for k, v in config.items() if k.startswith("coditect:")}
+
+
+def engine_config(raw: dict[str, Any]) -> dict[str, str]:
+    return {f"coditect:{k}": json.dumps(v) if isinstance(v, (dict, list)) else str(v) for k, v in raw.items()}
+
+
+@pytest.fixture
+def run_with() -> Callable[..., ProgramRun]:
+    """Run the real __main__.py for `stack` with its config changed by `edit(raw_settings)`."""
+
+    def _run(stack: str, edit: Callable[[dict[str, Any]], None]) -> ProgramRun:
+        raw = stack_settings_raw(stack)
+        edit(raw)
+        return run_program(stack, config=engine_config(raw))
+
+    return _run
+
+
+@pytest.fixture
+def run_components() -> Callable[..., ProgramRun]:
+    """Run an arbitrary program (a function declaring components) under mocks."""
+
+    def _run(program: Callable[[], None], stack: str = "dev") -> ProgramRun:
+        config, secrets = stack_config(stack)
+        return run_program(stack, config=config, program=program, secret_keys=secrets)
+
+    return _run

@@ -1,0 +1,71 @@
+"""Every stack's Kubernetes objects pass strict schema validation and checkov's Kubernetes checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gke import limits
+from ops.manifests import dump_yaml_documents, manifests_of
+from ops.schemas import validate_all, validate_manifest
+from tests.conftest import ROOT, STACKS, stack_run
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_manifests_pass_strict_kubernetes_and_crd_schemas(stack: str) -> None:
+    manifests = manifests_of(stack_run(stack))
+    assert {m["kind"] for m in manifests} >= {"Namespace", "Deployment", "Service", "BackendConfig", "Ingress"}
+    assert validate_all(manifests) == []
+
+
+def test_strict_schema_rejects_an_unknown_field() -> None:
+    deployment = next(m for m in manifests_of(stack_run("dev")) if m["kind"] == "Deployment")
+    broken = json.loads(json.dumps(deployment))
+    broken["spec"]["template"]["spec"]["containers"][0]["readinessprobe"] = {}
+    problems = validate_manifest(broken)
+    assert len(problems) == 1 and "readinessprobe" in problems[0].message
+    assert f"Kubernetes {limits.KUBERNETES_VERSION}" in problems[0].message
+
+
+def test_crd_schema_rejects_a_misspelt_backend_config_field() -> None:
+    bc = next(m for m in manifests_of(stack_run("dev")) if m["kind"] == "BackendConfig")
+    broken = json.loads(json.dumps(bc))
+    broken["spec"]["sessionAffinity"]["affinityTTL"] = 60
+    broken["spec"]["timeoutSec"] = "1d"
+    messages = [p.message for p in validate_manifest(broken)]
+    assert any("'affinityTTL' was unexpected" in m for m in messages)
+    assert any("spec.timeoutSec: '1d' is not of type 'integer'" in m for m in messages)
+
+
+def checkov_binary() -> str | None:
+    for candidate in (os.environ.get("CHECKOV"), str(ROOT / ".venv-scan" / "bin" / "checkov"), shutil.which("checkov")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def test_checkov_kubernetes_checks_pass_for_every_stack(tmp_path: Path) -> None:
+    binary = checkov_binary()
+    if binary is None:
+        message = "checkov not installed: run `python -m venv .venv-scan && .venv-scan/bin/pip install -r requirements-scan.txt`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    for stack in STACKS:
+        (tmp_path / f"{stack}.yaml").write_text(dump_yaml_documents(manifests_of(stack_run(stack))))
+    # No check is skipped: a skip would need a written reason here.
+    result = subprocess.run(
+        [binary, "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json", "--quiet", "--compact", "--skip-download"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    report = json.loads(result.stdout)
+    report = report[0] if isinstance(report, list) else report
+    failed = [(f["check_id"], f["check_name"], f["resource"], f["file_path"]) for f in report["results"]["failed_checks"]]
+    assert failed == []
+    assert report["summary"]["passed"] >= 3 * 80 and report["summary"]["skipped"] == 0
+    assert report["summary"]["resource_count"] >= 3 * 8
