@@ -691,3 +691,27 @@ def _backend_config_vs_pods(bc: Manifest, svc: Manifest, targets: list[Manifest]
                                "Kubernetes kills pods while the load balancer still drains their connections.",
                                f"set terminationGracePeriodSeconds to at least {_fmt(draining)} (plus the preStop delay)."))
     return out
+
+
+def resource(manifest: Manifest, require_digest: bool = False) -> list[Finding]:
+    """The one-object rules that apply to this manifest's kind (the WebSocket timeout is a
+    stack rule: only a BackendConfig behind an Ingress serves WebSockets)."""
+    kind = kind_of(manifest)
+    if kind == BACKEND_CONFIG:
+        return backend_config(manifest)
+    if kind == SERVICE:
+        return service(manifest)
+    if kind == INGRESS:
+        return ingress(manifest)
+    if kind in WORKLOAD_KINDS:
+        return workload(manifest, require_digest)
+    return []
+
+
+def all_findings(manifests: Sequence[Manifest], require_digest: bool = False, min_session_sec: int | None = None) -> list[Finding]:
+    """Every resource rule on every manifest, then the cross-reference rules."""
+    found: list[Finding] = []
+    for manifest in manifests:
+        found.extend(resource(manifest, require_digest))
+    found.extend(stack(manifests, min_session_sec))
+    return found

@@ -77,3 +77,9 @@ def dump_yaml_documents(documents: Iterable[Any]) -> str:
     return yaml.safe_dump_all(
         [canonical(d, top=True) for d in documents], sort_keys=False, default_flow_style=False, width=120
     )
+
+
+def dump_yaml(value: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(canonical(value), sort_keys=False, default_flow_style=False, width=120)

@@ -8,6 +8,7 @@ parent) plus the stack exports.
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 import sys
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class ProgramRun:
     resources: list[Captured] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # what the program logged (warnings and up)
 
     def of_type(self, type_token: str) -> list[Captured]:
         return [r for r in self.resources if r.type == type_token]
@@ -168,9 +170,12 @@ def run_program(
     project = project_name(root)
     mocks = RecordingMocks()
     monitor = pulumi_mocks.MockMonitor(mocks)
+    messages: list[str] = []
     pulumi_settings.ROOT.set(None)  # a fresh root stack: exports must not leak between runs
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_collecting_logger(messages)
+    )
 
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -184,7 +189,7 @@ def run_program(
     by_name = {}
     for urn in urns:
         by_name.setdefault(urn.rsplit("::", 1)[-1], []).append(urn)
-    run = ProgramRun(stack=stack, secret_keys=list(secret_keys or []))
+    run = ProgramRun(stack=stack, secret_keys=list(secret_keys or []), messages=messages)
     for args in mocks.registered:
         urn = next((u for u in by_name.get(args.name, []) if u.split("::")[-2].endswith(args.typ)), "")
         run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), args.custom, urn))
@@ -194,14 +199,36 @@ def run_program(
     return run
 
 
-def _ints(value: Any) -> Any:
-    """Numbers cross the mock boundary as floats (protobuf Struct); whole ones become ints again."""
+def _collecting_logger(messages: list[str]) -> logging.Logger:
+    """The engine log of one run (pulumi.log.warn etc.), kept instead of printed."""
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.Logger("coditect.program", level=logging.WARNING)
+    logger.addHandler(Collect())
+    logger.propagate = False
+    return logger
+
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # Pulumi's wire marker of a secret value
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _ints(value: Any, secret: bool = False) -> Any:
+    """Plain values from what crossed the mock boundary: whole floats (protobuf Struct) become
+    ints again, and every leaf of a secret becomes [secret] (its shape stays, its value never shows)."""
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
+        return _ints(value.get("value"), secret=True)
+    if isinstance(value, dict):
+        return {k: _ints(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v, secret) for v in value]
+    if secret and value is not None:
+        return SECRET_PLACEHOLDER
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
     return value
 
 

@@ -1,0 +1,80 @@
+"""Operator commands: `python -m ops render|check|verify|promote|diff`.
+
+Exit codes: 0 all good, 1 a check failed, 2 bad arguments, stack file or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+
+def _render(args: argparse.Namespace) -> int:
+    from ops.program import available_stacks
+    from ops.render import DEFAULT_OUT, render
+
+    root = Path(args.project).resolve()
+    if not args.all and args.stack is None:
+        raise UsageErrorExit("render needs a STACK (or --all); stacks: " + ", ".join(available_stacks(root)))
+    stacks = available_stacks(root) if args.all else [args.stack]
+    out_dir = Path(args.out) if args.out else root / DEFAULT_OUT.name
+    code = 0
+    for stack in stacks:
+        code = max(code, render(stack, out_dir, sys.stdout, root))
+    return code
+
+
+def _check(args: argparse.Namespace) -> int:
+    from ops.render import check_all
+
+    return check_all(sys.stdout, args.stacks or None, Path(args.project).resolve())
+
+
+class UsageErrorExit(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ops.program import ROOT
+
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
+    parser.add_argument("--project", default=str(ROOT), help="the Pulumi project directory (default: this checkout)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    render = commands.add_parser("render", help="render a stack's Kubernetes and GCP resources to files, checked")
+    render.add_argument("stack", nargs="?", help="dev, staging or prod (a Pulumi.<stack>.yaml)")
+    render.add_argument("--all", action="store_true", help="render every stack (refreshes the golden files)")
+    render.add_argument("--out", help="output directory (default: rendered/)")
+    render.set_defaults(run=_render)
+
+    check = commands.add_parser("check", help="render every stack in memory and run every check (CI / pre-commit)")
+    check.add_argument("stacks", nargs="*", help="only these stacks (default: all)")
+    check.set_defaults(run=_check)
+
+    from ops import commands as extra
+
+    extra.register(commands)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    from ops.check import UsageError
+
+    try:
+        return int(args.run(args))
+    except (UsageError, UsageErrorExit) as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Render a stack in memory and apply every check: GKE rules and schemas.
+
+The same rule code as the components and the policy pack (``gke.rules``), applied to whatever
+the program registered, including raw ``pulumi_kubernetes`` resources declared outside the
+components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+
+from components.settings import Settings, SettingsError, parse_settings
+from gke import Finding, Level, rules
+from ops.manifests import gcp_resources, manifests_of
+from ops.program import ROOT, ProgramRun, StackFileError, run_program, stack_config
+from ops.schemas import SchemaProblem, validate_all
+
+
+class UsageError(Exception):
+    """Bad stack name, unreadable stack file or invalid settings: exit code 2."""
+
+
+@dataclass
+class StackReport:
+    stack: str
+    run: Optional[ProgramRun] = None
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+    gcp: list[dict[str, Any]] = field(default_factory=list)
+    invariant: Optional[str] = None  # the program refused to run (InvariantError)
+    findings: list[Finding] = field(default_factory=list)
+    schema_problems: list[SchemaProblem] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Finding]:
+        return [f for f in self.findings if f.level is Level.MANDATORY]
+
+    @property
+    def advisory(self) -> list[Finding]:
+        return [f for f in self.findings if f.level is Level.ADVISORY]
+
+    @property
+    def ok(self) -> bool:
+        return self.invariant is None and not self.mandatory and not self.schema_problems
+
+    def problems(self) -> list[str]:
+        """One line per problem: resource, rule, fix."""
+        lines: list[str] = []
+        if self.invariant:
+            lines.append(f"[program] {self.invariant}")
+        lines += [f"[{f.rule}] {f}" for f in self.mandatory]
+        lines += [f"[schema] {p}" for p in self.schema_problems]
+        return lines
+
+
+def settings_for(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str], Settings]:
+    """The stack's engine config, secret keys and validated settings, or UsageError."""
+    try:
+        config, secrets = stack_config(stack, root)
+    except StackFileError as error:
+        raise UsageError(str(error)) from None
+    import json
+
+    prefix = "coditect:"
+    raw: dict[str, Any] = {}
+    for key, value in config.items():
+        if key.startswith(prefix):
+            try:
+                decoded = json.loads(value)
+                raw[key[len(prefix):]] = decoded if isinstance(decoded, (dict, list)) else value
+            except ValueError:
+                raw[key[len(prefix):]] = value
+    try:
+        settings = parse_settings(raw, stack)
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    return config, secrets, settings
+
+
+def check_stack(stack: str, root: Path = ROOT, program: Any = None) -> StackReport:
+    config, secrets, settings = settings_for(stack, root)
+    report = StackReport(stack)
+    try:
+        run = run_program(stack, config=config, secret_keys=secrets, root=root, program=program)
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    except pulumi.RunError as error:  # InvariantError: the components refused the setup
+        report.invariant = str(error)
+        return report
+    except Exception as error:  # noqa: BLE001 - a broken program is a failed check, reported in one line
+        report.invariant = f"the program failed: {type(error).__name__}: {error}"
+        return report
+    report.run = run
+    report.manifests = manifests_of(run)
+    report.gcp = gcp_resources(run.resources)
+    report.findings = rules.all_findings(
+        report.manifests, require_digest=settings.environment == "prod", min_session_sec=settings.socketio.min_session_sec
+    )
+    report.schema_problems = validate_all(report.manifests)
+    return report

@@ -1,0 +1,106 @@
+"""`python -m ops render` and `python -m ops check`: what a stack would create, checked, offline."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import TextIO
+
+from ops.check import StackReport, UsageError, check_stack
+from ops.manifests import dump_yaml, dump_yaml_documents
+from ops.program import ROOT, available_stacks
+
+DEFAULT_OUT = ROOT / "rendered"
+KUBERNETES_FILE = "kubernetes.yaml"
+GCP_FILE = "gcp.yaml"
+HEADER = (
+    "# Rendered by `python -m ops render {stack}` from __main__.py and Pulumi.{stack}.yaml; do not edit.\n"
+    "# Values known only after deployment appear as <known after deploy: ...>; secrets as [secret].\n"
+)
+
+
+def rendered_files(report: StackReport) -> dict[str, str]:
+    """File name -> text, exactly what `render` writes for the stack."""
+    header = HEADER.format(stack=report.stack)
+    return {
+        KUBERNETES_FILE: header + dump_yaml_documents(report.manifests),
+        GCP_FILE: header + dump_yaml(report.gcp),
+    }
+
+
+def print_table(report: StackReport, out: TextIO) -> None:
+    rows = [(m["kind"], m["metadata"]["name"], m["metadata"].get("namespace", "-")) for m in report.manifests]
+    rows += [(g["type"].rsplit(":", 1)[-1], g["inputs"].get("name", g["name"]), "(gcp)") for g in report.gcp]
+    widths = [max([len(h)] + [len(str(r[i])) for r in rows]) for i, h in enumerate(("KIND", "NAME", "NAMESPACE"))]
+    for row in [("KIND", "NAME", "NAMESPACE"), *rows]:
+        out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+
+
+def print_verdict(report: StackReport, out: TextIO) -> None:
+    if report.ok:
+        out.write(
+            f"{report.stack}: OK: {len(report.manifests)} Kubernetes objects pass strict schemas and GKE rules"
+            f" ({len(report.advisory)} advisory)\n"
+        )
+    else:
+        out.write(f"{report.stack}: FAILED: {len(report.problems())} problem(s)\n")
+        for line in report.problems():
+            out.write(f"  - {line}\n")
+    for finding in report.advisory:
+        out.write(f"  advisory [{finding.rule}] {finding}\n")
+
+
+def render(stack: str, out_dir: Path, out: TextIO, root: Path = ROOT) -> int:
+    report = check_stack(stack, root)
+    if report.run is not None:
+        target = out_dir / stack
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in rendered_files(report).items():
+            (target / name).write_text(text)
+        out.write(f"Rendered {stack}: {_shown(target / KUBERNETES_FILE)} ({len(report.manifests)} objects), "
+                  f"{_shown(target / GCP_FILE)} ({len(report.gcp)} resources)\n")
+        print_table(report, out)
+    print_verdict(report, out)
+    return 0 if report.ok else 1
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def stale_files(report: StackReport, golden_dir: Path = DEFAULT_OUT) -> list[str]:
+    """Unified diffs of committed golden files that no longer match the program's render."""
+    diffs: list[str] = []
+    for name, text in rendered_files(report).items():
+        path = golden_dir / report.stack / name
+        committed = path.read_text() if path.exists() else ""
+        if committed != text:
+            diff = "".join(difflib.unified_diff(
+                committed.splitlines(keepends=True), text.splitlines(keepends=True),
+                f"{path} (committed)", f"{path} (program)", n=2,
+            ))
+            diffs.append(diff or f"{path} is missing\n")
+    return diffs
+
+
+def check_all(out: TextIO, stacks: list[str] | None = None, root: Path = ROOT) -> int:
+    """Every stack: program, rules, schemas, and golden files (root/rendered) up to date."""
+    failed = False
+    golden_dir = root / DEFAULT_OUT.name
+    for stack in stacks or available_stacks(root):
+        try:
+            report = check_stack(stack, root)
+        except UsageError as error:
+            out.write(f"{stack}: FAILED: {error}\n")
+            failed = True
+            continue
+        print_verdict(report, out)
+        failed |= not report.ok
+        if report.run is not None:
+            for diff in stale_files(report, golden_dir):
+                failed = True
+                out.write(f"{stack}: rendered files are stale; refresh with `python -m ops render {stack}` and commit:\n{diff}")
+    return 1 if failed else 0
