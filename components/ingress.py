@@ -100,12 +100,12 @@ class WebsocketIngress(pulumi.ComponentResource):
         )
         self.manifest = manifest("networking.k8s.io/v1", "Ingress", metadata, spec)
         services = {id(r.service): r.service for r in all_routes}.values()
-        reachable = [self.manifest]
+        reachable: dict[int, dict] = {id(self.manifest): self.manifest}
         for svc in services:
-            reachable += [svc.manifest, svc.deployment.manifest]
-            if svc.backend_config is not None:
-                reachable.append(svc.backend_config.manifest)
-        enforce(where, [*rules.ingress(self.manifest), *rules.stack(reachable, min_session_sec)])
+            for part in (svc, svc.deployment, svc.backend_config):
+                if part is not None:
+                    reachable.setdefault(id(part), part.manifest)  # shared Deployments count once
+        enforce(where, [*rules.ingress(self.manifest), *rules.stack(list(reachable.values()), min_session_sec)])
 
         self.resource = k8s.networking.v1.Ingress(
             resource_name,

@@ -56,34 +56,47 @@ def _path(error: jsonschema.ValidationError) -> str:
 
 def validate_manifest(manifest: dict[str, Any], kubernetes_version: str = limits.KUBERNETES_VERSION) -> list[SchemaProblem]:
     key = (str(manifest.get("apiVersion")), str(manifest.get("kind")))
-    schema = crd_schemas().get(key)
-    if schema is not None:
-        validator = jsonschema.Draft7Validator(_crd_schema_for_jsonschema(schema))
+    if key in crd_schemas():
         return [
             SchemaProblem(_where(manifest), f"{_path(e)}: {e.message} (CRD schema {key[0]} {key[1]})")
-            for e in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path))
+            for e in sorted(_crd_validator(*key).iter_errors(manifest), key=lambda e: list(e.absolute_path))
         ]
     try:
-        kubernetes_validate.validate(manifest, kubernetes_version, strict=True)
-    except kubernetes_validate.ValidationError as error:
-        return [SchemaProblem(_where(manifest), f"{_path(error)}: {error.message} (Kubernetes {kubernetes_version} schema, strict)")]
+        validator = _builtin_validator(*key, kubernetes_version)
     except kubernetes_validate.SchemaNotFoundError:
         return [SchemaProblem(_where(manifest), f"no schema for {key[0]} {key[1]} in Kubernetes {kubernetes_version} or the shipped CRDs")]
-    return []
+    error = jsonschema.exceptions.best_match(validator.iter_errors(manifest))
+    if error is None:
+        return []
+    return [SchemaProblem(_where(manifest), f"{_path(error)}: {error.message} (Kubernetes {kubernetes_version} schema, strict)")]
 
 
 @lru_cache(maxsize=None)
-def _crd_schema_cache() -> dict[int, dict[str, Any]]:
-    return {}
+def _builtin_validator(api_version: str, kind: str, kubernetes_version: str) -> jsonschema.Validator:
+    """kubernetes-validate's strict schema for a kind, compiled once (it re-reads the JSON per call)."""
+    import re
+
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= utils.major_minor(kubernetes_version)][-1]
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    schema_dir = f"v{version}-local-strict"
+    try:
+        schema = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json", kubernetes_version)
+    except FileNotFoundError:
+        raise kubernetes_validate.SchemaNotFoundError(version=utils.major_minor(kubernetes_version), kind=kind,
+                                                      api_version=api_version) from None
+    definitions = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", kubernetes_version)
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
-def _crd_schema_for_jsonschema(schema: dict[str, Any]) -> dict[str, Any]:
-    """CRD structural schemas are OpenAPI v3; x-kubernetes-* keys are ignored by jsonschema.
-    Unknown fields are pruned by the API server, which a strict check reports instead."""
-    cache = _crd_schema_cache()
-    if id(schema) not in cache:
-        cache[id(schema)] = _close_objects(schema)
-    return cache[id(schema)]
+@lru_cache(maxsize=None)
+def _crd_validator(api_version: str, kind: str) -> jsonschema.Validator:
+    # CRD structural schemas are OpenAPI v3 (x-kubernetes-* keys are ignored by jsonschema).
+    # The API server prunes unknown fields silently; a strict check reports them instead.
+    return jsonschema.Draft7Validator(_close_objects(crd_schemas()[(api_version, kind)]))
 
 
 def _close_objects(node: Any) -> Any:
