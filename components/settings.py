@@ -152,7 +152,7 @@ class BackendConfigSettings(Model):
 
 class SocketIOSettings(Model):
     path: str = Field("/theia/socket.io/", pattern=r"^/([A-Za-z0-9_.-]+/)+$", description="starts and ends with /")
-    min_session_sec: int = Field(3600, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
+    min_session_sec: int = Field(limits.DEFAULT_MIN_SESSION_SEC, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
 
 
 class IngressSettings(Model):

@@ -72,6 +72,10 @@ HEALTH_CHECK_THRESHOLD: Final = (1, 10)
 HEALTH_CHECK_TYPES: Final = ("HTTP", "HTTPS", "HTTP2")  # translator/healthchecks.go#L200-L213
 PORT: Final = (1, 65_535)
 
+# The shortest WebSocket session that must survive, unless a stack says otherwise (settings
+# `socketio.minSessionSec`, policy config `minSessionSec`).
+DEFAULT_MIN_SESSION_SEC: Final = 3_600
+
 # Compute's default backend-service timeout when no BackendConfig sets one: WebSockets die at 30 s.
 DEFAULT_BACKEND_TIMEOUT_SEC: Final = 30
 

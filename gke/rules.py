@@ -595,8 +595,8 @@ def stack(manifests: Sequence[Manifest], min_session_sec: int | None = None) -> 
                                f"is used by {users[0]} but has no {limits.NEG_ANNOTATION} '{{\"ingress\": true}}' and is of type "
                                f"{dig(svc, 'spec', 'type') or 'ClusterIP'}; GKE fails to translate the Ingress.",
                                f"annotate it with {limits.NEG_ANNOTATION}: '{{\"ingress\": true}}' (container-native load balancing)."))
-        refs, default = backend_config_refs(svc)
-        if default is None and not refs:
+        annotated = {limits.BACKEND_CONFIG_ANNOTATION, limits.BETA_BACKEND_CONFIG_ANNOTATION} & set(annotations_of(svc))
+        if not annotated:  # a present but malformed annotation is service()'s finding
             out.append(Finding(rid(svc), "ingress-service-backend-config",
                                f"is used by {users[0]} but has no {limits.BACKEND_CONFIG_ANNOTATION}; the load balancer keeps a 30 s "
                                "timeout and no session affinity, so Socket.IO sessions break.",

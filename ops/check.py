@@ -1,8 +1,8 @@
-"""Render a stack in memory and apply every check: GKE rules and schemas.
+"""Render a stack in memory and apply every check: the policy pack and strict schemas.
 
-The same rule code as the components and the policy pack (``gke.rules``), applied to whatever
-the program registered, including raw ``pulumi_kubernetes`` resources declared outside the
-components.
+The policy pack runs the same rule code as the components (``gke.rules``), here applied to
+whatever the program registered, including raw ``pulumi_kubernetes`` resources declared
+outside the components.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any, Optional
 import pulumi
 
 from components.settings import Settings, SettingsError, parse_settings
-from gke import Finding, Level, rules
+from gke import Level
 from ops.manifests import gcp_resources, manifests_of
+from ops.policy_gate import PackConfigError, Violation, load_pack_config, run_policies
 from ops.program import ROOT, ProgramRun, StackFileError, run_program, stack_config
 from ops.schemas import SchemaProblem, validate_all
 
@@ -31,15 +32,15 @@ class StackReport:
     manifests: list[dict[str, Any]] = field(default_factory=list)
     gcp: list[dict[str, Any]] = field(default_factory=list)
     invariant: Optional[str] = None  # the program refused to run (InvariantError)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Violation] = field(default_factory=list)
     schema_problems: list[SchemaProblem] = field(default_factory=list)
 
     @property
-    def mandatory(self) -> list[Finding]:
+    def mandatory(self) -> list[Violation]:
         return [f for f in self.findings if f.level is Level.MANDATORY]
 
     @property
-    def advisory(self) -> list[Finding]:
+    def advisory(self) -> list[Violation]:
         return [f for f in self.findings if f.level is Level.ADVISORY]
 
     @property
@@ -51,7 +52,7 @@ class StackReport:
         lines: list[str] = []
         if self.invariant:
             lines.append(f"[program] {self.invariant}")
-        lines += [f"[{f.rule}] {f}" for f in self.mandatory]
+        lines += [str(v) for v in self.mandatory]
         lines += [f"[schema] {p}" for p in self.schema_problems]
         return lines
 
@@ -82,6 +83,10 @@ def settings_for(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[st
 
 def check_stack(stack: str, root: Path = ROOT, program: Any = None) -> StackReport:
     config, secrets, settings = settings_for(stack, root)
+    try:
+        pack_config = load_pack_config(stack, root / "policy" / "config")
+    except PackConfigError as error:
+        raise UsageError(str(error)) from None
     report = StackReport(stack)
     try:
         run = run_program(stack, config=config, secret_keys=secrets, root=root, program=program)
@@ -96,8 +101,7 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None) -> StackRepo
     report.run = run
     report.manifests = manifests_of(run)
     report.gcp = gcp_resources(run.resources)
-    report.findings = rules.all_findings(
-        report.manifests, require_digest=settings.environment == "prod", min_session_sec=settings.socketio.min_session_sec
-    )
+    # The policy pack's own policies, with the stack's --policy-pack-config file.
+    report.findings = run_policies(run.resources, pack_config, {"minSessionSec": settings.socketio.min_session_sec})
     report.schema_problems = validate_all(report.manifests)
     return report

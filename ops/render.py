@@ -39,15 +39,15 @@ def print_table(report: StackReport, out: TextIO) -> None:
 def print_verdict(report: StackReport, out: TextIO) -> None:
     if report.ok:
         out.write(
-            f"{report.stack}: OK: {len(report.manifests)} Kubernetes objects pass strict schemas and GKE rules"
+            f"{report.stack}: OK: {len(report.manifests)} Kubernetes objects pass strict schemas and the GKE policy pack"
             f" ({len(report.advisory)} advisory)\n"
         )
     else:
         out.write(f"{report.stack}: FAILED: {len(report.problems())} problem(s)\n")
         for line in report.problems():
             out.write(f"  - {line}\n")
-    for finding in report.advisory:
-        out.write(f"  advisory [{finding.rule}] {finding}\n")
+    for violation in report.advisory:
+        out.write(f"  advisory {violation}\n")
 
 
 def render(stack: str, out_dir: Path, out: TextIO, root: Path = ROOT) -> int:

@@ -1,0 +1,107 @@
+"""The policy pack without the Pulumi CLI: its policies run over what a program registered under mocks.
+
+Same policy objects (``policy/coditect_policies.py``) the CLI loads with
+``pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json``, same
+config file, same enforcement levels. Differences from the real analyzer: props are the SDK
+inputs (the provider has not checked them) and, since mocks run with preview off, nothing is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from gke import Level
+from ops.program import ROOT, Captured
+from policy.coditect_policies import POLICIES
+
+CONFIG_DIR = ROOT / "policy" / "config"
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: Level
+    message: str  # "[rule-id] Kind ns/name: problem Fix: fix"
+    urn: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.message} (policy {self.policy}, {self.level.value})"
+
+
+class PackConfigError(Exception):
+    pass
+
+
+def load_pack_config(stack: str, config_dir: Path = CONFIG_DIR) -> dict[str, Any]:
+    """policy/config/<stack>.json, the file passed as --policy-pack-config; {} when there is none."""
+    path = config_dir / f"{stack}.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as error:
+        raise PackConfigError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise PackConfigError(f"{path} must be a JSON object of policy name -> settings")
+    return data
+
+
+def _level(policy: Any, config: dict[str, Any]) -> Level:
+    level = policy.enforcement_level or EnforcementLevel.ADVISORY
+    for key in ("all", policy.name):
+        entry = config.get(key)
+        override = entry if isinstance(entry, str) else (entry or {}).get("enforcementLevel") if isinstance(entry, dict) else None
+        if override:
+            level = EnforcementLevel(override)
+    return Level.MANDATORY if level in (EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE) else Level.ADVISORY
+
+
+def _policy_config(policy: Any, config: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    entry = config.get(policy.name)
+    values = {k: v for k, v in entry.items() if k != "enforcementLevel"} if isinstance(entry, dict) else {}
+    return {**defaults, **values}
+
+
+def _options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def run_policies(
+    resources: list[Captured], pack_config: Optional[dict[str, Any]] = None, defaults: Optional[dict[str, Any]] = None
+) -> list[Violation]:
+    """Every policy of the pack over the custom resources a program registered."""
+    pack_config = pack_config or {}
+    custom = [r for r in resources if r.custom]
+    violations: list[Violation] = []
+    for policy in POLICIES:
+        level = _level(policy, pack_config)
+        if policy.enforcement_level == EnforcementLevel.DISABLED:
+            continue
+        config = _policy_config(policy, pack_config, defaults or {})
+        found: list[tuple[str, str]] = []
+        if isinstance(policy, ResourceValidationPolicy):
+            for r in custom:
+                args = ResourceValidationArgs(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, config)
+                policy.validate(args, lambda message, urn=None, r=r: found.append((message, r.urn)))
+        else:
+            stack_resources = [
+                PolicyResource(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {})
+                for r in custom
+            ]
+            policy.validate(StackValidationArgs(stack_resources, config), lambda message, urn=None: found.append((message, urn or "")))
+        violations += [Violation(policy.name, level, message, urn) for message, urn in found]
+    return violations
