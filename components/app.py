@@ -10,6 +10,7 @@ from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudg
 from components.ingress import Route, WebsocketIngress
 from components.namespace import AppNamespace
 from components.network_policy import LoadBalancerNetworkPolicy
+from components.nginx import NginxConfigMap, NginxSite
 from components.service import NegService
 from components.settings import Settings
 
@@ -21,6 +22,7 @@ class App:
     deployment: CombinedDeployment
     backend_config: BackendConfig
     service: NegService
+    nginx: NginxConfigMap
     ingress: WebsocketIngress
     disruption_budget: DisruptionBudget
     autoscaler: Optional[Autoscaler]
@@ -31,14 +33,27 @@ class App:
         return f"https://{self.settings.hosts[0]}{self.settings.socketio.path}"
 
 
+def nginx_site(settings: Settings) -> NginxSite:
+    """nginx in the pod, from the same settings as the health check and the BackendConfig."""
+    return NginxSite(
+        listen_port=settings.deployment.serving_port,
+        health_path=settings.deployment.health_path,
+        socketio_path=settings.socketio.path,
+        upstream_port=settings.deployment.ide_port,
+        proxy_timeout_sec=settings.backend_config.timeout_sec,
+    )
+
+
 def build_app(settings: Settings) -> App:
     ns = AppNamespace("namespace", settings.namespace)
+    nginx = NginxConfigMap("nginx-config", ns, f"{settings.deployment.name}-nginx", nginx_site(settings))
     deployment = CombinedDeployment(
         "combined",
         namespace=ns,
         settings=settings.deployment,
         release=settings.release,
         require_digest=settings.environment == "prod",
+        nginx=nginx,
         autoscaled=settings.autoscaling.enabled,
     )
     backend_config = BackendConfig(
@@ -72,4 +87,4 @@ def build_app(settings: Settings) -> App:
         else None
     )
     policy = LoadBalancerNetworkPolicy("network-policy", deployment)
-    return App(settings, ns, deployment, backend_config, service, ingress, budget, autoscaler, policy)
+    return App(settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy)

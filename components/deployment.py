@@ -8,8 +8,9 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import child_opts, enforce, manifest, type_token
+from components.base import InvariantError, child_opts, enforce, manifest, type_token
 from components.namespace import AppNamespace
+from components.nginx import NginxConfigMap
 from components.settings import ContainerResources, DeploymentSettings, Release
 from gke import rules
 
@@ -60,14 +61,18 @@ class CombinedDeployment(pulumi.ComponentResource):
         settings: DeploymentSettings,
         release: Release,
         require_digest: bool,
+        nginx: Optional[NginxConfigMap] = None,
         autoscaled: bool = False,
-        volumes: tuple[k8s.core.v1.VolumeArgs, ...] = (),
-        nginx_mounts: tuple[k8s.core.v1.VolumeMountArgs, ...] = (),
-        pod_annotations: Optional[dict[str, str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         super().__init__(type_token("CombinedDeployment"), resource_name, None, opts)
+        if nginx is not None and nginx.namespace is not namespace:
+            raise InvariantError(
+                f"CombinedDeployment {namespace.name}/{settings.name}: its nginx ConfigMap is in namespace {nginx.namespace.name!r}; "
+                "a pod can only mount ConfigMaps of its own namespace. Fix: create the NginxConfigMap in the same AppNamespace."
+            )
         self.namespace = namespace
+        self.nginx = nginx
         self.name = settings.name
         self.replicas = settings.replicas
         self.serving_port = NamedPort(SERVING_PORT_NAME, settings.serving_port)
@@ -104,7 +109,8 @@ class CombinedDeployment(pulumi.ComponentResource):
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     labels={**self.pod_labels, "app.kubernetes.io/version": release.version},
-                    annotations=pod_annotations,
+                    # A new site config means new pods: nginx reads it only at start.
+                    annotations={"coditect.ai/nginx-config-sha256": nginx.checksum} if nginx else None,
                 ),
                 spec=k8s.core.v1.PodSpecArgs(
                     service_account_name=settings.name,
@@ -131,7 +137,7 @@ class CombinedDeployment(pulumi.ComponentResource):
                                 _scratch_mount(NGINX, "tmp", "/tmp"),
                                 _scratch_mount(NGINX, "cache", "/var/cache/nginx"),
                                 _scratch_mount(NGINX, "run", "/var/run"),
-                                *nginx_mounts,
+                                *([nginx.mount()] if nginx else []),
                             ),
                         ),
                         _container(
@@ -157,7 +163,7 @@ class CombinedDeployment(pulumi.ComponentResource):
                                 (IDE, "tmp"), (IDE, "home"), (IDE, "workspace"),
                             )
                         ),
-                        *volumes,
+                        *([nginx.volume()] if nginx else []),
                     ],
                 ),
             ),
@@ -170,7 +176,7 @@ class CombinedDeployment(pulumi.ComponentResource):
             spec=spec,
             opts=child_opts(
                 self,
-                [namespace, self.service_account],
+                [namespace, self.service_account, *([nginx] if nginx else [])],
                 custom_timeouts=pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT),
             ),
         )
@@ -282,8 +288,6 @@ class Autoscaler(pulumi.ComponentResource):
 
 
 def _require_deployment(kind: str, resource_name: str, target: object) -> None:
-    from components.base import InvariantError
-
     if not isinstance(target, CombinedDeployment):
         raise InvariantError(
             f"{kind} {resource_name}: target is {type(target).__name__} {target!r}, not a CombinedDeployment declared in this program. "

@@ -55,6 +55,14 @@ class NegService(pulumi.ComponentResource):
                     f"Service {namespace.name}/{settings.name}: its {what} is in namespace {obj.namespace.name!r}, not {namespace.name!r}; "
                     "GKE looks Deployments' pods and BackendConfigs up in the Service's namespace. Fix: declare them in the same AppNamespace."
                 )
+        if backend_config is not None and deployment.nginx is not None:
+            health = backend_config.spec["healthCheck"]
+            problems = deployment.nginx.site.disagreements(backend_config.spec["timeoutSec"], health["requestPath"], health["port"])
+            if problems:
+                raise InvariantError(
+                    f"Service {namespace.name}/{settings.name} joins a load balancer and pods that disagree:\n"
+                    + "\n".join(f"  - {p}" for p in problems)
+                )
         self.namespace = namespace
         self.name = settings.name
         self.port = ServicePort(settings.port_name, settings.port)

@@ -85,7 +85,25 @@ def dump_yaml(value: Any) -> str:
     return yaml.dump(canonical(value), Dumper=_dumper(), sort_keys=False, default_flow_style=False, width=120)
 
 
-def _dumper() -> Any:
-    import yaml
+_DUMPER: Any = None
 
-    return getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when the wheel has it: same output, faster
+
+def _dumper() -> Any:
+    """libyaml when the wheel has it (same output, faster); multi-line strings as literal blocks,
+    so a config file inside a ConfigMap reads like the file itself."""
+    global _DUMPER
+    if _DUMPER is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+        class Dumper(base):  # type: ignore[misc, valid-type]
+            pass
+
+        def represent_str(dumper: Any, value: str) -> Any:
+            style = "|" if "\n" in value else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+        Dumper.add_representer(str, represent_str)
+        _DUMPER = Dumper
+    return _DUMPER

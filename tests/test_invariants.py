@@ -12,7 +12,9 @@ from components.app import build_app
 from components.backend_config import BackendConfig
 from components.base import InvariantError
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget, HealthEndpoint, NamedPort
+from components.app import nginx_site
 from components.ingress import IngressExtras, Route, WebsocketIngress
+from components.nginx import NginxConfigMap
 from components.namespace import AppNamespace
 from components.service import NegService
 from components.settings import BackendConfigSettings, Settings, SettingsError, parse_settings
@@ -251,3 +253,33 @@ def test_invariant_errors_reach_pulumi_as_run_errors() -> None:
 def test_backend_config_settings_defaults_are_production() -> None:
     defaults = BackendConfigSettings()
     assert (defaults.timeout_sec, defaults.session_affinity, defaults.affinity_cookie_ttl_sec) == (86400, "CLIENT_IP", 86400)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"proxy_timeout_sec": 60}, "nginx proxy_read_timeout/proxy_send_timeout 60s is shorter than the BackendConfig timeoutSec 86400s"),
+        ({"health_path": "/health"}, "nginx serves the health endpoint at '/health' but the health check probes '/healthz'"),
+    ],
+)
+def test_nginx_disagreeing_with_the_backend_config(run_components, change: dict, fragment: str) -> None:
+    from dataclasses import replace
+
+    def program() -> None:
+        s = settings()
+        ns = AppNamespace("ns", s.namespace)
+        nginx = NginxConfigMap("nginx", ns, "nginx", replace(nginx_site(s), **change))
+        deployment = CombinedDeployment("combined", ns, s.deployment, s.release, require_digest=False, nginx=nginx)
+        bc = BackendConfig("bc", ns, s.backend_config, deployment.health, s.socketio.min_session_sec)
+        NegService("svc", ns, s.service, deployment, bc)
+
+    refuses(run_components, program, "Service coditect-dev/coditect-combined-service joins a load balancer and pods that disagree", fragment)
+
+
+def test_nginx_config_map_from_another_namespace(run_components) -> None:
+    def program() -> None:
+        s = settings()
+        nginx = NginxConfigMap("nginx", AppNamespace("other", "coditect-other"), "nginx", nginx_site(s))
+        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, s.release, require_digest=False, nginx=nginx)
+
+    refuses(run_components, program, "its nginx ConfigMap is in namespace 'coditect-other'")

@@ -117,7 +117,7 @@ def test_every_child_is_parented_by_its_component(any_stack: ProgramRun) -> None
     assert components == {
         "coditect:index:AppNamespace", "coditect:index:CombinedDeployment", "coditect:index:BackendConfig",
         "coditect:index:NegService", "coditect:index:WebsocketIngress", "coditect:index:DisruptionBudget",
-        "coditect:index:LoadBalancerNetworkPolicy",
+        "coditect:index:LoadBalancerNetworkPolicy", "coditect:index:NginxConfigMap",
     }
     for resource in any_stack.resources:
         if resource.custom:
@@ -159,3 +159,23 @@ def test_autoscaler_is_built_from_the_deployment_and_owns_replicas(run_with) -> 
     assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment["metadata"]["name"]}
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 5)
     assert "replicas" not in deployment["spec"]
+
+
+def test_nginx_site_config_is_mounted_and_agrees_with_the_load_balancer(any_stack: ProgramRun) -> None:
+    config_map = any_stack.one("kubernetes:core/v1:ConfigMap").inputs
+    site = config_map["data"]["default.conf"]
+    bc = any_stack.one(BACKEND_CONFIG).inputs["spec"]
+    pod = any_stack.one(DEPLOYMENT).inputs["spec"]["template"]
+    nginx = pod["spec"]["containers"][0]
+    assert f"listen {bc['healthCheck']['port']};" in site
+    assert f"location = {bc['healthCheck']['requestPath']} {{" in site and 'return 200 "ok\\n";' in site
+    assert "location /theia/socket.io/ {" in site and "proxy_pass http://127.0.0.1:3000;" in site
+    assert "proxy_http_version 1.1;" in site and "proxy_set_header Upgrade $http_upgrade;" in site
+    assert "proxy_set_header Connection $connection_upgrade;" in site
+    assert f"proxy_read_timeout {bc['timeoutSec']}s;" in site and f"proxy_send_timeout {bc['timeoutSec']}s;" in site
+    volume = next(v for v in pod["spec"]["volumes"] if v.get("configMap"))
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+    assert {"name": volume["name"], "mountPath": "/etc/nginx/conf.d", "readOnly": True} in nginx["volumeMounts"]
+    import hashlib
+
+    assert pod["metadata"]["annotations"]["coditect.ai/nginx-config-sha256"] == hashlib.sha256(site.encode()).hexdigest()

@@ -142,7 +142,18 @@ k8s.core.v1.ConfigMap("lb", metadata={"name": "lb", "namespace": "coditect-app"}
     assert "AAAABBBB" not in kubernetes
     gcp = yaml.safe_load((tmp_path / "out" / "prod" / "gcp.yaml").read_text().split("\n", 2)[2])
     assert gcp == [{"type": "gcp:compute/globalAddress:GlobalAddress", "name": "ip", "inputs": {"name": "coditect-ip"}}]
-    assert "None" not in kubernetes and "''" not in kubernetes
+
+    def leaves(node):
+        if isinstance(node, dict):
+            for v in node.values():
+                yield from leaves(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from leaves(v)
+        else:
+            yield node
+
+    assert not [leaf for d in documents.values() for leaf in leaves(d) if leaf is None or leaf == ""]
 
 
 @pytest.mark.parametrize("stack", STACKS)
