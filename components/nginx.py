@@ -16,11 +16,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.base import child_opts, manifest, type_token
+from components.protocol import POD_HEADER
 from components.namespace import AppNamespace
 
 SITE_FILE = "default.conf"
 MOUNT_PATH = "/etc/nginx/conf.d"
-POD_HEADER = "X-Coditect-Pod"  # names the pod that answered: `ops verify` uses it to show session pinning
 
 # At http level, once: "Connection: upgrade" only when the client asked for an upgrade.
 HTTP_PREAMBLE = """\
@@ -40,6 +40,7 @@ class NginxSite:
     proxy_timeout_sec: int
     upstream_host: str = "127.0.0.1"
     pod_id: str = "$hostname"  # the pod name inside Kubernetes
+    listen_address: str = ""  # all addresses in the pod; the local lab binds 127.0.0.1
 
     def server_block(self) -> str:
         upstream = f"http://{self.upstream_host}:{self.upstream_port}"
@@ -55,7 +56,7 @@ class NginxSite:
         proxy_send_timeout {self.proxy_timeout_sec}s;"""
         return f"""\
 server {{
-    listen {self.listen_port};
+    listen {self.listen_address + ":" if self.listen_address else ""}{self.listen_port};
     server_tokens off;
     add_header {POD_HEADER} "{self.pod_id}" always;
 

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ops.errors import UsageError
+
 
 def _render(args: argparse.Namespace) -> int:
     from ops.program import available_stacks
@@ -17,7 +19,7 @@ def _render(args: argparse.Namespace) -> int:
 
     root = Path(args.project).resolve()
     if not args.all and args.stack is None:
-        raise UsageErrorExit("render needs a STACK (or --all); stacks: " + ", ".join(available_stacks(root)))
+        raise UsageError("render needs a STACK (or --all); stacks: " + ", ".join(available_stacks(root)))
     stacks = available_stacks(root) if args.all else [args.stack]
     out_dir = Path(args.out) if args.out else root / DEFAULT_OUT.name
     code = 0
@@ -32,15 +34,11 @@ def _check(args: argparse.Namespace) -> int:
     return check_all(sys.stdout, args.stacks or None, Path(args.project).resolve())
 
 
-class UsageErrorExit(Exception):
-    pass
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from ops.program import ROOT
+    root = Path(__file__).resolve().parent.parent
 
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
-    parser.add_argument("--project", default=str(ROOT), help="the Pulumi project directory (default: this checkout)")
+    parser.add_argument("--project", default=str(root), help="the Pulumi project directory (default: this checkout)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     render = commands.add_parser("render", help="render a stack's Kubernetes and GCP resources to files, checked")
@@ -65,11 +63,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    from ops.check import UsageError
-
     try:
         return int(args.run(args))
-    except (UsageError, UsageErrorExit) as error:
+    except UsageError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
     except KeyboardInterrupt:

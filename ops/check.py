@@ -16,13 +16,10 @@ import pulumi
 from components.settings import Settings, SettingsError, parse_settings
 from gke import Level
 from ops.manifests import gcp_resources, manifests_of
+from ops.errors import UsageError
 from ops.policy_gate import PackConfigError, Violation, load_pack_config, run_policies
 from ops.program import ROOT, ProgramRun, StackFileError, run_program, stack_config
 from ops.schemas import SchemaProblem, validate_all
-
-
-class UsageError(Exception):
-    """Bad stack name, unreadable stack file or invalid settings: exit code 2."""
 
 
 @dataclass

@@ -1,0 +1,30 @@
+"""A real python-socketio ASGI server for the end-to-end lab (what the IDE server is to nginx).
+
+Environment: BACKEND_ID (answers the `whoami` event), PING_INTERVAL / PING_TIMEOUT (whole seconds),
+SIO_PATH (default theia/socket.io).
+"""
+
+import os
+
+import socketio
+
+BACKEND_ID = os.environ.get("BACKEND_ID", "backend")
+sio = socketio.AsyncServer(
+    async_mode="asgi",
+    cors_allowed_origins="*",
+    ping_interval=int(os.environ.get("PING_INTERVAL", "25")),
+    ping_timeout=int(os.environ.get("PING_TIMEOUT", "20")),
+)
+
+
+@sio.event
+async def whoami(sid: str) -> str:
+    return BACKEND_ID
+
+
+async def index(scope, receive, send) -> None:  # the IDE's page, for requests outside socket.io
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+    await send({"type": "http.response.body", "body": b"<!doctype html><title>IDE</title>"})
+
+
+app = socketio.ASGIApp(sio, other_asgi_app=index, socketio_path=os.environ.get("SIO_PATH", "theia/socket.io"))

@@ -1,0 +1,206 @@
+"""End to end, loopback only: `ops verify` against real nginx (the project's rendered site config)
+in front of real python-socketio servers, behind load balancer stand-ins in broken and fixed forms."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ops.verify import UPGRADE_AFFINITY, UPGRADE_DROPPED, Options, Report, verify
+from tests.conftest import ROOT, stack_run
+from tests.lab import Lab, nginx_binary
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    if nginx_binary() is None:
+        message = "nginx is not installed: apt-get install nginx (.ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    lab = Lab(tmp_path_factory.mktemp("lab"), backends=2, cap=2.0).start()
+    yield lab
+    lab.stop()
+
+
+def run(url: str, **options) -> Report:
+    return verify(Options(url, timeout=options.pop("timeout", 5), **options))
+
+
+def test_incident_setup_fails_with_the_right_diagnosis(lab: Lab) -> None:
+    report = run(lab.url("incident"))
+    assert not report.ok
+    handshake, polling = report.check("handshake"), report.check("polling")
+    assert handshake.ok, "a bare handshake passes from any pod: that is why it proves nothing"
+    assert polling.ok is False and polling.layer == "load balancer"
+    assert "round 1/10 POST #1: HTTP 400" in polling.detail and "Invalid session" in polling.detail
+    assert "session affinity is not applied" in polling.diagnosis and "Translation failed" in polling.diagnosis
+    assert report.pods["polling"] == ["pod-1", "pod-2"] or sorted(report.pods["polling"]) == ["pod-1", "pod-2"]
+    for name in ("ws_upgrade", "ws_only"):
+        check = report.check(name)
+        assert check.ok is False and check.diagnosis == UPGRADE_DROPPED, check
+
+
+def test_fixed_setup_passes_well_under_a_second(lab: Lab) -> None:
+    report = run(lab.url("fixed"))
+    assert report.ok, report.text()
+    assert [c.name for c in report.checks] == ["handshake", "polling", "ws_upgrade", "ws_only", "hold"]
+    assert report.check("polling").data["requests"] == 30
+    assert report.check("hold").ok is None
+    assert report.elapsed_s < 1.0
+    # One pod served the whole session, polling and upgrade alike.
+    assert len(report.pods["polling"]) == 1 and report.pods["websocket upgrade"] == report.pods["polling"]
+
+
+def test_round_robin_with_upgrade_fails_polling_but_passes_websocket_only(lab: Lab) -> None:
+    report = run(lab.url("rr_upgrade"))
+    assert not report.ok
+    assert report.check("polling").ok is False and "session affinity" in report.check("polling").diagnosis
+    assert report.check("ws_only").ok is True
+    upgrade = report.check("ws_upgrade")
+    if upgrade.ok is False:  # the upgrade lands on the other pod half of the time
+        assert upgrade.diagnosis == UPGRADE_AFFINITY
+
+
+def test_affinity_is_real_one_pod_per_session_and_several_overall(lab: Lab) -> None:
+    seen: set[str] = set()
+    for n in range(1, 9):
+        report = run(lab.url("fixed"), source_address=f"127.0.{n}.1", polls=3)
+        assert report.ok, report.text()
+        pods = {pod for session in report.pods.values() for pod in session}
+        assert len(report.pods["polling"]) == 1 and pods == set(report.pods["polling"]), report.pods
+        seen |= pods
+    assert len(seen) >= 2, f"every client IP hashed to {seen}: affinity unproven"
+
+
+def test_cookie_affinity_carries_the_load_balancer_cookie_into_the_websocket(lab: Lab) -> None:
+    for _ in range(4):
+        report = run(lab.url("cookie"), polls=3)
+        assert report.ok, report.text()
+        assert len({pod for session in report.pods.values() for pod in session}) == 1
+
+
+def test_hold_longer_than_the_lifetime_cap_fails_shorter_passes(lab: Lab) -> None:
+    cut = run(lab.url("capped"), hold=3.0, polls=1)
+    hold = cut.check("hold")
+    assert hold.ok is False and hold.layer == "load balancer / nginx"
+    assert 1.5 <= hold.data["closed_after_s"] <= 2.5
+    assert "BackendConfig timeoutSec is the hard lifetime of a WebSocket" in hold.diagnosis
+    assert hold.data["closed_after_s"] < 3.0 and "pings answered" in hold.detail
+    kept = run(lab.url("capped"), hold=1.0, polls=1)
+    assert kept.ok, kept.text()
+    assert kept.check("hold").data["held_s"] >= 1.0
+
+
+def test_hold_answers_server_pings_through_the_pod_nginx(lab: Lab) -> None:
+    """Behind the fixed setup (no cap) a hold longer than pingInterval answers pings and survives."""
+    report = run(lab.url("fixed"), hold=lab.ping_interval + 1.5, polls=1)
+    assert report.ok, report.text()
+    assert report.check("hold").data["pings"] >= 1
+
+
+def _official_client_connects(url: str) -> tuple[bool, str]:
+    import socketio
+
+    client = socketio.Client(reconnection=False, request_timeout=3)
+    try:
+        client.connect(url.split("/theia/")[0], socketio_path="theia/socket.io", wait_timeout=2)
+        answer = client.call("whoami", timeout=3)
+        client.disconnect()
+        return True, str(answer)
+    except Exception as error:  # noqa: BLE001 - any failure is the verdict
+        return False, f"{type(error).__name__}: {error}"
+    finally:
+        if client.connected:
+            client.disconnect()
+
+
+def test_the_official_python_socketio_client_agrees(lab: Lab) -> None:
+    good, answer = _official_client_connects(lab.url("fixed"))
+    assert good and answer.startswith("backend-")
+    assert run(lab.url("fixed")).ok
+    bad, error = _official_client_connects(lab.url("incident"))
+    assert not bad, "the official client connected through the incident setup"
+    assert not run(lab.url("incident")).ok
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops", "verify", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_exit_codes_and_json(lab: Lab) -> None:
+    good = cli(lab.url("fixed"), "--json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    report = json.loads(good.stdout)
+    assert report["ok"] is True and [c["name"] for c in report["checks"]][:4] == ["handshake", "polling", "ws_upgrade", "ws_only"]
+    bad = cli(lab.url("incident"))
+    assert bad.returncode == 1 and "[FAIL] polling" in bad.stdout and "verdict: FAIL" in bad.stdout
+    for args, message in ((("ftp://example.com/socket.io/",), "must be http(s)://"), ((lab.url("fixed"), "--polls", "0"), "--polls must be at least 1"),
+                          ((lab.url("fixed"), "--header", "no-colon"), "must look like 'Name: value'"),
+                          ((lab.url("fixed"), "--source-address", "nowhere"), "is not an IP address")):
+        usage = cli(*args)
+        assert usage.returncode == 2 and message in usage.stderr and "Traceback" not in usage.stderr
+
+
+def test_unreachable_host_is_a_clear_verdict() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens
+    result = cli(f"http://127.0.0.1:{port}/theia/socket.io/", "--timeout", "2")
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert "[FAIL] handshake: cannot connect" in result.stdout and "diagnosis (outside)" in result.stdout
+
+
+def test_html_page_instead_of_engine_io(lab: Lab) -> None:
+    report = run(f"http://127.0.0.1:{lab.ports['pod-1']}/ide/")
+    handshake = report.check("handshake")
+    assert handshake.ok is False and "an HTML page, not an Engine.IO open packet" in handshake.detail
+    assert [c.ok for c in report.checks[1:]] == [None, None, None, None]
+
+
+def test_hanging_server_times_out_with_a_verdict() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True)
+    thread.start()
+    try:
+        start = time.monotonic()
+        report = run(f"http://127.0.0.1:{server.getsockname()[1]}/theia/socket.io/", timeout=1.0)
+        assert time.monotonic() - start < 3
+        assert report.check("handshake").ok is False and "no answer within 1 s" in report.check("handshake").detail
+    finally:
+        for connection in accepted:
+            connection.close()
+        server.close()
+
+
+def test_tls_error_is_a_clear_verdict(lab: Lab) -> None:
+    report = run(f"https://127.0.0.1:{lab.ports['fixed']}/theia/socket.io/", timeout=2)
+    handshake = report.check("handshake")
+    assert handshake.ok is False and handshake.layer.startswith("outside"), handshake
+    assert "TLS" in handshake.detail or "SSL" in handshake.detail.upper()
+
+
+def test_production_site_config_passes_nginx_t(tmp_path: Path) -> None:
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip("nginx is not installed")
+    config_map = stack_run("prod").one("kubernetes:core/v1:ConfigMap").inputs
+    (tmp_path / "default.conf").write_text(config_map["data"]["default.conf"])
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n    include {tmp_path}/default.conf;\n}}\n"
+    )
+    result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
