@@ -13,4 +13,9 @@ pulumi.export("serviceName", app.service.name)
 pulumi.export("backendConfigName", app.backend_config.name)
 pulumi.export("ingressName", app.ingress.name)
 pulumi.export("socketioUrl", app.socketio_url)
-pulumi.export("verifyCommand", f"python -m ops verify {app.socketio_url}")
+pulumi.export("verifyCommand", f"python -m ops verify {app.socketio_url} --hold 40")
+if app.static_ip:
+    pulumi.export("staticIpName", app.static_ip.name)
+    pulumi.export("staticIpAddress", app.static_ip.address.address)  # point DNS for every host here
+if app.monitoring:
+    pulumi.export("uptimeCheckPath", app.monitoring.path)

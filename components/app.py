@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from pulumi import ResourceOptions
+
 from components.backend_config import BackendConfig
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
-from components.ingress import Route, WebsocketIngress
+from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
+from components.ingress import IngressExtras, Route, WebsocketIngress
 from components.namespace import AppNamespace
 from components.network_policy import LoadBalancerNetworkPolicy
 from components.nginx import NginxConfigMap, NginxSite
@@ -27,6 +30,10 @@ class App:
     disruption_budget: DisruptionBudget
     autoscaler: Optional[Autoscaler]
     network_policy: LoadBalancerNetworkPolicy
+    static_ip: Optional[StaticIp]
+    tls: Optional[Tls]
+    cloud_armor: Optional[CloudArmor]
+    monitoring: Optional[SocketIOMonitoring]
 
     @property
     def socketio_url(self) -> str:
@@ -56,15 +63,28 @@ def build_app(settings: Settings) -> App:
         nginx=nginx,
         autoscaled=settings.autoscaling.enabled,
     )
+    gcp_settings, prefix = settings.gcp, settings.gcp_prefix
+    cloud_armor = (
+        CloudArmor("cloud-armor", f"{prefix}-armor", settings.socketio.path, gcp_settings.cloud_armor)
+        if gcp_settings.cloud_armor.enabled else None
+    )
     backend_config = BackendConfig(
         "backend-config",
         namespace=ns,
         settings=settings.backend_config,
         health=deployment.health,
         min_session_sec=settings.socketio.min_session_sec,
+        security_policy=cloud_armor.name if cloud_armor else None,
+        opts=ResourceOptions(depends_on=[cloud_armor] if cloud_armor else []),
     )
     service = NegService(
         "service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=backend_config
+    )
+    static_ip = StaticIp("static-ip", gcp_settings.static_ip.name or f"{prefix}-ip") if gcp_settings.static_ip.enabled else None
+    tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls) if gcp_settings.tls.enabled else None
+    extras = IngressExtras(
+        annotations={**(static_ip.ingress_annotations() if static_ip else {}), **(tls.ingress_annotations() if tls else {})},
+        manifests=tuple(tls.manifests()) if tls else (),
     )
     ingress = WebsocketIngress(
         "ingress",
@@ -73,6 +93,12 @@ def build_app(settings: Settings) -> App:
         default_route=Route(service),
         routes=tuple(Route(service, host=host) for host in settings.hosts),
         min_session_sec=settings.socketio.min_session_sec,
+        extras=extras,
+        opts=ResourceOptions(depends_on=[r for r in (static_ip, tls) if r is not None]),
+    )
+    monitoring = (
+        SocketIOMonitoring("monitoring", settings.hosts[0], settings.socketio.path, gcp_settings.monitoring, prefix)
+        if gcp_settings.monitoring.enabled else None
     )
     budget = DisruptionBudget("disruption-budget", deployment, settings.deployment.min_available)
     autoscaler = (
@@ -87,4 +113,5 @@ def build_app(settings: Settings) -> App:
         else None
     )
     policy = LoadBalancerNetworkPolicy("network-policy", deployment)
-    return App(settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy)
+    return App(settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy,
+               static_ip, tls, cloud_armor, monitoring)

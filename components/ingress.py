@@ -42,6 +42,7 @@ class IngressExtras:
 
     annotations: dict[str, str] = field(default_factory=dict)
     tls_hosts: tuple[str, ...] = ()
+    manifests: tuple[dict, ...] = ()  # what the annotations refer to (FrontendConfig, ManagedCertificate), for the rule check
 
 
 class WebsocketIngress(pulumi.ComponentResource):
@@ -100,7 +101,7 @@ class WebsocketIngress(pulumi.ComponentResource):
         )
         self.manifest = manifest("networking.k8s.io/v1", "Ingress", metadata, spec)
         services = {id(r.service): r.service for r in all_routes}.values()
-        reachable: dict[int, dict] = {id(self.manifest): self.manifest}
+        reachable: dict[int, dict] = {id(self.manifest): self.manifest, **{id(m): m for m in extras.manifests}}
         for svc in services:
             for part in (svc, svc.deployment, svc.backend_config):
                 if part is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -155,6 +155,59 @@ class SocketIOSettings(Model):
     min_session_sec: int = Field(limits.DEFAULT_MIN_SESSION_SEC, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
 
 
+class StaticIpSettings(Model):
+    enabled: bool = True
+    name: Optional[str] = Field(None, pattern=DNS_LABEL, max_length=63,
+                                description="global address name; default coditect-<environment>-ip")
+
+
+class TlsSettings(Model):
+    enabled: bool = True
+    ssl_policy_profile: Literal["MODERN", "RESTRICTED"] = "MODERN"
+    min_tls_version: Literal["TLS_1_2", "TLS_1_3"] = "TLS_1_2"
+    redirect_to_https: bool = True
+    # GKE's HTTPS redirect lives on the HTTP frontend: turning HTTP off disables the redirect.
+    allow_http: bool = True
+
+
+class RateLimitSettings(Model):
+    """Per-client limit on Socket.IO handshakes (GETs without a sid). A browser opens one session per
+    tab and reconnects with backoff, so it never comes near this."""
+
+    handshakes_per_minute: int = Field(120, ge=10, le=10000)
+    ban_duration_sec: int = Field(300, ge=60, le=86400)
+
+
+class CloudArmorSettings(Model):
+    enabled: bool = True
+    mode: Literal["preview", "enforce"] = "enforce"
+    waf_rules: tuple[str, ...] = ("sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable")
+    rate_limit: RateLimitSettings = RateLimitSettings()
+
+
+class MonitoringSettings(Model):
+    enabled: bool = True
+    period_sec: Literal[60, 300, 600, 900] = 300
+    failures_before_alert: int = Field(3, ge=1, le=10)
+    notification_channels: tuple[str, ...] = Field(
+        (), description="notification channel resource names: projects/<p>/notificationChannels/<id>")
+
+    @field_validator("notification_channels")
+    @classmethod
+    def _channels(cls, channels: tuple[str, ...]) -> tuple[str, ...]:
+        for channel in channels:
+            if not re.match(r"^projects/[a-z0-9-]+/notificationChannels/[0-9]+$", channel):
+                raise ValueError(f"{channel!r} is not projects/<project>/notificationChannels/<id>")
+        return channels
+
+
+class GcpSettings(Model):
+    static_ip: StaticIpSettings = StaticIpSettings()
+    tls: TlsSettings = TlsSettings()
+    cloud_armor: CloudArmorSettings = CloudArmorSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+
+
 class IngressSettings(Model):
     name: Name = Field("coditect-ingress", pattern=DNS_LABEL, max_length=63)
 
@@ -170,6 +223,7 @@ class Settings(Model):
     backend_config: BackendConfigSettings = BackendConfigSettings()
     socketio: SocketIOSettings = SocketIOSettings()
     ingress: IngressSettings = IngressSettings()
+    gcp: GcpSettings = GcpSettings()
 
     @field_validator("hosts")
     @classmethod
@@ -181,6 +235,11 @@ class Settings(Model):
         if duplicates:
             raise ValueError(f"{', '.join(duplicates)} listed more than once; GKE keeps only the last rule per host")
         return hosts
+
+    @property
+    def gcp_prefix(self) -> str:
+        """Prefix of every GCP resource name, so stacks sharing a project never collide."""
+        return f"coditect-{self.environment}"
 
     @model_validator(mode="after")
     def _environment_rules(self) -> Settings:
@@ -195,6 +254,22 @@ class Settings(Model):
                 problems.append(("deployment.replicas", f"is {self.deployment.replicas}; prod needs at least 2 replicas to survive a pod restart"))
             if self.deployment.min_available < 1:
                 problems.append(("deployment.minAvailable", "is 0; prod needs a PodDisruptionBudget keeping at least 1 pod"))
+            gcp = self.gcp
+            for key, enabled in (("gcp.tls.enabled", gcp.tls.enabled), ("gcp.tls.redirectToHttps", gcp.tls.redirect_to_https),
+                                 ("gcp.cloudArmor.enabled", gcp.cloud_armor.enabled), ("gcp.monitoring.enabled", gcp.monitoring.enabled),
+                                 ("gcp.staticIp.enabled", gcp.static_ip.enabled)):
+                if not enabled:
+                    problems.append((key, "is false; prod requires it (TLS with HTTPS redirect, Cloud Armor, uptime alerting, a static IP)"))
+            if gcp.monitoring.enabled and not gcp.monitoring.notification_channels:
+                problems.append(("gcp.monitoring.notificationChannels", "is empty; prod alerts must reach someone"))
+        tls = self.gcp.tls
+        if tls.redirect_to_https and not tls.enabled:
+            problems.append(("gcp.tls.redirectToHttps", "is true without TLS: there is no HTTPS to redirect to (set it false, or enable gcp.tls)"))
+        if not tls.allow_http and not tls.enabled:
+            problems.append(("gcp.tls.allowHttp", "is false without TLS: the load balancer would serve nothing"))
+        if not tls.allow_http and tls.redirect_to_https:
+            problems.append(("gcp.tls.allowHttp",
+                             "is false while redirectToHttps is on; GKE puts the redirect on the HTTP frontend, so keep allowHttp true"))
         replicas = self.autoscaling.min_replicas if self.autoscaling.enabled else self.deployment.replicas
         if self.backend_config.session_affinity == "NONE" and (replicas > 1 or self.autoscaling.enabled):
             problems.append(("backendConfig.sessionAffinity",

@@ -634,6 +634,31 @@ def stack(manifests: Sequence[Manifest], min_session_sec: int | None = None) -> 
                                        f"{', '.join(name_of(t) for t in targets)} declares; GKE's NEG gets no endpoints.",
                                        "set targetPort to the serving container port's name."))
 
+    frontend_configs = index("FrontendConfig")
+    certificates = index("ManagedCertificate")
+    for ing in by_kind.get(INGRESS, []):
+        ns, annotations = namespace_of(ing), annotations_of(ing)
+        frontend_name = annotations.get(limits.FRONTEND_CONFIG_ANNOTATION)
+        if frontend_name and (ns, str(frontend_name)) not in frontend_configs:
+            out.append(Finding(rid(ing), "ingress-frontend-config-exists",
+                               f"annotation {limits.FRONTEND_CONFIG_ANNOTATION} names FrontendConfig {frontend_name!r}, which is not declared in "
+                               f"namespace {ns!r}; GKE syncs without it (no HTTPS redirect, no SSL policy) and only warns.",
+                               "declare the FrontendConfig in the Ingress's namespace or fix the name."))
+        frontend = frontend_configs.get((ns, str(frontend_name))) if frontend_name else None
+        if frontend is not None and dig(frontend, "spec", "redirectToHttps", "enabled") is True \
+                and str(annotations.get(limits.ALLOW_HTTP_ANNOTATION, "true")).lower() == "false":
+            out.append(Finding(rid(ing), "frontendconfig-redirect-needs-http",
+                               f"disables HTTP ({limits.ALLOW_HTTP_ANNOTATION}: \"false\") while FrontendConfig {frontend_name!r} redirects to HTTPS; "
+                               "GKE attaches the redirect to the HTTP frontend, so http:// clients get nothing.",
+                               f"keep {limits.ALLOW_HTTP_ANNOTATION} \"true\" with the redirect."))
+        raw_certificates = annotations.get(limits.MANAGED_CERTIFICATES_ANNOTATION)
+        for certificate in [c.strip() for c in str(raw_certificates or "").split(",") if c.strip()]:
+            if (ns, certificate) not in certificates:
+                out.append(Finding(rid(ing), "ingress-managed-certificate-exists",
+                                   f"annotation {limits.MANAGED_CERTIFICATES_ANNOTATION} names ManagedCertificate {certificate!r}, which is not declared "
+                                   f"in namespace {ns!r}; the certificate annotation has all-or-nothing semantics, so HTTPS does not come up.",
+                                   "declare the ManagedCertificate in the Ingress's namespace or fix the name."))
+
     for kind, rule in ((HPA, "hpa-target-exists"), (PDB, "pdb-target-exists")):
         for obj in by_kind.get(kind, []):
             ns = namespace_of(obj)

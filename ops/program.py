@@ -62,6 +62,7 @@ class ProgramRun:
 # Values a real deployment only knows afterwards. Explicit, never None or "".
 KNOWN_AFTER_DEPLOY = {
     "gcp:compute/globalAddress:GlobalAddress": {"address": "<known after deploy: reserved IPv4 address>"},
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": {"uptimeCheckId": "<known after deploy: uptime check id>"},
 }
 
 

@@ -96,7 +96,12 @@ def _builtin_validator(api_version: str, kind: str, kubernetes_version: str) -> 
 def _crd_validator(api_version: str, kind: str) -> jsonschema.Validator:
     # CRD structural schemas are OpenAPI v3 (x-kubernetes-* keys are ignored by jsonschema).
     # The API server prunes unknown fields silently; a strict check reports them instead.
-    return jsonschema.Draft7Validator(_close_objects(crd_schemas()[(api_version, kind)]))
+    root = _close_objects(crd_schemas()[(api_version, kind)])
+    # Every object has these at the top, whether or not the CRD lists them; the API server
+    # validates metadata itself.
+    root["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, **root.get("properties", {}),
+                          "metadata": {"type": "object"}}
+    return jsonschema.Draft7Validator(root)
 
 
 def _close_objects(node: Any) -> Any:
@@ -104,9 +109,6 @@ def _close_objects(node: Any) -> Any:
         out = {k: _close_objects(v) for k, v in node.items()}
         if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out \
                 and not out.get("x-kubernetes-preserve-unknown-fields"):
-            # metadata is validated by the API server itself; keep it open.
-            if set(out["properties"]) >= {"apiVersion", "kind"}:
-                out["properties"] = {**out["properties"], "metadata": {"type": "object"}}
             out["additionalProperties"] = False
         return out
     if isinstance(node, list):

@@ -113,6 +113,12 @@ RULES: tuple[Rule, ...] = (
          "fails the whole Ingress ('Translation failed: could not find service'), so no BackendConfig reaches the load "
          "balancer: the coditect-api-v2 outage (ingress-gce translator.go; kubernetes/ingress-gce#646).",
          frozenset({"ingress-backend-service-exists", "ingress-backend-port-exists"}), MANDATORY, "stack"),
+    Rule("ingress-references",
+         "The FrontendConfig and ManagedCertificates an Ingress names exist in its namespace, and HTTP stays on while the "
+         "FrontendConfig redirects to HTTPS (GKE puts the redirect on the HTTP frontend; managed-certs is all-or-nothing; "
+         "ingress-gce controller.go, l7.go; gke-managed-certs sync.go).",
+         frozenset({"ingress-frontend-config-exists", "ingress-managed-certificate-exists", "frontendconfig-redirect-needs-http"}),
+         MANDATORY, "stack"),
     Rule("ingress-services-ready",
          "Services behind the Ingress have NEG (a ClusterIP without it fails translation) and a BackendConfig (otherwise "
          "30 s timeout and no affinity).",

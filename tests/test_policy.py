@@ -61,7 +61,7 @@ def test_real_stacks_have_no_mandatory_violation(stack: str) -> None:
 
 def test_every_rule_id_belongs_to_exactly_one_policy() -> None:
     source = (ROOT / "gke" / "rules.py").read_text()
-    emitted = set(re.findall(r'"((?:backendconfig|service|ingress|image|container|hpa|pdb|health|grace)-[a-z0-9-]+)"', source))
+    emitted = set(re.findall(r'"((?:backendconfig|frontendconfig|service|ingress|image|container|hpa|pdb|health|grace)-[a-z0-9-]+)"', source))
     owners = {rule_id: [r.name for r in RULES if rule_id in r.rule_ids] for rule_id in emitted}
     assert {rule_id: names for rule_id, names in owners.items() if len(names) != 1} == {}
     assert set().union(*(r.rule_ids for r in RULES)) == emitted

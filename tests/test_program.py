@@ -114,11 +114,13 @@ def test_pdb_and_network_policy_target_the_deployment_pods(any_stack: ProgramRun
 
 def test_every_child_is_parented_by_its_component(any_stack: ProgramRun) -> None:
     components = {r.type for r in any_stack.resources if not r.custom}
-    assert components == {
+    core = {
         "coditect:index:AppNamespace", "coditect:index:CombinedDeployment", "coditect:index:BackendConfig",
         "coditect:index:NegService", "coditect:index:WebsocketIngress", "coditect:index:DisruptionBudget",
-        "coditect:index:LoadBalancerNetworkPolicy", "coditect:index:NginxConfigMap",
+        "coditect:index:LoadBalancerNetworkPolicy", "coditect:index:NginxConfigMap", "coditect:index:StaticIp",
     }
+    cloud = {"coditect:index:Tls", "coditect:index:CloudArmor", "coditect:index:SocketIOMonitoring"}
+    assert core <= components <= core | cloud
     for resource in any_stack.resources:
         if resource.custom:
             # The URN's type part is <parent type>$<type>: every resource sits under one of our components.
@@ -134,7 +136,10 @@ def test_exports_name_what_an_operator_needs(prod: ProgramRun) -> None:
         "backendConfigName": "coditect-backend-config",
         "ingressName": "coditect-ingress",
         "socketioUrl": "https://coditect.ai/theia/socket.io/",
-        "verifyCommand": "python -m ops verify https://coditect.ai/theia/socket.io/",
+        "verifyCommand": "python -m ops verify https://coditect.ai/theia/socket.io/ --hold 40",
+        "staticIpName": "coditect-prod-ip",
+        "staticIpAddress": "<known after deploy: reserved IPv4 address>",
+        "uptimeCheckPath": "/theia/socket.io/?EIO=4&transport=polling",
     }
 
 
@@ -143,7 +148,11 @@ def test_stacks_differ_only_where_environments_should() -> None:
     prod, staging = manifests_of(stack_run("prod")), manifests_of(stack_run("staging"))
     assert [m["kind"] for m in prod] == [m["kind"] for m in staging]
     by_kind = lambda ms, kind: next(m for m in ms if m["kind"] == kind)  # noqa: E731
-    assert by_kind(prod, "BackendConfig")["spec"] == by_kind(staging, "BackendConfig")["spec"]
+    prod_bc, staging_bc = dict(by_kind(prod, "BackendConfig")["spec"]), dict(by_kind(staging, "BackendConfig")["spec"])
+    # Each environment has its own Cloud Armor policy; everything else is the same.
+    assert (prod_bc.pop("securityPolicy"), staging_bc.pop("securityPolicy")) == (
+        {"name": "coditect-prod-armor"}, {"name": "coditect-staging-armor"})
+    assert prod_bc == staging_bc
     assert by_kind(prod, "Service")["spec"] == by_kind(staging, "Service")["spec"]
     assert by_kind(prod, "Deployment")["spec"]["replicas"] == 3
     assert by_kind(staging, "Deployment")["spec"]["replicas"] == 2

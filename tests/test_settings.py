@@ -22,8 +22,11 @@ def error_for(raw: dict[str, Any], stack: str = "prod") -> str:
     return str(raised.value)
 
 
+CHANNELS = {"monitoring": {"notificationChannels": ["projects/p/notificationChannels/1"]}}
+
+
 def test_defaults_are_the_production_state() -> None:
-    s = Settings.model_validate({"environment": "prod", "release": RELEASE})
+    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "gcp": CHANNELS})
     assert s.namespace == "coditect-app"
     assert s.deployment.name == "coditect-combined"
     assert s.service.name == "coditect-combined-service"
@@ -31,6 +34,7 @@ def test_defaults_are_the_production_state() -> None:
     assert s.socketio.path == "/theia/socket.io/"
     bc = s.backend_config
     assert (bc.session_affinity, bc.affinity_cookie_ttl_sec, bc.timeout_sec) == ("CLIENT_IP", 86400, 86400)
+    assert s.gcp.tls.enabled and s.gcp.tls.redirect_to_https and s.gcp.cloud_armor.enabled and s.gcp.monitoring.enabled
 
 
 def test_out_of_range_value_names_key_range_and_fix() -> None:

@@ -1,0 +1,241 @@
+"""The Google Cloud pieces around the Ingress, derived from the same settings as the app.
+
+- ``StaticIp``: a global address whose *name* goes into the Ingress annotation.
+- ``Tls``: ManagedCertificate for the hosts, an SSL policy, and a FrontendConfig with the HTTPS
+  redirect and that SSL policy, all referenced from the Ingress.
+- ``CloudArmor``: preconfigured WAF rules and a per-client handshake rate limit, attached to the
+  backend through the BackendConfig's ``securityPolicy``.
+- ``SocketIOMonitoring``: an uptime check of the Socket.IO handshake, an alert after N failed
+  checks in a row, a log-based metric of the Socket.IO path by status, and a dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from components.base import child_opts, manifest, type_token
+from components.namespace import AppNamespace
+from components.settings import CloudArmorSettings, MonitoringSettings, TlsSettings
+from gke import limits
+
+MANAGED_CERTIFICATE_API = "networking.gke.io/v1"
+FRONTEND_CONFIG_API = "networking.gke.io/v1beta1"
+DEFAULT_RULE_PRIORITY = 2147483647  # Cloud Armor's default rule: lowest priority, matches everything
+
+
+def handshake_path(socketio_path: str) -> str:
+    """The request a browser's first Socket.IO call makes: what the uptime check probes and
+    `ops verify` starts with."""
+    return f"{socketio_path}?EIO=4&transport=polling"
+
+
+class StaticIp(pulumi.ComponentResource):
+    name: str
+    address: gcp.compute.GlobalAddress
+
+    def __init__(self, resource_name: str, name: str, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(type_token("StaticIp"), resource_name, None, opts)
+        self.name = name
+        self.address = gcp.compute.GlobalAddress(
+            resource_name, name=name, address_type="EXTERNAL", ip_version="IPV4",
+            description="coditect: the Ingress's load balancer IP (DNS points here)",
+            opts=child_opts(self, protect=True),  # DNS depends on it: never replace by accident
+        )
+        self.register_outputs({"name": name, "address": self.address.address})
+
+    def ingress_annotations(self) -> dict[str, str]:
+        return {limits.GLOBAL_STATIC_IP_ANNOTATION: self.name}
+
+
+class Tls(pulumi.ComponentResource):
+    """Managed certificate, SSL policy and FrontendConfig (HTTPS redirect) for the Ingress."""
+
+    namespace: AppNamespace
+    certificate_name: str
+    frontend_config_name: str
+    ssl_policy: gcp.compute.SSLPolicy
+
+    def __init__(self, resource_name: str, namespace: AppNamespace, prefix: str, hosts: tuple[str, ...], settings: TlsSettings,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(type_token("Tls"), resource_name, None, opts)
+        self.namespace = namespace
+        self.settings = settings
+        self.hosts = hosts
+        self.certificate_name = f"{prefix}-certificate"
+        self.frontend_config_name = f"{prefix}-frontend"
+        self.ssl_policy_name = f"{prefix}-ssl-policy"
+        self.ssl_policy = gcp.compute.SSLPolicy(
+            f"{resource_name}-ssl-policy", name=self.ssl_policy_name, profile=settings.ssl_policy_profile,
+            min_tls_version=settings.min_tls_version, opts=child_opts(self),
+        )
+        cert_meta = {"name": self.certificate_name, "namespace": namespace.name, "labels": {"app.kubernetes.io/part-of": "coditect"}}
+        cert_spec = {"domains": list(hosts)}
+        self.certificate_manifest = manifest(MANAGED_CERTIFICATE_API, "ManagedCertificate", cert_meta, cert_spec)
+        self.certificate = k8s.apiextensions.CustomResource(
+            f"{resource_name}-certificate", api_version=MANAGED_CERTIFICATE_API, kind="ManagedCertificate",
+            metadata=cert_meta, spec=cert_spec, opts=child_opts(self, [namespace]),
+        )
+        frontend_meta = {"name": self.frontend_config_name, "namespace": namespace.name, "labels": {"app.kubernetes.io/part-of": "coditect"}}
+        frontend_spec = {
+            "sslPolicy": self.ssl_policy_name,
+            "redirectToHttps": {"enabled": settings.redirect_to_https, "responseCodeName": "MOVED_PERMANENTLY_DEFAULT"},
+        }
+        self.frontend_manifest = manifest(FRONTEND_CONFIG_API, "FrontendConfig", frontend_meta, frontend_spec)
+        self.frontend_config = k8s.apiextensions.CustomResource(
+            f"{resource_name}-frontend", api_version=FRONTEND_CONFIG_API, kind="FrontendConfig",
+            metadata=frontend_meta, spec=frontend_spec, opts=child_opts(self, [namespace, self.ssl_policy]),
+        )
+        self.register_outputs({"certificate": self.certificate_name, "frontendConfig": self.frontend_config_name})
+
+    def ingress_annotations(self) -> dict[str, str]:
+        return {
+            limits.MANAGED_CERTIFICATES_ANNOTATION: self.certificate_name,
+            limits.FRONTEND_CONFIG_ANNOTATION: self.frontend_config_name,
+            limits.ALLOW_HTTP_ANNOTATION: "true" if self.settings.allow_http else "false",
+        }
+
+    def manifests(self) -> list[dict]:
+        return [self.certificate_manifest, self.frontend_manifest]
+
+
+class CloudArmor(pulumi.ComponentResource):
+    """Cloud Armor policy for the Socket.IO backend."""
+
+    name: str
+    policy: gcp.compute.SecurityPolicy
+
+    def __init__(self, resource_name: str, name: str, socketio_path: str, settings: CloudArmorSettings,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(type_token("CloudArmor"), resource_name, None, opts)
+        self.name = name
+        preview = settings.mode == "preview"
+        rules = [
+            gcp.compute.SecurityPolicyRuleArgs(
+                priority=1000 + i, action="deny(403)", preview=preview,
+                description=f"OWASP preconfigured WAF: {waf}",
+                match=gcp.compute.SecurityPolicyRuleMatchArgs(
+                    expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=f"evaluatePreconfiguredWaf('{waf}', {{'sensitivity': 1}})")
+                ),
+            )
+            for i, waf in enumerate(settings.waf_rules)
+        ]
+        rules.append(gcp.compute.SecurityPolicyRuleArgs(
+            priority=900, action="rate_based_ban", preview=preview,
+            description="Socket.IO handshakes (polling GET without a sid) per client IP: far above what a browser does",
+            match=gcp.compute.SecurityPolicyRuleMatchArgs(
+                expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=handshake_expression(socketio_path))
+            ),
+            rate_limit_options=gcp.compute.SecurityPolicyRuleRateLimitOptionsArgs(
+                conform_action="allow", exceed_action="deny(429)", enforce_on_key="IP",
+                rate_limit_threshold=gcp.compute.SecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
+                    count=settings.rate_limit.handshakes_per_minute, interval_sec=60),
+                ban_duration_sec=settings.rate_limit.ban_duration_sec,
+            ),
+        ))
+        rules.append(gcp.compute.SecurityPolicyRuleArgs(
+            priority=DEFAULT_RULE_PRIORITY, action="allow", description="default: allow",
+            match=gcp.compute.SecurityPolicyRuleMatchArgs(
+                versioned_expr="SRC_IPS_V1", config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"])),
+        ))
+        self.policy = gcp.compute.SecurityPolicy(
+            resource_name, name=name, description=f"coditect Socket.IO backend ({settings.mode})", rules=rules,
+            opts=child_opts(self),
+        )
+        self.register_outputs({"name": name})
+
+
+def handshake_expression(socketio_path: str) -> str:
+    return (f"request.path.startsWith('{socketio_path}') && request.query.contains('transport=polling') "
+            "&& !request.query.contains('sid=')")
+
+
+class SocketIOMonitoring(pulumi.ComponentResource):
+    """Uptime check of the handshake a browser makes, alerting and a dashboard."""
+
+    def __init__(self, resource_name: str, host: str, socketio_path: str, settings: MonitoringSettings, prefix: str,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(type_token("SocketIOMonitoring"), resource_name, None, opts)
+        self.path = handshake_path(socketio_path)
+        self.uptime = gcp.monitoring.UptimeCheckConfig(
+            f"{resource_name}-uptime",
+            display_name=f"{prefix} Socket.IO handshake https://{host}{socketio_path}",
+            period=f"{settings.period_sec}s",
+            timeout="10s",
+            monitored_resource=gcp.monitoring.UptimeCheckConfigMonitoredResourceArgs(type="uptime_url", labels={"host": host}),
+            http_check=gcp.monitoring.UptimeCheckConfigHttpCheckArgs(
+                path=self.path, port=443, use_ssl=True, validate_ssl=True, request_method="GET",
+                accepted_response_status_codes=[gcp.monitoring.UptimeCheckConfigHttpCheckAcceptedResponseStatusCodeArgs(status_value=200)],
+            ),
+            # The open packet of a server that can upgrade; an HTML page or an error never matches.
+            content_matchers=[gcp.monitoring.UptimeCheckConfigContentMatcherArgs(content='"upgrades":["websocket"]', matcher="CONTAINS_STRING")],
+            opts=child_opts(self),
+        )
+        failing_for = settings.period_sec * settings.failures_before_alert
+        self.alert = gcp.monitoring.AlertPolicy(
+            f"{resource_name}-alert",
+            display_name=f"{prefix} Socket.IO handshake failing",
+            combiner="OR",
+            conditions=[gcp.monitoring.AlertPolicyConditionArgs(
+                display_name=f"handshake failed {settings.failures_before_alert} checks in a row",
+                condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
+                    filter=self.uptime.uptime_check_id.apply(
+                        lambda check_id: 'metric.type="monitoring.googleapis.com/uptime_check/check_passed" '
+                        f'AND metric.label.check_id="{check_id}" AND resource.type="uptime_url"'),
+                    comparison="COMPARISON_GT", threshold_value=1, duration=f"{failing_for}s",
+                    aggregations=[gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
+                        alignment_period=f"{settings.period_sec}s", per_series_aligner="ALIGN_NEXT_OLDER",
+                        cross_series_reducer="REDUCE_COUNT_FALSE", group_by_fields=["resource.label.*"])],
+                    trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
+                ),
+            )],
+            notification_channels=list(settings.notification_channels),
+            documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
+                mime_type="text/markdown",
+                content=f"Run `python -m ops verify https://{host}{socketio_path}` to see which layer fails.",
+            ),
+            opts=child_opts(self, [self.uptime]),
+        )
+        self.metric_name = f"{prefix}-socketio-requests"
+        self.metric = gcp.logging.Metric(
+            f"{resource_name}-requests",
+            name=self.metric_name,
+            description="Load balancer requests to the Socket.IO path, by response code",
+            filter=f'resource.type="http_load_balancer" AND httpRequest.requestUrl:"{socketio_path}"',
+            metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
+                metric_kind="DELTA", value_type="INT64",
+                labels=[gcp.logging.MetricMetricDescriptorLabelArgs(key="status", value_type="STRING", description="HTTP status")],
+            ),
+            label_extractors={"status": "EXTRACT(httpRequest.status)"},
+            opts=child_opts(self),
+        )
+        self.dashboard = gcp.monitoring.Dashboard(
+            f"{resource_name}-dashboard",
+            dashboard_json=self.uptime.uptime_check_id.apply(lambda check_id: dashboard_json(prefix, self.metric_name, check_id)),
+            opts=child_opts(self, [self.metric, self.uptime]),
+        )
+        self.register_outputs({"uptimeCheckPath": self.path})
+
+
+def dashboard_json(prefix: str, metric_name: str, check_id: str) -> str:
+    def chart(title: str, metric_filter: str, group_by: list[str], reducer: str, aligner: str) -> dict:
+        return {"title": title, "xyChart": {"dataSets": [{"timeSeriesQuery": {"timeSeriesFilter": {
+            "filter": metric_filter,
+            "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": aligner, "crossSeriesReducer": reducer, "groupByFields": group_by},
+        }}, "plotType": "LINE"}]}}
+
+    return json.dumps({
+        "displayName": f"{prefix} Socket.IO",
+        "gridLayout": {"columns": "2", "widgets": [
+            chart("Socket.IO requests by response code",
+                  f'metric.type="logging.googleapis.com/user/{metric_name}" resource.type="l7_lb_rule"',
+                  ["metric.label.status"], "REDUCE_SUM", "ALIGN_RATE"),
+            chart("Handshake uptime check (passed)",
+                  f'metric.type="monitoring.googleapis.com/uptime_check/check_passed" metric.label.check_id="{check_id}" resource.type="uptime_url"',
+                  ["resource.label.host"], "REDUCE_FRACTION_TRUE", "ALIGN_NEXT_OLDER"),
+        ]},
+    }, sort_keys=True)
