@@ -79,7 +79,7 @@ def declare(manifests: Manifests) -> None:
         "PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
     }
     for key, m in manifests.items():
-        if m["kind"] == "BackendConfig":
+        if m["kind"] not in classes and m["kind"] != "Namespace":  # GKE custom resources
             k8s.apiextensions.CustomResource(key, api_version=m["apiVersion"], kind=m["kind"], metadata=m["metadata"], spec=m["spec"])
         elif m["kind"] == "Namespace":
             k8s.core.v1.Namespace(key, metadata=m["metadata"])
@@ -209,6 +209,21 @@ CASES: tuple[Case, ...] = (
     Case("grace period shorter than connection draining", "grace-period-covers-draining",
          "terminationGracePeriodSeconds 30 is shorter than",
          _set("deployment.spec.template.spec.terminationGracePeriodSeconds", 30)),
+    Case("Ingress names a FrontendConfig that was never declared", "ingress-frontend-config-exists",
+         "names FrontendConfig 'web-frontend', which is not declared",
+         lambda m: m["ingress"]["metadata"]["annotations"].__setitem__("networking.gke.io/v1beta1.FrontendConfig", "web-frontend")),
+    Case("Ingress names a ManagedCertificate that was never declared", "ingress-managed-certificate-exists",
+         "names ManagedCertificate 'web-cert', which is not declared",
+         lambda m: m["ingress"]["metadata"]["annotations"].__setitem__("networking.gke.io/managed-certificates", "web-cert")),
+    Case("HTTPS redirect with HTTP turned off", "frontendconfig-redirect-needs-http", "GKE attaches the redirect to the HTTP frontend",
+         _all(_add("frontend", {"apiVersion": "networking.gke.io/v1beta1", "kind": "FrontendConfig",
+                                "metadata": {"name": "web-frontend", "namespace": NS},
+                                "spec": {"redirectToHttps": {"enabled": True}}}),
+              _add("certificate", {"apiVersion": "networking.gke.io/v1", "kind": "ManagedCertificate",
+                                   "metadata": {"name": "web-cert", "namespace": NS}, "spec": {"domains": ["coditect.ai"]}}),
+              lambda m: m["ingress"]["metadata"]["annotations"].update({
+                  "networking.gke.io/v1beta1.FrontendConfig": "web-frontend", "networking.gke.io/managed-certificates": "web-cert",
+                  "kubernetes.io/ingress.allow-http": "false"}))),
     Case("prod image by tag", "image-digest", "image 'nginx:1.27' is not pinned by digest",
          _set("deployment.spec.template.spec.containers.0.image", "nginx:1.27"), stack="prod"),
 )

@@ -1,0 +1,177 @@
+"""The Google Cloud side: every resource and every cross-reference derived from the object it names."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.gcp import handshake_expression, handshake_path
+from components.settings import SettingsError
+from ops.program import ProgramRun
+from ops.verify import Options, Verifier
+from tests.conftest import stack_run
+
+GLOBAL_ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
+SSL_POLICY = "gcp:compute/sSLPolicy:SSLPolicy"
+SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
+UPTIME = "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig"
+ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
+LOG_METRIC = "gcp:logging/metric:Metric"
+DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
+CERTIFICATE = "kubernetes:networking.gke.io/v1:ManagedCertificate"
+FRONTEND = "kubernetes:networking.gke.io/v1beta1:FrontendConfig"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+BACKEND_CONFIG = "kubernetes:cloud.google.com/v1:BackendConfig"
+
+
+def annotations(run: ProgramRun) -> dict[str, str]:
+    return run.one(INGRESS).inputs["metadata"]["annotations"]
+
+
+def test_static_ip_name_in_the_ingress_is_the_address_name(prod: ProgramRun) -> None:
+    address = prod.one(GLOBAL_ADDRESS).inputs
+    assert annotations(prod)["kubernetes.io/ingress.global-static-ip-name"] == address["name"] == "coditect-prod-ip"
+    assert address["addressType"] == "EXTERNAL"
+
+
+def test_tls_certificate_frontend_config_and_ssl_policy_are_wired(prod: ProgramRun) -> None:
+    certificate, frontend = prod.one(CERTIFICATE).inputs, prod.one(FRONTEND).inputs
+    ssl_policy = prod.one(SSL_POLICY).inputs
+    ingress = prod.one(INGRESS).inputs
+    assert certificate["spec"]["domains"] == [rule["host"] for rule in ingress["spec"]["rules"]] == ["coditect.ai"]
+    assert annotations(prod)["networking.gke.io/managed-certificates"] == certificate["metadata"]["name"]
+    assert annotations(prod)["networking.gke.io/v1beta1.FrontendConfig"] == frontend["metadata"]["name"]
+    assert certificate["metadata"]["namespace"] == frontend["metadata"]["namespace"] == ingress["metadata"]["namespace"]
+    assert frontend["spec"]["sslPolicy"] == ssl_policy["name"]
+    assert frontend["spec"]["redirectToHttps"] == {"enabled": True, "responseCodeName": "MOVED_PERMANENTLY_DEFAULT"}
+    assert (ssl_policy["minTlsVersion"], ssl_policy["profile"]) == ("TLS_1_2", "MODERN")
+    assert annotations(prod)["kubernetes.io/ingress.allow-http"] == "true", "the HTTPS redirect lives on the HTTP frontend"
+
+
+def test_backend_config_names_the_cloud_armor_policy(prod: ProgramRun) -> None:
+    policy = prod.one(SECURITY_POLICY).inputs
+    assert prod.one(BACKEND_CONFIG).inputs["spec"]["securityPolicy"] == {"name": policy["name"]} == {"name": "coditect-prod-armor"}
+
+
+def _rules(run: ProgramRun) -> list[dict[str, Any]]:
+    return run.one(SECURITY_POLICY).inputs["rules"]
+
+
+def test_cloud_armor_waf_rate_limit_and_default_allow(prod: ProgramRun) -> None:
+    rules = {rule["priority"]: rule for rule in _rules(prod)}
+    waf = [r for r in rules.values() if "evaluatePreconfiguredWaf" in r["match"].get("expr", {}).get("expression", "")]
+    assert {r["match"]["expr"]["expression"].split("'")[1] for r in waf} == {"sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable"}
+    assert all(r["action"] == "deny(403)" and r["preview"] is False for r in waf)
+    limit = rules[900]
+    assert limit["match"]["expr"]["expression"] == handshake_expression("/theia/socket.io/")
+    assert "!request.query.contains('sid=')" in limit["match"]["expr"]["expression"], "only handshakes, never a session's requests"
+    assert limit["rateLimitOptions"]["rateLimitThreshold"] == {"count": 120, "intervalSec": 60}
+    assert limit["rateLimitOptions"]["enforceOnKey"] == "IP" and limit["rateLimitOptions"]["exceedAction"] == "deny(429)"
+    default = rules[2147483647]
+    assert default["action"] == "allow" and default["match"]["config"]["srcIpRanges"] == ["*"]
+
+
+def test_staging_runs_cloud_armor_in_preview() -> None:
+    rules = _rules(stack_run("staging"))
+    assert all(r["preview"] is True for r in rules if r["priority"] != 2147483647)
+
+
+def test_uptime_check_probes_the_path_nginx_and_verify_serve(prod: ProgramRun) -> None:
+    uptime = prod.one(UPTIME).inputs
+    check = uptime["httpCheck"]
+    assert check["path"] == handshake_path("/theia/socket.io/") == "/theia/socket.io/?EIO=4&transport=polling"
+    site = prod.one("kubernetes:core/v1:ConfigMap").inputs["data"]["default.conf"]
+    assert f"location {check['path'].split('?')[0]} {{" in site
+    verifier = Verifier(Options(f"https://{uptime['monitoredResource']['labels']['host']}/theia/socket.io/"))
+    assert verifier.url("polling").startswith(f"https://coditect.ai{check['path']}&t=")
+    assert (check["port"], check["useSsl"], check["validateSsl"], check["requestMethod"]) == (443, True, True, "GET")
+    assert check["acceptedResponseStatusCodes"] == [{"statusValue": 200}]
+    assert uptime["contentMatchers"] == [{"content": '"upgrades":["websocket"]', "matcher": "CONTAINS_STRING"}]
+    assert uptime["period"] == "300s" and uptime["monitoredResource"]["type"] == "uptime_url"
+    assert prod.exports["uptimeCheckPath"] == check["path"]
+
+
+def test_alert_fires_after_three_failed_checks_to_the_configured_channels(prod: ProgramRun) -> None:
+    alert = prod.one(ALERT).inputs
+    condition = alert["conditions"][0]["conditionThreshold"]
+    assert condition["duration"] == "900s" and condition["aggregations"][0]["alignmentPeriod"] == "300s"
+    assert 'metric.type="monitoring.googleapis.com/uptime_check/check_passed"' in condition["filter"]
+    assert 'check_id="<known after deploy: uptime check id>"' in condition["filter"]
+    assert alert["notificationChannels"] == ["projects/coditect-prod/notificationChannels/4217706359143520512"]
+
+
+def test_dashboard_charts_socketio_requests_by_code_and_uptime(prod: ProgramRun) -> None:
+    metric = prod.one(LOG_METRIC).inputs
+    assert metric["filter"] == 'resource.type="http_load_balancer" AND httpRequest.requestUrl:"/theia/socket.io/"'
+    assert metric["labelExtractors"] == {"status": "EXTRACT(httpRequest.status)"}
+    dashboard = json.loads(prod.one(DASHBOARD).inputs["dashboardJson"])
+    filters = [w["xyChart"]["dataSets"][0]["timeSeriesQuery"]["timeSeriesFilter"] for w in dashboard["gridLayout"]["widgets"]]
+    assert f'logging.googleapis.com/user/{metric["name"]}' in filters[0]["filter"]
+    assert filters[0]["aggregation"]["groupByFields"] == ["metric.label.status"]
+    assert "uptime_check/check_passed" in filters[1]["filter"]
+
+
+def test_dev_runs_without_tls_cloud_armor_or_alerting() -> None:
+    dev = stack_run("dev")
+    for kind in (SSL_POLICY, SECURITY_POLICY, UPTIME, ALERT, CERTIFICATE, FRONTEND):
+        assert dev.of_type(kind) == [], kind
+    assert "securityPolicy" not in dev.one(BACKEND_CONFIG).inputs["spec"]
+    assert set(annotations(dev)) == {"kubernetes.io/ingress.class", "kubernetes.io/ingress.global-static-ip-name"}
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("tls", "enabled"), False, "coditect:gcp.tls.enabled: is false; prod requires it"),
+        (("tls", "redirectToHttps"), False, "coditect:gcp.tls.redirectToHttps: is false; prod requires it"),
+        (("cloudArmor", "enabled"), False, "coditect:gcp.cloudArmor.enabled: is false; prod requires it"),
+        (("monitoring", "enabled"), False, "coditect:gcp.monitoring.enabled: is false; prod requires it"),
+        (("staticIp", "enabled"), False, "coditect:gcp.staticIp.enabled: is false; prod requires it"),
+        (("monitoring", "notificationChannels"), [], "coditect:gcp.monitoring.notificationChannels: is empty"),
+    ],
+)
+def test_prod_refuses_to_drop_a_required_feature(run_with, path: tuple[str, str], value: Any, message: str) -> None:
+    def edit(raw: dict) -> None:
+        raw.setdefault("gcp", {}).setdefault(path[0], {})[path[1]] = value
+
+    with pytest.raises(SettingsError) as raised:
+        run_with("prod", edit)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        ({"allowHttp": False}, "coditect:gcp.tls.allowHttp: is false while redirectToHttps is on"),
+        ({"enabled": False, "redirectToHttps": False, "allowHttp": False}, "coditect:gcp.tls.allowHttp: is false without TLS"),
+        ({"enabled": False}, "coditect:gcp.tls.redirectToHttps: is true without TLS"),
+    ],
+)
+def test_http_and_redirect_rules(run_with, tls: dict, message: str) -> None:
+    def edit(raw: dict) -> None:
+        raw["gcp"] = {**raw.get("gcp", {}), "tls": tls}
+
+    with pytest.raises(SettingsError) as raised:
+        run_with("dev", edit)
+    assert message in str(raised.value)
+
+
+def test_https_only_without_redirect_is_allowed(run_with) -> None:
+    def edit(raw: dict) -> None:
+        raw["gcp"] = {**raw.get("gcp", {}), "tls": {"allowHttp": False, "redirectToHttps": False}}
+
+    run = run_with("staging", edit)
+    assert annotations(run)["kubernetes.io/ingress.allow-http"] == "false"
+    assert run.one(FRONTEND).inputs["spec"]["redirectToHttps"]["enabled"] is False
+
+
+def test_bad_notification_channel_is_named() -> None:
+    from components.settings import parse_settings
+    from tests.conftest import stack_settings_raw
+
+    raw = stack_settings_raw("prod")
+    raw["gcp"]["monitoring"]["notificationChannels"] = ["oncall@example.com"]
+    with pytest.raises(SettingsError, match=r"coditect:gcp.monitoring.notificationChannels: .*'oncall@example.com' is not projects/"):
+        parse_settings(raw, "prod")
