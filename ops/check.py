@@ -54,10 +54,10 @@ class StackReport:
         return lines
 
 
-def settings_for(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str], Settings]:
+def settings_for(stack: str, root: Path = ROOT, stack_text: Optional[str] = None) -> tuple[dict[str, str], list[str], Settings]:
     """The stack's engine config, secret keys and validated settings, or UsageError."""
     try:
-        config, secrets = stack_config(stack, root)
+        config, secrets = stack_config(stack, root, stack_text)
     except StackFileError as error:
         raise UsageError(str(error)) from None
     import json
@@ -78,8 +78,9 @@ def settings_for(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[st
     return config, secrets, settings
 
 
-def check_stack(stack: str, root: Path = ROOT, program: Any = None) -> StackReport:
-    config, secrets, settings = settings_for(stack, root)
+def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: Optional[str] = None) -> StackReport:
+    """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check it."""
+    config, secrets, settings = settings_for(stack, root, stack_text)
     try:
         pack_config = load_pack_config(stack, root / "policy" / "config")
     except PackConfigError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -22,6 +23,25 @@ def _verify(args: argparse.Namespace) -> int:
     report = verify(options)
     sys.stdout.write((report.as_json() if args.json else report.text()) + "\n")
     return 0 if report.ok else 1
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from ops.promote import promote
+
+    return promote(args.source, args.target, sys.stdout, dry_run=args.dry_run, skip_stage=args.skip_stage,
+                   root=Path(args.project).resolve())
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ops.promote import Refused, diff_stacks, print_diff
+
+    try:
+        result = diff_stacks(args.a, args.b, Path(args.project).resolve())
+    except Refused as refusal:
+        sys.stdout.write(f"refused: {refusal}\n")
+        return 1
+    print_diff(result, sys.stdout, full=args.full)
+    return 1 if args.strict and result.findings else 0
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -43,3 +63,20 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     verify.add_argument("--pod-header", default=POD_HEADER, help=f"response header naming the pod that answered (default {POD_HEADER})")
     verify.add_argument("--json", action="store_true", help="print one machine-readable report")
     verify.set_defaults(run=_verify)
+
+    promote = commands.add_parser(
+        "promote", help="copy the release (version, image digests) from one stack file to the next, showing the rendered diff",
+        description="Changes only coditect:release in Pulumi.TO.yaml (comments and layout kept) and rendered/TO/. Never deploys.",
+    )
+    promote.add_argument("source", metavar="FROM")
+    promote.add_argument("target", metavar="TO")
+    promote.add_argument("--dry-run", action="store_true", help="print the diffs, write nothing")
+    promote.add_argument("--skip-stage", action="store_true", help="allow skipping an environment (dev -> prod)")
+    promote.set_defaults(run=_promote)
+
+    diff = commands.add_parser("diff", help="the rendered difference between two stacks, expected vs. to review")
+    diff.add_argument("a", metavar="A")
+    diff.add_argument("b", metavar="B")
+    diff.add_argument("--full", action="store_true", help="also print the unified diff of the rendered files")
+    diff.add_argument("--strict", action="store_true", help="exit 1 when anything but the expected differences differs")
+    diff.set_defaults(run=_diff)

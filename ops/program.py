@@ -98,15 +98,21 @@ def _engine_value(value: Any) -> str:
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise StackFileError(f"{path.name} not found in {path.parent}") from None
+    return _parse_yaml(text, path.name)
+
+
+def _parse_yaml(text: str, name: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML: {error}".replace("\n", " ")) from None
+        raise StackFileError(f"{name} is not valid YAML: {error}".replace("\n", " ")) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise StackFileError(f"{path.name} must be a YAML mapping, found {type(data).__name__}")
+        raise StackFileError(f"{name} must be a YAML mapping, found {type(data).__name__}")
     return data
 
 
@@ -121,8 +127,8 @@ def available_stacks(root: Path = ROOT) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
-    """(engine config map, secret keys) for a stack: project defaults overlaid by the stack file."""
+def stack_path(stack: str, root: Path = ROOT) -> Path:
+    """Pulumi.<stack>.yaml, or StackFileError when the name is invalid or the file missing."""
     import re
 
     if not re.match(STACK_NAME_PATTERN, stack):
@@ -131,6 +137,13 @@ def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[st
     if not path.exists():
         known = ", ".join(available_stacks(root)) or "none"
         raise StackFileError(f"no stack {stack!r}: {path.name} does not exist (stacks: {known})")
+    return path
+
+
+def stack_config(stack: str, root: Path = ROOT, stack_text: Optional[str] = None) -> tuple[dict[str, str], list[str]]:
+    """(engine config map, secret keys) for a stack: project defaults overlaid by the stack file
+    (or by `stack_text`, a proposed new content of that file)."""
+    path = stack_path(stack, root)
     project = project_name(root)
     merged: dict[str, Any] = {}
     project_config = read_yaml(root / "Pulumi.yaml").get("config") or {}
@@ -143,7 +156,7 @@ def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[st
                 merged[full] = value["default"]
         else:
             merged[full] = value
-    stack_file = read_yaml(path)
+    stack_file = read_yaml(path) if stack_text is None else _parse_yaml(stack_text, path.name)
     config = stack_file.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path.name}: 'config' must be a mapping of keys to values")

@@ -1,0 +1,169 @@
+"""Promotion between stacks (only the release moves, formatting survives) and the stack diff."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ops.check import StackReport
+from ops.promote import diff_stacks, print_diff, promote
+from ops.render import rendered_files
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's stack files, program and golden renders."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, root / path.name)
+    shutil.copy(ROOT / "__main__.py", root / "__main__.py")
+    shutil.copytree(ROOT / "rendered", root / "rendered")
+    shutil.copytree(ROOT / "policy" / "config", root / "policy" / "config")
+    return root
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_promote_staging_to_prod_changes_only_the_release(project: Path) -> None:
+    before = (project / "Pulumi.prod.yaml").read_text()
+    out = io.StringIO()
+    assert promote("staging", "prod", out, root=project) == 0
+    after = (project / "Pulumi.prod.yaml").read_text()
+    changed = [line for line in after.splitlines() if line not in before.splitlines()]
+    staging = yaml.safe_load((project / "Pulumi.staging.yaml").read_text())["config"]["coditect:release"]
+    assert yaml.safe_load(after)["config"]["coditect:release"] == staging
+    assert len(changed) == 3 and all(("version:" in line or "@sha256:" in line) for line in changed), changed
+    # Everything else, comments included, is byte for byte what it was.
+    assert [line for line in before.splitlines() if line not in after.splitlines()] == [
+        line for line in before.splitlines() if "version:" in line or "@sha256:" in line]
+    assert "# Release: the only keys `python -m ops promote staging prod` changes." in after
+    assert after.count("\n") == before.count("\n")
+    text = out.getvalue()
+    assert "--- Pulumi.prod.yaml (before)" in text and "--- rendered/prod/kubernetes.yaml (before)" in text
+    assert "+    version: 1.5.0" in text and "-        app.kubernetes.io/version: 1.4.2" in text
+    assert "Nothing was deployed" in text
+    # The golden render follows, so the promotion's pull request shows its Kubernetes diff.
+    assert "app.kubernetes.io/version: 1.5.0" in (project / "rendered" / "prod" / "kubernetes.yaml").read_text()
+
+
+def test_dry_run_writes_nothing(project: Path) -> None:
+    before = files(project)
+    out = io.StringIO()
+    assert promote("staging", "prod", out, dry_run=True, root=project) == 0
+    assert files(project) == before
+    assert "--dry-run: nothing written." in out.getvalue() and "+    version: 1.5.0" in out.getvalue()
+
+
+def test_skipping_an_environment_is_refused_unless_asked(project: Path) -> None:
+    out = io.StringIO()
+    assert promote("dev", "prod", out, root=project) == 1
+    assert "refused: dev -> prod skips staging" in out.getvalue() and "--skip-stage" in out.getvalue()
+    assert promote("dev", "prod", io.StringIO(), skip_stage=True, dry_run=True, root=project) == 0
+
+
+def test_promoting_backwards_is_refused(project: Path) -> None:
+    out = io.StringIO()
+    assert promote("prod", "staging", out, root=project) == 1
+    assert "goes backwards" in out.getvalue()
+
+
+def test_source_not_pinned_by_digest_is_refused(project: Path) -> None:
+    dev = project / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace(
+        "nginx: us-docker.pkg.dev/coditect/app/nginx@sha256:842b65196d425614f4c0aff6960472776ac11007f8b74122fb4250893be19c07",
+        "nginx: us-docker.pkg.dev/coditect/app/nginx:1.5.0"))
+    before = files(project)
+    out = io.StringIO()
+    assert promote("dev", "staging", out, root=project) == 1
+    assert "dev's images are not pinned by digest (nginx=us-docker.pkg.dev/coditect/app/nginx:1.5.0)" in out.getvalue()
+    assert files(project) == before
+
+
+def test_source_with_invalid_settings_is_a_usage_error(project: Path) -> None:
+    from ops.errors import UsageError
+
+    dev = project / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text() + "  coditect:hosts2: []\n")
+    with pytest.raises(UsageError, match="coditect:hosts2: is not a known setting"):  # exit 2 from the CLI
+        promote("dev", "staging", io.StringIO(), root=project)
+
+
+def test_source_render_failure_is_a_refusal(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ops.promote as promote_module
+
+    real = promote_module.check_stack
+
+    def failing_source(stack: str, root: Path = ROOT, program=None, stack_text=None) -> StackReport:
+        report = real(stack, root, program, stack_text)
+        if stack == "staging" and stack_text is None:
+            report.invariant = "the program failed: simulated"
+        return report
+
+    monkeypatch.setattr(promote_module, "check_stack", failing_source)
+    out = io.StringIO()
+    assert promote("staging", "prod", out, root=project) == 1
+    assert "the source stack staging does not render cleanly" in out.getvalue()
+
+
+def test_target_render_failure_after_the_change_is_refused(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ops.promote as promote_module
+
+    real = promote_module.check_stack
+
+    def failing_target(stack: str, root: Path = ROOT, program=None, stack_text=None) -> StackReport:
+        report = real(stack, root, program, stack_text)
+        if stack == "prod" and stack_text is not None:
+            report.invariant = "the program failed: simulated"
+        return report
+
+    monkeypatch.setattr(promote_module, "check_stack", failing_target)
+    before = files(project)
+    out = io.StringIO()
+    assert promote("staging", "prod", out, root=project) == 1
+    assert "prod does not render cleanly with staging's release; nothing was changed" in out.getvalue()
+    assert files(project) == before
+
+
+def test_cli_promote_dev_prod_refuses_and_unknown_stack_is_usage() -> None:
+    result = subprocess.run([sys.executable, "-m", "ops", "promote", "dev", "prod", "--dry-run"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "skips staging" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "ops", "promote", "qa", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "no stack 'qa'" in result.stderr
+
+
+def test_diff_separates_expected_differences_from_findings() -> None:
+    result = diff_stacks("staging", "prod")
+    expected = "\n".join(result.expected)
+    assert "Deployment coditect-combined: spec.replicas: 2 -> 3" in expected
+    assert "Ingress coditect-ingress: spec.rules.0.host: 'staging.coditect.ai' -> 'coditect.ai'" in expected
+    assert "GlobalAddress static-ip: name: 'coditect-staging-ip' -> 'coditect-prod-ip'" in expected
+    findings = "\n".join(result.findings)
+    assert "SecurityPolicy cloud-armor: rules.0.preview: True -> False" in findings
+    assert "AlertPolicy monitoring-alert: notificationChannels.0" in findings
+    assert not any("spec.timeoutSec" in f or "sessionAffinity" in f for f in result.findings)
+    out = io.StringIO()
+    print_diff(result, out, full=True)
+    assert "--- staging/kubernetes.yaml" in out.getvalue() and "FINDING" in out.getvalue()
+
+
+def test_diff_of_a_stack_with_itself_is_empty() -> None:
+    result = diff_stacks("prod", "prod")
+    assert result.expected == [] and result.findings == [] and result.text_diffs == {}
+
+
+def test_diff_reports_an_unexpected_change_as_a_finding(project: Path) -> None:
+    prod = project / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("    timeoutSec: 86400\n", "    timeoutSec: 7200\n"))
+    result = diff_stacks("staging", "prod", project)
+    assert any("BackendConfig coditect-backend-config: spec.timeoutSec: 86400 -> 7200" in f for f in result.findings)
