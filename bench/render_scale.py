@@ -2,7 +2,7 @@
 
 Builds stacks with 1, 10, 100 and 300 backend Services, each with its own BackendConfig and
 Ingress route (through the real components), renders them the way `python -m ops render` does
-(program under mocks, manifests, GKE rules, strict schemas, YAML) and compares the wall time
+(program under mocks, manifests, the policy pack, strict schemas, YAML) and compares the wall time
 with the bare cost of registering the same number of resources under mocks.
 
     python bench/render_scale.py [--sizes 1 10 100 300] [--repeat 3]
@@ -26,8 +26,9 @@ from components.deployment import CombinedDeployment  # noqa: E402
 from components.ingress import Route, WebsocketIngress  # noqa: E402
 from components.namespace import AppNamespace  # noqa: E402
 from components.service import NegService  # noqa: E402
-from gke import rules  # noqa: E402
+from gke import Level  # noqa: E402
 from ops.check import settings_for  # noqa: E402
+from ops.policy_gate import run_policies  # noqa: E402
 from ops.manifests import dump_yaml_documents, manifests_of  # noqa: E402
 from ops.program import run_program  # noqa: E402
 from ops.schemas import validate_all  # noqa: E402
@@ -60,8 +61,8 @@ def render_seconds(services: int) -> tuple[int, float]:
     start = time.perf_counter()
     run = run_program("dev", config=config, secret_keys=secrets, program=program_with(services))
     manifests = manifests_of(run)
-    findings = rules.all_findings(manifests, min_session_sec=settings.socketio.min_session_sec)
-    assert not [f for f in findings if f.level.value == "mandatory"]
+    violations = run_policies(run.resources, {}, {"minSessionSec": settings.socketio.min_session_sec})
+    assert not [v for v in violations if v.level is Level.MANDATORY]
     assert validate_all(manifests) == []
     dump_yaml_documents(manifests)
     return len(run.resources), time.perf_counter() - start

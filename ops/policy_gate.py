@@ -60,13 +60,16 @@ def load_pack_config(stack: str, config_dir: Path = CONFIG_DIR) -> dict[str, Any
     return data
 
 
-def _level(policy: Any, config: dict[str, Any]) -> Level:
+def _level(policy: Any, config: dict[str, Any]) -> Optional[Level]:
+    """The policy's level after the pack config's overrides; None when disabled."""
     level = policy.enforcement_level or EnforcementLevel.ADVISORY
     for key in ("all", policy.name):
         entry = config.get(key)
         override = entry if isinstance(entry, str) else (entry or {}).get("enforcementLevel") if isinstance(entry, dict) else None
         if override:
             level = EnforcementLevel(override)
+    if level == EnforcementLevel.DISABLED:
+        return None
     return Level.MANDATORY if level in (EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE) else Level.ADVISORY
 
 
@@ -86,22 +89,22 @@ def run_policies(
     """Every policy of the pack over the custom resources a program registered."""
     pack_config = pack_config or {}
     custom = [r for r in resources if r.custom]
+    active = [(p, _level(p, pack_config), _policy_config(p, pack_config, defaults or {}))
+              for p in POLICIES if _level(p, pack_config) is not None]
     violations: list[Violation] = []
-    for policy in POLICIES:
-        level = _level(policy, pack_config)
-        if policy.enforcement_level == EnforcementLevel.DISABLED:
-            continue
-        config = _policy_config(policy, pack_config, defaults or {})
-        found: list[tuple[str, str]] = []
-        if isinstance(policy, ResourceValidationPolicy):
-            for r in custom:
-                args = ResourceValidationArgs(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, config)
-                policy.validate(args, lambda message, urn=None, r=r: found.append((message, r.urn)))
-        else:
-            stack_resources = [
-                PolicyResource(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {})
-                for r in custom
-            ]
-            policy.validate(StackValidationArgs(stack_resources, config), lambda message, urn=None: found.append((message, urn or "")))
-        violations += [Violation(policy.name, level, message, urn) for message, urn in found]
+    # As the analyzer does: each resource through every resource policy, then the stack policies.
+    for r in custom:
+        props = unknown_checking_proxy(r.inputs)
+        for policy, level, config in active:
+            if isinstance(policy, ResourceValidationPolicy):
+                args = ResourceValidationArgs(r.type, props, r.urn, r.name, _options(), None, config)
+                policy.validate(args, lambda message, urn=None, policy=policy, level=level, r=r:
+                                violations.append(Violation(policy.name, level, message, r.urn)))
+    stack_resources = [
+        PolicyResource(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom
+    ]
+    for policy, level, config in active:
+        if not isinstance(policy, ResourceValidationPolicy):
+            policy.validate(StackValidationArgs(stack_resources, config), lambda message, urn=None, policy=policy, level=level:
+                            violations.append(Violation(policy.name, level, message, urn or "")))
     return violations

@@ -155,13 +155,31 @@ def is_kubernetes(resource_type: str, props: Mapping[str, Any]) -> bool:
     return resource_type.startswith("kubernetes:") and not resource_type.startswith("pulumi:providers:")
 
 
+class _LastResult:
+    """The findings for the object last evaluated. Every policy of the pack looks at the same
+    resource (or stack) in turn, so the rules run once per object instead of once per policy."""
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.value: list[Finding] = []
+
+    def get(self, key: Any, compute: Callable[[], list[Finding]]) -> list[Finding]:
+        if self.key is None or self.key[0] is not key[0] or self.key[1:] != key[1:]:
+            self.value, self.key = compute(), key
+        return self.value
+
+
+_RESOURCE_FINDINGS = _LastResult()
+_STACK_FINDINGS = _LastResult()
+
+
 def _resource_validator(rule: Rule) -> Callable[[ResourceValidationArgs, Callable[..., None]], None]:
     def validate(args: ResourceValidationArgs, report_violation: Callable[..., None]) -> None:
         if not is_kubernetes(args.resource_type, args.props):
             return
         # Unknown values (preview) raise UnknownValueError: the analyzer reports "can't run policy
         # during preview" instead of a violation, never a false one.
-        for finding in rules.resource(args.props):
+        for finding in _RESOURCE_FINDINGS.get((args.props, args.urn), lambda: rules.resource(args.props)):
             if finding.rule in rule.rule_ids:
                 report_violation(_message(finding))
 
@@ -227,7 +245,8 @@ def _stack_validator(rule: Rule) -> Callable[[StackValidationArgs, Callable[...,
                 unsure_namespaces.add(str(namespace or "default"))
             manifests.append(manifest)
             urns[rules.rid(manifest)] = resource.urn
-        for finding in rules.stack(manifests, min_session):
+        findings = _STACK_FINDINGS.get((args.resources, min_session), lambda: rules.stack(manifests, min_session))
+        for finding in findings:
             if finding.rule not in rule.rule_ids:
                 continue
             if any(finding.resource.split(" ", 1)[-1].startswith(f"{ns}/") for ns in unsure_namespaces):

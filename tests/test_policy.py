@@ -113,3 +113,13 @@ def test_stack_policy_still_judges_fully_known_namespaces() -> None:
     backends = next(p for p in POLICIES if p.name == "ingress-backends-exist")
     backends.validate(StackValidationArgs(resources, {}), lambda message, urn=None: found.append((message, urn)))
     assert len(found) == 1 and "coditect-api-v2" in found[0][0] and found[0][1] == "urn:ingress"
+
+
+def test_pack_config_overrides_enforcement_like_the_cli() -> None:
+    case = next(c for c in CASES if c.rule == "ingress-backend-service-exists")
+    config, secrets = stack_config("dev")
+    run = run_program("dev", config=config, secret_keys=secrets, program=lambda: declare(case.manifests()))
+    assert mandatory_rules(run_policies(run.resources)) == {"ingress-backend-service-exists"}
+    assert run_policies(run.resources, {"ingress-backends-exist": {"enforcementLevel": "advisory"}}) != []
+    assert mandatory_rules(run_policies(run.resources, {"ingress-backends-exist": {"enforcementLevel": "advisory"}})) == set()
+    assert run_policies(run.resources, {"all": "disabled"}) == []
