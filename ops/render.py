@@ -30,7 +30,8 @@ def rendered_files(report: StackReport) -> dict[str, str]:
 
 def print_table(report: StackReport, out: TextIO) -> None:
     rows = [(m["kind"], m["metadata"]["name"], m["metadata"].get("namespace", "-")) for m in report.manifests]
-    rows += [(g["type"].rsplit(":", 1)[-1], g["inputs"].get("name", g["name"]), "(gcp)") for g in report.gcp]
+    rows += [(g["type"].rsplit(":", 1)[-1], g["inputs"].get("name") or g["inputs"].get("displayName") or g["name"], "(gcp)")
+             for g in report.gcp]
     widths = [max([len(h)] + [len(str(r[i])) for r in rows]) for i, h in enumerate(("KIND", "NAME", "NAMESPACE"))]
     for row in [("KIND", "NAME", "NAMESPACE"), *rows]:
         out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
