@@ -50,15 +50,6 @@ def _dump(document: Any) -> str:
     return out.getvalue()
 
 
-def _leaves(node: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(node, dict):
-        found: dict[str, Any] = {}
-        for key, value in node.items():
-            found.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
-        return found
-    return {prefix: node}
-
-
 def _merge_into(target: Any, source: Any) -> None:
     """Set every leaf of `source` in `target`, in place, so target's comments and layout stay."""
     for key, value in source.items():
@@ -131,7 +122,7 @@ def plan(source: str, target: str, skip_stage: bool = False, root: Path = ROOT) 
     after_text = _dump(target_doc)
 
     promotion = Promotion(source, target, new_stack_text=after_text)
-    before_leaves, after_leaves = _leaves(dict(_plain(before_release))), _leaves(dict(_plain(config[RELEASE_KEY])))
+    before_leaves, after_leaves = _flatten(_plain(before_release)), _flatten(_plain(config[RELEASE_KEY]))
     promotion.changed = {k: (before_leaves.get(k), v) for k, v in after_leaves.items() if before_leaves.get(k) != v}
     promotion.stack_diff = unified(before_text, after_text, f"Pulumi.{target}.yaml")
 
