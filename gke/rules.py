@@ -732,11 +732,3 @@ def resource(manifest: Manifest, require_digest: bool = False) -> list[Finding]:
         return workload(manifest, require_digest)
     return []
 
-
-def all_findings(manifests: Sequence[Manifest], require_digest: bool = False, min_session_sec: int | None = None) -> list[Finding]:
-    """Every resource rule on every manifest, then the cross-reference rules."""
-    found: list[Finding] = []
-    for manifest in manifests:
-        found.extend(resource(manifest, require_digest))
-    found.extend(stack(manifests, min_session_sec))
-    return found
