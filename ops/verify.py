@@ -29,10 +29,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 
 from components.protocol import POD_HEADER
+from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC as GKE_DEFAULT_TIMEOUT_SEC
 
 RECORD_SEPARATOR = "\x1e"
 PROBE_NAMESPACE = "/__verify__"
-GKE_DEFAULT_TIMEOUT_SEC = 30
 DEFAULT_POLLS = 10  # 3 sid-carrying requests a round: missing affinity over 2 pods slips through with p = 2^-30
 
 

@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Optional
 
 from components.nginx import HTTP_PREAMBLE, NginxSite
+from components.settings import DeploymentSettings, SocketIOSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SOCKETIO_PATH = "/theia/socket.io/"
-HEALTH_PATH = "/healthz"
+SOCKETIO_PATH = SocketIOSettings().path  # the app's defaults: the lab serves what production serves
+HEALTH_PATH = DeploymentSettings().health_path
 
 
 def nginx_binary() -> Optional[str]:
@@ -233,7 +234,8 @@ http {{
             self.processes.append(subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "tests.lab_app:app", "--host", "127.0.0.1", "--port", str(self.ports[f"backend-{i}"]),
                  "--log-level", "warning", "--ws-ping-interval", "0"],
-                env={**env, "BACKEND_ID": f"backend-{i}", "PING_INTERVAL": str(self.ping_interval), "PING_TIMEOUT": "5"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env={**env, "BACKEND_ID": f"backend-{i}", "PING_INTERVAL": str(self.ping_interval), "PING_TIMEOUT": "5",
+                     "SIO_PATH": SOCKETIO_PATH.strip("/")}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))
         prefix = self.workdir / "nginx"
         (prefix / "tmp").mkdir(parents=True, exist_ok=True)
