@@ -204,3 +204,11 @@ def test_production_site_config_passes_nginx_t(tmp_path: Path) -> None:
     result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_namespace_the_app_refuses_still_proves_the_transport(lab: Lab) -> None:
+    """python-socketio answers CONNECT to an unknown namespace with 44; the sid still travelled every time."""
+    report = run(lab.url("fixed"), namespace="/admin", polls=3)
+    assert report.ok, report.text()
+    assert "namespace refused by the app: '44/admin," in report.check("polling").detail
+    assert report.check("ws_only").data["reply"].startswith("44/admin,")

@@ -58,6 +58,12 @@ def test_checkov_kubernetes_checks_pass_for_every_stack(tmp_path: Path) -> None:
         pytest.skip(message)
     for stack in STACKS:
         (tmp_path / f"{stack}.yaml").write_text(dump_yaml_documents(manifests_of(stack_run(stack))))
+    # A control: the prod Deployment with a writable root filesystem must fail, or checkov checked nothing.
+    weakened = json.loads(json.dumps(next(m for m in manifests_of(stack_run("prod")) if m["kind"] == "Deployment")))
+    weakened["metadata"]["name"] = "weakened"
+    for container in weakened["spec"]["template"]["spec"]["containers"]:
+        container["securityContext"]["readOnlyRootFilesystem"] = False
+    (tmp_path / "control.yaml").write_text(dump_yaml_documents([weakened]))
     # No check is skipped: a skip would need a written reason here.
     result = subprocess.run(
         [binary, "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json", "--quiet", "--compact", "--skip-download"],
@@ -66,6 +72,7 @@ def test_checkov_kubernetes_checks_pass_for_every_stack(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     report = report[0] if isinstance(report, list) else report
     failed = [(f["check_id"], f["check_name"], f["resource"], f["file_path"]) for f in report["results"]["failed_checks"]]
-    assert failed == []
+    assert {check_id for check_id, _, _, path in failed if path.endswith("control.yaml")} == {"CKV_K8S_22"}
+    assert [f for f in failed if not f[3].endswith("control.yaml")] == []
     assert report["summary"]["passed"] >= 3 * 80 and report["summary"]["skipped"] == 0
     assert report["summary"]["resource_count"] >= 3 * 8
