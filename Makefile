@@ -4,9 +4,9 @@ VENV := .venv
 SCAN := .venv-scan
 STACK ?= prod
 
-.PHONY: setup test render check clean
+.PHONY: setup node-lab test render check clean
 
-setup: $(VENV)/.installed $(SCAN)/.installed
+setup: $(VENV)/.installed $(SCAN)/.installed node-lab
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ $(SCAN)/.installed: requirements-scan.txt
 	$(SCAN)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
 	touch $@
 
+# socket.io on Node (what the IDE runs) for the end-to-end lab; skipped where there is no Node.
+node-lab:
+	@if command -v npm >/dev/null 2>&1; then \
+		[ -d tests/node_lab/node_modules/socket.io ] || npm ci --prefix tests/node_lab --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Node socket.io end-to-end tests will be skipped"; fi
+
 test: setup
 	$(VENV)/bin/python -m pytest
 
@@ -29,4 +35,4 @@ check: $(VENV)/.installed
 	$(VENV)/bin/python -m ops check
 
 clean:
-	rm -rf $(VENV) $(SCAN) .pytest_cache
+	rm -rf $(VENV) $(SCAN) .pytest_cache tests/node_lab/node_modules

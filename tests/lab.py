@@ -38,6 +38,14 @@ SOCKETIO_PATH = SocketIOSettings().path  # the app's defaults: the lab serves wh
 HEALTH_PATH = DeploymentSettings().health_path
 
 
+NODE_LAB = ROOT / "tests" / "node_lab"
+
+
+def node_ready() -> bool:
+    """Node and the lab's socket.io install (`npm ci --prefix tests/node_lab`, done by .ci/run)."""
+    return shutil.which("node") is not None and (NODE_LAB / "node_modules" / "socket.io").is_dir()
+
+
 def nginx_binary() -> Optional[str]:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
@@ -140,6 +148,7 @@ class Lab:
     backends: int = 2
     cap: float = 2.0
     ping_interval: int = 2  # whole seconds (python-engineio truncates); short so clients never wait long on a poll
+    backend: str = "python"  # or "node": socket.io on Node, as the IDE runs it
     processes: list[subprocess.Popen] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     relay: Optional[LifetimeCapRelay] = None
@@ -231,12 +240,15 @@ http {{
             self.ports[name] = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for i in range(1, self.backends + 1):
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "tests.lab_app:app", "--host", "127.0.0.1", "--port", str(self.ports[f"backend-{i}"]),
-                 "--log-level", "warning", "--ws-ping-interval", "0"],
-                env={**env, "BACKEND_ID": f"backend-{i}", "PING_INTERVAL": str(self.ping_interval), "PING_TIMEOUT": "5",
-                     "SIO_PATH": SOCKETIO_PATH.strip("/")}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))
+            port = str(self.ports[f"backend-{i}"])
+            backend_env = {**env, "BACKEND_ID": f"backend-{i}", "PING_INTERVAL": str(self.ping_interval), "PING_TIMEOUT": "5",
+                           "SIO_PATH": SOCKETIO_PATH.strip("/"), "PORT": port}
+            if self.backend == "node":
+                command = ["node", str(NODE_LAB / "server.js")]
+            else:
+                command = [sys.executable, "-m", "uvicorn", "tests.lab_app:app", "--host", "127.0.0.1", "--port", port,
+                           "--log-level", "warning", "--ws-ping-interval", "0"]
+            self.processes.append(subprocess.Popen(command, env=backend_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         prefix = self.workdir / "nginx"
         (prefix / "tmp").mkdir(parents=True, exist_ok=True)
         conf = prefix / "nginx.conf"

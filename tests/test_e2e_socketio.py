@@ -212,3 +212,51 @@ def test_a_namespace_the_app_refuses_still_proves_the_transport(lab: Lab) -> Non
     assert report.ok, report.text()
     assert "namespace refused by the app: '44/admin," in report.check("polling").detail
     assert report.check("ws_only").data["reply"].startswith("44/admin,")
+
+
+# --- the same verdicts against socket.io on Node, the server the IDE runs ------------------------
+
+@pytest.fixture(scope="module")
+def node_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    import shutil
+
+    from tests.lab import node_ready
+
+    if nginx_binary() is None or not node_ready():
+        message = "Node socket.io lab unavailable: needs nginx, node and `npm ci --prefix tests/node_lab` (make setup does it)"
+        if os.environ.get("CI") and shutil.which("node"):
+            pytest.fail(message)
+        pytest.skip(message)
+    lab = Lab(tmp_path_factory.mktemp("node-lab"), backends=2, cap=2.0, backend="node").start()
+    yield lab
+    lab.stop()
+
+
+def test_node_incident_fails_on_session_id_unknown(node_lab: Lab) -> None:
+    report = run(node_lab.url("incident"))
+    polling = report.check("polling")
+    assert polling.ok is False and '{"code":1,"message":"Session ID unknown"}' in polling.detail
+    assert "session affinity is not applied" in polling.diagnosis
+    assert report.check("ws_only").diagnosis == UPGRADE_DROPPED
+
+
+def test_node_fixed_setup_passes_and_holds(node_lab: Lab) -> None:
+    report = run(node_lab.url("fixed"), hold=1.0)
+    assert report.ok, report.text()
+
+
+def test_node_round_robin_with_upgrade(node_lab: Lab) -> None:
+    report = run(node_lab.url("rr_upgrade"))
+    assert report.check("polling").ok is False and report.check("ws_only").ok is True
+
+
+def test_node_lifetime_cap_cuts_the_hold(node_lab: Lab) -> None:
+    hold = run(node_lab.url("capped"), hold=3.0, polls=1).check("hold")
+    assert hold.ok is False and 1.5 <= hold.data["closed_after_s"] <= 2.5
+
+
+def test_node_refused_namespace_keeps_the_session(node_lab: Lab) -> None:
+    """Node closes a session on a DISCONNECT for a namespace it refused; verify must not send one."""
+    report = run(node_lab.url("fixed"), namespace="/admin", polls=3)
+    assert report.ok, report.text()
+    assert '44/admin,{"message":"Invalid namespace"}' in report.check("polling").detail
