@@ -294,7 +294,7 @@ def service(manifest: Manifest) -> list[Finding]:
         if not isinstance(parsed, Mapping):
             out.append(Finding(where, "service-neg-annotation",
                                f"annotation {limits.NEG_ANNOTATION} is not valid JSON ({annotations[limits.NEG_ANNOTATION]!r}); GKE treats NEG as off.",
-                               f'set it to \'{{"ingress": true}}\'.'))
+                               'set it to \'{"ingress": true}\'.'))
     if limits.NEG_STATUS_ANNOTATION in annotations:
         out.append(Finding(where, "service-neg-status-owned", f"declares {limits.NEG_STATUS_ANNOTATION}, which the NEG controller writes.",
                            "remove it from the manifest.", Level.ADVISORY))
@@ -309,13 +309,13 @@ def service(manifest: Manifest) -> list[Finding]:
         if not isinstance(parsed, Mapping):
             out.append(Finding(where, "service-backend-config-annotation",
                                f"annotation {key} is not valid JSON ({annotations[key]!r}); GKE fails to translate every Ingress using this Service.",
-                               f'set it to \'{{"default": "<BackendConfig name>"}}\'.'))
+                               'set it to \'{"default": "<BackendConfig name>"}\'.'))
             continue
         ports = parsed.get("ports")
         if not parsed.get("default") and not (isinstance(ports, Mapping) and ports):
             out.append(Finding(where, "service-backend-config-annotation",
                                f"annotation {key} names no BackendConfig (needs \"default\" or a non-empty \"ports\").",
-                               f'set it to \'{{"default": "<BackendConfig name>"}}\'.'))
+                               'set it to \'{"default": "<BackendConfig name>"}\'.'))
         for port_key in ports if isinstance(ports, Mapping) else {}:
             if str(port_key) not in port_keys:
                 out.append(Finding(where, "service-backend-config-port",

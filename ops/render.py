@@ -34,7 +34,7 @@ def print_table(report: StackReport, out: TextIO) -> None:
              for g in report.gcp]
     widths = [max([len(h)] + [len(str(r[i])) for r in rows]) for i, h in enumerate(("KIND", "NAME", "NAMESPACE"))]
     for row in [("KIND", "NAME", "NAMESPACE"), *rows]:
-        out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+        out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
 def print_verdict(report: StackReport, out: TextIO) -> None:

@@ -13,7 +13,6 @@ import yaml
 
 from ops.check import StackReport
 from ops.promote import diff_stacks, print_diff, promote
-from ops.render import rendered_files
 from tests.conftest import ROOT
 
 
