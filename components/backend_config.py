@@ -7,7 +7,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import child_opts, enforce, manifest, type_token
+from components.base import PART_OF, child_opts, enforce, manifest, type_token
 from components.deployment import HealthEndpoint
 from components.namespace import AppNamespace
 from components.settings import BackendConfigSettings
@@ -42,7 +42,7 @@ class BackendConfig(pulumi.ComponentResource):
         self.name = settings.name
         self.session_affinity = settings.session_affinity
         self.spec = backend_config_spec(settings, health, security_policy)
-        metadata = {"name": settings.name, "namespace": namespace.name, "labels": {"app.kubernetes.io/part-of": "coditect"}}
+        metadata = {"name": settings.name, "namespace": namespace.name, "labels": dict(PART_OF)}
         self.manifest = manifest(limits.BACKEND_CONFIG_API_VERSION, "BackendConfig", metadata, self.spec)
         enforce(f"BackendConfig {namespace.name}/{settings.name}", rules.backend_config(self.manifest, min_session_sec))
         self.resource = k8s.apiextensions.CustomResource(

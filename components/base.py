@@ -11,6 +11,7 @@ from pulumi import _types as pulumi_types  # the SDK's own input-type -> wire-na
 from gke import Finding, Level
 
 PACKAGE = "coditect"
+PART_OF = {"app.kubernetes.io/part-of": PACKAGE}  # on every object this project declares
 
 
 def type_token(cls_name: str) -> str:

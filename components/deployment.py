@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import InvariantError, child_opts, enforce, manifest, type_token
+from components.base import PART_OF, InvariantError, child_opts, enforce, manifest, type_token
 from components.namespace import AppNamespace
 from components.nginx import NginxConfigMap
 from components.settings import ContainerResources, DeploymentSettings, Release
@@ -80,7 +80,7 @@ class CombinedDeployment(pulumi.ComponentResource):
         self.pod_labels = {
             "app.kubernetes.io/name": settings.name,
             "app.kubernetes.io/component": "combined",
-            "app.kubernetes.io/part-of": "coditect",
+            **PART_OF,
         }
         ide_port = NamedPort(IDE_PORT_NAME, settings.ide_port)
 

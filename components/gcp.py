@@ -18,7 +18,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.base import child_opts, manifest, type_token
+from components.base import PART_OF, child_opts, manifest, type_token
 from components.namespace import AppNamespace
 from components.settings import CloudArmorSettings, MonitoringSettings, TlsSettings
 from gke import limits
@@ -73,14 +73,14 @@ class Tls(pulumi.ComponentResource):
             f"{resource_name}-ssl-policy", name=self.ssl_policy_name, profile=settings.ssl_policy_profile,
             min_tls_version=settings.min_tls_version, opts=child_opts(self),
         )
-        cert_meta = {"name": self.certificate_name, "namespace": namespace.name, "labels": {"app.kubernetes.io/part-of": "coditect"}}
+        cert_meta = {"name": self.certificate_name, "namespace": namespace.name, "labels": dict(PART_OF)}
         cert_spec = {"domains": list(hosts)}
         self.certificate_manifest = manifest(MANAGED_CERTIFICATE_API, "ManagedCertificate", cert_meta, cert_spec)
         self.certificate = k8s.apiextensions.CustomResource(
             f"{resource_name}-certificate", api_version=MANAGED_CERTIFICATE_API, kind="ManagedCertificate",
             metadata=cert_meta, spec=cert_spec, opts=child_opts(self, [namespace]),
         )
-        frontend_meta = {"name": self.frontend_config_name, "namespace": namespace.name, "labels": {"app.kubernetes.io/part-of": "coditect"}}
+        frontend_meta = {"name": self.frontend_config_name, "namespace": namespace.name, "labels": dict(PART_OF)}
         frontend_spec = {
             "sslPolicy": self.ssl_policy_name,
             "redirectToHttps": {"enabled": settings.redirect_to_https, "responseCodeName": "MOVED_PERMANENTLY_DEFAULT"},

@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import InvariantError, child_opts, enforce, manifest, type_token
+from components.base import PART_OF, InvariantError, child_opts, enforce, manifest, type_token
 from components.namespace import AppNamespace
 from components.service import NegService
 from gke import limits, rules
@@ -89,7 +89,7 @@ class WebsocketIngress(pulumi.ComponentResource):
                 k8s.networking.v1.HTTPIngressPathArgs(path=route.path, path_type=route.path_type, backend=_backend(route.service))
             )
         metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=name, namespace=namespace.name, annotations=annotations, labels={"app.kubernetes.io/part-of": "coditect"}
+            name=name, namespace=namespace.name, annotations=annotations, labels=dict(PART_OF)
         )
         spec = k8s.networking.v1.IngressSpecArgs(
             default_backend=_backend(default_route.service),

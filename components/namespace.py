@@ -7,7 +7,7 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import child_opts, manifest, type_token
+from components.base import PART_OF, child_opts, manifest, type_token
 
 # Pod Security Admission: reject pods that are not hardened, instead of only warning.
 POD_SECURITY_LABELS = {
@@ -28,7 +28,7 @@ class AppNamespace(pulumi.ComponentResource):
         super().__init__(type_token("AppNamespace"), resource_name, None, opts)
         self.name = name
         metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=name, labels={**POD_SECURITY_LABELS, "app.kubernetes.io/part-of": "coditect"}
+            name=name, labels={**POD_SECURITY_LABELS, **PART_OF}
         )
         self.manifest = manifest("v1", "Namespace", metadata)
         self.resource = k8s.core.v1.Namespace(resource_name, metadata=metadata, opts=child_opts(self))

@@ -15,7 +15,7 @@ from typing import Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import child_opts, manifest, type_token
+from components.base import PART_OF, child_opts, manifest, type_token
 from components.protocol import POD_HEADER
 from components.namespace import AppNamespace
 
@@ -121,7 +121,7 @@ class NginxConfigMap(pulumi.ComponentResource):
         self.site = site
         text = site.config()
         self.checksum = hashlib.sha256(text.encode()).hexdigest()
-        metadata = k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace.name, labels={"app.kubernetes.io/part-of": "coditect"})
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace.name, labels=dict(PART_OF))
         data = {SITE_FILE: text}
         self.manifest = manifest("v1", "ConfigMap", metadata, data=data)
         self.resource = k8s.core.v1.ConfigMap(resource_name, metadata=metadata, data=data, opts=child_opts(self, [namespace]))

@@ -305,14 +305,19 @@ def _decode(value: Any) -> Any:
     return decoded if isinstance(decoded, (dict, list)) else value
 
 
+def project_keys(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The `coditect:` keys of an engine config map, without the namespace, decoded."""
+    prefix = f"{CONFIG_NAMESPACE}:"
+    return {key[len(prefix):]: _decode(value) for key, value in config.items() if key.startswith(prefix)}
+
+
 def raw_config() -> dict[str, Any]:
     """Every `coditect:` key the engine passed in, without the namespace, decoded."""
     from pulumi.runtime import config as runtime_config
 
     merged: dict[str, Any] = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
-    prefix = f"{CONFIG_NAMESPACE}:"
-    return {key[len(prefix):]: _decode(value) for key, value in merged.items() if key.startswith(prefix)}
+    return project_keys(merged)
 
 
 def _key(loc: tuple[Any, ...]) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import pulumi
 
-from components.settings import Settings, SettingsError, parse_settings
+from components.settings import Settings, SettingsError, parse_settings, project_keys
 from gke import Level
 from ops.manifests import gcp_resources, manifests_of
 from ops.errors import UsageError
@@ -60,19 +60,8 @@ def settings_for(stack: str, root: Path = ROOT, stack_text: Optional[str] = None
         config, secrets = stack_config(stack, root, stack_text)
     except StackFileError as error:
         raise UsageError(str(error)) from None
-    import json
-
-    prefix = "coditect:"
-    raw: dict[str, Any] = {}
-    for key, value in config.items():
-        if key.startswith(prefix):
-            try:
-                decoded = json.loads(value)
-                raw[key[len(prefix):]] = decoded if isinstance(decoded, (dict, list)) else value
-            except ValueError:
-                raw[key[len(prefix):]] = value
     try:
-        settings = parse_settings(raw, stack)
+        settings = parse_settings(project_keys(config), stack)
     except SettingsError as error:
         raise UsageError(str(error)) from None
     return config, secrets, settings

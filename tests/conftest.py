@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -69,3 +70,19 @@ def run_components() -> Callable[..., ProgramRun]:
         return run_program(stack, config=config, program=program, secret_keys=secrets)
 
     return _run
+
+
+def copy_project(tmp_path: Path, extra_program: str = "", stack_edit: str = "") -> Path:
+    """A copy of this project (stack files, program, golden renders, policy config) to break or
+    promote in; `extra_program` is appended to __main__.py, `stack_edit` to Pulumi.prod.yaml."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, root / path.name)
+    (root / "__main__.py").write_text((ROOT / "__main__.py").read_text() + extra_program)
+    shutil.copytree(ROOT / "rendered", root / "rendered")
+    shutil.copytree(ROOT / "policy" / "config", root / "policy" / "config")
+    if stack_edit:
+        with (root / "Pulumi.prod.yaml").open("a") as stack_file:
+            stack_file.write(stack_edit)
+    return root

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,20 +12,12 @@ import yaml
 
 from ops.check import StackReport
 from ops.promote import diff_stacks, print_diff, promote
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project's stack files, program and golden renders."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, root / path.name)
-    shutil.copy(ROOT / "__main__.py", root / "__main__.py")
-    shutil.copytree(ROOT / "rendered", root / "rendered")
-    shutil.copytree(ROOT / "policy" / "config", root / "policy" / "config")
-    return root
+    return copy_project(tmp_path)
 
 
 def files(root: Path) -> dict[str, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import yaml
 
 from ops.check import check_stack
 from ops.render import DEFAULT_OUT, check_all, render, rendered_files, stale_files
-from tests.conftest import ROOT, STACKS
+from tests.conftest import ROOT, STACKS, copy_project
 
 RAW_INGRESS_TO_MISSING_SERVICE = '''
 import pulumi_kubernetes as k8s
@@ -23,19 +22,6 @@ k8s.networking.v1.Ingress(
     spec={"defaultBackend": {"service": {"name": "coditect-api-v2", "port": {"number": 80}}}},
 )
 '''
-
-
-def project(tmp_path: Path, extra_program: str = "", stack_edit: str = "") -> Path:
-    """A copy of this project whose __main__.py may carry extra (raw) resources."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, root / path.name)
-    (root / "__main__.py").write_text((ROOT / "__main__.py").read_text() + extra_program)
-    if stack_edit:
-        with (root / "Pulumi.prod.yaml").open("a") as stack_file:
-            stack_file.write(stack_edit)
-    return root
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -65,7 +51,7 @@ def test_cli_render_prod_exit_0() -> None:
 
 def test_raw_ingress_to_missing_service_fails_the_check(tmp_path: Path) -> None:
     """The incident, reproduced with a raw resource outside the components: exit 1, named."""
-    root = project(tmp_path, RAW_INGRESS_TO_MISSING_SERVICE)
+    root = copy_project(tmp_path, RAW_INGRESS_TO_MISSING_SERVICE)
     result = cli("--project", str(root), "render", "prod", "--out", str(tmp_path / "out"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "[ingress-backend-service-exists] Ingress coditect-app/coditect-api" in result.stdout
@@ -74,7 +60,7 @@ def test_raw_ingress_to_missing_service_fails_the_check(tmp_path: Path) -> None:
 
 
 def test_invariant_raised_by_the_program_is_exit_1(tmp_path: Path) -> None:
-    root = project(tmp_path, "\nfrom components.ingress import Route\nRoute('coditect-api-v2')\n")
+    root = copy_project(tmp_path, "\nfrom components.ingress import Route\nRoute('coditect-api-v2')\n")
     out = io.StringIO()
     assert render("prod", tmp_path / "out", out, root) == 1
     assert "[program]" in out.getvalue() and "coditect-api-v2" in out.getvalue()
@@ -88,7 +74,7 @@ k8s.core.v1.ConfigMap("typo", metadata={"name": "typo", "namespace": "coditect-a
 k8s.apiextensions.CustomResource("bad-bc", api_version="cloud.google.com/v1", kind="BackendConfig",
     metadata={"name": "bad-bc", "namespace": "coditect-app"}, spec={"timeoutSec": "one day"})
 '''
-    report = check_stack("prod", project(tmp_path, bad))
+    report = check_stack("prod", copy_project(tmp_path, bad))
     assert not report.ok
     assert any("BackendConfig coditect-app/bad-bc" in str(p) and "'one day' is not of type 'integer'" in str(p)
                for p in report.schema_problems)
@@ -110,7 +96,7 @@ def test_bad_arguments_exit_2(args: tuple[str, ...], message: str) -> None:
 
 
 def test_malformed_stack_file_exit_2(tmp_path: Path) -> None:
-    root = project(tmp_path)
+    root = copy_project(tmp_path)
     (root / "Pulumi.prod.yaml").write_text("config:\n  coditect:environment: [prod\n")
     result = cli("--project", str(root), "render", "prod")
     assert result.returncode == 2
@@ -118,7 +104,7 @@ def test_malformed_stack_file_exit_2(tmp_path: Path) -> None:
 
 
 def test_settings_error_exit_2(tmp_path: Path) -> None:
-    root = project(tmp_path, stack_edit="  coditect:socketio:\n    minSessionSec: 100000\n")
+    root = copy_project(tmp_path, stack_edit="  coditect:socketio:\n    minSessionSec: 100000\n")
     result = cli("--project", str(root), "render", "prod")
     assert result.returncode == 2
     assert "coditect:socketio.minSessionSec: Input should be less than or equal to 86400" in result.stderr
@@ -133,7 +119,7 @@ k8s.core.v1.Secret("ide-token", metadata={"name": "ide-token", "namespace": "cod
 k8s.core.v1.ConfigMap("lb", metadata={"name": "lb", "namespace": "coditect-app"}, data={"ip": address.address})
 '''
     secret = "  ide:token:\n    secure: v1:AAAABBBBCCCCDDDD\n"
-    root = project(tmp_path, program, stack_edit=secret)
+    root = copy_project(tmp_path, program, stack_edit=secret)
     assert render("prod", tmp_path / "out", io.StringIO(), root) == 0
     kubernetes = (tmp_path / "out" / "prod" / "kubernetes.yaml").read_text()
     documents = {d["metadata"]["name"]: d for d in yaml.safe_load_all(kubernetes)}
@@ -164,8 +150,7 @@ def test_committed_golden_files_are_fresh(stack: str) -> None:
 
 
 def test_stale_golden_file_is_detected(tmp_path: Path) -> None:
-    root = project(tmp_path)
-    shutil.copytree(DEFAULT_OUT, root / "rendered")
+    root = copy_project(tmp_path)
     golden = root / "rendered" / "prod" / "kubernetes.yaml"
     golden.write_text(golden.read_text().replace("timeoutSec: 86400", "timeoutSec: 30"))
     out = io.StringIO()
