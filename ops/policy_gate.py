@@ -26,7 +26,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from gke import Level
 from ops.program import ROOT, Captured
-from policy.coditect_policies import POLICIES
+from coditect_policies import POLICIES
 
 CONFIG_DIR = ROOT / "policy" / "config"
 

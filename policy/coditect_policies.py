@@ -8,15 +8,11 @@ rules matter (the GKE behaviour behind them). Importable without starting the an
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root holds `gke`
-
-from pulumi_policy import (  # noqa: E402
+from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     ResourceValidationArgs,
@@ -24,10 +20,10 @@ from pulumi_policy import (  # noqa: E402
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError  # noqa: E402
+from pulumi_policy.proxy import UnknownValueError
 
-from gke import Finding, limits, rules  # noqa: E402
-from gke.rules import Manifest  # noqa: E402
+from gke import Finding, limits, rules
+from gke.rules import Manifest
 
 PACK_NAME = "coditect-gke"
 DEFAULT_MIN_SESSION_SEC = limits.DEFAULT_MIN_SESSION_SEC

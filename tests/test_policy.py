@@ -12,7 +12,7 @@ from gke import Level
 from ops.check import check_stack
 from ops.policy_gate import _options, load_pack_config, run_policies
 from ops.program import run_program
-from policy.coditect_policies import POLICIES, RULES, RULES_BY_NAME
+from coditect_policies import POLICIES, RULES, RULES_BY_NAME
 from tests.conftest import ROOT, STACKS, stack_config
 from tests.policy_catalogue import CASES, Case, baseline, declare
 
@@ -60,7 +60,7 @@ def test_real_stacks_have_no_mandatory_violation(stack: str) -> None:
 
 
 def test_every_rule_id_belongs_to_exactly_one_policy() -> None:
-    source = (ROOT / "gke" / "rules.py").read_text()
+    source = (ROOT / "policy" / "gke" / "rules.py").read_text()
     emitted = set(re.findall(r'"((?:backendconfig|frontendconfig|service|ingress|image|container|hpa|pdb|health|grace)-[a-z0-9-]+)"', source))
     owners = {rule_id: [r.name for r in RULES if rule_id in r.rule_ids] for rule_id in emitted}
     assert {rule_id: names for rule_id, names in owners.items() if len(names) != 1} == {}

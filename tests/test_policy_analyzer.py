@@ -14,7 +14,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policy.coditect_policies import PACK_NAME, POLICIES
+from coditect_policies import PACK_NAME, POLICIES
 from tests.conftest import ROOT
 from tests.policy_catalogue import CASES
 
