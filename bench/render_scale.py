@@ -28,8 +28,8 @@ from components.namespace import AppNamespace  # noqa: E402
 from components.service import NegService  # noqa: E402
 from gke import Level  # noqa: E402
 from ops.check import settings_for  # noqa: E402
-from ops.policy_gate import run_policies  # noqa: E402
 from ops.manifests import dump_yaml_documents, manifests_of  # noqa: E402
+from ops.policy_gate import run_policies  # noqa: E402
 from ops.program import run_program  # noqa: E402
 from ops.schemas import validate_all  # noqa: E402
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from pulumi import ResourceOptions
 
@@ -28,12 +27,12 @@ class App:
     nginx: NginxConfigMap
     ingress: WebsocketIngress
     disruption_budget: DisruptionBudget
-    autoscaler: Optional[Autoscaler]
+    autoscaler: Autoscaler | None
     network_policy: LoadBalancerNetworkPolicy
-    static_ip: Optional[StaticIp]
-    tls: Optional[Tls]
-    cloud_armor: Optional[CloudArmor]
-    monitoring: Optional[SocketIOMonitoring]
+    static_ip: StaticIp | None
+    tls: Tls | None
+    cloud_armor: CloudArmor | None
+    monitoring: SocketIOMonitoring | None
 
     @property
     def socketio_url(self) -> str:

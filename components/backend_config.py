@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -34,8 +34,8 @@ class BackendConfig(pulumi.ComponentResource):
         settings: BackendConfigSettings,
         health: HealthEndpoint,
         min_session_sec: int,
-        security_policy: Optional[str] = None,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        security_policy: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("BackendConfig"), resource_name, None, opts)
         self.namespace = namespace
@@ -56,7 +56,7 @@ class BackendConfig(pulumi.ComponentResource):
         self.register_outputs({"name": settings.name})
 
 
-def backend_config_spec(settings: BackendConfigSettings, health: HealthEndpoint, security_policy: Optional[str]) -> dict[str, Any]:
+def backend_config_spec(settings: BackendConfigSettings, health: HealthEndpoint, security_policy: str | None) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "timeoutSec": settings.timeout_sec,
         "connectionDraining": {"drainingTimeoutSec": settings.draining_timeout_sec},

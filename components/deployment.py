@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -61,9 +60,9 @@ class CombinedDeployment(pulumi.ComponentResource):
         settings: DeploymentSettings,
         release: Release,
         require_digest: bool,
-        nginx: Optional[NginxConfigMap] = None,
+        nginx: NginxConfigMap | None = None,
         autoscaled: bool = False,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("CombinedDeployment"), resource_name, None, opts)
         if nginx is not None and nginx.namespace is not namespace:
@@ -237,7 +236,7 @@ class DisruptionBudget(pulumi.ComponentResource):
     """PodDisruptionBudget built from the Deployment object it protects."""
 
     def __init__(self, resource_name: str, target: CombinedDeployment, min_available: int,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("DisruptionBudget"), resource_name, None, opts)
         _require_deployment("DisruptionBudget", resource_name, target)
         metadata = k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace.name, labels=target.pod_labels)
@@ -256,7 +255,7 @@ class Autoscaler(pulumi.ComponentResource):
     """HorizontalPodAutoscaler (autoscaling/v2) built from the Deployment object it scales."""
 
     def __init__(self, resource_name: str, target: CombinedDeployment, min_replicas: int, max_replicas: int,
-                 target_cpu_utilization: int, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 target_cpu_utilization: int, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("Autoscaler"), resource_name, None, opts)
         _require_deployment("Autoscaler", resource_name, target)
         metadata = k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace.name, labels=target.pod_labels)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
@@ -38,7 +37,7 @@ class StaticIp(pulumi.ComponentResource):
     name: str
     address: gcp.compute.GlobalAddress
 
-    def __init__(self, resource_name: str, name: str, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, resource_name: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("StaticIp"), resource_name, None, opts)
         self.name = name
         self.address = gcp.compute.GlobalAddress(
@@ -61,7 +60,7 @@ class Tls(pulumi.ComponentResource):
     ssl_policy: gcp.compute.SSLPolicy
 
     def __init__(self, resource_name: str, namespace: AppNamespace, prefix: str, hosts: tuple[str, ...], settings: TlsSettings,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("Tls"), resource_name, None, opts)
         self.namespace = namespace
         self.settings = settings
@@ -110,7 +109,7 @@ class CloudArmor(pulumi.ComponentResource):
     policy: gcp.compute.SecurityPolicy
 
     def __init__(self, resource_name: str, name: str, socketio_path: str, settings: CloudArmorSettings,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("CloudArmor"), resource_name, None, opts)
         self.name = name
         preview = settings.mode == "preview"
@@ -158,7 +157,7 @@ class SocketIOMonitoring(pulumi.ComponentResource):
     """Uptime check of the handshake a browser makes, alerting and a dashboard."""
 
     def __init__(self, resource_name: str, host: str, socketio_path: str, settings: MonitoringSettings, prefix: str,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("SocketIOMonitoring"), resource_name, None, opts)
         self.path = handshake_path(socketio_path)
         self.uptime = gcp.monitoring.UptimeCheckConfig(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,7 +22,7 @@ class Route:
     string (the incident's ``coditect-api-v2``) cannot be routed to."""
 
     service: NegService
-    host: Optional[str] = None
+    host: str | None = None
     path: str = "/"
     path_type: str = "Prefix"
 
@@ -65,7 +64,7 @@ class WebsocketIngress(pulumi.ComponentResource):
         routes: tuple[Route, ...],
         min_session_sec: int,
         extras: IngressExtras = IngressExtras(),
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("WebsocketIngress"), resource_name, None, opts)
         self.namespace = namespace
@@ -76,8 +75,8 @@ class WebsocketIngress(pulumi.ComponentResource):
             _check_route(where, namespace, route)
 
         annotations = {limits.INGRESS_CLASS_ANNOTATION: limits.GCE_INGRESS_CLASS, **extras.annotations}
-        hosts: dict[Optional[str], list[k8s.networking.v1.HTTPIngressPathArgs]] = {}
-        seen: set[tuple[Optional[str], str]] = set()
+        hosts: dict[str | None, list[k8s.networking.v1.HTTPIngressPathArgs]] = {}
+        seen: set[tuple[str | None, str]] = set()
         for route in routes:
             if (route.host, route.path) in seen:
                 raise InvariantError(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -24,7 +22,7 @@ class AppNamespace(pulumi.ComponentResource):
     name: str
     resource: k8s.core.v1.Namespace
 
-    def __init__(self, resource_name: str, name: str, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, resource_name: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("AppNamespace"), resource_name, None, opts)
         self.name = name
         metadata = k8s.meta.v1.ObjectMetaArgs(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -16,7 +14,7 @@ class LoadBalancerNetworkPolicy(pulumi.ComponentResource):
     """With NEG the load balancer talks to pod IPs directly, from Google's proxy and health-check
     ranges; everything else is denied ingress to the pods of the Deployment."""
 
-    def __init__(self, resource_name: str, target: CombinedDeployment, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, resource_name: str, target: CombinedDeployment, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("LoadBalancerNetworkPolicy"), resource_name, None, opts)
         metadata = k8s.meta.v1.ObjectMetaArgs(
             name=f"{target.name}-from-load-balancer", namespace=target.namespace.name, labels=target.pod_labels

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.base import PART_OF, child_opts, manifest, type_token
-from components.protocol import POD_HEADER
 from components.namespace import AppNamespace
+from components.protocol import POD_HEADER
 
 SITE_FILE = "default.conf"
 MOUNT_PATH = "/etc/nginx/conf.d"
@@ -114,7 +113,7 @@ class NginxConfigMap(pulumi.ComponentResource):
     resource: k8s.core.v1.ConfigMap
 
     def __init__(self, resource_name: str, namespace: AppNamespace, name: str, site: NginxSite,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("NginxConfigMap"), resource_name, None, opts)
         self.namespace = namespace
         self.name = name

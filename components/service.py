@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -34,7 +33,7 @@ class NegService(pulumi.ComponentResource):
     name: str
     port: ServicePort
     deployment: CombinedDeployment
-    backend_config: Optional[BackendConfig]
+    backend_config: BackendConfig | None
     neg: bool
     resource: k8s.core.v1.Service
 
@@ -44,9 +43,9 @@ class NegService(pulumi.ComponentResource):
         namespace: AppNamespace,
         settings: ServiceSettings,
         deployment: CombinedDeployment,
-        backend_config: Optional[BackendConfig],
+        backend_config: BackendConfig | None,
         neg: bool = True,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("NegService"), resource_name, None, opts)
         for what, obj in (("deployment", deployment), ("backend_config", backend_config)):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -157,7 +157,7 @@ class SocketIOSettings(Model):
 
 class StaticIpSettings(Model):
     enabled: bool = True
-    name: Optional[str] = Field(None, pattern=DNS_LABEL, max_length=63,
+    name: str | None = Field(None, pattern=DNS_LABEL, max_length=63,
                                 description="global address name; default coditect-<environment>-ip")
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 
 from components.settings import Settings, SettingsError, parse_settings, project_keys
 from gke import Level
-from ops.manifests import gcp_resources, manifests_of
 from ops.errors import UsageError
+from ops.manifests import gcp_resources, manifests_of
 from ops.policy_gate import PackConfigError, Violation, load_pack_config, run_policies
 from ops.program import ROOT, ProgramRun, StackFileError, run_program, stack_config
 from ops.schemas import SchemaProblem, validate_all
@@ -25,10 +25,10 @@ from ops.schemas import SchemaProblem, validate_all
 @dataclass
 class StackReport:
     stack: str
-    run: Optional[ProgramRun] = None
+    run: ProgramRun | None = None
     manifests: list[dict[str, Any]] = field(default_factory=list)
     gcp: list[dict[str, Any]] = field(default_factory=list)
-    invariant: Optional[str] = None  # the program refused to run (InvariantError)
+    invariant: str | None = None  # the program refused to run (InvariantError)
     findings: list[Violation] = field(default_factory=list)
     schema_problems: list[SchemaProblem] = field(default_factory=list)
 
@@ -54,7 +54,7 @@ class StackReport:
         return lines
 
 
-def settings_for(stack: str, root: Path = ROOT, stack_text: Optional[str] = None) -> tuple[dict[str, str], list[str], Settings]:
+def settings_for(stack: str, root: Path = ROOT, stack_text: str | None = None) -> tuple[dict[str, str], list[str], Settings]:
     """The stack's engine config, secret keys and validated settings, or UsageError."""
     try:
         config, secrets = stack_config(stack, root, stack_text)
@@ -67,7 +67,7 @@ def settings_for(stack: str, root: Path = ROOT, stack_text: Optional[str] = None
     return config, secrets, settings
 
 
-def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: Optional[str] = None) -> StackReport:
+def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None) -> StackReport:
     """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check it."""
     config, secrets, settings = settings_for(stack, root, stack_text)
     try:
@@ -82,7 +82,7 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
     except pulumi.RunError as error:  # InvariantError: the components refused the setup
         report.invariant = str(error)
         return report
-    except Exception as error:  # noqa: BLE001 - a broken program is a failed check, reported in one line
+    except Exception as error:
         report.invariant = f"the program failed: {type(error).__name__}: {error}"
         return report
     report.run = run

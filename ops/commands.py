@@ -44,7 +44,7 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if args.strict and result.findings else 0
 
 
-def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ops.verify import DEFAULT_POLLS, POD_HEADER
 
     verify = commands.add_parser(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -24,9 +24,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from coditect_policies import POLICIES
 from gke import Level
 from ops.program import ROOT, Captured
-from coditect_policies import POLICIES
 
 CONFIG_DIR = ROOT / "policy" / "config"
 
@@ -60,7 +60,7 @@ def load_pack_config(stack: str, config_dir: Path = CONFIG_DIR) -> dict[str, Any
     return data
 
 
-def _level(policy: Any, config: dict[str, Any]) -> Optional[Level]:
+def _level(policy: Any, config: dict[str, Any]) -> Level | None:
     """The policy's level after the pack config's overrides; None when disabled."""
     level = policy.enforcement_level or EnforcementLevel.ADVISORY
     for key in ("all", policy.name):
@@ -84,7 +84,7 @@ def _options() -> PolicyResourceOptions:
 
 
 def run_policies(
-    resources: list[Captured], pack_config: Optional[dict[str, Any]] = None, defaults: Optional[dict[str, Any]] = None
+    resources: list[Captured], pack_config: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None
 ) -> list[Violation]:
     """Every policy of the pack over the custom resources a program registered."""
     pack_config = pack_config or {}

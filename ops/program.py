@@ -11,9 +11,10 @@ import json
 import logging
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 import yaml
@@ -72,7 +73,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.registered: list[pulumi_mocks.MockResourceArgs] = []
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[Optional[str], dict[str, Any]]:
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.registered.append(args)
         outputs = dict(args.inputs)
         for key, value in KNOWN_AFTER_DEPLOY.get(args.typ, {}).items():
@@ -140,7 +141,7 @@ def stack_path(stack: str, root: Path = ROOT) -> Path:
     return path
 
 
-def stack_config(stack: str, root: Path = ROOT, stack_text: Optional[str] = None) -> tuple[dict[str, str], list[str]]:
+def stack_config(stack: str, root: Path = ROOT, stack_text: str | None = None) -> tuple[dict[str, str], list[str]]:
     """(engine config map, secret keys) for a stack: project defaults overlaid by the stack file
     (or by `stack_text`, a proposed new content of that file)."""
     path = stack_path(stack, root)
@@ -169,10 +170,10 @@ def stack_config(stack: str, root: Path = ROOT, stack_text: Optional[str] = None
 
 def run_program(
     stack: str,
-    config: Optional[dict[str, str]] = None,
-    program: Optional[Callable[[], None]] = None,
+    config: dict[str, str] | None = None,
+    program: Callable[[], None] | None = None,
     root: Path = ROOT,
-    secret_keys: Optional[list[str]] = None,
+    secret_keys: list[str] | None = None,
 ) -> ProgramRun:
     """Run `program` (default: the project's __main__.py) for `stack` under mocks.
 

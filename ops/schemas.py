@@ -8,7 +8,7 @@ Kubernetes version pinned in ``gke.limits``; GKE custom resources through their 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ class SchemaProblem:
         return f"{self.resource}: {self.message}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> openAPIV3Schema for every CRD file shipped with the project."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -71,7 +71,7 @@ def validate_manifest(manifest: dict[str, Any], kubernetes_version: str = limits
     return [SchemaProblem(_where(manifest), f"{_path(error)}: {error.message} (Kubernetes {kubernetes_version} schema, strict)")]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _builtin_validator(api_version: str, kind: str, kubernetes_version: str) -> jsonschema.Validator:
     """kubernetes-validate's strict schema for a kind, compiled once (it re-reads the JSON per call)."""
     import re
@@ -92,7 +92,7 @@ def _builtin_validator(api_version: str, kind: str, kubernetes_version: str) -> 
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _crd_validator(api_version: str, kind: str) -> jsonschema.Validator:
     # CRD structural schemas are OpenAPI v3 (x-kubernetes-* keys are ignored by jsonschema).
     # The API server prunes unknown fields silently; a strict check reports them instead.

@@ -21,7 +21,7 @@ import ssl
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -47,7 +47,7 @@ class Options:
     hold: float = 0.0
     headers: list[tuple[str, str]] = field(default_factory=list)
     namespace: str = "/"
-    source_address: Optional[str] = None
+    source_address: str | None = None
     timeout: float = 10.0
     insecure: bool = False
     pod_header: str = POD_HEADER
@@ -72,11 +72,11 @@ class Options:
 @dataclass
 class Check:
     name: str
-    ok: Optional[bool]  # None: skipped
+    ok: bool | None  # None: skipped
     detail: str
     ms: float = 0.0
-    layer: Optional[str] = None
-    diagnosis: Optional[str] = None
+    layer: str | None = None
+    diagnosis: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -98,7 +98,7 @@ class Report:
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok is not False for c in self.checks)
 
-    def check(self, name: str) -> Optional[Check]:
+    def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
 
     def text(self) -> str:
@@ -182,7 +182,7 @@ class Verifier:
         self.base = urlunsplit((scheme, parts.netloc, path, "", ""))
         self.query = parse_qsl(parts.query)
         self.nsp = "" if options.namespace == "/" else f"{options.namespace},"
-        self.ssl_context: Optional[ssl.SSLContext] = None
+        self.ssl_context: ssl.SSLContext | None = None
         if scheme == "https":
             self.ssl_context = ssl.create_default_context()
             if options.insecure:
@@ -192,10 +192,10 @@ class Verifier:
         self.http = httpx.Client(transport=transport, timeout=options.timeout, trust_env=False,
                                  headers=dict(options.headers), follow_redirects=False)
         self.report = Report(options.url)
-        self.upgraded: Optional[ClientConnection] = None
+        self.upgraded: ClientConnection | None = None
 
     # URL and transport helpers
-    def url(self, transport: str, sid: Optional[str] = None, websocket: bool = False) -> str:
+    def url(self, transport: str, sid: str | None = None, websocket: bool = False) -> str:
         query = [*self.query, ("EIO", "4"), ("transport", transport), ("t", uuid.uuid4().hex[:8])]
         if sid:
             query.append(("sid", sid))
@@ -211,7 +211,7 @@ class Verifier:
             if pod not in pods:
                 pods.append(pod)
 
-    def _request(self, method: str, url: str, session: str, body: Optional[str] = None) -> httpx.Response:
+    def _request(self, method: str, url: str, session: str, body: str | None = None) -> httpx.Response:
         try:
             if method == "GET":
                 response = self.http.get(url)
@@ -331,7 +331,7 @@ class Verifier:
         except (InvalidHandshake, OSError, TimeoutError) as error:
             raise Failed(f"WebSocket connection failed: {type(error).__name__}: {error}", "?", "") from None
 
-    def _recv(self, ws: ClientConnection, timeout: Optional[float] = None) -> str:
+    def _recv(self, ws: ClientConnection, timeout: float | None = None) -> str:
         message = ws.recv(timeout=timeout if timeout is not None else self.o.timeout)
         return message if isinstance(message, str) else message.decode(errors="replace")
 
@@ -410,7 +410,7 @@ class Verifier:
         return {"held_s": round(time.monotonic() - start, 2), "pings": pings, "reply": reply[:60]}
 
     # orchestration
-    def _run(self, name: str, fn: Any, *args: Any) -> Optional[dict[str, Any]]:
+    def _run(self, name: str, fn: Any, *args: Any) -> dict[str, Any] | None:
         start = time.perf_counter()
         try:
             data = fn(*args)

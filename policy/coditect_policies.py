@@ -8,9 +8,9 @@ rules matter (the GKE behaviour behind them). Importable without starting the an
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,

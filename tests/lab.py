@@ -28,7 +28,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from components.nginx import HTTP_PREAMBLE, NginxSite
 from components.settings import DeploymentSettings, SocketIOSettings
@@ -46,7 +45,7 @@ def node_ready() -> bool:
     return shutil.which("node") is not None and (NODE_LAB / "node_modules" / "socket.io").is_dir()
 
 
-def nginx_binary() -> Optional[str]:
+def nginx_binary() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
@@ -56,7 +55,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, process: Optional[subprocess.Popen] = None, timeout: float = 15.0) -> None:
+def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -151,7 +150,7 @@ class Lab:
     backend: str = "python"  # or "node": socket.io on Node, as the IDE runs it
     processes: list[subprocess.Popen] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
-    relay: Optional[LifetimeCapRelay] = None
+    relay: LifetimeCapRelay | None = None
 
     def url(self, name: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.ports[name]}{SOCKETIO_PATH}"
@@ -229,7 +228,7 @@ http {{
 }}
 """
 
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed (apt-get install nginx)")

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -117,7 +117,7 @@ def _official_client_connects(url: str) -> tuple[bool, str]:
         answer = client.call("whoami", timeout=3)
         client.disconnect()
         return True, str(answer)
-    except Exception as error:  # noqa: BLE001 - any failure is the verdict
+    except Exception as error:
         return False, f"{type(error).__name__}: {error}"
     finally:
         if client.connected:

@@ -3,19 +3,19 @@ valid input passes. Broken setups are declared through the real components under
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pulumi
 import pytest
 
-from components.app import build_app
+from components.app import build_app, nginx_site
 from components.backend_config import BackendConfig
 from components.base import InvariantError
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget, HealthEndpoint, NamedPort
-from components.app import nginx_site
 from components.ingress import IngressExtras, Route, WebsocketIngress
-from components.nginx import NginxConfigMap
 from components.namespace import AppNamespace
+from components.nginx import NginxConfigMap
 from components.service import NegService
 from components.settings import BackendConfigSettings, Settings, SettingsError, parse_settings
 from tests.conftest import stack_settings_raw

@@ -8,11 +8,11 @@ import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
+from coditect_policies import POLICIES, RULES, RULES_BY_NAME
 from gke import Level
 from ops.check import check_stack
 from ops.policy_gate import _options, load_pack_config, run_policies
 from ops.program import run_program
-from coditect_policies import POLICIES, RULES, RULES_BY_NAME
 from tests.conftest import ROOT, STACKS, stack_config
 from tests.policy_catalogue import CASES, Case, baseline, declare
 

@@ -5,7 +5,7 @@ pack (on whatever resources a stack registers) and by the offline check (on rend
 manifests). Sources for every limit are in ``limits.py``.
 """
 
-from gke.findings import Finding, Level
 from gke import limits, rules
+from gke.findings import Finding, Level
 
 __all__ = ["Finding", "Level", "limits", "rules"]
