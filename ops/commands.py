@@ -33,15 +33,9 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ops.promote import Refused, diff_stacks, print_diff
+    from ops.stack_diff import diff
 
-    try:
-        result = diff_stacks(args.a, args.b, Path(args.project).resolve())
-    except Refused as refusal:
-        sys.stdout.write(f"refused: {refusal}\n")
-        return 1
-    print_diff(result, sys.stdout, full=args.full)
-    return 1 if args.strict and result.findings else 0
+    return diff(args.stack_a, args.stack_b, sys.stdout, full=args.full, strict=args.strict, root=Path(args.project).resolve())
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,8 +69,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     promote.set_defaults(run=_promote)
 
     diff = commands.add_parser("diff", help="the rendered difference between two stacks, expected vs. to review")
-    diff.add_argument("a", metavar="A")
-    diff.add_argument("b", metavar="B")
+    diff.add_argument("stack_a", metavar="A")
+    diff.add_argument("stack_b", metavar="B")
     diff.add_argument("--full", action="store_true", help="also print the unified diff of the rendered files")
     diff.add_argument("--strict", action="store_true", help="exit 1 when anything but the expected differences differs")
     diff.set_defaults(run=_diff)

@@ -1,4 +1,4 @@
-"""`python -m ops promote FROM TO` and `python -m ops diff A B`: releases move, nothing else does.
+"""`python -m ops promote FROM TO`: releases move, nothing else does.
 
 A release is `coditect:release` (the app version and the image digest of every container). Promote
 copies it from Pulumi.FROM.yaml into Pulumi.TO.yaml, keeping that file's comments, key order and
@@ -9,30 +9,47 @@ the target's golden render. It never deploys: the change goes through review and
 from __future__ import annotations
 
 import copy
-import difflib
 import io
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from ruamel.yaml import YAML
 
 from gke.rules import is_digest_pinned
-from ops.check import StackReport, check_stack
+from ops.check import check_stack
 from ops.errors import UsageError
-from ops.program import ROOT, StackFileError, stack_path
+from ops.program import ROOT
 from ops.render import DEFAULT_OUT, rendered_files
+from ops.stack_diff import Refused, flatten, require_stacks
+from ops.textdiff import unified_diff
 
-ORDER = ("dev", "staging", "prod")
+PROMOTION_ORDER = ("dev", "staging", "prod")
 RELEASE_KEY = "coditect:release"
 
 
-class Refused(Exception):
-    """Promotion refused: exit code 1 with this message."""
+@dataclass(frozen=True)
+class ReleaseChange:
+    path: str  # below coditect:release, e.g. images.nginx
+    before: object  # None where the target had no such key
+    after: object
+
+    def __str__(self) -> str:
+        return f"{RELEASE_KEY}.{self.path}: {self.before} -> {self.after}"
 
 
-def _round_trip() -> YAML:
+@dataclass(frozen=True)
+class Promotion:
+    source: str
+    target: str
+    changes: list[ReleaseChange]
+    stack_file_diff: str
+    render_diffs: dict[str, str]  # rendered file name -> unified diff, only files that change
+    new_stack_text: str
+    new_rendered: dict[str, str]  # rendered file name -> text
+
+
+def _round_trip_yaml() -> YAML:
     yaml = YAML()  # round-trip mode: comments, order and quoting survive
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -40,13 +57,9 @@ def _round_trip() -> YAML:
     return yaml
 
 
-def _load(path: Path) -> Any:
-    return _round_trip().load(path.read_text())
-
-
 def _dump(document: Any) -> str:
     out = io.StringIO()
-    _round_trip().dump(document, out)
+    _round_trip_yaml().dump(document, out)
     return out.getvalue()
 
 
@@ -59,235 +72,100 @@ def _merge_into(target: Any, source: Any) -> None:
             target[key] = copy.deepcopy(value)
 
 
-def unified(before: str, after: str, label: str) -> str:
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                        f"{label} (before)", f"{label} (after)", n=3))
+def _refuse_wrong_direction(source: str, target: str, skip_stage: bool) -> None:
+    if source not in PROMOTION_ORDER or target not in PROMOTION_ORDER:
+        return
+    step = PROMOTION_ORDER.index(target) - PROMOTION_ORDER.index(source)
+    if step < 0:
+        raise Refused(f"promotion goes {' -> '.join(PROMOTION_ORDER)}; {source} -> {target} goes backwards "
+                      f"(to roll {target} back, promote the release you want from the stack before it, or edit the stack file in a reviewed change)")
+    if step > 1 and not skip_stage:
+        skipped = ", ".join(PROMOTION_ORDER[PROMOTION_ORDER.index(source) + 1:PROMOTION_ORDER.index(target)])
+        raise Refused(f"{source} -> {target} skips {skipped}: a release reaches {target} only after it ran in {skipped}. "
+                      "Promote step by step, or pass --skip-stage to do it anyway.")
 
 
-@dataclass
-class Promotion:
-    source: str
-    target: str
-    stack_diff: str = ""
-    render_diffs: dict[str, str] = field(default_factory=dict)
-    new_stack_text: str = ""
-    new_rendered: dict[str, str] = field(default_factory=dict)
-    changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-
-
-def _failures(report: StackReport) -> str:
-    return "\n".join(f"  - {line}" for line in report.problems())
-
-
-def plan(source: str, target: str, skip_stage: bool = False, root: Path = ROOT) -> Promotion:
-    for stack in (source, target):
-        try:
-            stack_path(stack, root)
-        except StackFileError as error:
-            raise UsageError(str(error)) from None
-    if source == target:
-        raise UsageError("FROM and TO are the same stack")
-    if source in ORDER and target in ORDER:
-        step = ORDER.index(target) - ORDER.index(source)
-        if step < 0:
-            raise Refused(f"promotion goes {' -> '.join(ORDER)}; {source} -> {target} goes backwards "
-                          f"(to roll {target} back, promote the release you want from the stack before it, or edit the stack file in a reviewed change)")
-        if step > 1 and not skip_stage:
-            skipped = ", ".join(ORDER[ORDER.index(source) + 1:ORDER.index(target)])
-            raise Refused(f"{source} -> {target} skips {skipped}: a release reaches {target} only after it ran in {skipped}. "
-                          "Promote step by step, or pass --skip-stage to do it anyway.")
-
-    source_doc, target_path = _load(root / f"Pulumi.{source}.yaml"), root / f"Pulumi.{target}.yaml"
-    release = (source_doc.get("config") or {}).get(RELEASE_KEY)
+def _promotable_release(source: str, target: str, root: Path) -> Any:
+    """The source's release, refused unless it is pinned by digest and the source renders cleanly."""
+    source_document = _round_trip_yaml().load((root / f"Pulumi.{source}.yaml").read_text())
+    release = (source_document.get("config") or {}).get(RELEASE_KEY)
     if not isinstance(release, dict):
         raise Refused(f"Pulumi.{source}.yaml has no {RELEASE_KEY} to promote")
     unpinned = {role: image for role, image in (release.get("images") or {}).items() if not is_digest_pinned(image)}
     if unpinned:
         listed = ", ".join(f"{role}={image}" for role, image in unpinned.items())
         raise Refused(f"{source}'s images are not pinned by digest ({listed}); only repository@sha256:<digest> images are "
-                      "promoted, so that what ran in {source} is exactly what runs in {target}".replace("{source}", source).replace("{target}", target))
-
+                      f"promoted, so that what ran in {source} is exactly what runs in {target}")
     source_report = check_stack(source, root)
     if not source_report.ok:
-        raise Refused(f"the source stack {source} does not render cleanly; fix it before promoting from it:\n{_failures(source_report)}")
+        raise Refused(f"the source stack {source} does not render cleanly; fix it before promoting from it:", source_report.problems())
+    return release
 
-    before_text = target_path.read_text()
-    target_doc = _load(target_path)
-    config = target_doc.setdefault("config", {})
-    before_release = copy.deepcopy(config.get(RELEASE_KEY) or {})
+
+def plan(source: str, target: str, skip_stage: bool = False, root: Path = ROOT) -> Promotion:
+    """What promoting would change, or Refused; writes nothing."""
+    require_stacks((source, target), root)
+    if source == target:
+        raise UsageError("FROM and TO are the same stack")
+    _refuse_wrong_direction(source, target, skip_stage)
+    release = _promotable_release(source, target, root)
+
+    before_text = (root / f"Pulumi.{target}.yaml").read_text()
+    target_document = _round_trip_yaml().load(before_text)
+    config = target_document.setdefault("config", {})
+    before_leaves = flatten(config.get(RELEASE_KEY) or {})
     if isinstance(config.get(RELEASE_KEY), dict):
         _merge_into(config[RELEASE_KEY], release)
     else:
         config[RELEASE_KEY] = copy.deepcopy(release)
-    after_text = _dump(target_doc)
-
-    promotion = Promotion(source, target, new_stack_text=after_text)
-    before_leaves, after_leaves = _flatten(_plain(before_release)), _flatten(_plain(config[RELEASE_KEY]))
-    promotion.changed = {k: (before_leaves.get(k), v) for k, v in after_leaves.items() if before_leaves.get(k) != v}
-    promotion.stack_diff = unified(before_text, after_text, f"Pulumi.{target}.yaml")
+    after_text = _dump(target_document)
+    changes = [ReleaseChange(path, before_leaves.get(path), value)
+               for path, value in flatten(config[RELEASE_KEY]).items() if before_leaves.get(path) != value]
 
     before_report = check_stack(target, root)
     after_report = check_stack(target, root, stack_text=after_text)
     if not after_report.ok:
-        raise Refused(f"{target} does not render cleanly with {source}'s release; nothing was changed:\n{_failures(after_report)}")
-    before_files = rendered_files(before_report) if before_report.run is not None else {}
-    promotion.new_rendered = rendered_files(after_report)
+        raise Refused(f"{target} does not render cleanly with {source}'s release; nothing was changed:", after_report.problems())
+    before_rendered = rendered_files(before_report) if before_report.run is not None else {}
+    new_rendered = rendered_files(after_report)
+    render_diffs = {name: render_diff for name, text in new_rendered.items()
+                    if (render_diff := _before_after_diff(before_rendered.get(name, ""), text, f"rendered/{target}/{name}"))}
+    return Promotion(source, target, changes, _before_after_diff(before_text, after_text, f"Pulumi.{target}.yaml"),
+                     render_diffs, after_text, new_rendered)
+
+
+def _before_after_diff(before: str, after: str, label: str) -> str:
+    return unified_diff(before, after, f"{label} (before)", f"{label} (after)")
+
+
+def _write(promotion: Promotion, root: Path) -> None:
+    (root / f"Pulumi.{promotion.target}.yaml").write_text(promotion.new_stack_text)
+    golden = root / DEFAULT_OUT.name / promotion.target
+    golden.mkdir(parents=True, exist_ok=True)
     for name, text in promotion.new_rendered.items():
-        diff = unified(before_files.get(name, ""), text, f"rendered/{target}/{name}")
-        if diff:
-            promotion.render_diffs[name] = diff
-    return promotion
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
+        (golden / name).write_text(text)
 
 
 def promote(source: str, target: str, out: TextIO, dry_run: bool = False, skip_stage: bool = False, root: Path = ROOT) -> int:
+    """The `promote` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write)."""
     try:
         promotion = plan(source, target, skip_stage, root)
     except Refused as refusal:
         out.write(f"refused: {refusal}\n")
         return 1
-    if not promotion.changed:
+    if not promotion.changes:
         out.write(f"{target} already runs {source}'s release; nothing to do.\n")
         return 0
     out.write(f"Promote {source} -> {target}:\n")
-    for key, (old, new) in promotion.changed.items():
-        out.write(f"  {RELEASE_KEY}.{key}: {old} -> {new}\n")
-    out.write(f"\n{promotion.stack_diff}\n")
-    for diff in promotion.render_diffs.values():
-        out.write(f"{diff}\n")
+    for change in promotion.changes:
+        out.write(f"  {change}\n")
+    out.write(f"\n{promotion.stack_file_diff}\n")
+    for render_diff in promotion.render_diffs.values():
+        out.write(f"{render_diff}\n")
     if dry_run:
         out.write("--dry-run: nothing written.\n")
         return 0
-    (root / f"Pulumi.{target}.yaml").write_text(promotion.new_stack_text)
-    golden = root / DEFAULT_OUT.name / target
-    golden.mkdir(parents=True, exist_ok=True)
-    for name, text in promotion.new_rendered.items():
-        (golden / name).write_text(text)
+    _write(promotion, root)
     out.write(f"Wrote Pulumi.{target}.yaml and rendered/{target}/. Nothing was deployed: open a pull request; CI runs "
               f"`pulumi preview --policy-pack policy` on {target}; after review, `pulumi up -s {target}`, then `python -m ops verify`.\n")
     return 0
-
-
-# --- diff between stacks --------------------------------------------------------------------------
-
-# What may differ between environments. Anything else is a finding for the reviewer.
-EXPECTED_PATHS = (
-    r"metadata\.namespace$",
-    r"spec\.replicas$", r"spec\.(min|max)Replicas$", r"spec\.minAvailable$",
-    r"\.resources\.(requests|limits)\.(cpu|memory)$",
-    r"\.image$", r"labels\.app\.kubernetes\.io/version$",
-    r"spec\.rules\.\d+\.host$", r"spec\.domains\.\d+$",
-)
-
-
-@dataclass
-class StackDiff:
-    a: str
-    b: str
-    text_diffs: dict[str, str] = field(default_factory=dict)
-    expected: list[str] = field(default_factory=list)
-    findings: list[str] = field(default_factory=list)
-
-
-def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(node, dict):
-        flat: dict[str, Any] = {}
-        for key, value in node.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(node, list):
-        flat = {}
-        for i, value in enumerate(node):
-            flat.update(_flatten(value, f"{prefix}.{i}"))
-        return flat
-    return {prefix: node}
-
-
-def _objects(report: StackReport, tokens: dict[str, str]) -> dict[str, dict[str, Any]]:
-    objects: dict[str, dict[str, Any]] = {}
-    namespace = str(report.run.exports.get("namespace")) if report.run else ""
-    for m in report.manifests:
-        name = "<namespace>" if m["kind"] == "Namespace" and m["metadata"]["name"] == namespace else _neutral(m["metadata"]["name"], tokens)
-        objects[f"{m['kind']} {name}"] = _flatten(m)
-    for g in report.gcp:
-        objects[f"{g['type'].rsplit(':', 1)[-1]} {g['name']}"] = _flatten(g["inputs"])
-    return objects
-
-
-def _tokens(report: StackReport) -> dict[str, str]:
-    """Environment-specific names: the namespace, hosts and the coditect-<env> prefix."""
-    assert report.run is not None
-    exports = report.run.exports
-    tokens = {str(exports.get("namespace")): "<namespace>"}
-    tokens[f"coditect-{report.stack}"] = "coditect-<env>"  # wins where the namespace is named after the stack
-    url = str(exports.get("socketioUrl", ""))
-    host = url.split("/")[2] if url.count("/") >= 2 else ""
-    if host:
-        tokens[host] = "<host>"
-    return tokens
-
-
-def _neutral(value: Any, tokens: dict[str, str]) -> Any:
-    if not isinstance(value, str):
-        return value
-    for token in sorted(tokens, key=len, reverse=True):
-        value = re.sub(rf"(?<![A-Za-z0-9.-]){re.escape(token)}(?![A-Za-z0-9])", tokens[token], value)
-    return value
-
-
-def diff_stacks(a: str, b: str, root: Path = ROOT) -> StackDiff:
-    reports = {}
-    for stack in (a, b):
-        try:
-            stack_path(stack, root)
-        except StackFileError as error:
-            raise UsageError(str(error)) from None
-        report = check_stack(stack, root)
-        if report.run is None:
-            raise Refused(f"{stack} does not render:\n{_failures(report)}")
-        reports[stack] = report
-    result = StackDiff(a, b)
-    files = {stack: rendered_files(report) for stack, report in reports.items()}
-    for name in files[a]:
-        text = "".join(difflib.unified_diff(files[a][name].splitlines(keepends=True), files[b][name].splitlines(keepends=True),
-                                            f"{a}/{name}", f"{b}/{name}", n=2))
-        if text:
-            result.text_diffs[name] = text
-    tokens = {stack: _tokens(report) for stack, report in reports.items()}
-    objects = {stack: _objects(report, tokens[stack]) for stack, report in reports.items()}
-    for key in sorted(set(objects[a]) | set(objects[b])):
-        if key not in objects[b] or key not in objects[a]:
-            result.findings.append(f"{key}: only in {a if key in objects[a] else b}")
-            continue
-        left, right = objects[a][key], objects[b][key]
-        for path in sorted(set(left) | set(right)):
-            va, vb = left.get(path, "<absent>"), right.get(path, "<absent>")
-            if va == vb:
-                continue
-            line = f"{key}: {path}: {va!r} -> {vb!r}"
-            renamed_namespace = key == "Namespace <namespace>" and path == "metadata.name"
-            if renamed_namespace or any(re.search(p, path) for p in EXPECTED_PATHS) or _neutral(va, tokens[a]) == _neutral(vb, tokens[b]):
-                result.expected.append(line)
-            else:
-                result.findings.append(line)
-    return result
-
-
-def print_diff(result: StackDiff, out: TextIO, full: bool = False) -> None:
-    if full:
-        for text in result.text_diffs.values():
-            out.write(text + "\n")
-    out.write(f"{result.a} -> {result.b}: {len(result.expected)} expected differences "
-              "(namespace, hosts, names, replicas, sizes, release), "
-              f"{len(result.findings)} other differences to review\n")
-    for line in result.expected:
-        out.write(f"  expected  {line}\n")
-    for line in result.findings:
-        out.write(f"  FINDING   {line}\n")

@@ -6,12 +6,15 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from ops.check import StackReport
-from ops.promote import diff_stacks, print_diff, promote
+from ops.promote import promote
+from ops.stack_diff import ABSENT, LeafChange, OnlyIn, ResourceKey, diff, diff_stacks, print_stack_diff
+from ops.textdiff import unified_diff
 from tests.conftest import ROOT, copy_project
 
 
@@ -93,7 +96,7 @@ def test_source_render_failure_is_a_refusal(project: Path, monkeypatch: pytest.M
 
     real = promote_module.check_stack
 
-    def failing_source(stack: str, root: Path = ROOT, program=None, stack_text=None) -> StackReport:
+    def failing_source(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None) -> StackReport:
         report = real(stack, root, program, stack_text)
         if stack == "staging" and stack_text is None:
             report.invariant = "the program failed: simulated"
@@ -110,7 +113,7 @@ def test_target_render_failure_after_the_change_is_refused(project: Path, monkey
 
     real = promote_module.check_stack
 
-    def failing_target(stack: str, root: Path = ROOT, program=None, stack_text=None) -> StackReport:
+    def failing_target(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None) -> StackReport:
         report = real(stack, root, program, stack_text)
         if stack == "prod" and stack_text is not None:
             report.invariant = "the program failed: simulated"
@@ -134,17 +137,30 @@ def test_cli_promote_dev_prod_refuses_and_unknown_stack_is_usage() -> None:
 
 def test_diff_separates_expected_differences_from_findings() -> None:
     result = diff_stacks("staging", "prod")
-    expected = "\n".join(result.expected)
-    assert "Deployment coditect-combined: spec.replicas: 2 -> 3" in expected
-    assert "Ingress coditect-ingress: spec.rules.0.host: 'staging.coditect.ai' -> 'coditect.ai'" in expected
-    assert "GlobalAddress static-ip: name: 'coditect-staging-ip' -> 'coditect-prod-ip'" in expected
-    findings = "\n".join(result.findings)
-    assert "SecurityPolicy cloud-armor: rules.0.preview: True -> False" in findings
-    assert "AlertPolicy monitoring-alert: notificationChannels.0" in findings
-    assert not any("spec.timeoutSec" in f or "sessionAffinity" in f for f in result.findings)
+    assert LeafChange(ResourceKey("Deployment", "coditect-combined"), "spec.replicas", 2, 3) in result.expected
+    assert LeafChange(ResourceKey("Ingress", "coditect-ingress"), "spec.rules.0.host", "staging.coditect.ai", "coditect.ai") in result.expected
+    assert LeafChange(ResourceKey("GlobalAddress", "static-ip"), "name", "coditect-staging-ip", "coditect-prod-ip") in result.expected
+    assert LeafChange(ResourceKey("SecurityPolicy", "cloud-armor"), "rules.0.preview", True, False) in result.findings
+    assert any(isinstance(f, LeafChange) and f.resource == ResourceKey("AlertPolicy", "monitoring-alert")
+               and f.path.startswith("notificationChannels.0") for f in result.findings)
+    assert not any(isinstance(f, LeafChange) and (f.path == "spec.timeoutSec" or "sessionAffinity" in f.path) for f in result.findings)
     out = io.StringIO()
-    print_diff(result, out, full=True)
-    assert "--- staging/kubernetes.yaml" in out.getvalue() and "FINDING" in out.getvalue()
+    print_stack_diff(result, out, full=True)
+    text = out.getvalue()
+    assert "--- staging/kubernetes.yaml" in text
+    assert "  expected  Deployment coditect-combined: spec.replicas: 2 -> 3\n" in text
+    assert "  FINDING   SecurityPolicy cloud-armor: rules.0.preview: True -> False\n" in text
+
+
+def test_diff_names_what_one_stack_lacks() -> None:
+    result = diff_stacks("dev", "prod")
+    assert OnlyIn(ResourceKey("FrontendConfig", "coditect-<env>-frontend"), "prod") in result.findings
+    assert LeafChange(ResourceKey("Ingress", "coditect-ingress"), "metadata.annotations.kubernetes.io/ingress.allow-http",
+                      ABSENT, "true") in result.findings
+    out = io.StringIO()
+    print_stack_diff(result, out)
+    assert "  FINDING   FrontendConfig coditect-<env>-frontend: only in prod\n" in out.getvalue()
+    assert "  FINDING   Ingress coditect-ingress: metadata.annotations.kubernetes.io/ingress.allow-http: '<absent>' -> 'true'\n" in out.getvalue()
 
 
 def test_diff_of_a_stack_with_itself_is_empty() -> None:
@@ -156,4 +172,24 @@ def test_diff_reports_an_unexpected_change_as_a_finding(project: Path) -> None:
     prod = project / "Pulumi.prod.yaml"
     prod.write_text(prod.read_text().replace("    timeoutSec: 86400\n", "    timeoutSec: 7200\n"))
     result = diff_stacks("staging", "prod", project)
-    assert any("BackendConfig coditect-backend-config: spec.timeoutSec: 86400 -> 7200" in f for f in result.findings)
+    assert LeafChange(ResourceKey("BackendConfig", "coditect-backend-config"), "spec.timeoutSec", 86400, 7200) in result.findings
+
+
+def test_a_stack_that_does_not_render_refuses_the_diff(tmp_path: Path) -> None:
+    project = copy_project(tmp_path, extra_program="\nraise RuntimeError('simulated breakage')\n")
+    out = io.StringIO()
+    assert diff("staging", "prod", out, root=project) == 1
+    assert out.getvalue() == "refused: staging does not render:\n  - [program] the program failed: RuntimeError: simulated breakage\n"
+
+
+def test_textdiff_is_empty_for_equal_texts_and_labelled_otherwise() -> None:
+    assert unified_diff("a\n", "a\n", "x", "y") == ""
+    assert unified_diff("a\nb\n", "a\nc\n", "x (before)", "x (after)", context_lines=0) == (
+        "--- x (before)\n+++ x (after)\n@@ -2 +2 @@\n-b\n+c\n")
+
+
+def test_stack_diff_does_not_import_promote() -> None:
+    """`ops diff` stands alone: promote builds on stack_diff, never the other way round."""
+    code = "import sys, ops.stack_diff; sys.exit('ops.promote' in sys.modules or 'ruamel.yaml' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
