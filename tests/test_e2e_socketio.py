@@ -265,9 +265,9 @@ def test_node_refused_namespace_keeps_the_session(node_lab: Lab) -> None:
 def test_a_cut_at_the_default_timeout_is_named(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     """A socket cut near GKE's 30 s default points at the BackendConfig not being applied (scaled
     down here: the lab's cap stands for the default)."""
-    import ops.verify
+    from ops.verify import diagnoses
 
-    monkeypatch.setattr(ops.verify, "GKE_DEFAULT_TIMEOUT_SEC", lab.cap)
+    monkeypatch.setattr(diagnoses, "GKE_DEFAULT_TIMEOUT_SEC", lab.cap)
     hold = run(lab.url("capped"), hold=lab.cap + 1, polls=1).check("hold")
     assert hold.ok is False
     assert f"cut at ~{lab.cap} s, Compute's default backend timeout: the BackendConfig's timeoutSec is not applied" in hold.diagnosis

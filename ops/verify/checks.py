@@ -1,0 +1,198 @@
+"""The steps of a verification, in the order they run. Each returns what it observed or raises Failed.
+
+  handshake  Engine.IO v4 open packet: 200, a sid, `upgrades` has websocket, sane ping timings
+  polling    N rounds of namespace connect / reply / disconnect carrying the sid, all 200
+  ws_upgrade the same session upgraded to WebSocket (2probe/3probe/5) and a message over it
+  ws_only    a WebSocket-only session: separates "Upgrade not forwarded" from "no affinity"
+  hold       keep the upgraded socket S seconds answering pings, then a message
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+
+from ops.verify import diagnoses
+from ops.verify.diagnoses import Failed, Layer
+from ops.verify.options import Options
+from ops.verify.protocol import (
+    PING_PROBE,
+    PONG_PROBE,
+    EngineIOPacket,
+    EngineIOTransport,
+    SocketIOPacket,
+    connect_replies,
+    open_payload,
+    parse_open,
+    socketio_message,
+    split_payload,
+)
+from ops.verify.report import CheckName, Session
+from ops.verify.transport import Transport
+
+PROBE_NAMESPACE = "/__verify__"  # connected after the hold: any answer, accepted or refused, proves the socket lives
+MAX_PING_MS = 300_000
+POLLS_PER_REPLY = 4  # GETs to wait for a CONNECT reply: a ping or noop may come first
+
+
+class Checks:
+    def __init__(self, options: Options, transport: Transport) -> None:
+        self.options = options
+        self.transport = transport
+        self.connect = socketio_message(SocketIOPacket.CONNECT, options.namespace)
+        self.disconnect = socketio_message(SocketIOPacket.DISCONNECT, options.namespace)
+        self.connect_replies = connect_replies(options.namespace)
+        self.upgraded: ClientConnection | None = None  # the polling session's WebSocket, held by `hold`
+
+    def handshake(self) -> dict[str, Any]:
+        response = self.transport.get(self.transport.url(EngineIOTransport.POLLING), Session.POLLING)
+        body = response.text
+        if response.status_code != 200:
+            layer, diagnosis = diagnoses.status_diagnosis(response.status_code, body)
+            raise Failed(f"HTTP {response.status_code} body={body[:120]!r}", layer, diagnosis, status=response.status_code)
+        if diagnoses.is_html(body, response.headers.get("content-type", "")):
+            raise Failed("HTTP 200 but an HTML page, not an Engine.IO open packet", Layer.LOAD_BALANCER_OR_NGINX,
+                         diagnoses.HTML_INSTEAD_OF_SOCKETIO)
+        try:
+            opened = parse_open(body)
+        except ValueError:
+            raise Failed(f"HTTP 200 but not an Engine.IO v4 open packet: {body[:120]!r}", Layer.APP, diagnoses.NOT_SOCKETIO_V4) from None
+        problems = []
+        if EngineIOTransport.WEBSOCKET not in opened.upgrades:
+            problems.append(f"upgrades={opened.upgrades} lacks websocket (the server disabled the WebSocket transport)")
+        if not (0 < opened.ping_interval_ms <= MAX_PING_MS and 0 < opened.ping_timeout_ms <= MAX_PING_MS):
+            problems.append(f"pingInterval={opened.ping_interval_ms}ms pingTimeout={opened.ping_timeout_ms}ms outside 1 ms..300 s")
+        if problems:
+            raise Failed("; ".join(problems), Layer.APP, diagnoses.BAD_SERVER_OPTIONS, sid=opened.sid)
+        return {"sid": opened.sid, "upgrades": opened.upgrades, "pingInterval": opened.ping_interval_ms, "pingTimeout": opened.ping_timeout_ms}
+
+    def _expect_ok(self, response: httpx.Response, what: str, index: int) -> None:
+        if response.status_code == 200:
+            return
+        body = response.text
+        data = {"request": index, "status": response.status_code}
+        if diagnoses.is_session_unknown(response.status_code, body):
+            pods = self.transport.pods.get(Session.POLLING, [])
+            raise Failed(f"{what}: HTTP 400 body={body[:100]!r}", Layer.LOAD_BALANCER, diagnoses.affinity(pods), **data)
+        layer, diagnosis = diagnoses.status_diagnosis(response.status_code, body)
+        raise Failed(f"{what}: HTTP {response.status_code} body={body[:100]!r}", layer, diagnosis, **data)
+
+    def polling(self, sid: str) -> dict[str, Any]:
+        requests = 0
+        refused = None
+
+        def post(body: str, where: str) -> None:
+            nonlocal requests
+            requests += 1
+            response = self.transport.post(self.transport.url(EngineIOTransport.POLLING, sid), Session.POLLING, body)
+            self._expect_ok(response, f"{where} POST #{requests}", requests)
+
+        for round_number in range(1, self.options.polls + 1):
+            where = f"round {round_number}/{self.options.polls}"
+            post(self.connect, where)
+            reply = None
+            for _ in range(POLLS_PER_REPLY):
+                requests += 1
+                response = self.transport.get(self.transport.url(EngineIOTransport.POLLING, sid), Session.POLLING)
+                self._expect_ok(response, f"{where} GET #{requests}", requests)
+                packets = split_payload(response.text)
+                if EngineIOPacket.PING in packets:  # the server's heartbeat: answer like a client
+                    post(EngineIOPacket.PONG, where)
+                if EngineIOPacket.CLOSE in packets:
+                    raise Failed(f"{where}: the server closed the session", Layer.APP, diagnoses.SESSION_CLOSED)
+                reply = next((p for p in packets if p.startswith(self.connect_replies)), None)
+                if reply:
+                    break
+            if reply is None:
+                raise Failed(f"{where}: no reply to the namespace connect", Layer.APP, diagnoses.NO_POLLING_CONNECT_REPLY)
+            if reply.startswith(self.connect_replies.refused):
+                refused = reply  # the app refused the namespace (auth); the transport still carried it
+                continue
+            post(self.disconnect, where)
+        return {"rounds": self.options.polls, "requests": requests, "refused": refused}
+
+    def _expect(self, websocket: ClientConnection, prefixes: tuple[str, ...], what: str) -> str:
+        """The first message starting with one of `prefixes`, answering the server's pings meanwhile."""
+        deadline = time.monotonic() + self.options.timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Failed(f"no {what} within {self.options.timeout:g} s", Layer.APP, diagnoses.no_websocket_answer(what))
+            try:
+                message = self.transport.receive(websocket, remaining)
+            except TimeoutError:
+                continue
+            if message == EngineIOPacket.PING:
+                websocket.send(EngineIOPacket.PONG)
+            elif message.startswith(prefixes):
+                return message
+
+    def ws_upgrade(self, sid: str) -> dict[str, Any]:
+        websocket = self.transport.open_websocket(self.transport.url(EngineIOTransport.WEBSOCKET, sid), Session.WEBSOCKET_UPGRADE)
+        try:
+            websocket.send(PING_PROBE)
+            self._expect(websocket, (PONG_PROBE,), PONG_PROBE)
+            websocket.send(EngineIOPacket.UPGRADE)
+            websocket.send(self.connect)
+            reply = self._expect(websocket, self.connect_replies, "the namespace connect")
+        except ConnectionClosed as error:
+            websocket.close()
+            raise Failed(f"the WebSocket closed during the upgrade: {error}", Layer.APP_OR_LOAD_BALANCER,
+                         diagnoses.UPGRADED_SESSION_DROPPED) from None
+        self.upgraded = websocket
+        return {"reply": reply[:80]}
+
+    def ws_only(self) -> dict[str, Any]:
+        websocket = self.transport.open_websocket(self.transport.url(EngineIOTransport.WEBSOCKET), Session.WEBSOCKET_ONLY)
+        try:
+            opened = self._expect(websocket, (EngineIOPacket.OPEN,), "the open packet")
+            websocket.send(self.connect)
+            reply = self._expect(websocket, self.connect_replies, "the namespace connect")
+        except ConnectionClosed as error:
+            raise Failed(f"the WebSocket closed: {error}", Layer.APP, diagnoses.FRESH_SESSION_CLOSED) from None
+        finally:
+            websocket.close()
+        return {"sid": open_payload(opened).get("sid"), "reply": reply[:80]}
+
+    def hold(self) -> dict[str, Any]:
+        websocket = self.upgraded
+        assert websocket is not None, "hold runs only after a successful ws_upgrade"
+        start = time.monotonic()
+        pings = 0
+        try:
+            while (remaining := self.options.hold - (time.monotonic() - start)) > 0:
+                try:
+                    message = self.transport.receive(websocket, min(remaining, 1.0))
+                except TimeoutError:
+                    continue
+                if message == EngineIOPacket.PING:
+                    websocket.send(EngineIOPacket.PONG)
+                    pings += 1
+            websocket.send(socketio_message(SocketIOPacket.CONNECT, PROBE_NAMESPACE))
+            reply = self._expect(websocket, connect_replies(PROBE_NAMESPACE), "a message after the hold")
+        except ConnectionClosed:
+            cut = time.monotonic() - start
+            raise Failed(f"closed after {cut:.1f} s of {self.options.hold:g} s ({pings} pings answered)", Layer.LOAD_BALANCER_OR_NGINX,
+                         diagnoses.hold_cut(cut), closed_after_s=round(cut, 2)) from None
+        return {"held_s": round(time.monotonic() - start, 2), "pings": pings, "reply": reply[:60]}
+
+
+def summary(name: CheckName, data: dict[str, Any]) -> str:
+    """The one-line detail of a check that passed."""
+    if name == CheckName.HANDSHAKE:
+        return f"HTTP 200 sid={data['sid']} upgrades={data['upgrades']} pingInterval={data['pingInterval']}ms pingTimeout={data['pingTimeout']}ms"
+    if name == CheckName.POLLING:
+        refused = f"; namespace refused by the app: {data['refused'][:60]!r}" if data["refused"] else ""
+        return f"{data['rounds']} rounds, {data['requests']} requests with the sid, all 200{refused}"
+    if name == CheckName.WS_UPGRADE:
+        return f"101, {PING_PROBE}->{PONG_PROBE}, {EngineIOPacket.UPGRADE} sent, namespace reply {data['reply']}"
+    if name == CheckName.WS_ONLY:
+        return f"101, open packet sid={data['sid']}, namespace reply {data['reply']}"
+    if name == CheckName.HOLD:
+        return f"held {data['held_s']} s answering {data['pings']} pings, then a message: {data['reply']}"
+    return json.dumps(data)

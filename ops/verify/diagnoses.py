@@ -1,0 +1,159 @@
+"""Which layer a failure belongs to and what to do about it: every diagnosis text `ops verify` prints."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import httpx
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC as GKE_DEFAULT_TIMEOUT_SEC
+
+
+class Layer(StrEnum):
+    """Where the fault is, as printed after `diagnosis`: the layers a request crosses, or a pair of them."""
+
+    OUTSIDE = "outside"
+    OUTSIDE_TLS = "outside (TLS)"
+    LOAD_BALANCER = "load balancer"
+    LOAD_BALANCER_OR_NGINX = "load balancer / nginx"
+    NGINX_OR_LOAD_BALANCER = "nginx / load balancer"
+    LOAD_BALANCER_NGINX_OR_APP = "load balancer / nginx / app"
+    APP = "app"
+    APP_OR_LOAD_BALANCER = "app / load balancer"
+    APP_OR_OUTSIDE = "app / outside"
+
+
+class Failed(Exception):
+    """A check failed; carries what to report. A layer of None: only comparing the WebSocket checks can tell (see upgrade_layer)."""
+
+    def __init__(self, detail: str, layer: Layer | None, diagnosis: str | None, **data: Any) -> None:
+        super().__init__(detail)
+        self.detail, self.layer, self.diagnosis, self.data = detail, layer, diagnosis, data
+
+
+# --- affinity and the WebSocket upgrade ----------------------------------------------------------
+
+AFFINITY = (
+    "session affinity is not applied: a later request of the session reached another pod, which does not know the sid. "
+    "Check the BackendConfig's sessionAffinity (CLIENT_IP or GENERATED_COOKIE), that the Service's "
+    "cloud.google.com/backend-config annotation names it, and that the Ingress translated "
+    "(`kubectl describe ingress` shows no 'Translation failed'; a missing Service blocks the whole Ingress)."
+)
+UPGRADE_DROPPED = (
+    "the WebSocket upgrade does not reach the Socket.IO server: a proxy drops the Upgrade/Connection headers "
+    "(nginx needs proxy_http_version 1.1, proxy_set_header Upgrade $http_upgrade and Connection $connection_upgrade; "
+    "GKE's load balancer forwards WebSockets without configuration, but not with an HTTP2 backend protocol)."
+)
+UPGRADE_AFFINITY = (
+    "a WebSocket-only session works, so Upgrade is forwarded; the upgrade of the polling session reached another pod: "
+    "session affinity is not applied. " + AFFINITY.split(": ", 1)[1]
+)
+
+
+def affinity(pods: list[str]) -> str:
+    """A request of a known session was refused: name the pods when more than one answered it."""
+    seen = f" Pods that answered this session: {', '.join(pods)}." if len(pods) > 1 else ""
+    return AFFINITY + seen
+
+
+def upgrade_layer(websocket_only_ok: bool) -> tuple[Layer, str]:
+    """A failed upgrade of the polling session: a working WebSocket-only session rules out a dropped Upgrade."""
+    return (Layer.LOAD_BALANCER, UPGRADE_AFFINITY) if websocket_only_ok else (Layer.NGINX_OR_LOAD_BALANCER, UPGRADE_DROPPED)
+
+
+WEBSOCKET_ONLY_FAILURE = (Layer.NGINX_OR_LOAD_BALANCER, UPGRADE_DROPPED)  # a fresh WebSocket failed: no affinity involved
+
+# --- HTTP answers --------------------------------------------------------------------------------
+
+
+def status_diagnosis(status: int, body: str) -> tuple[Layer, str]:
+    lowered = body.lower()
+    if status == 404:
+        return Layer.LOAD_BALANCER_OR_NGINX, (
+            "the path is not routed to the Socket.IO server: check the Ingress paths, the nginx `location` for the socket.io "
+            "path and the app's socket.io path (this URL must end with it, e.g. /theia/socket.io/).")
+    if status in (502, 503):
+        return Layer.LOAD_BALANCER, (
+            f"HTTP {status} from the load balancer: no healthy backend. The health check must get 200 from the pods "
+            "(BackendConfig healthCheck requestPath/port = the readiness probe); see the Ingress annotation "
+            "ingress.kubernetes.io/backends and the NEG status.")
+    if status == 504:
+        return Layer.LOAD_BALANCER_OR_NGINX, "HTTP 504: the request timed out behind the load balancer (nginx upstream or the app hangs)."
+    if status == 400 and ("unsupported" in lowered or '"code":5' in lowered):
+        return Layer.APP, "the server does not speak Engine.IO v4 (EIO=4): client and server Socket.IO versions differ."
+    if status in (401, 403):
+        return Layer.APP_OR_OUTSIDE, f"HTTP {status}: the request is not authorized (Origin check, IAP, Cloud Armor?); pass --header as a browser would."
+    return Layer.APP, f"HTTP {status}: the Socket.IO server refused the handshake."
+
+
+def is_session_unknown(status: int, body: str) -> bool:
+    lowered = body.lower()
+    return status == 400 and ("invalid session" in lowered or "session id unknown" in lowered or '"code":1' in lowered)
+
+
+def is_html(body: str, content_type: str) -> bool:
+    return "text/html" in content_type or body.lstrip().lower().startswith(("<!doctype", "<html"))
+
+
+HTML_INSTEAD_OF_SOCKETIO = (
+    "the request reached a web page (a default backend, the IDE's index, a login page) instead of the "
+    "Socket.IO server: check the socket.io path in this URL, the Ingress paths and nginx's location."
+)
+NOT_SOCKETIO_V4 = "something other than a Socket.IO v4 server answered at this path."
+BAD_SERVER_OPTIONS = "fix the Socket.IO server options."
+SESSION_CLOSED = "the Socket.IO server closed the session it just opened."
+NO_POLLING_CONNECT_REPLY = "the server never answered CONNECT over polling."
+
+# --- transport failures --------------------------------------------------------------------------
+
+
+def request_failure(error: httpx.HTTPError, method: str, timeout: float) -> Failed:
+    """An HTTP request that got no answer at all."""
+    if isinstance(error, httpx.ConnectTimeout):
+        return Failed(f"no connection within {timeout:g} s", Layer.OUTSIDE,
+                      "the host does not accept connections: check DNS (does it point at the Ingress IP?), the "
+                      "forwarding rule / static IP, and firewalls.")
+    if isinstance(error, httpx.TimeoutException):
+        return Failed(f"no answer within {timeout:g} s ({method})", Layer.LOAD_BALANCER_NGINX_OR_APP,
+                      "the server accepted the connection but did not answer: a hung pod, nginx upstream or app; "
+                      "check the backends' health (ingress.kubernetes.io/backends) and the pod logs.")
+    if isinstance(error, httpx.ConnectError):
+        text = str(error)
+        if "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
+            return Failed(f"TLS failed: {text}", Layer.OUTSIDE_TLS,
+                          "the certificate is not valid for this host: is the ManagedCertificate Active and does DNS "
+                          "point at the load balancer? (--insecure skips verification for a test endpoint).")
+        return Failed(f"cannot connect: {text}", Layer.OUTSIDE,
+                      "nothing answers at this address: check DNS, the Ingress IP (kubectl get ingress) and firewalls.")
+    return Failed(f"{type(error).__name__}: {error}", Layer.OUTSIDE, "the HTTP exchange failed before any answer.")
+
+
+def websocket_failure(error: InvalidHandshake | OSError | TimeoutError) -> Failed:
+    """A WebSocket that did not open. Its layer is left open: upgrade_layer decides it once both WebSocket checks ran."""
+    if isinstance(error, InvalidStatus):
+        status = error.response.status_code
+        body = (error.response.body or b"").decode(errors="replace")
+        return Failed(f"WebSocket handshake rejected: HTTP {status} body={body[:100]!r}", None, None, status=status)
+    return Failed(f"WebSocket connection failed: {type(error).__name__}: {error}", None, None)
+
+
+def no_websocket_answer(what: str) -> str:
+    return f"the server did not answer {what} over the WebSocket."
+
+
+UPGRADED_SESSION_DROPPED = "the server dropped the upgraded session (unknown sid on another pod?)."
+FRESH_SESSION_CLOSED = "the server closed a fresh WebSocket session."
+
+# --- long connections ----------------------------------------------------------------------------
+
+
+def hold_cut(cut_s: float) -> str:
+    """A held WebSocket closed after `cut_s` seconds: at GKE's default the BackendConfig is missing, else a timeout is short."""
+    if abs(cut_s - GKE_DEFAULT_TIMEOUT_SEC) <= 2:
+        return (f"cut at ~{GKE_DEFAULT_TIMEOUT_SEC} s, Compute's default backend timeout: the BackendConfig's timeoutSec is not "
+                "applied (is the Ingress translated? is the Service annotated with the BackendConfig?).")
+    return (f"a proxy ended the WebSocket after {cut_s:.1f} s: the load balancer's backend timeout (BackendConfig "
+            "timeoutSec is the hard lifetime of a WebSocket on GKE, idle or not) or an idle timeout (nginx "
+            "proxy_read_timeout shorter than the server's pingInterval) is shorter than the hold.")
