@@ -10,7 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ops import commands
 from ops.errors import UsageError
+
+CHECKOUT = Path(__file__).resolve().parent.parent  # the default --project: this program's own directory
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -22,10 +25,10 @@ def _render(args: argparse.Namespace) -> int:
         raise UsageError("render needs a STACK (or --all); stacks: " + ", ".join(available_stacks(root)))
     stacks = available_stacks(root) if args.all else [args.stack]
     out_dir = Path(args.out) if args.out else root / DEFAULT_OUT.name
-    code = 0
+    worst_exit_code = 0
     for stack in stacks:
-        code = max(code, render(stack, out_dir, sys.stdout, root))
-    return code
+        worst_exit_code = max(worst_exit_code, render(stack, out_dir, sys.stdout, root))
+    return worst_exit_code
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -35,25 +38,21 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    root = Path(__file__).resolve().parent.parent
-
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
-    parser.add_argument("--project", default=str(root), help="the Pulumi project directory (default: this checkout)")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--project", default=str(CHECKOUT), help="the Pulumi project directory (default: this checkout)")
+    subcommands = parser.add_subparsers(dest="command", required=True)
 
-    render = commands.add_parser("render", help="render a stack's Kubernetes and GCP resources to files, checked")
+    render = subcommands.add_parser("render", help="render a stack's Kubernetes and GCP resources to files, checked")
     render.add_argument("stack", nargs="?", help="dev, staging or prod (a Pulumi.<stack>.yaml)")
     render.add_argument("--all", action="store_true", help="render every stack (refreshes the golden files)")
     render.add_argument("--out", help="output directory (default: rendered/)")
     render.set_defaults(run=_render)
 
-    check = commands.add_parser("check", help="render every stack in memory and run every check (CI / pre-commit)")
+    check = subcommands.add_parser("check", help="render every stack in memory and run every check (CI / pre-commit)")
     check.add_argument("stacks", nargs="*", help="only these stacks (default: all)")
     check.set_defaults(run=_check)
 
-    from ops import commands as extra
-
-    extra.register(commands)
+    commands.register(subcommands)
     return parser
 
 
@@ -61,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
+    except SystemExit as parser_exit:  # --help, or bad arguments (2)
+        return int(parser_exit.code or 0)
     try:
         return int(args.run(args))
     except UsageError as error:
