@@ -15,13 +15,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ops.verify import Options, Report, verify  # noqa: E402
+from ops.verify import CheckName, Options, Report, verify  # noqa: E402
 from tests.lab import Lab  # noqa: E402
 
 
@@ -29,7 +30,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def session(url: str, index: int, polls: int) -> Report:
@@ -45,22 +46,17 @@ def run(lab: Lab, setup: str, sessions: int, polls: int) -> None:
         reports = list(pool.map(lambda i: session(url, i, polls), range(sessions)))
     wall = time.perf_counter() - start
     ok = sum(r.ok for r in reports)
-    handshakes = [r.check("handshake").ms for r in reports if r.check("handshake").ok]
-    round_trips = [
-        r.check("polling").ms / r.check("polling").data["requests"] for r in reports if r.check("polling") and r.check("polling").ok
-    ]
-    failures: dict[str, int] = {}
-    for r in reports:
-        for c in r.checks:
-            if c.ok is False:
-                failures[c.name] = failures.get(c.name, 0) + 1
+    handshakes = [r.check(CheckName.HANDSHAKE).ms for r in reports if r.check(CheckName.HANDSHAKE).ok]
+    polled = [r.check(CheckName.POLLING) for r in reports]
+    round_trips = [check.ms / check.data["requests"] for check in polled if check.ok]
+    failures = Counter(str(c.name) for r in reports for c in r.checks if c.ok is False)
     pods = {pod for r in reports for pods in r.pods.values() for pod in pods}
     print(f"{setup:>10}: {ok}/{sessions} sessions passed ({100 * ok / sessions:.1f} %), "
           f"handshake p50 {statistics.median(handshakes) if handshakes else float('nan'):.1f} ms p99 {percentile(handshakes, 0.99):.1f} ms, "
           f"round trip p50 {statistics.median(round_trips) if round_trips else float('nan'):.2f} ms p99 {percentile(round_trips, 0.99):.2f} ms, "
           f"{sessions / wall:.1f} sessions/s, pods used {sorted(pods)}")
     if failures:
-        print(f"{'':>12}failed checks: {failures}")
+        print(f"{'':>12}failed checks: {dict(failures)}")
 
 
 def main() -> None:

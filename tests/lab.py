@@ -18,6 +18,7 @@ Processes are stopped by their own PIDs; nothing is left running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -50,9 +51,19 @@ def nginx_binary() -> str | None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port no other process is handed until our server binds it, even with pytest-xdist
+    workers starting their labs at once: bound, connected to and closed server side first, the port
+    sits in TIME_WAIT for a minute. Linux's bind(0) and outgoing connections skip such a port; a
+    server binding it with SO_REUSEADDR (nginx, uvicorn, Node and asyncio all do) gets it."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port: int = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = listener.accept()
+            accepted.close()
+    return port
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 15.0) -> None:
@@ -124,10 +135,8 @@ class LifetimeCapRelay:
             async with self.server:
                 await self.server.serve_forever()
 
-        try:
+        with contextlib.suppress(asyncio.CancelledError, RuntimeError):  # stop() cancels the server
             self.loop.run_until_complete(main())
-        except (asyncio.CancelledError, RuntimeError):
-            pass
 
     def start(self) -> None:
         self.thread.start()

@@ -5,8 +5,12 @@ SIO_PATH (default theia/socket.io).
 """
 
 import os
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import socketio
+
+AsgiMessage = dict[str, Any]
 
 BACKEND_ID = os.environ.get("BACKEND_ID", "backend")
 sio = socketio.AsyncServer(
@@ -22,7 +26,7 @@ async def whoami(sid: str) -> str:
     return BACKEND_ID
 
 
-async def index(scope, receive, send) -> None:  # the IDE's page, for requests outside socket.io
+async def index(scope: AsgiMessage, receive: Callable[[], Awaitable[AsgiMessage]], send: Callable[[AsgiMessage], Awaitable[None]]) -> None:  # the IDE's page, for requests outside socket.io
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
     await send({"type": "http.response.body", "body": b"<!doctype html><title>IDE</title>"})
 
