@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pulumi
 from pulumi import ResourceOptions
 
+import gke
 from components.backend_config import BackendConfig
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
 from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
@@ -13,8 +15,10 @@ from components.ingress import IngressExtras, Route, WebsocketIngress
 from components.namespace import AppNamespace
 from components.network_policy import LoadBalancerNetworkPolicy
 from components.nginx import NginxConfigMap, NginxSite
+from components.plan import declaration_plan
 from components.service import NegService
-from components.settings import Settings
+from components.settings import CONFIG_NAMESPACE, Settings, SettingsError
+from gke import Finding
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,48 @@ def nginx_site(settings: Settings) -> NginxSite:
     )
 
 
+# The stack setting behind the field each rule judges, for the objects this program declares: a
+# finding on them is reported under the key a user changes (the rules stay the one owner of the check).
+CONFIG_KEY_OF_RULE: dict[str, str] = {
+    "backendconfig-affinity-replicas": "backendConfig.sessionAffinity",
+    "backendconfig-websocket-timeout": "backendConfig.timeoutSec",
+    "backendconfig-health-check-timeout": "backendConfig.healthCheck.timeoutSec",
+    "grace-period-covers-draining": "deployment.terminationGracePeriodSeconds",
+    "frontendconfig-redirect-needs-http": "gcp.tls.allowHttp",
+    "ingress-allow-http-without-tls": "gcp.tls.allowHttp",
+    "ingress-duplicate-host": "hosts",
+    "image-digest": "release.images.{subject}",  # the finding's subject is the container: nginx or ide
+}
+
+
+def config_key(finding: Finding) -> str | None:
+    template = CONFIG_KEY_OF_RULE.get(finding.rule)
+    if template is None:
+        return None
+    return template.format(subject=finding.subject or "")
+
+
+def refusal(findings: list[Finding]) -> SettingsError:
+    """The settings that make GKE break, one line per finding, named by their config key."""
+    stack = pulumi.get_stack()
+    lines = [f"Invalid stack configuration (Pulumi.{stack}.yaml): GKE would break on what these settings declare:"]
+    for finding in findings:
+        key = config_key(finding)
+        if key is None:
+            lines.append(f"  - {finding.message}")
+            continue
+        full = f"{CONFIG_NAMESPACE}:{key}"
+        lines.append(f"  - {full}: {finding.message} Change it with: pulumi config set --path '{full}' <value> (or edit Pulumi.{stack}.yaml)")
+    return SettingsError("\n".join(lines))
+
+
 def build_app(settings: Settings) -> App:
+    """Every component, judged as one stack before any resource is declared."""
+    with declaration_plan(gke.Context(min_session_sec=settings.socketio.min_session_sec), refusal):
+        return _declare_app(settings)
+
+
+def _declare_app(settings: Settings) -> App:
     ns = AppNamespace("namespace", settings.namespace)
     nginx = NginxConfigMap("nginx-config", ns, f"{settings.deployment.name}-nginx", nginx_site(settings))
     deployment = CombinedDeployment(
@@ -58,7 +103,6 @@ def build_app(settings: Settings) -> App:
         namespace=ns,
         settings=settings.deployment,
         release=settings.release,
-        require_digest=settings.environment == "prod",
         nginx=nginx,
         autoscaled=settings.autoscaling.enabled,
     )
@@ -72,7 +116,6 @@ def build_app(settings: Settings) -> App:
         namespace=ns,
         settings=settings.backend_config,
         health=deployment.health,
-        min_session_sec=settings.socketio.min_session_sec,
         security_policy=cloud_armor.name if cloud_armor else None,
         opts=ResourceOptions(depends_on=[cloud_armor] if cloud_armor else []),
     )

@@ -7,11 +7,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import PART_OF, child_opts, enforce, manifest, type_token
+from components.base import PART_OF, child_opts, manifest, type_token
 from components.deployment import HealthEndpoint
 from components.namespace import AppNamespace
+from components.plan import declare
 from components.settings import BackendConfigSettings
-from gke import limits, rules
+from gke import limits
 
 
 class BackendConfig(pulumi.ComponentResource):
@@ -33,7 +34,6 @@ class BackendConfig(pulumi.ComponentResource):
         namespace: AppNamespace,
         settings: BackendConfigSettings,
         health: HealthEndpoint,
-        min_session_sec: int,
         security_policy: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -44,16 +44,19 @@ class BackendConfig(pulumi.ComponentResource):
         self.spec = backend_config_spec(settings, health, security_policy)
         metadata = {"name": settings.name, "namespace": namespace.name, "labels": dict(PART_OF)}
         self.manifest = manifest(limits.BACKEND_CONFIG_API_VERSION, "BackendConfig", metadata, self.spec)
-        enforce(f"BackendConfig {namespace.name}/{settings.name}", rules.backend_config(self.manifest, min_session_sec))
-        self.resource = k8s.apiextensions.CustomResource(
-            resource_name,
-            api_version=limits.BACKEND_CONFIG_API_VERSION,
-            kind="BackendConfig",
-            metadata=k8s.meta.v1.ObjectMetaArgs(**{k: v for k, v in metadata.items()}),
-            spec=self.spec,
-            opts=child_opts(self, [namespace]),
-        )
-        self.register_outputs({"name": settings.name})
+
+        def create() -> None:
+            self.resource = k8s.apiextensions.CustomResource(
+                resource_name,
+                api_version=limits.BACKEND_CONFIG_API_VERSION,
+                kind="BackendConfig",
+                metadata=k8s.meta.v1.ObjectMetaArgs(**{k: v for k, v in metadata.items()}),
+                spec=self.spec,
+                opts=child_opts(self, [namespace]),
+            )
+            self.register_outputs({"name": settings.name})
+
+        declare(f"BackendConfig {namespace.name}/{settings.name}", [self.manifest], create)
 
 
 def backend_config_spec(settings: BackendConfigSettings, health: HealthEndpoint, security_policy: str | None) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from typing import Any
 import pulumi
 from pulumi import _types as pulumi_types  # the SDK's own input-type -> wire-name conversion
 
+from components import POLICY_DIR
 from gke import Finding, Level
+from gke.enforcement import PackConfigError, enforced_levels, read_pack_config
 
 PACKAGE = "coditect"
 PART_OF = {"app.kubernetes.io/part-of": PACKAGE}  # on every object this project declares
@@ -23,15 +25,27 @@ class InvariantError(pulumi.RunError):
     ``pulumi preview`` fails before anything changes; the message names resource and fix."""
 
 
+def stack_levels(stack: str | None = None) -> dict[str, Level]:
+    """The enforcement level of every enabled policy for this stack: the pack's own levels with the
+    overrides of ``policy/config/<stack>.json``, the file the CLI passes as ``--policy-pack-config``.
+    One owner for "prod requires image digests": that file."""
+    stack = stack or pulumi.get_stack()
+    path = POLICY_DIR / "config" / f"{stack}.json"
+    try:
+        return enforced_levels(read_pack_config(path), str(path))
+    except PackConfigError as error:
+        raise InvariantError(f"{error}") from None
+
+
 def enforce(component: str, findings: Iterable[Finding]) -> None:
     """Raise on mandatory findings; pass advisory ones on as engine warnings."""
     findings = list(findings)
     for finding in findings:
         if finding.level is Level.ADVISORY:
-            pulumi.log.warn(f"[{finding.rule}] {finding}")
+            pulumi.log.warn(finding.message)
     mandatory = [f for f in findings if f.level is Level.MANDATORY]
     if mandatory:
-        lines = "\n".join(f"  - [{f.rule}] {f}" for f in mandatory)
+        lines = "\n".join(f"  - {f.message}" for f in mandatory)
         raise InvariantError(f"{component} refuses to declare a setup GKE would break on:\n{lines}")
 
 

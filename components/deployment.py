@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import PART_OF, InvariantError, child_opts, enforce, manifest, type_token
+from components.base import PART_OF, InvariantError, child_opts, manifest, type_token
 from components.namespace import AppNamespace
 from components.nginx import NginxConfigMap
+from components.plan import declare
 from components.settings import ContainerResources, DeploymentSettings, Release
-from gke import rules
 
 NGINX = "nginx"
 IDE = "ide"
@@ -59,7 +59,6 @@ class CombinedDeployment(pulumi.ComponentResource):
         namespace: AppNamespace,
         settings: DeploymentSettings,
         release: Release,
-        require_digest: bool,
         nginx: NginxConfigMap | None = None,
         autoscaled: bool = False,
         opts: pulumi.ResourceOptions | None = None,
@@ -84,12 +83,6 @@ class CombinedDeployment(pulumi.ComponentResource):
         ide_port = NamedPort(IDE_PORT_NAME, settings.ide_port)
 
         sa_metadata = k8s.meta.v1.ObjectMetaArgs(name=settings.name, namespace=namespace.name, labels=self.pod_labels)
-        self.service_account = k8s.core.v1.ServiceAccount(
-            f"{resource_name}-sa",
-            metadata=sa_metadata,
-            automount_service_account_token=False,
-            opts=child_opts(self, [namespace]),
-        )
 
         metadata = k8s.meta.v1.ObjectMetaArgs(
             name=settings.name,
@@ -168,18 +161,27 @@ class CombinedDeployment(pulumi.ComponentResource):
             ),
         )
         self.manifest = manifest("apps/v1", "Deployment", metadata, spec)
-        enforce(f"CombinedDeployment {namespace.name}/{settings.name}", rules.workload(self.manifest, require_digest))
-        self.deployment = k8s.apps.v1.Deployment(
-            resource_name,
-            metadata=metadata,
-            spec=spec,
-            opts=child_opts(
-                self,
-                [namespace, self.service_account, *([nginx] if nginx else [])],
-                custom_timeouts=pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT),
-            ),
-        )
-        self.register_outputs({"name": self.deployment.metadata.name})
+
+        def create() -> None:
+            self.service_account = k8s.core.v1.ServiceAccount(
+                f"{resource_name}-sa",
+                metadata=sa_metadata,
+                automount_service_account_token=False,
+                opts=child_opts(self, [namespace]),
+            )
+            self.deployment = k8s.apps.v1.Deployment(
+                resource_name,
+                metadata=metadata,
+                spec=spec,
+                opts=child_opts(
+                    self,
+                    [namespace, self.service_account, *([nginx] if nginx else [])],
+                    custom_timeouts=pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT),
+                ),
+            )
+            self.register_outputs({"name": self.deployment.metadata.name})
+
+        declare(f"CombinedDeployment {namespace.name}/{settings.name}", [self.manifest], create)
 
 
 def _scratch_mount(role: str, volume: str, path: str) -> k8s.core.v1.VolumeMountArgs:
@@ -245,10 +247,12 @@ class DisruptionBudget(pulumi.ComponentResource):
             selector=k8s.meta.v1.LabelSelectorArgs(match_labels=target.pod_labels),
         )
         self.manifest = manifest("policy/v1", "PodDisruptionBudget", metadata, spec)
-        self.resource = k8s.policy.v1.PodDisruptionBudget(
-            resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target])
-        )
-        self.register_outputs({"name": self.resource.metadata.name})
+
+        def create() -> None:
+            self.resource = k8s.policy.v1.PodDisruptionBudget(resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target]))
+            self.register_outputs({"name": self.resource.metadata.name})
+
+        declare(f"PodDisruptionBudget {target.namespace.name}/{target.name}", [self.manifest], create)
 
 
 class Autoscaler(pulumi.ComponentResource):
@@ -280,10 +284,12 @@ class Autoscaler(pulumi.ComponentResource):
             ),
         )
         self.manifest = manifest("autoscaling/v2", "HorizontalPodAutoscaler", metadata, spec)
-        self.resource = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target])
-        )
-        self.register_outputs({"name": self.resource.metadata.name})
+
+        def create() -> None:
+            self.resource = k8s.autoscaling.v2.HorizontalPodAutoscaler(resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target]))
+            self.register_outputs({"name": self.resource.metadata.name})
+
+        declare(f"HorizontalPodAutoscaler {target.namespace.name}/{target.name}", [self.manifest], create)
 
 
 def _require_deployment(kind: str, resource_name: str, target: object) -> None:

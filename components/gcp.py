@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components.base import PART_OF, child_opts, manifest, type_token
 from components.namespace import AppNamespace
+from components.plan import declare
 from components.settings import CloudArmorSettings, MonitoringSettings, TlsSettings
 from gke import limits
 
@@ -40,12 +41,15 @@ class StaticIp(pulumi.ComponentResource):
     def __init__(self, resource_name: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("StaticIp"), resource_name, None, opts)
         self.name = name
-        self.address = gcp.compute.GlobalAddress(
-            resource_name, name=name, address_type="EXTERNAL", ip_version="IPV4",
-            description="coditect: the Ingress's load balancer IP (DNS points here)",
-            opts=child_opts(self, protect=True),  # DNS depends on it: never replace by accident
-        )
-        self.register_outputs({"name": name, "address": self.address.address})
+        def create() -> None:
+            self.address = gcp.compute.GlobalAddress(
+                resource_name, name=name, address_type="EXTERNAL", ip_version="IPV4",
+                description="coditect: the Ingress's load balancer IP (DNS points here)",
+                opts=child_opts(self, protect=True),  # DNS depends on it: never replace by accident
+            )
+            self.register_outputs({"name": name, "address": self.address.address})
+
+        declare(f"GlobalAddress {name}", [], create)
 
     def ingress_annotations(self) -> dict[str, str]:
         return {limits.GLOBAL_STATIC_IP_ANNOTATION: self.name}
@@ -68,28 +72,32 @@ class Tls(pulumi.ComponentResource):
         self.certificate_name = f"{prefix}-certificate"
         self.frontend_config_name = f"{prefix}-frontend"
         self.ssl_policy_name = f"{prefix}-ssl-policy"
-        self.ssl_policy = gcp.compute.SSLPolicy(
-            f"{resource_name}-ssl-policy", name=self.ssl_policy_name, profile=settings.ssl_policy_profile,
-            min_tls_version=settings.min_tls_version, opts=child_opts(self),
-        )
         cert_meta = {"name": self.certificate_name, "namespace": namespace.name, "labels": dict(PART_OF)}
         cert_spec = {"domains": list(hosts)}
         self.certificate_manifest = manifest(MANAGED_CERTIFICATE_API, "ManagedCertificate", cert_meta, cert_spec)
-        self.certificate = k8s.apiextensions.CustomResource(
-            f"{resource_name}-certificate", api_version=MANAGED_CERTIFICATE_API, kind="ManagedCertificate",
-            metadata=cert_meta, spec=cert_spec, opts=child_opts(self, [namespace]),
-        )
         frontend_meta = {"name": self.frontend_config_name, "namespace": namespace.name, "labels": dict(PART_OF)}
         frontend_spec = {
             "sslPolicy": self.ssl_policy_name,
             "redirectToHttps": {"enabled": settings.redirect_to_https, "responseCodeName": "MOVED_PERMANENTLY_DEFAULT"},
         }
         self.frontend_manifest = manifest(FRONTEND_CONFIG_API, "FrontendConfig", frontend_meta, frontend_spec)
-        self.frontend_config = k8s.apiextensions.CustomResource(
-            f"{resource_name}-frontend", api_version=FRONTEND_CONFIG_API, kind="FrontendConfig",
-            metadata=frontend_meta, spec=frontend_spec, opts=child_opts(self, [namespace, self.ssl_policy]),
-        )
-        self.register_outputs({"certificate": self.certificate_name, "frontendConfig": self.frontend_config_name})
+
+        def create() -> None:
+            self.ssl_policy = gcp.compute.SSLPolicy(
+                f"{resource_name}-ssl-policy", name=self.ssl_policy_name, profile=settings.ssl_policy_profile,
+                min_tls_version=settings.min_tls_version, opts=child_opts(self),
+            )
+            self.certificate = k8s.apiextensions.CustomResource(
+                f"{resource_name}-certificate", api_version=MANAGED_CERTIFICATE_API, kind="ManagedCertificate",
+                metadata=cert_meta, spec=cert_spec, opts=child_opts(self, [namespace]),
+            )
+            self.frontend_config = k8s.apiextensions.CustomResource(
+                f"{resource_name}-frontend", api_version=FRONTEND_CONFIG_API, kind="FrontendConfig",
+                metadata=frontend_meta, spec=frontend_spec, opts=child_opts(self, [namespace, self.ssl_policy]),
+            )
+            self.register_outputs({"certificate": self.certificate_name, "frontendConfig": self.frontend_config_name})
+
+        declare(f"Tls {prefix}", self.manifests(), create)
 
     def ingress_annotations(self) -> dict[str, str]:
         return {
@@ -141,11 +149,14 @@ class CloudArmor(pulumi.ComponentResource):
             match=gcp.compute.SecurityPolicyRuleMatchArgs(
                 versioned_expr="SRC_IPS_V1", config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"])),
         ))
-        self.policy = gcp.compute.SecurityPolicy(
-            resource_name, name=name, description=f"coditect Socket.IO backend ({settings.mode})", rules=rules,
-            opts=child_opts(self),
-        )
-        self.register_outputs({"name": name})
+        def create() -> None:
+            self.policy = gcp.compute.SecurityPolicy(
+                resource_name, name=name, description=f"coditect Socket.IO backend ({settings.mode})", rules=rules,
+                opts=child_opts(self),
+            )
+            self.register_outputs({"name": name})
+
+        declare(f"SecurityPolicy {name}", [], create)
 
 
 def handshake_expression(socketio_path: str) -> str:
@@ -160,64 +171,67 @@ class SocketIOMonitoring(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("SocketIOMonitoring"), resource_name, None, opts)
         self.path = handshake_path(socketio_path)
-        self.uptime = gcp.monitoring.UptimeCheckConfig(
-            f"{resource_name}-uptime",
-            display_name=f"{prefix} Socket.IO handshake https://{host}{socketio_path}",
-            period=f"{settings.period_sec}s",
-            timeout="10s",
-            monitored_resource=gcp.monitoring.UptimeCheckConfigMonitoredResourceArgs(type="uptime_url", labels={"host": host}),
-            http_check=gcp.monitoring.UptimeCheckConfigHttpCheckArgs(
-                path=self.path, port=443, use_ssl=True, validate_ssl=True, request_method="GET",
-                accepted_response_status_codes=[gcp.monitoring.UptimeCheckConfigHttpCheckAcceptedResponseStatusCodeArgs(status_value=200)],
-            ),
-            # The open packet of a server that can upgrade; an HTML page or an error never matches.
-            content_matchers=[gcp.monitoring.UptimeCheckConfigContentMatcherArgs(content='"upgrades":["websocket"]', matcher="CONTAINS_STRING")],
-            opts=child_opts(self),
-        )
-        failing_for = settings.period_sec * settings.failures_before_alert
-        self.alert = gcp.monitoring.AlertPolicy(
-            f"{resource_name}-alert",
-            display_name=f"{prefix} Socket.IO handshake failing",
-            combiner="OR",
-            conditions=[gcp.monitoring.AlertPolicyConditionArgs(
-                display_name=f"handshake failed {settings.failures_before_alert} checks in a row",
-                condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
-                    filter=self.uptime.uptime_check_id.apply(
-                        lambda check_id: 'metric.type="monitoring.googleapis.com/uptime_check/check_passed" '
-                        f'AND metric.label.check_id="{check_id}" AND resource.type="uptime_url"'),
-                    comparison="COMPARISON_GT", threshold_value=1, duration=f"{failing_for}s",
-                    aggregations=[gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                        alignment_period=f"{settings.period_sec}s", per_series_aligner="ALIGN_NEXT_OLDER",
-                        cross_series_reducer="REDUCE_COUNT_FALSE", group_by_fields=["resource.label.*"])],
-                    trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
+        def create() -> None:
+            self.uptime = gcp.monitoring.UptimeCheckConfig(
+                f"{resource_name}-uptime",
+                display_name=f"{prefix} Socket.IO handshake https://{host}{socketio_path}",
+                period=f"{settings.period_sec}s",
+                timeout="10s",
+                monitored_resource=gcp.monitoring.UptimeCheckConfigMonitoredResourceArgs(type="uptime_url", labels={"host": host}),
+                http_check=gcp.monitoring.UptimeCheckConfigHttpCheckArgs(
+                    path=self.path, port=443, use_ssl=True, validate_ssl=True, request_method="GET",
+                    accepted_response_status_codes=[gcp.monitoring.UptimeCheckConfigHttpCheckAcceptedResponseStatusCodeArgs(status_value=200)],
                 ),
-            )],
-            notification_channels=list(settings.notification_channels),
-            documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
-                mime_type="text/markdown",
-                content=f"Run `python -m ops verify https://{host}{socketio_path}` to see which layer fails.",
-            ),
-            opts=child_opts(self, [self.uptime]),
-        )
-        self.metric_name = f"{prefix}-socketio-requests"
-        self.metric = gcp.logging.Metric(
-            f"{resource_name}-requests",
-            name=self.metric_name,
-            description="Load balancer requests to the Socket.IO path, by response code",
-            filter=f'resource.type="http_load_balancer" AND httpRequest.requestUrl:"{socketio_path}"',
-            metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
-                metric_kind="DELTA", value_type="INT64",
-                labels=[gcp.logging.MetricMetricDescriptorLabelArgs(key="status", value_type="STRING", description="HTTP status")],
-            ),
-            label_extractors={"status": "EXTRACT(httpRequest.status)"},
-            opts=child_opts(self),
-        )
-        self.dashboard = gcp.monitoring.Dashboard(
-            f"{resource_name}-dashboard",
-            dashboard_json=self.uptime.uptime_check_id.apply(lambda check_id: dashboard_json(prefix, self.metric_name, check_id)),
-            opts=child_opts(self, [self.metric, self.uptime]),
-        )
-        self.register_outputs({"uptimeCheckPath": self.path})
+                # The open packet of a server that can upgrade; an HTML page or an error never matches.
+                content_matchers=[gcp.monitoring.UptimeCheckConfigContentMatcherArgs(content='"upgrades":["websocket"]', matcher="CONTAINS_STRING")],
+                opts=child_opts(self),
+            )
+            failing_for = settings.period_sec * settings.failures_before_alert
+            self.alert = gcp.monitoring.AlertPolicy(
+                f"{resource_name}-alert",
+                display_name=f"{prefix} Socket.IO handshake failing",
+                combiner="OR",
+                conditions=[gcp.monitoring.AlertPolicyConditionArgs(
+                    display_name=f"handshake failed {settings.failures_before_alert} checks in a row",
+                    condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
+                        filter=self.uptime.uptime_check_id.apply(
+                            lambda check_id: 'metric.type="monitoring.googleapis.com/uptime_check/check_passed" '
+                            f'AND metric.label.check_id="{check_id}" AND resource.type="uptime_url"'),
+                        comparison="COMPARISON_GT", threshold_value=1, duration=f"{failing_for}s",
+                        aggregations=[gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
+                            alignment_period=f"{settings.period_sec}s", per_series_aligner="ALIGN_NEXT_OLDER",
+                            cross_series_reducer="REDUCE_COUNT_FALSE", group_by_fields=["resource.label.*"])],
+                        trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
+                    ),
+                )],
+                notification_channels=list(settings.notification_channels),
+                documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
+                    mime_type="text/markdown",
+                    content=f"Run `python -m ops verify https://{host}{socketio_path}` to see which layer fails.",
+                ),
+                opts=child_opts(self, [self.uptime]),
+            )
+            self.metric_name = f"{prefix}-socketio-requests"
+            self.metric = gcp.logging.Metric(
+                f"{resource_name}-requests",
+                name=self.metric_name,
+                description="Load balancer requests to the Socket.IO path, by response code",
+                filter=f'resource.type="http_load_balancer" AND httpRequest.requestUrl:"{socketio_path}"',
+                metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
+                    metric_kind="DELTA", value_type="INT64",
+                    labels=[gcp.logging.MetricMetricDescriptorLabelArgs(key="status", value_type="STRING", description="HTTP status")],
+                ),
+                label_extractors={"status": "EXTRACT(httpRequest.status)"},
+                opts=child_opts(self),
+            )
+            self.dashboard = gcp.monitoring.Dashboard(
+                f"{resource_name}-dashboard",
+                dashboard_json=self.uptime.uptime_check_id.apply(lambda check_id: dashboard_json(prefix, self.metric_name, check_id)),
+                opts=child_opts(self, [self.metric, self.uptime]),
+            )
+            self.register_outputs({"uptimeCheckPath": self.path})
+
+        declare(f"SocketIOMonitoring {prefix}", [], create)
 
 
 def dashboard_json(prefix: str, metric_name: str, check_id: str) -> str:

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.base import PART_OF, InvariantError, child_opts, enforce, manifest, type_token
+import gke
+from components.base import PART_OF, InvariantError, child_opts, manifest, type_token
 from components.namespace import AppNamespace
+from components.plan import declare
 from components.service import NegService
-from gke import limits, rules
+from gke import limits
 
 # GKE's L7 load balancer takes minutes to program; Pulumi's Ingress await defaults to 10.
 AWAIT_TIMEOUT = "20m"
@@ -105,19 +107,21 @@ class WebsocketIngress(pulumi.ComponentResource):
             for part in (svc, svc.deployment, svc.backend_config):
                 if part is not None:
                     reachable.setdefault(id(part), part.manifest)  # shared Deployments count once
-        enforce(where, [*rules.ingress(self.manifest), *rules.stack(list(reachable.values()), min_session_sec)])
 
-        self.resource = k8s.networking.v1.Ingress(
-            resource_name,
-            metadata=metadata,
-            spec=spec,
-            opts=child_opts(
-                self,
-                [namespace, *services],
-                custom_timeouts=pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT),
-            ),
-        )
-        self.register_outputs({"name": self.resource.metadata.name})
+        def create() -> None:
+            self.resource = k8s.networking.v1.Ingress(
+                resource_name,
+                metadata=metadata,
+                spec=spec,
+                opts=child_opts(
+                    self,
+                    [namespace, *services],
+                    custom_timeouts=pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT),
+                ),
+            )
+            self.register_outputs({"name": self.resource.metadata.name})
+
+        declare(where, [self.manifest], create, stack=list(reachable.values()), context=gke.Context(min_session_sec))
 
 
 def _backend(service: NegService) -> k8s.networking.v1.IngressBackendArgs:

@@ -6,6 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.base import PART_OF, child_opts, manifest, type_token
+from components.plan import declare
 
 # Pod Security Admission: reject pods that are not hardened, instead of only warning.
 POD_SECURITY_LABELS = {
@@ -29,5 +30,9 @@ class AppNamespace(pulumi.ComponentResource):
             name=name, labels={**POD_SECURITY_LABELS, **PART_OF}
         )
         self.manifest = manifest("v1", "Namespace", metadata)
-        self.resource = k8s.core.v1.Namespace(resource_name, metadata=metadata, opts=child_opts(self))
-        self.register_outputs({"name": self.resource.metadata.name})
+
+        def create() -> None:
+            self.resource = k8s.core.v1.Namespace(resource_name, metadata=metadata, opts=child_opts(self))
+            self.register_outputs({"name": self.resource.metadata.name})
+
+        declare(f"Namespace {name}", [self.manifest], create)

@@ -7,6 +7,7 @@ import pulumi_kubernetes as k8s
 
 from components.base import child_opts, manifest, type_token
 from components.deployment import CombinedDeployment
+from components.plan import declare
 from gke import limits
 
 
@@ -33,5 +34,9 @@ class LoadBalancerNetworkPolicy(pulumi.ComponentResource):
             ],
         )
         self.manifest = manifest("networking.k8s.io/v1", "NetworkPolicy", metadata, spec)
-        self.resource = k8s.networking.v1.NetworkPolicy(resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target]))
-        self.register_outputs({"name": self.resource.metadata.name})
+
+        def create() -> None:
+            self.resource = k8s.networking.v1.NetworkPolicy(resource_name, metadata=metadata, spec=spec, opts=child_opts(self, [target]))
+            self.register_outputs({"name": self.resource.metadata.name})
+
+        declare(f"NetworkPolicy {target.namespace.name}/{target.name}-from-load-balancer", [self.manifest], create)

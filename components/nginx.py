@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components.base import PART_OF, child_opts, manifest, type_token
 from components.namespace import AppNamespace
+from components.plan import declare
 from components.protocol import POD_HEADER
 
 SITE_FILE = "default.conf"
@@ -123,8 +124,12 @@ class NginxConfigMap(pulumi.ComponentResource):
         metadata = k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace.name, labels=dict(PART_OF))
         data = {SITE_FILE: text}
         self.manifest = manifest("v1", "ConfigMap", metadata, data=data)
-        self.resource = k8s.core.v1.ConfigMap(resource_name, metadata=metadata, data=data, opts=child_opts(self, [namespace]))
-        self.register_outputs({"name": self.resource.metadata.name})
+
+        def create() -> None:
+            self.resource = k8s.core.v1.ConfigMap(resource_name, metadata=metadata, data=data, opts=child_opts(self, [namespace]))
+            self.register_outputs({"name": self.resource.metadata.name})
+
+        declare(f"ConfigMap {namespace.name}/{name}", [self.manifest], create)
 
     def volume(self) -> k8s.core.v1.VolumeArgs:
         return k8s.core.v1.VolumeArgs(name="nginx-site", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=self.name))

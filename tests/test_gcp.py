@@ -144,7 +144,7 @@ def test_prod_refuses_to_drop_a_required_feature(run_with, path: tuple[str, str]
 @pytest.mark.parametrize(
     ("tls", "message"),
     [
-        ({"allowHttp": False}, "coditect:gcp.tls.allowHttp: is false while redirectToHttps is on"),
+        ({"allowHttp": False}, "coditect:gcp.tls.allowHttp: [frontendconfig-redirect-needs-http] Ingress coditect-dev/coditect-ingress: disables HTTP"),
         ({"enabled": False, "redirectToHttps": False, "allowHttp": False}, "coditect:gcp.tls.allowHttp: is false without TLS"),
         ({"enabled": False}, "coditect:gcp.tls.redirectToHttps: is true without TLS"),
     ],

@@ -33,8 +33,8 @@ class Parts:
     def __init__(self, s: Settings, ns_name: str | None = None) -> None:
         self.s = s
         self.ns = AppNamespace("ns", ns_name or s.namespace)
-        self.deployment = CombinedDeployment("combined", self.ns, s.deployment, s.release, require_digest=False)
-        self.backend_config = BackendConfig("bc", self.ns, s.backend_config, self.deployment.health, s.socketio.min_session_sec)
+        self.deployment = CombinedDeployment("combined", self.ns, s.deployment, s.release)
+        self.backend_config = BackendConfig("bc", self.ns, s.backend_config, self.deployment.health)
         self.service = NegService("svc", self.ns, s.service, self.deployment, self.backend_config)
 
     def ingress(self, *routes: Route, default: Route | None = None, extras: IngressExtras = IngressExtras()) -> WebsocketIngress:
@@ -122,7 +122,7 @@ def test_backend_config_values_outside_gke_limits(run_components, field: str, va
     def program() -> None:
         s = settings()
         bad = s.backend_config.model_copy(update={field: value})
-        BackendConfig("bc", AppNamespace("ns", s.namespace), bad, HealthEndpoint("/healthz", NamedPort("http", 8080)), 60)
+        BackendConfig("bc", AppNamespace("ns", s.namespace), bad, HealthEndpoint("/healthz", NamedPort("http", 8080)))
 
     refuses(run_components, program, "BackendConfig coditect-dev/coditect-backend-config", fragment)
 
@@ -137,7 +137,7 @@ def test_backend_config_values_outside_gke_limits(run_components, field: str, va
 def test_health_check_path_and_port_limits(run_components, health: HealthEndpoint, fragment: str) -> None:
     def program() -> None:
         s = settings()
-        BackendConfig("bc", AppNamespace("ns", s.namespace), s.backend_config, health, 60)
+        BackendConfig("bc", AppNamespace("ns", s.namespace), s.backend_config, health)
 
     refuses(run_components, program, fragment)
 
@@ -147,16 +147,17 @@ def test_health_check_timeout_longer_than_interval(run_components) -> None:
         s = settings()
         hc = s.backend_config.health_check.model_copy(update={"timeout_sec": 30, "check_interval_sec": 10})
         BackendConfig("bc", AppNamespace("ns", s.namespace), s.backend_config.model_copy(update={"health_check": hc}),
-                      HealthEndpoint("/healthz", NamedPort("http", 8080)), 60)
+                      HealthEndpoint("/healthz", NamedPort("http", 8080)))
 
     refuses(run_components, program, "timeoutSec 30 is longer than checkIntervalSec 10")
 
 
 def test_websocket_timeout_below_the_minimum_session(run_components) -> None:
+    """A stack rule: only a BackendConfig behind an Ingress serves WebSockets."""
+
     def program() -> None:
         s = settings()
-        BackendConfig("bc", AppNamespace("ns", s.namespace), s.backend_config.model_copy(update={"timeout_sec": 30}),
-                      HealthEndpoint("/healthz", NamedPort("http", 8080)), 3600)
+        Parts(s.model_copy(update={"backend_config": s.backend_config.model_copy(update={"timeout_sec": 30})})).ingress()
 
     refuses(run_components, program, "spec.timeoutSec 30 s is shorter than the minimum WebSocket session of 3600 s")
 
@@ -174,7 +175,7 @@ def test_health_check_disagreeing_with_the_readiness_probe(run_components) -> No
     def program() -> None:
         parts = Parts(settings())
         parts.backend_config = BackendConfig("bc2", parts.ns, parts.s.backend_config.model_copy(update={"name": "other-bc"}),
-                                             HealthEndpoint("/ready", parts.deployment.serving_port), 3600)
+                                             HealthEndpoint("/ready", parts.deployment.serving_port))
         parts.service = NegService("svc2", parts.ns, parts.s.service, parts.deployment, parts.backend_config)
         parts.ingress()
 
@@ -229,16 +230,18 @@ def test_prod_images_must_be_pinned_by_digest(run_components) -> None:
     def program() -> None:
         s = settings("dev")
         release = s.release.model_copy(update={"images": s.release.images.model_copy(update={"ide": "theia:latest"})})
-        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, release, require_digest=True)
+        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, release)
 
-    refuses(run_components, program, "container 'ide' image 'theia:latest' is not pinned by digest")
+    # policy/config/prod.json makes the image-digest policy mandatory: the components read the same file.
+    with pytest.raises(InvariantError, match="container 'ide' image 'theia:latest' is not pinned by digest"):
+        run_components(program, stack="prod")
 
 
 def test_tag_images_are_allowed_outside_prod(run_components) -> None:
     def program() -> None:
         s = settings("dev")
         release = s.release.model_copy(update={"images": s.release.images.model_copy(update={"ide": "theia:1.5.0"})})
-        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, release, require_digest=False)
+        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, release)
 
     run = run_components(program)
     assert run.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]["containers"][1]["image"] == "theia:1.5.0"
@@ -269,8 +272,8 @@ def test_nginx_disagreeing_with_the_backend_config(run_components, change: dict,
         s = settings()
         ns = AppNamespace("ns", s.namespace)
         nginx = NginxConfigMap("nginx", ns, "nginx", replace(nginx_site(s), **change))
-        deployment = CombinedDeployment("combined", ns, s.deployment, s.release, require_digest=False, nginx=nginx)
-        bc = BackendConfig("bc", ns, s.backend_config, deployment.health, s.socketio.min_session_sec)
+        deployment = CombinedDeployment("combined", ns, s.deployment, s.release, nginx=nginx)
+        bc = BackendConfig("bc", ns, s.backend_config, deployment.health)
         NegService("svc", ns, s.service, deployment, bc)
 
     refuses(run_components, program, "Service coditect-dev/coditect-combined-service joins a load balancer and pods that disagree", fragment)
@@ -280,6 +283,6 @@ def test_nginx_config_map_from_another_namespace(run_components) -> None:
     def program() -> None:
         s = settings()
         nginx = NginxConfigMap("nginx", AppNamespace("other", "coditect-other"), "nginx", nginx_site(s))
-        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, s.release, require_digest=False, nginx=nginx)
+        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, s.release, nginx=nginx)
 
     refuses(run_components, program, "its nginx ConfigMap is in namespace 'coditect-other'")

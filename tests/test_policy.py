@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from coditect_policies import POLICIES, RULES, RULES_BY_NAME
+from coditect_policies import POLICIES
 from gke import Level
 from ops.check import check_stack
-from ops.policy_gate import _options, load_pack_config, run_policies
+from ops.policy_gate import Violation, _options, load_pack_config, run_policies
 from ops.program import run_program
 from tests.conftest import ROOT, STACKS, stack_config
 from tests.policy_catalogue import CASES, Case, baseline, declare
 
 
-def mandatory_rules(violations) -> set[str]:
-    return {re.match(r"\[([a-z0-9-]+)\]", v.message).group(1) for v in violations if v.level is Level.MANDATORY}
+def mandatory_rules(violations: list[Violation]) -> set[str | None]:
+    return {v.rule for v in violations if v.level is Level.MANDATORY}
 
 
 def test_catalogue_has_at_least_15_cases_and_the_incident_first() -> None:
@@ -48,7 +46,7 @@ def test_catalogue_case_fires_exactly_its_rule(case: Case) -> None:
 def test_image_digest_is_advisory_outside_prod() -> None:
     case = next(c for c in CASES if c.rule == "image-digest")
     report = check_stack("dev", program=lambda: declare(case.manifests()))
-    assert report.ok and any("[image-digest]" in v.message for v in report.advisory)
+    assert report.ok and any(v.rule == "image-digest" for v in report.advisory)
     assert load_pack_config("prod") == {"image-digest": {"enforcementLevel": "mandatory"}}
 
 
@@ -59,20 +57,13 @@ def test_real_stacks_have_no_mandatory_violation(stack: str) -> None:
     assert report.mandatory == []
 
 
-def test_every_rule_id_belongs_to_exactly_one_policy() -> None:
-    source = (ROOT / "policy" / "gke" / "rules.py").read_text()
-    emitted = set(re.findall(r'"((?:backendconfig|frontendconfig|service|ingress|image|container|hpa|pdb|health|grace)-[a-z0-9-]+)"', source))
-    owners = {rule_id: [r.name for r in RULES if rule_id in r.rule_ids] for rule_id in emitted}
-    assert {rule_id: names for rule_id, names in owners.items() if len(names) != 1} == {}
-    assert set().union(*(r.rule_ids for r in RULES)) == emitted
-
-
 def test_policies_have_descriptions_and_levels() -> None:
     assert len({p.name for p in POLICIES}) == len(POLICIES)
     for policy in POLICIES:
         assert len(policy.description) > 40 and policy.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
-    assert RULES_BY_NAME["ingress-backends-exist"].level is EnforcementLevel.MANDATORY
-    assert RULES_BY_NAME["container-hardening"].level is EnforcementLevel.ADVISORY
+    by_name = {p.name: p for p in POLICIES}
+    assert by_name["ingress-backends-exist"].enforcement_level is EnforcementLevel.MANDATORY
+    assert by_name["container-hardening"].enforcement_level is EnforcementLevel.ADVISORY
 
 
 def test_unknown_values_at_preview_never_report_a_violation() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from components.app import build_app
 from components.settings import Settings, SettingsError, parse_settings, raw_config
 from ops.program import run_program
 from tests.conftest import engine_config, stack_settings_raw
@@ -77,47 +79,14 @@ def test_affinity_type_outside_gke_set() -> None:
     assert "coditect:backendConfig.sessionAffinity" in message and "'NONE', 'CLIENT_IP' or 'GENERATED_COOKIE'" in message
 
 
-def test_prod_requires_digest_pinned_images() -> None:
-    release = {"version": "1", "images": {"nginx": "nginx:1.27", "ide": RELEASE["images"]["ide"]}}
-    message = error_for({"environment": "prod", "release": release})
-    assert "coditect:release.images.nginx: 'nginx:1.27' is not pinned by digest; prod runs only repository@sha256:<64 hex> images" in message
-    assert "coditect:release.images.ide" not in message
-    assert parse_settings({"environment": "dev", "release": release}, "dev").release.images.nginx == "nginx:1.27"
-
-
 def test_prod_requires_two_replicas() -> None:
     message = error_for({"environment": "prod", "release": RELEASE, "deployment": {"replicas": 1}})
     assert "coditect:deployment.replicas: is 1; prod needs at least 2 replicas" in message
 
 
-def test_no_affinity_with_several_replicas() -> None:
-    message = error_for({"environment": "dev", "release": RELEASE, "backendConfig": {"sessionAffinity": "NONE"}}, "dev")
-    assert "coditect:backendConfig.sessionAffinity: is NONE with more than one replica" in message
-    ok = parse_settings({"environment": "dev", "release": RELEASE, "deployment": {"replicas": 1},
-                         "backendConfig": {"sessionAffinity": "NONE"}}, "dev")
-    assert ok.backend_config.session_affinity == "NONE"
-
-
-def test_timeout_below_minimum_session() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "backendConfig": {"timeoutSec": 600}})
-    assert "coditect:backendConfig.timeoutSec: (600) is below socketio.minSessionSec (3600)" in message
-
-
-def test_grace_period_must_cover_draining() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "deployment": {"terminationGracePeriodSeconds": 30},
-                         "backendConfig": {"drainingTimeoutSec": 300}})
-    assert "coditect:deployment.terminationGracePeriodSeconds: (30) is shorter than backendConfig.drainingTimeoutSec (300)" in message
-
-
 def test_duplicate_and_malformed_hosts() -> None:
     assert "coditect.ai listed more than once" in error_for({"environment": "prod", "release": RELEASE, "hosts": ["coditect.ai", "coditect.ai"]})
     assert "'https://coditect.ai' is not a lower-case DNS name" in error_for({"environment": "prod", "release": RELEASE, "hosts": ["https://coditect.ai"]})
-
-
-def test_health_check_timeout_above_interval() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE,
-                         "backendConfig": {"healthCheck": {"timeoutSec": 20, "checkIntervalSec": 10}}})
-    assert "healthCheck.timeoutSec (20) exceeds healthCheck.checkIntervalSec (10)" in message
 
 
 def test_uid_must_be_high() -> None:
@@ -148,3 +117,89 @@ def test_config_values_arrive_as_engine_text_and_are_decoded(monkeypatch: pytest
     raw = raw_config()
     assert raw == {"environment": "dev", "release": RELEASE, "deployment": {"replicas": 2}}
     assert parse_settings(raw, "dev").deployment.replicas == 2
+
+
+# --- settings that are valid on their own but make GKE break ----------------------------------------
+# The GKE rules own these checks (policy/gke); the program runs them once over the whole stack before
+# declaring anything and reports each finding under the setting that causes it.
+
+
+def refused_by_program(stack: str, edit: Callable[[dict[str, Any]], None]) -> str:
+    raw = stack_settings_raw(stack)
+    edit(raw)
+    parse_settings(raw, stack)  # valid as configuration: the GKE rules refuse it, not the settings model
+    with pytest.raises(SettingsError) as raised:
+        run_program(stack, config=engine_config(raw))
+    return str(raised.value)
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(raw: dict[str, Any]) -> None:
+        *parents, leaf = path.split(".")
+        node = raw
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("stack", "path", "value", "expected"),
+    [
+        ("prod", "release.images.nginx", "nginx:1.27",
+         "coditect:release.images.nginx: [image-digest] Deployment coditect-app/coditect-combined: container 'nginx' image 'nginx:1.27' is not pinned by digest"),
+        ("dev", "backendConfig.sessionAffinity", "NONE",
+         "coditect:backendConfig.sessionAffinity: [backendconfig-affinity-replicas] BackendConfig coditect-dev/coditect-backend-config: has session affinity NONE"),
+        ("prod", "backendConfig.timeoutSec", 600,
+         "coditect:backendConfig.timeoutSec: [backendconfig-websocket-timeout] BackendConfig coditect-app/coditect-backend-config: spec.timeoutSec 600 s is shorter than the minimum WebSocket session of 3600 s"),
+        ("prod", "backendConfig.drainingTimeoutSec", 300,
+         "coditect:deployment.terminationGracePeriodSeconds: [grace-period-covers-draining] Deployment coditect-app/coditect-combined: terminationGracePeriodSeconds 120 is shorter"),
+        ("prod", "backendConfig.healthCheck.timeoutSec", 20,
+         "coditect:backendConfig.healthCheck.timeoutSec: [backendconfig-health-check-timeout] BackendConfig coditect-app/coditect-backend-config: spec.healthCheck.timeoutSec 20 is longer than checkIntervalSec 15"),
+    ],
+)
+def test_gke_rules_refuse_settings_under_their_config_key(stack: str, path: str, value: Any, expected: str) -> None:
+    message = refused_by_program(stack, _set(path, value))
+    assert expected in message, message
+    full_key = expected.split(": ", 1)[0]
+    assert f"Change it with: pulumi config set --path '{full_key}' <value>" in message
+
+
+def test_tag_images_pass_outside_prod_and_only_the_unpinned_container_is_named() -> None:
+    message = refused_by_program("prod", _set("release.images.nginx", "nginx:1.27"))
+    assert "coditect:release.images.ide" not in message
+    raw = stack_settings_raw("dev")
+    raw["release"]["images"]["nginx"] = "nginx:1.27"
+    assert run_program("dev", config=engine_config(raw)).of_type("kubernetes:apps/v1:Deployment")
+
+
+def test_one_replica_without_affinity_is_fine() -> None:
+    raw = stack_settings_raw("dev")
+    raw["backendConfig"] = {**raw.get("backendConfig", {}), "sessionAffinity": "NONE"}
+    raw["deployment"] = {**raw.get("deployment", {}), "replicas": 1}
+    assert run_program("dev", config=engine_config(raw)).of_type("kubernetes:apps/v1:Deployment")
+
+
+def test_autoscaling_without_affinity_is_refused_by_the_autoscalers_maximum() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["backendConfig"] = {**raw.get("backendConfig", {}), "sessionAffinity": "NONE"}
+        raw["autoscaling"] = {"enabled": True, "minReplicas": 1, "maxReplicas": 3}
+
+    assert "is scaled by HorizontalPodAutoscaler coditect-dev/coditect-combined up to 3 replicas" in refused_by_program("dev", edit)
+
+
+def test_a_refused_stack_declares_no_resource(run_components) -> None:
+    """Judged before anything is registered: `pulumi up` creates nothing of a refused stack."""
+    raw = stack_settings_raw("prod")
+    raw["backendConfig"]["timeoutSec"] = 600
+    refusals: list[SettingsError] = []
+
+    def program() -> None:
+        try:
+            build_app(parse_settings(raw, "prod"))
+        except SettingsError as error:
+            refusals.append(error)
+
+    run = run_components(program, stack="prod")
+    assert refusals and [r for r in run.resources if r.custom] == []

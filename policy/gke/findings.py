@@ -20,9 +20,17 @@ class Finding:
     problem: str
     fix: str
     level: Level = Level.MANDATORY
+    # What inside the resource the finding is about (a container name, a field path), so that a
+    # caller can map it back to its own configuration without parsing the message.
+    subject: str | None = None
 
     def __str__(self) -> str:
         return f"{self.resource}: {self.problem} Fix: {self.fix}"
+
+    @property
+    def message(self) -> str:
+        """The one-line form every tool prints: ``[rule-id] Kind ns/name: problem Fix: fix``."""
+        return f"[{self.rule}] {self}"
 
 
 def resource_id(kind: str, name: str, namespace: str | None = None) -> str:
