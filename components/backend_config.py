@@ -42,7 +42,7 @@ class BackendConfig(pulumi.ComponentResource):
         self.name = settings.name
         self.session_affinity = settings.session_affinity
         self.spec = backend_config_spec(settings, health, security_policy)
-        metadata = {"name": settings.name, "namespace": namespace.name, "labels": dict(PART_OF)}
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=settings.name, namespace=namespace.name, labels=dict(PART_OF))
         self.manifest = manifest(limits.BACKEND_CONFIG_API_VERSION, "BackendConfig", metadata, self.spec)
 
         def create() -> None:
@@ -50,7 +50,7 @@ class BackendConfig(pulumi.ComponentResource):
                 resource_name,
                 api_version=limits.BACKEND_CONFIG_API_VERSION,
                 kind="BackendConfig",
-                metadata=k8s.meta.v1.ObjectMetaArgs(**{k: v for k, v in metadata.items()}),
+                metadata=metadata,
                 spec=self.spec,
                 opts=child_opts(self, [namespace]),
             )

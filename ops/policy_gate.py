@@ -8,6 +8,7 @@ inputs (the provider has not checked them) and, since mocks run with preview off
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,14 @@ def _policy_config(policy: Any, config: dict[str, Any], defaults: dict[str, Any]
     return {**defaults, **values}
 
 
-def _violation(policy: Any, level: Level, message: str, urn: str) -> Violation:
-    return Violation(policy.name, level, str(message), urn, getattr(message, "finding", None))
+def _collector(violations: list[Violation], policy: Any, level: Level, resource_urn: str = "") -> Callable[..., None]:
+    """The report_violation callback of one policy: a resource policy's violations belong to the
+    resource judged, a stack policy names the resource with its urn."""
+
+    def report(message: str, urn: str | None = None) -> None:
+        violations.append(Violation(policy.name, level, str(message), resource_urn or urn or "", getattr(message, "finding", None)))
+
+    return report
 
 
 def _options() -> PolicyResourceOptions:
@@ -82,13 +89,11 @@ def run_policies(
         for policy, level, config in active:
             if isinstance(policy, ResourceValidationPolicy):
                 args = ResourceValidationArgs(r.type, props, r.urn, r.name, _options(), None, config)
-                policy.validate(args, lambda message, urn=None, policy=policy, level=level, r=r:
-                                violations.append(_violation(policy, level, message, r.urn)))
+                policy.validate(args, _collector(violations, policy, level, r.urn))
     stack_resources = [
         PolicyResource(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom
     ]
     for policy, level, config in active:
         if not isinstance(policy, ResourceValidationPolicy):
-            policy.validate(StackValidationArgs(stack_resources, config), lambda message, urn=None, policy=policy, level=level:
-                            violations.append(_violation(policy, level, message, urn or "")))
+            policy.validate(StackValidationArgs(stack_resources, config), _collector(violations, policy, level))
     return violations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
 UPTIME = "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig"
 ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
 LOG_METRIC = "gcp:logging/metric:Metric"
+RunWith = Callable[..., ProgramRun]
+RunComponents = Callable[..., ProgramRun]
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
 CERTIFICATE = "kubernetes:networking.gke.io/v1:ManagedCertificate"
 FRONTEND = "kubernetes:networking.gke.io/v1beta1:FrontendConfig"
@@ -26,13 +29,13 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 BACKEND_CONFIG = "kubernetes:cloud.google.com/v1:BackendConfig"
 
 
-def annotations(run: ProgramRun) -> dict[str, str]:
+def ingress_annotations(run: ProgramRun) -> dict[str, str]:
     return run.one(INGRESS).inputs["metadata"]["annotations"]
 
 
 def test_static_ip_name_in_the_ingress_is_the_address_name(prod: ProgramRun) -> None:
     address = prod.one(GLOBAL_ADDRESS).inputs
-    assert annotations(prod)["kubernetes.io/ingress.global-static-ip-name"] == address["name"] == "coditect-prod-ip"
+    assert ingress_annotations(prod)["kubernetes.io/ingress.global-static-ip-name"] == address["name"] == "coditect-prod-ip"
     assert address["addressType"] == "EXTERNAL"
 
 
@@ -41,13 +44,13 @@ def test_tls_certificate_frontend_config_and_ssl_policy_are_wired(prod: ProgramR
     ssl_policy = prod.one(SSL_POLICY).inputs
     ingress = prod.one(INGRESS).inputs
     assert certificate["spec"]["domains"] == [rule["host"] for rule in ingress["spec"]["rules"]] == ["coditect.ai"]
-    assert annotations(prod)["networking.gke.io/managed-certificates"] == certificate["metadata"]["name"]
-    assert annotations(prod)["networking.gke.io/v1beta1.FrontendConfig"] == frontend["metadata"]["name"]
+    assert ingress_annotations(prod)["networking.gke.io/managed-certificates"] == certificate["metadata"]["name"]
+    assert ingress_annotations(prod)["networking.gke.io/v1beta1.FrontendConfig"] == frontend["metadata"]["name"]
     assert certificate["metadata"]["namespace"] == frontend["metadata"]["namespace"] == ingress["metadata"]["namespace"]
     assert frontend["spec"]["sslPolicy"] == ssl_policy["name"]
     assert frontend["spec"]["redirectToHttps"] == {"enabled": True, "responseCodeName": "MOVED_PERMANENTLY_DEFAULT"}
     assert (ssl_policy["minTlsVersion"], ssl_policy["profile"]) == ("TLS_1_2", "MODERN")
-    assert annotations(prod)["kubernetes.io/ingress.allow-http"] == "true", "the HTTPS redirect lives on the HTTP frontend"
+    assert ingress_annotations(prod)["kubernetes.io/ingress.allow-http"] == "true", "the HTTPS redirect lives on the HTTP frontend"
 
 
 def test_backend_config_names_the_cloud_armor_policy(prod: ProgramRun) -> None:
@@ -118,7 +121,7 @@ def test_dev_runs_without_tls_cloud_armor_or_alerting() -> None:
     for kind in (SSL_POLICY, SECURITY_POLICY, UPTIME, ALERT, CERTIFICATE, FRONTEND):
         assert dev.of_type(kind) == [], kind
     assert "securityPolicy" not in dev.one(BACKEND_CONFIG).inputs["spec"]
-    assert set(annotations(dev)) == {"kubernetes.io/ingress.class", "kubernetes.io/ingress.global-static-ip-name"}
+    assert set(ingress_annotations(dev)) == {"kubernetes.io/ingress.class", "kubernetes.io/ingress.global-static-ip-name"}
 
 
 @pytest.mark.parametrize(
@@ -132,7 +135,7 @@ def test_dev_runs_without_tls_cloud_armor_or_alerting() -> None:
         (("monitoring", "notificationChannels"), [], "coditect:gcp.monitoring.notificationChannels: is empty"),
     ],
 )
-def test_prod_refuses_to_drop_a_required_feature(run_with, path: tuple[str, str], value: Any, message: str) -> None:
+def test_prod_refuses_to_drop_a_required_feature(run_with: RunWith, path: tuple[str, str], value: Any, message: str) -> None:
     def edit(raw: dict) -> None:
         raw.setdefault("gcp", {}).setdefault(path[0], {})[path[1]] = value
 
@@ -149,7 +152,7 @@ def test_prod_refuses_to_drop_a_required_feature(run_with, path: tuple[str, str]
         ({"enabled": False}, "coditect:gcp.tls.redirectToHttps: is true without TLS"),
     ],
 )
-def test_http_and_redirect_rules(run_with, tls: dict, message: str) -> None:
+def test_http_and_redirect_rules(run_with: RunWith, tls: dict, message: str) -> None:
     def edit(raw: dict) -> None:
         raw["gcp"] = {**raw.get("gcp", {}), "tls": tls}
 
@@ -158,12 +161,12 @@ def test_http_and_redirect_rules(run_with, tls: dict, message: str) -> None:
     assert message in str(raised.value)
 
 
-def test_https_only_without_redirect_is_allowed(run_with) -> None:
+def test_https_only_without_redirect_is_allowed(run_with: RunWith) -> None:
     def edit(raw: dict) -> None:
         raw["gcp"] = {**raw.get("gcp", {}), "tls": {"allowHttp": False, "redirectToHttps": False}}
 
     run = run_with("staging", edit)
-    assert annotations(run)["kubernetes.io/ingress.allow-http"] == "false"
+    assert ingress_annotations(run)["kubernetes.io/ingress.allow-http"] == "false"
     assert run.one(FRONTEND).inputs["spec"]["redirectToHttps"]["enabled"] is False
 
 

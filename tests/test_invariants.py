@@ -18,7 +18,11 @@ from components.namespace import AppNamespace
 from components.nginx import NginxConfigMap
 from components.service import NegService
 from components.settings import BackendConfigSettings, Settings, SettingsError, parse_settings
+from ops.program import ProgramRun
 from tests.conftest import stack_settings_raw
+
+RunComponents = Callable[..., ProgramRun]
+RunWith = Callable[..., ProgramRun]
 
 
 def settings(stack: str = "dev", edit: Callable[[dict[str, Any]], None] = lambda raw: None) -> Settings:
@@ -37,14 +41,14 @@ class Parts:
         self.backend_config = BackendConfig("bc", self.ns, s.backend_config, self.deployment.health)
         self.service = NegService("svc", self.ns, s.service, self.deployment, self.backend_config)
 
-    def ingress(self, *routes: Route, default: Route | None = None, extras: IngressExtras = IngressExtras()) -> WebsocketIngress:
+    def ingress(self, *routes: Route, default: Route | None = None, extras: IngressExtras | None = None) -> WebsocketIngress:
         return WebsocketIngress(
             "ingress", self.ns, self.s.ingress.name, default or Route(self.service),
-            routes or (Route(self.service, host=self.s.hosts[0]),), self.s.socketio.min_session_sec, extras,
+            routes or (Route(self.service, host=self.s.hosts[0]),), self.s.socketio.min_session_sec, extras or IngressExtras(),
         )
 
 
-def refuses(run_components, program: Callable[[], None], *fragments: str) -> str:
+def refuses(run_components: RunComponents, program: Callable[[], None], *fragments: str) -> str:
     with pytest.raises(InvariantError) as raised:
         run_components(program)
     message = str(raised.value)
@@ -54,23 +58,23 @@ def refuses(run_components, program: Callable[[], None], *fragments: str) -> str
     return message
 
 
-def test_valid_parts_declare_everything(run_components) -> None:
+def test_valid_parts_declare_everything(run_components: RunComponents) -> None:
     run = run_components(lambda: Parts(settings()).ingress())
     assert len(run.of_type("kubernetes:networking.k8s.io/v1:Ingress")) == 1
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_committed_stacks_raise_no_invariant(run_components, stack: str) -> None:
+def test_committed_stacks_raise_no_invariant(run_components: RunComponents, stack: str) -> None:
     run = run_components(lambda: build_app(settings(stack)), stack=stack)
     assert run.of_type("kubernetes:networking.k8s.io/v1:Ingress")
 
 
 def test_route_to_a_service_name_is_impossible() -> None:
-    with pytest.raises(InvariantError, match="coditect-api-v2.*not a NegService"):
+    with pytest.raises(InvariantError, match=r"coditect-api-v2.*not a NegService"):
         Route("coditect-api-v2")  # type: ignore[arg-type]
 
 
-def test_route_to_a_service_in_another_namespace(run_components) -> None:
+def test_route_to_a_service_in_another_namespace(run_components: RunComponents) -> None:
     def program() -> None:
         parts = Parts(settings())
         other = Parts(settings(), ns_name="coditect-other")
@@ -79,7 +83,7 @@ def test_route_to_a_service_in_another_namespace(run_components) -> None:
     refuses(run_components, program, "Ingress coditect-dev/coditect-ingress", "outside namespace 'coditect-dev'")
 
 
-def test_service_without_neg_behind_the_ingress(run_components) -> None:
+def test_service_without_neg_behind_the_ingress(run_components: RunComponents) -> None:
     def program() -> None:
         parts = Parts(settings())
         parts.service = NegService("plain", parts.ns, parts.s.service, parts.deployment, parts.backend_config, neg=False)
@@ -88,7 +92,7 @@ def test_service_without_neg_behind_the_ingress(run_components) -> None:
     refuses(run_components, program, "has no cloud.google.com/neg", "neg=True")
 
 
-def test_service_without_backend_config_behind_the_ingress(run_components) -> None:
+def test_service_without_backend_config_behind_the_ingress(run_components: RunComponents) -> None:
     def program() -> None:
         parts = Parts(settings())
         parts.service = NegService("bare", parts.ns, parts.s.service, parts.deployment, None)
@@ -97,7 +101,7 @@ def test_service_without_backend_config_behind_the_ingress(run_components) -> No
     refuses(run_components, program, "has no BackendConfig", "30 s timeout")
 
 
-def test_service_with_a_backend_config_of_another_namespace(run_components) -> None:
+def test_service_with_a_backend_config_of_another_namespace(run_components: RunComponents) -> None:
     def program() -> None:
         parts = Parts(settings())
         other = Parts(settings(), ns_name="coditect-other")
@@ -116,7 +120,7 @@ def test_service_with_a_backend_config_of_another_namespace(run_components) -> N
         ("affinity_cookie_ttl_sec", 100000, "affinityCookieTtlSec is 100000"),
     ],
 )
-def test_backend_config_values_outside_gke_limits(run_components, field: str, value: Any, fragment: str) -> None:
+def test_backend_config_values_outside_gke_limits(run_components: RunComponents, field: str, value: Any, fragment: str) -> None:
     """The component checks the manifest itself, even when handed settings that skipped validation."""
 
     def program() -> None:
@@ -134,7 +138,7 @@ def test_backend_config_values_outside_gke_limits(run_components, field: str, va
         (HealthEndpoint("/healthz", NamedPort("http", 70000)), "spec.healthCheck.port is 70000"),
     ],
 )
-def test_health_check_path_and_port_limits(run_components, health: HealthEndpoint, fragment: str) -> None:
+def test_health_check_path_and_port_limits(run_components: RunComponents, health: HealthEndpoint, fragment: str) -> None:
     def program() -> None:
         s = settings()
         BackendConfig("bc", AppNamespace("ns", s.namespace), s.backend_config, health)
@@ -142,7 +146,7 @@ def test_health_check_path_and_port_limits(run_components, health: HealthEndpoin
     refuses(run_components, program, fragment)
 
 
-def test_health_check_timeout_longer_than_interval(run_components) -> None:
+def test_health_check_timeout_longer_than_interval(run_components: RunComponents) -> None:
     def program() -> None:
         s = settings()
         hc = s.backend_config.health_check.model_copy(update={"timeout_sec": 30, "check_interval_sec": 10})
@@ -152,7 +156,7 @@ def test_health_check_timeout_longer_than_interval(run_components) -> None:
     refuses(run_components, program, "timeoutSec 30 is longer than checkIntervalSec 10")
 
 
-def test_websocket_timeout_below_the_minimum_session(run_components) -> None:
+def test_websocket_timeout_below_the_minimum_session(run_components: RunComponents) -> None:
     """A stack rule: only a BackendConfig behind an Ingress serves WebSockets."""
 
     def program() -> None:
@@ -162,7 +166,7 @@ def test_websocket_timeout_below_the_minimum_session(run_components) -> None:
     refuses(run_components, program, "spec.timeoutSec 30 s is shorter than the minimum WebSocket session of 3600 s")
 
 
-def test_several_replicas_without_affinity(run_components) -> None:
+def test_several_replicas_without_affinity(run_components: RunComponents) -> None:
     def program() -> None:
         s = settings()
         s = s.model_copy(update={"backend_config": s.backend_config.model_copy(update={"session_affinity": "NONE"})})
@@ -171,7 +175,7 @@ def test_several_replicas_without_affinity(run_components) -> None:
     refuses(run_components, program, "session affinity NONE", "runs 2 replicas", "CLIENT_IP or GENERATED_COOKIE")
 
 
-def test_health_check_disagreeing_with_the_readiness_probe(run_components) -> None:
+def test_health_check_disagreeing_with_the_readiness_probe(run_components: RunComponents) -> None:
     def program() -> None:
         parts = Parts(settings())
         parts.backend_config = BackendConfig("bc2", parts.ns, parts.s.backend_config.model_copy(update={"name": "other-bc"}),
@@ -182,7 +186,7 @@ def test_health_check_disagreeing_with_the_readiness_probe(run_components) -> No
     refuses(run_components, program, "health check '/ready' on port 8080 disagrees with the readiness probe '/healthz'")
 
 
-def test_grace_period_shorter_than_draining(run_components) -> None:
+def test_grace_period_shorter_than_draining(run_components: RunComponents) -> None:
     def program() -> None:
         s = settings()
         s = s.model_copy(update={"deployment": s.deployment.model_copy(update={"termination_grace_period_seconds": 20, "pre_stop_seconds": 5})})
@@ -191,7 +195,7 @@ def test_grace_period_shorter_than_draining(run_components) -> None:
     refuses(run_components, program, "terminationGracePeriodSeconds 20 is shorter than", "drainingTimeoutSec 60")
 
 
-def test_same_host_and_path_routed_twice(run_components) -> None:
+def test_same_host_and_path_routed_twice(run_components: RunComponents) -> None:
     def program() -> None:
         parts = Parts(settings())
         parts.ingress(Route(parts.service, host="dev.coditect.ai"), Route(parts.service, host="dev.coditect.ai"))
@@ -208,7 +212,7 @@ def test_same_host_and_path_routed_twice(run_components) -> None:
         "nginx.ingress.kubernetes.io/proxy-read-timeout",
     ],
 )
-def test_annotations_gke_ignores_on_an_ingress(run_components, annotation: str) -> None:
+def test_annotations_gke_ignores_on_an_ingress(run_components: RunComponents, annotation: str) -> None:
     def program() -> None:
         Parts(settings()).ingress(extras=IngressExtras(annotations={annotation: "3600"}))
 
@@ -216,7 +220,7 @@ def test_annotations_gke_ignores_on_an_ingress(run_components, annotation: str) 
 
 
 @pytest.mark.parametrize("kind", [DisruptionBudget, Autoscaler])
-def test_pdb_and_hpa_need_a_declared_deployment(run_components, kind: type) -> None:
+def test_pdb_and_hpa_need_a_declared_deployment(run_components: RunComponents, kind: type) -> None:
     def program() -> None:
         if kind is DisruptionBudget:
             DisruptionBudget("pdb", "coditect-combined", 1)  # type: ignore[arg-type]
@@ -226,7 +230,7 @@ def test_pdb_and_hpa_need_a_declared_deployment(run_components, kind: type) -> N
     refuses(run_components, program, "not a CombinedDeployment declared in this program")
 
 
-def test_prod_images_must_be_pinned_by_digest(run_components) -> None:
+def test_prod_images_must_be_pinned_by_digest(run_components: RunComponents) -> None:
     def program() -> None:
         s = settings("dev")
         release = s.release.model_copy(update={"images": s.release.images.model_copy(update={"ide": "theia:latest"})})
@@ -237,7 +241,7 @@ def test_prod_images_must_be_pinned_by_digest(run_components) -> None:
         run_components(program, stack="prod")
 
 
-def test_tag_images_are_allowed_outside_prod(run_components) -> None:
+def test_tag_images_are_allowed_outside_prod(run_components: RunComponents) -> None:
     def program() -> None:
         s = settings("dev")
         release = s.release.model_copy(update={"images": s.release.images.model_copy(update={"ide": "theia:1.5.0"})})
@@ -265,7 +269,7 @@ def test_backend_config_settings_defaults_are_production() -> None:
         ({"health_path": "/health"}, "nginx serves the health endpoint at '/health' but the health check probes '/healthz'"),
     ],
 )
-def test_nginx_disagreeing_with_the_backend_config(run_components, change: dict, fragment: str) -> None:
+def test_nginx_disagreeing_with_the_backend_config(run_components: RunComponents, change: dict, fragment: str) -> None:
     from dataclasses import replace
 
     def program() -> None:
@@ -279,7 +283,7 @@ def test_nginx_disagreeing_with_the_backend_config(run_components, change: dict,
     refuses(run_components, program, "Service coditect-dev/coditect-combined-service joins a load balancer and pods that disagree", fragment)
 
 
-def test_nginx_config_map_from_another_namespace(run_components) -> None:
+def test_nginx_config_map_from_another_namespace(run_components: RunComponents) -> None:
     def program() -> None:
         s = settings()
         nginx = NginxConfigMap("nginx", AppNamespace("other", "coditect-other"), "nginx", nginx_site(s))

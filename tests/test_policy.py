@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from coditect_policies import POLICIES
@@ -11,8 +13,22 @@ from gke import Level
 from ops.check import check_stack
 from ops.policy_gate import Violation, _options, load_pack_config, run_policies
 from ops.program import run_program
-from tests.conftest import ROOT, STACKS, stack_config
+from tests.conftest import STACKS, stack_config
 from tests.policy_catalogue import CASES, Case, baseline, declare
+
+
+def collect(found: list[str]) -> Callable[..., None]:
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(message)
+
+    return report
+
+
+def collect_with_urn(found: list[tuple[str, str | None]]) -> Callable[..., None]:
+    def report(message: str, urn: str | None = None) -> None:
+        found.append((message, urn))
+
+    return report
 
 
 def mandatory_rules(violations: list[Violation]) -> set[str | None]:
@@ -73,11 +89,12 @@ def test_unknown_values_at_preview_never_report_a_violation() -> None:
     manifests["ingress"]["metadata"]["annotations"]["kubernetes.io/ingress.class"] = UNKNOWN_STRING_VALUE
     manifests["ingress"]["spec"]["defaultBackend"]["service"]["name"] = UNKNOWN_STRING_VALUE
     ingress_policy = next(p for p in POLICIES if p.name == "ingress-gce-class")
+    assert isinstance(ingress_policy, ResourceValidationPolicy)
     found: list[str] = []
     props = unknown_checking_proxy(manifests["ingress"])
     args = ResourceValidationArgs("kubernetes:networking.k8s.io/v1:Ingress", props, "urn:i", "web", _options(), None, {})
     with pytest.raises(UnknownValueError):
-        ingress_policy.validate(args, lambda message, urn=None: found.append(message))
+        ingress_policy.validate(args, collect(found))
     assert found == []
 
     from pulumi_policy import PolicyResource
@@ -87,7 +104,8 @@ def test_unknown_values_at_preview_never_report_a_violation() -> None:
         for k, m in manifests.items()
     ]
     backends = next(p for p in POLICIES if p.name == "ingress-backends-exist")
-    backends.validate(StackValidationArgs(resources, {}), lambda message, urn=None: found.append(message))
+    assert isinstance(backends, StackValidationPolicy)
+    backends.validate(StackValidationArgs(resources, {}), collect(found))
     assert found == []
 
 
@@ -100,9 +118,10 @@ def test_stack_policy_still_judges_fully_known_namespaces() -> None:
         PolicyResource(f"kubernetes:x:{m['kind']}", unknown_checking_proxy(m), f"urn:{k}", k, _options(), None, None, [], {})
         for k, m in manifests.items()
     ]
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str | None]] = []
     backends = next(p for p in POLICIES if p.name == "ingress-backends-exist")
-    backends.validate(StackValidationArgs(resources, {}), lambda message, urn=None: found.append((message, urn)))
+    assert isinstance(backends, StackValidationPolicy)
+    backends.validate(StackValidationArgs(resources, {}), collect_with_urn(found))
     assert len(found) == 1 and "coditect-api-v2" in found[0][0] and found[0][1] == "urn:ingress"
 
 

@@ -9,13 +9,16 @@ import pytest
 
 from components.app import build_app
 from components.settings import Settings, SettingsError, parse_settings, raw_config
-from ops.program import run_program
+from ops.program import ProgramRun, run_program
 from tests.conftest import engine_config, stack_settings_raw
 
 RELEASE = {
     "version": "1.0.0",
     "images": {"nginx": "r/nginx@sha256:" + "a" * 64, "ide": "r/theia@sha256:" + "b" * 64},
 }
+
+RunComponents = Callable[..., ProgramRun]
+RunWith = Callable[..., ProgramRun]
 
 
 def error_for(raw: dict[str, Any], stack: str = "prod") -> str:
@@ -189,7 +192,7 @@ def test_autoscaling_without_affinity_is_refused_by_the_autoscalers_maximum() ->
     assert "is scaled by HorizontalPodAutoscaler coditect-dev/coditect-combined up to 3 replicas" in refused_by_program("dev", edit)
 
 
-def test_a_refused_stack_declares_no_resource(run_components) -> None:
+def test_a_refused_stack_declares_no_resource(run_components: RunComponents) -> None:
     """Judged before anything is registered: `pulumi up` creates nothing of a refused stack."""
     raw = stack_settings_raw("prod")
     raw["backendConfig"]["timeoutSec"] = 600

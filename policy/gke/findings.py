@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """Mandatory findings break traffic; advisory ones are hygiene."""
 
     MANDATORY = "mandatory"

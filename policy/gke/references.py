@@ -58,7 +58,7 @@ def _serves(target: Any, workloads: Iterable[Manifest]) -> bool:
 
 @stack_rule("ingress-backend-service-exists", policy.INGRESS_BACKENDS_EXIST, (INGRESS, SERVICE),
             "Every Ingress backend names a Service declared in the Ingress's namespace.", TRANSLATOR)
-def backend_service_exists(stack: StackView, _: Context) -> Iterator[Problem]:
+def backend_service_exists(stack: StackView, _context: Context) -> Iterator[Problem]:
     for ingress, place, service_ref in stack.ingress_routes:
         namespace, name = namespace_of(ingress), str(service_ref.get("name"))
         if (namespace, name) in stack.services:
@@ -75,7 +75,7 @@ def backend_service_exists(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("ingress-backend-port-exists", policy.INGRESS_BACKENDS_EXIST, (INGRESS, SERVICE),
             "Every Ingress backend uses a port the Service declares.", TRANSLATOR)
-def backend_port_exists(stack: StackView, _: Context) -> Iterator[Problem]:
+def backend_port_exists(stack: StackView, _context: Context) -> Iterator[Problem]:
     for ingress, place, service_ref in stack.ingress_routes:
         service = stack.services.get((namespace_of(ingress), str(service_ref.get("name"))))
         if service is not None and _find_service_port(service, service_ref.get("port")) is None:
@@ -86,7 +86,7 @@ def backend_port_exists(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("ingress-service-neg", policy.INGRESS_SERVICES_READY, (INGRESS, SERVICE),
             "A ClusterIP Service behind the Ingress has NEG enabled.", TRANSLATOR)
-def service_neg(stack: StackView, _: Context) -> Iterator[Problem]:
+def service_neg(stack: StackView, _context: Context) -> Iterator[Problem]:
     for key, users in sorted(stack.ingress_users.items()):
         service = stack.services[key]
         service_type = field_at(service, "spec", "type")
@@ -99,7 +99,7 @@ def service_neg(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("ingress-service-backend-config", policy.INGRESS_SERVICES_READY, (INGRESS, SERVICE),
             "A Service behind the Ingress carries a backend-config annotation.", "ingress-gce pkg/backendconfig/backendconfig.go")
-def service_backend_config(stack: StackView, _: Context) -> Iterator[Problem]:
+def service_backend_config(stack: StackView, _context: Context) -> Iterator[Problem]:
     for key, users in sorted(stack.ingress_users.items()):
         service = stack.services[key]
         # A present but malformed annotation is the resource rule's finding.
@@ -120,7 +120,7 @@ def referenced_backend_configs(stack: StackView) -> Iterator[tuple[Manifest, str
 
 @stack_rule("service-backend-config-exists", policy.BACKENDCONFIG_REFERENCES, (SERVICE, BACKEND_CONFIG),
             "A Service's backend-config annotation names a BackendConfig in its namespace.", "ingress-gce pkg/backendconfig/backendconfig.go")
-def backend_config_exists(stack: StackView, _: Context) -> Iterator[Problem]:
+def backend_config_exists(stack: StackView, _context: Context) -> Iterator[Problem]:
     for service, name, backend_config in referenced_backend_configs(stack):
         if backend_config is not None:
             continue
@@ -135,7 +135,7 @@ def backend_config_exists(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("service-selector-matches", policy.SERVICE_ENDPOINTS, (SERVICE, *WORKLOADS),
             "A Service's selector matches the pods of a declared workload.", "Kubernetes Service docs; ingress-gce pkg/neg")
-def selector_matches(stack: StackView, _: Context) -> Iterator[Problem]:
+def selector_matches(stack: StackView, _context: Context) -> Iterator[Problem]:
     for (namespace, _), service in sorted(stack.services.items()):
         selector = field_at(service, "spec", "selector")
         if isinstance(selector, Mapping) and selector and not stack.selected_workloads(service):
@@ -145,7 +145,7 @@ def selector_matches(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("service-target-port", policy.SERVICE_ENDPOINTS, (SERVICE, *WORKLOADS),
             "Every Service port targets a port a selected container declares.", "Kubernetes Service docs; ingress-gce pkg/neg")
-def target_port(stack: StackView, _: Context) -> Iterator[Problem]:
+def target_port(stack: StackView, _context: Context) -> Iterator[Problem]:
     for _, service in sorted(stack.services.items()):
         targets = stack.selected_workloads(service)
         for port in service_ports(service) if targets else []:
@@ -165,7 +165,7 @@ def _frontend_config(stack: StackView, ingress: Manifest) -> tuple[str | None, M
 
 @stack_rule("ingress-frontend-config-exists", policy.INGRESS_REFERENCES, (INGRESS, FRONTEND_CONFIG),
             "The FrontendConfig an Ingress names exists in its namespace.", "ingress-gce pkg/controller/controller.go")
-def frontend_config_exists(stack: StackView, _: Context) -> Iterator[Problem]:
+def frontend_config_exists(stack: StackView, _context: Context) -> Iterator[Problem]:
     for ingress in stack.of_kind(INGRESS):
         name, frontend = _frontend_config(stack, ingress)
         if name is not None and frontend is None:
@@ -177,7 +177,7 @@ def frontend_config_exists(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("frontendconfig-redirect-needs-http", policy.INGRESS_REFERENCES, (INGRESS, FRONTEND_CONFIG),
             "HTTP stays on while the FrontendConfig redirects to HTTPS.", "ingress-gce pkg/loadbalancers/l7.go")
-def redirect_needs_http(stack: StackView, _: Context) -> Iterator[Problem]:
+def redirect_needs_http(stack: StackView, _context: Context) -> Iterator[Problem]:
     for ingress in stack.of_kind(INGRESS):
         name, frontend = _frontend_config(stack, ingress)
         http_off = str(annotations_of(ingress).get(limits.ALLOW_HTTP_ANNOTATION, "true")).lower() == "false"
@@ -190,7 +190,7 @@ def redirect_needs_http(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("ingress-managed-certificate-exists", policy.INGRESS_REFERENCES, (INGRESS, MANAGED_CERTIFICATE),
             "Every ManagedCertificate an Ingress names exists in its namespace.", "GoogleCloudPlatform/gke-managed-certs sync.go")
-def managed_certificates_exist(stack: StackView, _: Context) -> Iterator[Problem]:
+def managed_certificates_exist(stack: StackView, _context: Context) -> Iterator[Problem]:
     certificates = stack.index(MANAGED_CERTIFICATE)
     for ingress in stack.of_kind(INGRESS):
         namespace = namespace_of(ingress)
@@ -208,7 +208,7 @@ ORPHAN_FIX = "build it from the Deployment it belongs to, or remove it."
 
 @stack_rule("hpa-target-exists", policy.AUTOSCALER_DISRUPTION_TARGETS, (HPA, *WORKLOADS),
             "An HPA's scaleTargetRef names a declared workload.", "Kubernetes HorizontalPodAutoscaler docs")
-def hpa_target_exists(stack: StackView, _: Context) -> Iterator[Problem]:
+def hpa_target_exists(stack: StackView, _context: Context) -> Iterator[Problem]:
     for hpa in stack.of_kind(HPA):
         namespace = namespace_of(hpa)
         target = field_at(hpa, "spec", "scaleTargetRef") or {}
@@ -220,7 +220,7 @@ def hpa_target_exists(stack: StackView, _: Context) -> Iterator[Problem]:
 
 @stack_rule("pdb-target-exists", policy.AUTOSCALER_DISRUPTION_TARGETS, (PDB, *WORKLOADS),
             "A PDB's selector matches the pods of a declared workload.", "Kubernetes PodDisruptionBudget docs")
-def pdb_target_exists(stack: StackView, _: Context) -> Iterator[Problem]:
+def pdb_target_exists(stack: StackView, _context: Context) -> Iterator[Problem]:
     for pdb in stack.of_kind(PDB):
         namespace = namespace_of(pdb)
         selector = field_at(pdb, "spec", "selector", "matchLabels") or {}

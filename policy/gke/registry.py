@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from gke.findings import Finding, Level
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from gke.stack import StackView
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     RESOURCE = "resource"  # judges one object on its own
     STACK = "stack"  # judges what only cross-references reveal
 

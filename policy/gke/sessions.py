@@ -43,7 +43,7 @@ def backends_with_pods(stack: StackView) -> Iterator[tuple[Manifest, Manifest, l
 @stack_rule("backendconfig-affinity-replicas", policy.WEBSOCKET_SESSIONS, KINDS,
             "Sticky sessions (CLIENT_IP or GENERATED_COOKIE) wherever more than one pod can serve.",
             "socketio-facts: Engine.IO polling needs every request of a session on one pod")
-def affinity_with_replicas(stack: StackView, _: Context) -> Iterator[Problem]:
+def affinity_with_replicas(stack: StackView, _context: Context) -> Iterator[Problem]:
     for _, backend_config, workloads in backends_with_pods(stack):
         if (field_at(backend_config, "spec", "sessionAffinity", "affinityType") or "NONE") != "NONE":
             continue
@@ -90,7 +90,7 @@ def _readiness_disagreement(health: Mapping[str, Any], container: Mapping[str, A
 @stack_rule("health-check-matches-readiness", policy.WEBSOCKET_SESSIONS, KINDS,
             "The load balancer's health check probes the path and port of the pods' readiness probe.",
             "ingress-gce pkg/healthchecks (the readiness probe is copied once, at creation only)")
-def health_check_matches_readiness(stack: StackView, _: Context) -> Iterator[Problem]:
+def health_check_matches_readiness(stack: StackView, _context: Context) -> Iterator[Problem]:
     for _, backend_config, workloads in backends_with_pods(stack):
         health = mapping_at(backend_config, "spec", "healthCheck")
         if not health:
@@ -109,7 +109,7 @@ def health_check_matches_readiness(stack: StackView, _: Context) -> Iterator[Pro
 @stack_rule("grace-period-covers-draining", policy.WEBSOCKET_SESSIONS, KINDS,
             "Pods outlive connection draining: terminationGracePeriodSeconds >= drainingTimeoutSec.",
             "Kubernetes pod termination docs; Compute BackendService.connectionDraining")
-def grace_period_covers_draining(stack: StackView, _: Context) -> Iterator[Problem]:
+def grace_period_covers_draining(stack: StackView, _context: Context) -> Iterator[Problem]:
     for _, backend_config, workloads in backends_with_pods(stack):
         draining = as_number(field_at(backend_config, "spec", "connectionDraining", "drainingTimeoutSec"))
         if draining is None:
