@@ -2,7 +2,7 @@
 
 Reads ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` the way the engine would, passes the config to
 the program, runs ``__main__.py`` and records every resource it registers (type, name, inputs,
-parent) plus the stack exports.
+URN) plus the stack exports.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as pulumi_settings
+
+from components import internals
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_PLACEHOLDER = "[secret]"
@@ -39,7 +39,6 @@ class Captured:
     inputs: dict[str, Any]
     custom: bool
     urn: str = ""
-    parent: str = ""
 
 
 @dataclass
@@ -71,9 +70,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
     """Echo inputs back as outputs, add placeholders for cloud-computed outputs, record everything."""
 
     def __init__(self) -> None:
-        self.registered: list[pulumi_mocks.MockResourceArgs] = []
+        self.registered: list[pulumi.runtime.MockResourceArgs] = []
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.registered.append(args)
         outputs = dict(args.inputs)
         for key, value in KNOWN_AFTER_DEPLOY.get(args.typ, {}).items():
@@ -82,10 +81,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["name"] = args.name
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """(outputs, check failures) of a provider function."""
         if args.token == "gcp:organizations/getProject:getProject":
-            return {"projectId": "<gcp project>", "number": "<gcp project number>", "name": "<gcp project>"}
-        return {}
+            return {"projectId": "<gcp project>", "number": "<gcp project number>", "name": "<gcp project>"}, []
+        return {}, []
 
 
 def _engine_value(value: Any) -> str:
@@ -105,9 +105,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return _parse_yaml(text, path.name)
 
 
+# libyaml when the PyYAML wheel has it: the same documents, parsed about ten times faster.
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_yaml(text: str, name: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as error:
         raise StackFileError(f"{name} is not valid YAML: {error}".replace("\n", " ")) from None
     if data is None:
@@ -184,13 +188,9 @@ def run_program(
         config, secret_keys = stack_config(stack, root)
     project = project_name(root)
     mocks = RecordingMocks()
-    monitor = pulumi_mocks.MockMonitor(mocks)
     messages: list[str] = []
-    pulumi_settings.ROOT.set(None)  # a fresh root stack: exports must not leak between runs
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
-    pulumi.runtime.set_mocks(
-        mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_collecting_logger(messages)
-    )
+    monitor = internals.start_mock_engine(mocks, project, stack, _collecting_logger(messages))
 
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -200,17 +200,14 @@ def run_program(
 
     pulumi.runtime.test(program or default_program)()
 
-    urns = {reg.urn: reg for reg in monitor.get_registered_resources().values()} if hasattr(monitor, "get_registered_resources") else {}
-    by_name = {}
-    for urn in urns:
-        by_name.setdefault(urn.rsplit("::", 1)[-1], []).append(urn)
+    urns_by_name: dict[str, list[str]] = {}
+    for urn in internals.registered_urns(monitor):
+        urns_by_name.setdefault(urn.rsplit("::", 1)[-1], []).append(urn)
     run = ProgramRun(stack=stack, secret_keys=list(secret_keys or []), messages=messages)
     for args in mocks.registered:
-        urn = next((u for u in by_name.get(args.name, []) if u.split("::")[-2].endswith(args.typ)), "")
-        run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), args.custom, urn))
-    root_resource = pulumi_settings.get_root_resource()
-    if root_resource is not None:
-        run.exports = _resolve_exports(root_resource)
+        urn = next((u for u in urns_by_name.get(args.name, []) if u.split("::")[-2].endswith(args.typ)), "")
+        run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), bool(args.custom), urn))
+    run.exports = _resolve(internals.root_stack_exports())
     return run
 
 
@@ -227,15 +224,11 @@ def _collecting_logger(messages: list[str]) -> logging.Logger:
     return logger
 
 
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # Pulumi's wire marker of a secret value
-SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
-
-
 def _ints(value: Any, secret: bool = False) -> Any:
     """Plain values from what crossed the mock boundary: whole floats (protobuf Struct) become
     ints again, and every leaf of a secret becomes [secret] (its shape stays, its value never shows)."""
-    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
-        return _ints(value.get("value"), secret=True)
+    if internals.is_wire_secret(value):
+        return _ints(internals.wire_secret_value(value), secret=True)
     if isinstance(value, dict):
         return {k: _ints(v, secret) for k, v in value.items()}
     if isinstance(value, list):
@@ -247,8 +240,8 @@ def _ints(value: Any, secret: bool = False) -> Any:
     return value
 
 
-def _resolve_exports(root_resource: Any) -> dict[str, Any]:
-    outputs = getattr(root_resource, "outputs", None) or {}
+def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Exported values with every Output awaited."""
     resolved: dict[str, Any] = {}
 
     async def collect() -> None:

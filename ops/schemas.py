@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
 import yaml
+from referencing import Registry, Resource
 
+from components import internals
 from gke import limits
+from ops.program import YAML_LOADER
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "schemas" / "crds"
 
@@ -35,7 +37,7 @@ def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> openAPIV3Schema for every CRD file shipped with the project."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml.load(path.read_text(), Loader=YAML_LOADER)
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
             schema = (version.get("schema") or {}).get("openAPIV3Schema")
@@ -61,9 +63,8 @@ def validate_manifest(manifest: dict[str, Any], kubernetes_version: str = limits
             SchemaProblem(_where(manifest), f"{_path(e)}: {e.message} (CRD schema {key[0]} {key[1]})")
             for e in sorted(_crd_validator(*key).iter_errors(manifest), key=lambda e: list(e.absolute_path))
         ]
-    try:
-        validator = _builtin_validator(*key, kubernetes_version)
-    except kubernetes_validate.SchemaNotFoundError:
+    validator = _builtin_validator(*key, kubernetes_version)
+    if validator is None:
         return [SchemaProblem(_where(manifest), f"no schema for {key[0]} {key[1]} in Kubernetes {kubernetes_version} or the shipped CRDs")]
     error = jsonschema.exceptions.best_match(validator.iter_errors(manifest))
     if error is None:
@@ -72,28 +73,23 @@ def validate_manifest(manifest: dict[str, Any], kubernetes_version: str = limits
 
 
 @cache
-def _builtin_validator(api_version: str, kind: str, kubernetes_version: str) -> jsonschema.Validator:
-    """kubernetes-validate's strict schema for a kind, compiled once (it re-reads the JSON per call)."""
-    import re
-
-    from kubernetes_validate import utils
-    from referencing import Registry, Resource
-
-    version = [v for v in utils.all_versions() if utils.major_minor(v) <= utils.major_minor(kubernetes_version)][-1]
-    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    schema_dir = f"v{version}-local-strict"
-    try:
-        schema = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json", kubernetes_version)
-    except FileNotFoundError:
-        raise kubernetes_validate.SchemaNotFoundError(version=utils.major_minor(kubernetes_version), kind=kind,
-                                                      api_version=api_version) from None
-    definitions = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", kubernetes_version)
-    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+def _builtin_validator(api_version: str, kind: str, kubernetes_version: str) -> jsonschema.protocols.Validator | None:
+    """kubernetes-validate's strict schema for a kind, compiled once; None when it has none."""
+    schema = internals.kubernetes_strict_schema(api_version, kind, kubernetes_version)
+    if schema is None:
+        return None
+    registry = Resource.from_contents(schema) @ _definitions_registry(kubernetes_version)
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
 @cache
-def _crd_validator(api_version: str, kind: str) -> jsonschema.Validator:
+def _definitions_registry(kubernetes_version: str) -> Registry:
+    """The shared definitions every built-in kind refers to, read and registered once."""
+    return Resource.from_contents(internals.kubernetes_strict_definitions(kubernetes_version)) @ Registry()
+
+
+@cache
+def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
     # CRD structural schemas are OpenAPI v3 (x-kubernetes-* keys are ignored by jsonschema).
     # The API server prunes unknown fields silently; a strict check reports them instead.
     root = _close_objects(crd_schemas()[(api_version, kind)])

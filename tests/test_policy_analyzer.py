@@ -1,5 +1,5 @@
 """The pack as the Pulumi engine runs it: through pulumi_policy's analyzer service with protobuf
-properties (one smoke test of the private servicer), and `policy/__main__.py` booting."""
+properties (the private servicer, through components.internals), and `policy/__main__.py` booting."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import _PolicyAnalyzerServicer
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from coditect_policies import PACK_NAME, POLICIES
+from components import internals
 from tests.conftest import ROOT
 from tests.policy_catalogue import CASES
 
@@ -25,8 +24,8 @@ TYPES = {
 }
 
 
-def servicer() -> _PolicyAnalyzerServicer:
-    return _PolicyAnalyzerServicer(PACK_NAME, "1.0.0", POLICIES, EnforcementLevel.ADVISORY)
+def servicer() -> Any:
+    return internals.policy_analyzer_servicer(PACK_NAME, "1.0.0", POLICIES, EnforcementLevel.ADVISORY)
 
 
 def struct(manifest: dict[str, Any]) -> struct_pb2.Struct:
@@ -58,7 +57,7 @@ def test_analyze_reports_an_ignored_annotation_on_one_resource() -> None:
 
 def test_unknown_values_become_a_preview_note_not_a_violation() -> None:
     ingress = CASES[0].manifests()["ingress"]
-    ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] = UNKNOWN_STRING_VALUE
+    ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] = internals.UNKNOWN_STRING_VALUE
     request = proto.AnalyzeRequest(type=TYPES["Ingress"], properties=struct(ingress), urn=urn("ingress", "Ingress"), name="ingress")
     response = servicer().Analyze(request, None)
     assert response.diagnostics, "the analyzer says it could not judge"
@@ -68,8 +67,10 @@ def test_unknown_values_become_a_preview_note_not_a_violation() -> None:
 def test_the_pack_boots_as_the_cli_starts_it() -> None:
     """`policy/__main__.py` builds the PolicyPack, which serves the analyzer and prints its port."""
     process = subprocess.Popen([sys.executable, "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None
     line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
+    reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(timeout=30)
     process.terminate()
@@ -77,4 +78,4 @@ def test_the_pack_boots_as_the_cli_starts_it() -> None:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         process.kill()
-    assert line and line[0].strip().isdigit(), f"no analyzer port printed; stderr: {process.stderr.read()[-500:]}"
+    assert line and line[0].strip().isdigit(), f"no analyzer port printed; stderr: {stderr.read()[-500:]}"
