@@ -18,6 +18,17 @@ IDE = "ide"
 SERVING_PORT_NAME = "http"  # the Service's targetPort and the health check both refer to this
 IDE_PORT_NAME = "ide"
 
+# Writable scratch space under a read-only root filesystem: (container, volume, mount path). The
+# volumes and every container's mounts are derived from this one table.
+SCRATCH_VOLUMES: tuple[tuple[str, str, str], ...] = (
+    (NGINX, "tmp", "/tmp"),
+    (NGINX, "cache", "/var/cache/nginx"),
+    (NGINX, "run", "/var/run"),
+    (IDE, "tmp", "/tmp"),
+    (IDE, "home", "/home/theia"),
+    (IDE, "workspace", "/home/project"),
+)
+
 # NEG readiness gates can hold a pod not-Ready for up to 10 minutes (ingress-gce reflector), and
 # Pulumi's Deployment await gives up after 10 minutes by default: leave room.
 AWAIT_TIMEOUT = "20m"
@@ -125,12 +136,7 @@ class CombinedDeployment(pulumi.ComponentResource):
                             probe=k8s.core.v1.ProbeArgs(
                                 http_get=k8s.core.v1.HTTPGetActionArgs(path=self.health.path, port=self.serving_port.name)
                             ),
-                            mounts=(
-                                _scratch_mount(NGINX, "tmp", "/tmp"),
-                                _scratch_mount(NGINX, "cache", "/var/cache/nginx"),
-                                _scratch_mount(NGINX, "run", "/var/run"),
-                                *([nginx.mount()] if nginx else []),
-                            ),
+                            mounts=(*_scratch_mounts(NGINX), *([nginx.mount()] if nginx else [])),
                         ),
                         _container(
                             IDE,
@@ -140,20 +146,13 @@ class CombinedDeployment(pulumi.ComponentResource):
                             settings,
                             # The IDE answers on its port once started; nginx's probe covers the HTTP path.
                             probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=ide_port.name)),
-                            mounts=(
-                                _scratch_mount(IDE, "tmp", "/tmp"),
-                                _scratch_mount(IDE, "home", "/home/theia"),
-                                _scratch_mount(IDE, "workspace", "/home/project"),
-                            ),
+                            mounts=_scratch_mounts(IDE),
                         ),
                     ],
                     volumes=[
                         *(
-                            k8s.core.v1.VolumeArgs(name=f"{role}-{vol}", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
-                            for role, vol in (
-                                (NGINX, "tmp"), (NGINX, "cache"), (NGINX, "run"),
-                                (IDE, "tmp"), (IDE, "home"), (IDE, "workspace"),
-                            )
+                            k8s.core.v1.VolumeArgs(name=f"{role}-{volume}", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
+                            for role, volume, _ in SCRATCH_VOLUMES
                         ),
                         *([nginx.volume()] if nginx else []),
                     ],
@@ -184,8 +183,9 @@ class CombinedDeployment(pulumi.ComponentResource):
         declare(f"CombinedDeployment {namespace.name}/{settings.name}", [self.manifest], create)
 
 
-def _scratch_mount(role: str, volume: str, path: str) -> k8s.core.v1.VolumeMountArgs:
-    return k8s.core.v1.VolumeMountArgs(name=f"{role}-{volume}", mount_path=path)
+def _scratch_mounts(role: str) -> tuple[k8s.core.v1.VolumeMountArgs, ...]:
+    return tuple(k8s.core.v1.VolumeMountArgs(name=f"{owner}-{volume}", mount_path=path)
+                 for owner, volume, path in SCRATCH_VOLUMES if owner == role)
 
 
 def _container(

@@ -42,7 +42,6 @@ class IngressExtras:
     """Ingress annotations owned by other components (static IP, certificates, FrontendConfig)."""
 
     annotations: dict[str, str] = field(default_factory=dict)
-    tls_hosts: tuple[str, ...] = ()
     manifests: tuple[dict, ...] = ()  # what the annotations refer to (FrontendConfig, ManagedCertificate), for the rule check
 
 
@@ -98,7 +97,6 @@ class WebsocketIngress(pulumi.ComponentResource):
                 k8s.networking.v1.IngressRuleArgs(host=host, http=k8s.networking.v1.HTTPIngressRuleValueArgs(paths=paths))
                 for host, paths in hosts.items()
             ],
-            tls=[k8s.networking.v1.IngressTLSArgs(hosts=list(extras.tls_hosts))] if extras.tls_hosts else None,
         )
         self.manifest = manifest("networking.k8s.io/v1", "Ingress", metadata, spec)
         services = {id(r.service): r.service for r in all_routes}.values()

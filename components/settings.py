@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -31,7 +31,9 @@ HOSTNAME = r"^(([a-z0-9]+|[a-z0-9][-a-z0-9]*[a-z0-9])\.)+[a-z][-a-z0-9]*[a-z0-9]
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 
 Environment = Literal["dev", "staging", "prod"]
-Name = str
+# Kubernetes object names are RFC 1123 labels; a Service port name is an IANA service name (15 at most).
+DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
+PortName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=15)]
 
 
 class SettingsError(pulumi.RunError):
@@ -92,7 +94,7 @@ class Autoscaling(Model):
 
 
 class DeploymentSettings(Model):
-    name: Name = Field("coditect-combined", pattern=DNS_LABEL, max_length=63)
+    name: DnsLabel = "coditect-combined"
     replicas: int = Field(3, ge=1, le=100)
     serving_port: int = Field(8080, ge=1024, le=65535, description="nginx listens here; unprivileged (>= 1024)")
     ide_port: int = Field(3000, ge=1024, le=65535, description="the IDE server listens here, behind nginx")
@@ -116,9 +118,9 @@ class DeploymentSettings(Model):
 
 
 class ServiceSettings(Model):
-    name: Name = Field("coditect-combined-service", pattern=DNS_LABEL, max_length=63)
+    name: DnsLabel = "coditect-combined-service"
     port: int = Field(80, ge=1, le=65535)
-    port_name: Name = Field("http", pattern=DNS_LABEL, max_length=15)
+    port_name: PortName = "http"
 
 
 class HealthCheckSettings(Model):
@@ -132,7 +134,7 @@ AffinityType = Literal["NONE", "CLIENT_IP", "GENERATED_COOKIE"]
 
 
 class BackendConfigSettings(Model):
-    name: Name = Field("coditect-backend-config", pattern=DNS_LABEL, max_length=63)
+    name: DnsLabel = "coditect-backend-config"
     timeout_sec: int = Field(86400, ge=limits.TIMEOUT_SEC[0], le=limits.TIMEOUT_SEC[1])
     session_affinity: AffinityType = "CLIENT_IP"
     # Production carries 86400 although GKE applies the TTL only to GENERATED_COOKIE affinity.
@@ -200,12 +202,12 @@ class GcpSettings(Model):
 
 
 class IngressSettings(Model):
-    name: Name = Field("coditect-ingress", pattern=DNS_LABEL, max_length=63)
+    name: DnsLabel = "coditect-ingress"
 
 
 class Settings(Model):
     environment: Environment
-    namespace: Name = Field("coditect-app", pattern=DNS_LABEL, max_length=63)
+    namespace: DnsLabel = "coditect-app"
     hosts: tuple[str, ...] = Field(("coditect.ai",), min_length=1)
     release: Release
     deployment: DeploymentSettings = DeploymentSettings()
