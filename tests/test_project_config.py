@@ -1,0 +1,280 @@
+"""The project's own configuration: locked dependencies, what each environment imports, the typed
+config keys of Pulumi.yaml, and the CI and hook files.
+
+Re-resolving a lock needs the network, so the locks are checked against their inputs by name, pin
+and specifier, and against the virtualenv the tests run in.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from components.settings import CONFIG_NAMESPACE, Settings
+from tests.conftest import ROOT, STACKS
+
+# Each input file and the lock generated from it by `make lock`.
+LOCKS = {"requirements.txt": "requirements.lock", "requirements-dev.txt": "requirements-dev.lock",
+         "requirements-scan.txt": "requirements-scan.lock"}
+# Where first-party modules live: the project root, and policy/ for the pack and the rule engine.
+SOURCE_ROOTS = (ROOT, ROOT / "policy")
+
+
+# Requirement and lock files.
+
+def requirements(path: Path) -> list[Requirement]:
+    """The requirements of a pip requirements file, following its `-r` includes."""
+    found: list[Requirement] = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            found += requirements(path.parent / line[3:].strip())
+        elif line:
+            found.append(Requirement(line))
+    return found
+
+
+def requirement_names(path: Path) -> set[str]:
+    return {canonicalize_name(r.name) for r in requirements(path)}
+
+
+@dataclass(frozen=True)
+class Pin:
+    requirement: Requirement
+    hashes: int
+
+    @property
+    def name(self) -> str:
+        return canonicalize_name(self.requirement.name)
+
+    @property
+    def version(self) -> str:
+        [specifier] = self.requirement.specifier
+        return specifier.version
+
+    def applies_here(self) -> bool:
+        """Whether the pin's environment marker (a universal lock has some) matches this interpreter."""
+        return self.requirement.marker is None or self.requirement.marker.evaluate()
+
+
+def lock_pins(path: Path) -> dict[str, list[Pin]]:
+    """The pins of a lock file written by `uv pip compile --universal --generate-hashes`, by package:
+    one pin, or several with disjoint environment markers (numpy for Python < 3.12 and >= 3.12)."""
+    text = re.sub(r"\\\n", " ", path.read_text())
+    pins: dict[str, list[Pin]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        requirement, *hashes = line.split(" --hash=")
+        pin = Pin(Requirement(requirement.strip()), len(hashes))
+        pins.setdefault(pin.name, []).append(pin)
+    for name, same in pins.items():
+        assert len(same) == 1 or all(p.requirement.marker for p in same), f"{path.name}: {name} is pinned twice for one environment"
+    return pins
+
+
+def versions(pins: list[Pin]) -> set[str]:
+    return {pin.version for pin in pins}
+
+
+@pytest.mark.parametrize("source", sorted(LOCKS))
+def test_every_requirement_is_pinned_within_its_range_with_hashes(source: str) -> None:
+    pins = lock_pins(ROOT / LOCKS[source])
+    for pin in (p for same in pins.values() for p in same):
+        assert {s.operator for s in pin.requirement.specifier} == {"=="}, f"{LOCKS[source]}: {pin.requirement} is not an exact pin"
+        assert pin.hashes, f"{LOCKS[source]}: {pin.name} has no hash (pip --require-hashes refuses it)"
+    for requirement in requirements(ROOT / source):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{source} names {requirement.name}, which {LOCKS[source]} does not pin: run `make lock`"
+        outside = {v for v in versions(pins[name]) if not requirement.specifier.contains(v, prereleases=True)}
+        assert not outside, f"{LOCKS[source]} pins {name} {outside}, outside {source}'s {requirement.specifier}: run `make lock`"
+
+
+def test_pulumi_up_runs_the_versions_the_tests_ran() -> None:
+    """requirements.lock (what `pulumi up` may install) agrees with requirements-dev.lock on every package."""
+    program, dev = lock_pins(ROOT / "requirements.lock"), lock_pins(ROOT / "requirements-dev.lock")
+    differing = {name: (versions(pins), versions(dev.get(name, []))) for name, pins in program.items()
+                 if versions(pins) != versions(dev.get(name, []))}
+    assert not differing, f"requirements.lock vs requirements-dev.lock: {differing}; run `make lock`"
+
+
+def test_the_test_environment_is_the_locked_one() -> None:
+    """The virtualenv running these tests holds requirements-dev.lock's versions (`make setup`)."""
+    stale = {}
+    for pin in (p for same in lock_pins(ROOT / "requirements-dev.lock").values() for p in same if p.applies_here()):
+        try:
+            installed = importlib.metadata.version(pin.name)
+        except importlib.metadata.PackageNotFoundError:
+            installed = "missing"
+        if installed != pin.version:
+            stale[pin.name] = (installed, pin.version)
+    assert not stale, f"installed vs locked: {stale}; run `make setup`"
+
+
+# Which environment provides each import.
+
+def module_files(module: str) -> list[Path]:
+    """The first-party source file of a dotted module name, if there is one."""
+    parts = module.split(".")
+    for root in SOURCE_ROOTS:
+        for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                return [candidate]
+    return []
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def import_statements(path: Path, module_level_only: bool) -> Iterator[tuple[str, list[str]]]:
+    """(module, imported names) of every absolute import in a file. Module level: what runs on import,
+    so not inside functions nor under `if TYPE_CHECKING:`."""
+    def walk(statements: list[ast.stmt]) -> Iterator[tuple[str, list[str]]]:
+        for statement in statements:
+            if isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    yield alias.name, []
+            elif isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
+                yield statement.module, [alias.name for alias in statement.names]
+            elif isinstance(statement, ast.If) and _is_type_checking(statement.test):
+                if not module_level_only:
+                    yield from walk(statement.body)
+                yield from walk(statement.orelse)
+            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and module_level_only:
+                continue
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    children = getattr(statement, field, [])
+                    yield from walk([c for c in children if isinstance(c, ast.stmt)])
+                    for handler in (c for c in children if isinstance(c, ast.ExceptHandler)):
+                        yield from walk(handler.body)
+    yield from walk(ast.parse(path.read_text(), str(path)).body)
+
+
+def third_party_imports(paths: list[Path], module_level_only: bool = False, follow: bool = False) -> dict[str, Path]:
+    """Top-level names of the non-stdlib, non-first-party modules the files import (with one importer each).
+    `follow`: also scan the first-party modules they import, as the interpreter would load them."""
+    found: dict[str, Path] = {}
+    pending, seen = list(paths), set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module, names in import_statements(path, module_level_only):
+            first_party = module_files(module) + [f for n in names for f in module_files(f"{module}.{n}")]
+            top = module.split(".")[0]
+            if first_party or module_files(top):
+                if follow:
+                    pending += first_party
+            elif top not in sys.stdlib_module_names and top != "__future__":
+                found.setdefault(top, path)
+    return found
+
+
+def moving_with(listed: set[str]) -> set[str]:
+    """Distributions that a listed one requires at exactly one version (pydantic pins pydantic-core):
+    importing them directly is importing part of the listed package."""
+    exact: set[str] = set()
+    for name in listed:
+        for line in importlib.metadata.requires(name) or []:
+            requirement = Requirement(line)
+            if (requirement.marker is None or requirement.marker.evaluate({"extra": ""})) and any(s.operator == "==" for s in requirement.specifier):
+                exact.add(canonicalize_name(requirement.name))
+    return exact
+
+
+def unlisted(imports: dict[str, Path], listed: set[str]) -> dict[str, str]:
+    """Imports that no distribution named in `listed` provides: {module: importing file}."""
+    providers = importlib.metadata.packages_distributions()
+    provided = listed | moving_with(listed)
+    return {module: str(path.relative_to(ROOT)) for module, path in imports.items()
+            if not {canonicalize_name(d) for d in providers.get(module, [])} & provided}
+
+
+def test_the_program_imports_only_what_pulumi_up_installs() -> None:
+    """`pulumi up` runs __main__.py with requirements.txt installed: every module it loads on import
+    (components, the rule engine) imports only those packages at module level."""
+    imports = third_party_imports([ROOT / "__main__.py"], module_level_only=True, follow=True)
+    assert set(imports) >= {"pulumi", "pulumi_kubernetes", "pydantic"}, "the scan followed the program"
+    assert not unlisted(imports, requirement_names(ROOT / "requirements.txt"))
+
+
+def test_everything_else_imports_only_the_dev_requirements() -> None:
+    files = [ROOT / "__main__.py"] + [p for d in ("components", "ops", "tests", "bench", "policy") for p in sorted((ROOT / d).rglob("*.py"))
+                                      if "node_modules" not in p.parts and ".venv" not in p.parts]
+    assert not unlisted(third_party_imports(files), requirement_names(ROOT / "requirements-dev.txt"))
+
+
+# Pulumi.yaml's typed config.
+
+def project_config() -> dict[str, dict[str, Any]]:
+    config: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    return config
+
+
+def required_settings() -> dict[str, str]:
+    """{camelCase key: JSON type} of the top-level Settings fields without a default."""
+    schema = Settings.model_json_schema(by_alias=True)
+    types = {}
+    for name, field in Settings.model_fields.items():
+        if field.is_required():
+            key = field.alias or name
+            prop = schema["properties"][key]
+            if "$ref" in prop:
+                prop = schema["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+            types[key] = prop["type"]
+    return types
+
+
+def test_pulumi_yaml_declares_exactly_the_required_settings() -> None:
+    declared = {key.removeprefix(f"{CONFIG_NAMESPACE}:"): spec for key, spec in project_config().items()}
+    required = required_settings()
+    assert required, "Settings has required fields"
+    assert set(declared) == set(required), f"Pulumi.yaml config: {sorted(declared)}, Settings requires {sorted(required)}"
+    for key, spec in declared.items():
+        assert {"type", "description"} <= set(spec) <= {"type", "description", "items", "secret"}, (
+            f"{key}: a type and a description, and no default or value (defaults live in Settings): {spec}")
+        assert spec["type"] == required[key], f"{key}: Pulumi.yaml says {spec['type']}, Settings says {required[key]}"
+    assert all(key.startswith(f"{CONFIG_NAMESPACE}:") for key in project_config()), "keys are written in full"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_sets_the_declared_keys_with_their_types(stack: str) -> None:
+    """What the CLI checks before it runs the program."""
+    python_type = {"string": str, "object": dict, "integer": int, "boolean": bool, "array": list}
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    for key, spec in project_config().items():
+        assert key in config, f"Pulumi.{stack}.yaml does not set {key}: the CLI would stop"
+        assert isinstance(config[key], python_type[spec["type"]]), f"Pulumi.{stack}.yaml: {key} is not a{'n' * (spec['type'] == 'object')} {spec['type']}"
+
+
+# CI and hooks.
+
+def test_ci_workflow_parses_lints_and_installs_from_the_locks() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    runs = {job: " ".join(str(step.get("run", "")) for step in spec["steps"]) for job, spec in workflow["jobs"].items()}
+    assert "make lint" in runs["lint"] and ".ci/run" in runs["test"]
+    assert "--require-hashes -r requirements.lock" in runs["preview"]
+
+
+def test_pre_commit_hooks_run_the_project_tools() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"ruff", "mypy", "mypy-policy-pack", "ops-check"} <= set(hooks)
+    assert hooks["ops-check"]["entry"].endswith("-m ops check")
+    for hook in hooks.values():
+        assert hook["language"] == "system" and hook["entry"].startswith(".venv/bin/"), hook
+        assert (ROOT / hook["entry"].split()[0]).is_file(), f"{hook['entry']}: not installed by `make setup`"
