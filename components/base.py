@@ -6,9 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pulumi
-from pulumi import _types as pulumi_types  # the SDK's own input-type -> wire-name conversion
 
-from components import POLICY_DIR
+from components import POLICY_DIR, internals
 from gke import Finding, Level
 from gke.enforcement import PackConfigError, enforced_levels, read_pack_config
 
@@ -51,8 +50,8 @@ def enforce(component: str, findings: Iterable[Finding]) -> None:
 
 def to_plain(value: Any) -> Any:
     """Typed pulumi_kubernetes args -> the camelCase manifest the provider will send."""
-    if pulumi_types.is_input_type(type(value)):
-        return {k: to_plain(v) for k, v in pulumi_types.input_type_to_dict(value).items()}
+    if internals.is_input_type(value):
+        return {k: to_plain(v) for k, v in internals.input_type_to_dict(value).items()}
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):

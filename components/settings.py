@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components import internals
 from gke import limits
 
 CONFIG_NAMESPACE = "coditect"
@@ -288,11 +289,7 @@ def project_keys(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def raw_config() -> dict[str, Any]:
     """Every `coditect:` key the engine passed in, without the namespace, decoded."""
-    from pulumi.runtime import config as runtime_config
-
-    merged: dict[str, Any] = dict(runtime_config.get_config_env())
-    merged.update(runtime_config.CONFIG.get())
-    return project_keys(merged)
+    return project_keys(internals.engine_config())
 
 
 def _key(loc: tuple[Any, ...]) -> str:
