@@ -9,9 +9,8 @@
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
+from typing import Any, assert_never
 
 import httpx
 from websockets.exceptions import ConnectionClosed
@@ -44,8 +43,8 @@ class Checks:
     def __init__(self, options: Options, transport: Transport) -> None:
         self.options = options
         self.transport = transport
-        self.connect = socketio_message(SocketIOPacket.CONNECT, options.namespace)
-        self.disconnect = socketio_message(SocketIOPacket.DISCONNECT, options.namespace)
+        self.connect_packet = socketio_message(SocketIOPacket.CONNECT, options.namespace)
+        self.disconnect_packet = socketio_message(SocketIOPacket.DISCONNECT, options.namespace)
         self.connect_replies = connect_replies(options.namespace)
         self.upgraded: ClientConnection | None = None  # the polling session's WebSocket, held by `hold`
 
@@ -94,7 +93,7 @@ class Checks:
 
         for round_number in range(1, self.options.polls + 1):
             where = f"round {round_number}/{self.options.polls}"
-            post(self.connect, where)
+            post(self.connect_packet, where)
             reply = None
             for _ in range(POLLS_PER_REPLY):
                 requests += 1
@@ -113,7 +112,7 @@ class Checks:
             if reply.startswith(self.connect_replies.refused):
                 refused = reply  # the app refused the namespace (auth); the transport still carried it
                 continue
-            post(self.disconnect, where)
+            post(self.disconnect_packet, where)
         return {"rounds": self.options.polls, "requests": requests, "refused": refused}
 
     def _expect(self, websocket: ClientConnection, prefixes: tuple[str, ...], what: str) -> str:
@@ -138,7 +137,7 @@ class Checks:
             websocket.send(PING_PROBE)
             self._expect(websocket, (PONG_PROBE,), PONG_PROBE)
             websocket.send(EngineIOPacket.UPGRADE)
-            websocket.send(self.connect)
+            websocket.send(self.connect_packet)
             reply = self._expect(websocket, self.connect_replies, "the namespace connect")
         except ConnectionClosed as error:
             websocket.close()
@@ -151,7 +150,7 @@ class Checks:
         websocket = self.transport.open_websocket(self.transport.url(EngineIOTransport.WEBSOCKET), Session.WEBSOCKET_ONLY)
         try:
             opened = self._expect(websocket, (EngineIOPacket.OPEN,), "the open packet")
-            websocket.send(self.connect)
+            websocket.send(self.connect_packet)
             reply = self._expect(websocket, self.connect_replies, "the namespace connect")
         except ConnectionClosed as error:
             raise Failed(f"the WebSocket closed: {error}", Layer.APP, diagnoses.FRESH_SESSION_CLOSED) from None
@@ -184,15 +183,17 @@ class Checks:
 
 def summary(name: CheckName, data: dict[str, Any]) -> str:
     """The one-line detail of a check that passed."""
-    if name == CheckName.HANDSHAKE:
-        return f"HTTP 200 sid={data['sid']} upgrades={data['upgrades']} pingInterval={data['pingInterval']}ms pingTimeout={data['pingTimeout']}ms"
-    if name == CheckName.POLLING:
-        refused = f"; namespace refused by the app: {data['refused'][:60]!r}" if data["refused"] else ""
-        return f"{data['rounds']} rounds, {data['requests']} requests with the sid, all 200{refused}"
-    if name == CheckName.WS_UPGRADE:
-        return f"101, {PING_PROBE}->{PONG_PROBE}, {EngineIOPacket.UPGRADE} sent, namespace reply {data['reply']}"
-    if name == CheckName.WS_ONLY:
-        return f"101, open packet sid={data['sid']}, namespace reply {data['reply']}"
-    if name == CheckName.HOLD:
-        return f"held {data['held_s']} s answering {data['pings']} pings, then a message: {data['reply']}"
-    return json.dumps(data)
+    match name:
+        case CheckName.HANDSHAKE:
+            return f"HTTP 200 sid={data['sid']} upgrades={data['upgrades']} pingInterval={data['pingInterval']}ms pingTimeout={data['pingTimeout']}ms"
+        case CheckName.POLLING:
+            refused = f"; namespace refused by the app: {data['refused'][:60]!r}" if data["refused"] else ""
+            return f"{data['rounds']} rounds, {data['requests']} requests with the sid, all 200{refused}"
+        case CheckName.WS_UPGRADE:
+            return f"101, {PING_PROBE}->{PONG_PROBE}, {EngineIOPacket.UPGRADE} sent, namespace reply {data['reply']}"
+        case CheckName.WS_ONLY:
+            return f"101, open packet sid={data['sid']}, namespace reply {data['reply']}"
+        case CheckName.HOLD:
+            return f"held {data['held_s']} s answering {data['pings']} pings, then a message: {data['reply']}"
+        case _:
+            assert_never(name)
