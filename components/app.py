@@ -89,6 +89,20 @@ def refusal(findings: list[Finding]) -> SettingsError:
     return SettingsError("\n".join(lines))
 
 
+def _cloud_armor(settings: Settings) -> CloudArmor | None:
+    """The policy while it is attached, and while it is detached but not yet deleted (two steps:
+    Compute refuses to delete a policy a backend service still uses, and GKE detaches asynchronously)."""
+    armor, name = settings.gcp.cloud_armor, f"{settings.gcp_prefix}-armor"
+    if not armor.enabled and not armor.keep_detached_policy:
+        return None
+    if not armor.enabled:
+        pulumi.log.warn(
+            f"Cloud Armor policy {name} is detached from the backend (gcp.cloudArmor.enabled is false) and kept. Once GKE has "
+            "applied the BackendConfig (the backend service shows no securityPolicy), set gcp.cloudArmor.keepDetachedPolicy "
+            "to false and run pulumi up again to delete it.")
+    return CloudArmor("cloud-armor", name, settings.socketio.path, armor)
+
+
 def build_app(settings: Settings) -> App:
     """Every component, judged as one stack before any resource is declared."""
     with declaration_plan(gke.Context(min_session_sec=settings.socketio.min_session_sec), refusal):
@@ -107,16 +121,13 @@ def _declare_app(settings: Settings) -> App:
         autoscaled=settings.autoscaling.enabled,
     )
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
-    cloud_armor = (
-        CloudArmor("cloud-armor", f"{prefix}-armor", settings.socketio.path, gcp_settings.cloud_armor)
-        if gcp_settings.cloud_armor.enabled else None
-    )
+    cloud_armor = _cloud_armor(settings)
     backend_config = BackendConfig(
         "backend-config",
         namespace=ns,
         settings=settings.backend_config,
         health=deployment.health,
-        security_policy=cloud_armor.name if cloud_armor else None,
+        security_policy=cloud_armor.name if cloud_armor and gcp_settings.cloud_armor.enabled else None,
         opts=ResourceOptions(depends_on=[cloud_armor] if cloud_armor else []),
     )
     service = NegService(

@@ -78,6 +78,9 @@ def backend_config_spec(settings: BackendConfigSettings, health: HealthEndpoint,
             "unhealthyThreshold": settings.health_check.unhealthy_threshold,
         },
     }
-    if security_policy is not None:
-        spec["securityPolicy"] = {"name": security_policy}
+    # Stated even when Cloud Armor is off: GKE leaves an attached policy in place when the block is
+    # absent and detaches it only on an empty name (limits.UNRESET_BACKEND_CONFIG_BLOCKS).
+    spec["securityPolicy"] = {"name": security_policy if security_policy is not None else limits.DETACH_SECURITY_POLICY}
+    logging = settings.logging
+    spec["logging"] = {"enable": True, "sampleRate": logging.sample_rate} if logging.enable else {"enable": False}
     return spec

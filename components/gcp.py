@@ -17,15 +17,15 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.base import PART_OF, child_opts, manifest, type_token
+from components.base import PART_OF, child_opts, manifest, to_plain, type_token
 from components.namespace import AppNamespace
 from components.plan import declare
-from components.settings import CloudArmorSettings, MonitoringSettings, TlsSettings
+from components.settings import WAF_RULE_DESCRIPTION, CloudArmorSettings, MonitoringSettings, TlsSettings
 from gke import limits
+from gke.manifest import SECURITY_POLICY, SSL_POLICY, gcp_manifest
 
 MANAGED_CERTIFICATE_API = "networking.gke.io/v1"
 FRONTEND_CONFIG_API = "networking.gke.io/v1beta1"
-DEFAULT_RULE_PRIORITY = 2147483647  # Cloud Armor's default rule: lowest priority, matches everything
 
 
 def handshake_path(socketio_path: str) -> str:
@@ -82,6 +82,9 @@ class Tls(pulumi.ComponentResource):
         }
         self.frontend_manifest = manifest(FRONTEND_CONFIG_API, "FrontendConfig", frontend_meta, frontend_spec)
 
+        ssl_policy = gcp_manifest(SSL_POLICY, {"name": self.ssl_policy_name, "profile": settings.ssl_policy_profile,
+                                                "minTlsVersion": settings.min_tls_version})
+
         def create() -> None:
             self.ssl_policy = gcp.compute.SSLPolicy(
                 f"{resource_name}-ssl-policy", name=self.ssl_policy_name, profile=settings.ssl_policy_profile,
@@ -97,7 +100,7 @@ class Tls(pulumi.ComponentResource):
             )
             self.register_outputs({"certificate": self.certificate_name, "frontendConfig": self.frontend_config_name})
 
-        declare(f"Tls {prefix}", self.manifests(), create)
+        declare(f"Tls {prefix}", [*self.manifests(), ssl_policy], create)
 
     def ingress_annotations(self) -> dict[str, str]:
         return {
@@ -110,8 +113,16 @@ class Tls(pulumi.ComponentResource):
         return [self.certificate_manifest, self.frontend_manifest]
 
 
+# Cloud Armor runs only the highest-priority matching rule: the WAF rules come first, and the
+# handshake rate limit (whose conforming requests are allowed) after them, so nothing skips the WAF.
+WAF_FIRST_PRIORITY = 1000
+HANDSHAKE_LIMIT_PRIORITY = 2000
+HANDSHAKE_LIMIT_DESCRIPTION = "Socket.IO handshakes per client IP (polling GET, no sid)"
+
+
 class CloudArmor(pulumi.ComponentResource):
-    """Cloud Armor policy for the Socket.IO backend."""
+    """Cloud Armor policy for the Socket.IO backend: OWASP WAF rule sets, then a per-IP rate limit on
+    Socket.IO handshakes, then the default allow."""
 
     name: str
     policy: gcp.compute.SecurityPolicy
@@ -123,8 +134,8 @@ class CloudArmor(pulumi.ComponentResource):
         preview = settings.mode == "preview"
         rules = [
             gcp.compute.SecurityPolicyRuleArgs(
-                priority=1000 + i, action="deny(403)", preview=preview,
-                description=f"OWASP preconfigured WAF: {waf}",
+                priority=WAF_FIRST_PRIORITY + i, action="deny(403)", preview=preview,
+                description=WAF_RULE_DESCRIPTION.format(waf),
                 match=gcp.compute.SecurityPolicyRuleMatchArgs(
                     expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=f"evaluatePreconfiguredWaf('{waf}', {{'sensitivity': 1}})")
                 ),
@@ -132,8 +143,8 @@ class CloudArmor(pulumi.ComponentResource):
             for i, waf in enumerate(settings.waf_rules)
         ]
         rules.append(gcp.compute.SecurityPolicyRuleArgs(
-            priority=900, action="rate_based_ban", preview=preview,
-            description="Socket.IO handshakes (polling GET without a sid) per client IP: far above what a browser does",
+            priority=HANDSHAKE_LIMIT_PRIORITY, action="rate_based_ban", preview=preview,
+            description=HANDSHAKE_LIMIT_DESCRIPTION,
             match=gcp.compute.SecurityPolicyRuleMatchArgs(
                 expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=handshake_expression(socketio_path))
             ),
@@ -145,18 +156,20 @@ class CloudArmor(pulumi.ComponentResource):
             ),
         ))
         rules.append(gcp.compute.SecurityPolicyRuleArgs(
-            priority=DEFAULT_RULE_PRIORITY, action="allow", description="default: allow",
+            priority=limits.DEFAULT_RULE_PRIORITY, action="allow", description="default: allow",
             match=gcp.compute.SecurityPolicyRuleMatchArgs(
                 versioned_expr="SRC_IPS_V1", config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"])),
         ))
+        description = f"coditect Socket.IO backend ({settings.mode})"
+        # What the rules judge: the inputs as the provider receives them.
+        self.manifest = gcp_manifest(SECURITY_POLICY, {"name": name, "description": description,
+                                                       "rules": [to_plain(rule) for rule in rules]})
+
         def create() -> None:
-            self.policy = gcp.compute.SecurityPolicy(
-                resource_name, name=name, description=f"coditect Socket.IO backend ({settings.mode})", rules=rules,
-                opts=child_opts(self),
-            )
+            self.policy = gcp.compute.SecurityPolicy(resource_name, name=name, description=description, rules=rules, opts=child_opts(self))
             self.register_outputs({"name": name})
 
-        declare(f"SecurityPolicy {name}", [], create)
+        declare(f"SecurityPolicy {name}", [self.manifest], create)
 
 
 def handshake_expression(socketio_path: str) -> str:

@@ -18,6 +18,7 @@ from components.base import PART_OF, child_opts, manifest, type_token
 from components.namespace import AppNamespace
 from components.plan import declare
 from components.protocol import POD_HEADER
+from gke import limits
 
 SITE_FILE = "default.conf"
 MOUNT_PATH = "/etc/nginx/conf.d"
@@ -38,6 +39,9 @@ class NginxSite:
     socketio_path: str
     upstream_port: int
     proxy_timeout_sec: int
+    # Longer than the load balancer's fixed 600 s backend keepalive, or a pooled connection closes
+    # under it and the request gets a 502 (limits.LOAD_BALANCER_KEEPALIVE_SEC).
+    keepalive_timeout_sec: int = limits.BACKEND_KEEPALIVE_SEC
     upstream_host: str = "127.0.0.1"
     pod_id: str = "$hostname"  # the pod name inside Kubernetes
     listen_address: str = ""  # all addresses in the pod; the local lab binds 127.0.0.1
@@ -58,6 +62,7 @@ class NginxSite:
 server {{
     listen {self.listen_address + ":" if self.listen_address else ""}{self.listen_port};
     server_tokens off;
+    keepalive_timeout {self.keepalive_timeout_sec}s;
     add_header {POD_HEADER} "{self.pod_id}" always;
 
     # The load balancer's health check and the readiness probe: a cheap 200, never a redirect.
@@ -90,6 +95,12 @@ server {{
                 f"nginx proxy_read_timeout/proxy_send_timeout {self.proxy_timeout_sec}s is shorter than the BackendConfig "
                 f"timeoutSec {timeout_sec}s: nginx would cut Socket.IO connections the load balancer keeps. "
                 "Fix: derive the nginx timeouts from backendConfig.timeoutSec."
+            )
+        if self.keepalive_timeout_sec <= limits.LOAD_BALANCER_KEEPALIVE_SEC:
+            problems.append(
+                f"nginx keepalive_timeout {self.keepalive_timeout_sec}s is not longer than the load balancer's "
+                f"{limits.LOAD_BALANCER_KEEPALIVE_SEC}s backend keepalive: nginx closes pooled connections the load balancer "
+                f"still uses, and those requests get 502. Fix: keep keepalive_timeout above {limits.LOAD_BALANCER_KEEPALIVE_SEC}s."
             )
         if self.health_path != health_path:
             problems.append(

@@ -87,7 +87,8 @@ class NegService(pulumi.ComponentResource):
                     port=self.port.number,
                     target_port=deployment.serving_port.name,
                     protocol="TCP",
-                    app_protocol="http",
+                    # No appProtocol: ingress-gce reads the backend protocol from the
+                    # cloud.google.com/app-protocols annotation only (HTTP when absent).
                 )
             ],
         )

@@ -37,6 +37,15 @@ DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
 PortName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=15)]
 
 
+# The error type of cross-field problems: its context carries (config key, problem) pairs, so each is
+# reported under its own key without parsing a message.
+CONFLICT_ERROR = "settings_conflict"
+
+
+def conflict(problems: list[tuple[str, str]]) -> PydanticCustomError:
+    return PydanticCustomError(CONFLICT_ERROR, "{count} settings conflict", {"count": len(problems), "problems": tuple(problems)})
+
+
 class SettingsError(pulumi.RunError):
     """Stack configuration is invalid; the message lists every problem with its fix."""
 
@@ -134,6 +143,14 @@ class HealthCheckSettings(Model):
 AffinityType = Literal["NONE", "CLIENT_IP", "GENERATED_COOKIE"]
 
 
+class LoggingSettings(Model):
+    """Load-balancer request logs. Stated in the BackendConfig always: GKE turns them on only when it
+    creates the backend service and never changes them when the block is absent."""
+
+    enable: bool = True
+    sample_rate: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
+
+
 class BackendConfigSettings(Model):
     name: DnsLabel = "coditect-backend-config"
     timeout_sec: int = Field(86400, ge=limits.TIMEOUT_SEC[0], le=limits.TIMEOUT_SEC[1])
@@ -142,6 +159,7 @@ class BackendConfigSettings(Model):
     affinity_cookie_ttl_sec: int = Field(86400, ge=limits.AFFINITY_COOKIE_TTL_SEC[0], le=limits.AFFINITY_COOKIE_TTL_SEC[1])
     draining_timeout_sec: int = Field(60, ge=limits.DRAINING_TIMEOUT_SEC[0], le=limits.DRAINING_TIMEOUT_SEC[1])
     health_check: HealthCheckSettings = HealthCheckSettings()
+    logging: LoggingSettings = LoggingSettings()
 
 
 class SocketIOSettings(Model):
@@ -172,11 +190,37 @@ class RateLimitSettings(Model):
     ban_duration_sec: int = Field(300, ge=60, le=86400)
 
 
+# Google's preconfigured WAF rule sets are named <attack>-v<NN>-<stable|canary> (e.g. sqli-v33-stable);
+# anything else would be pasted into a CEL expression.
+PRECONFIGURED_WAF = r"^[a-z0-9]+(-[a-z0-9]+)*-v[0-9]{2}-(stable|canary)$"
+WAF_RULE_DESCRIPTION = "OWASP preconfigured WAF: {}"  # the Cloud Armor rule's description (at most 64 characters)
+
+
 class CloudArmorSettings(Model):
+    """``enabled`` attaches the policy to the backend. Turning it off takes two ``pulumi up``s: first
+    ``enabled: false`` detaches it (the BackendConfig states an empty policy name; a missing block
+    would leave it attached) while the policy itself is kept; once GKE has applied that,
+    ``keepDetachedPolicy: false`` deletes it (Compute refuses to delete a policy still in use). A
+    stack that never had one sets both false."""
+
     enabled: bool = True
+    keep_detached_policy: bool = True
     mode: Literal["preview", "enforce"] = "enforce"
     waf_rules: tuple[str, ...] = ("sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable")
     rate_limit: RateLimitSettings = RateLimitSettings()
+
+    @field_validator("waf_rules")
+    @classmethod
+    def _preconfigured(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if not re.match(PRECONFIGURED_WAF, name):
+                raise ValueError(f"{name[:80]!r} is not a Google preconfigured WAF rule set name such as sqli-v33-stable")
+            if len(WAF_RULE_DESCRIPTION.format(name)) > limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX:
+                raise ValueError(f"{name!r} is too long: its Cloud Armor rule description would exceed "
+                                 f"{limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX} characters")
+        if len(set(names)) != len(names):
+            raise ValueError("lists a rule set twice")
+        return names
 
 
 class MonitoringSettings(Model):
@@ -253,18 +297,27 @@ class Settings(Model):
             if gcp.monitoring.enabled and not gcp.monitoring.notification_channels:
                 problems.append(("gcp.monitoring.notificationChannels", "is empty; prod alerts must reach someone"))
         tls = self.gcp.tls
+        if tls.enabled and tls.min_tls_version == "TLS_1_3" and tls.ssl_policy_profile not in limits.TLS_1_3_PROFILES:
+            problems.append(("gcp.tls.sslPolicyProfile",
+                             f"is {tls.ssl_policy_profile} with minTlsVersion TLS_1_3; Compute accepts TLS 1.3 only with profile RESTRICTED"))
+        long_hosts = [h for h in self.hosts if len(h) > limits.MANAGED_CERTIFICATE_DOMAIN_MAX]
+        if tls.enabled and long_hosts:
+            problems.append(("hosts", f"{', '.join(long_hosts)} is longer than {limits.MANAGED_CERTIFICATE_DOMAIN_MAX} characters, "
+                                      "the most a ManagedCertificate domain may have; use a shorter host or disable gcp.tls"))
+        if self.gcp.monitoring.enabled and not self.backend_config.logging.enable:
+            problems.append(("backendConfig.logging.enable",
+                             "is false while gcp.monitoring is on: its request metric and dashboard read the load balancer's request logs"))
+        armor = self.gcp.cloud_armor
+        if armor.enabled and not armor.waf_rules:
+            problems.append(("gcp.cloudArmor.wafRules", "is empty with Cloud Armor on: the policy would only rate-limit; list the WAF rule sets"))
         if tls.redirect_to_https and not tls.enabled:
             problems.append(("gcp.tls.redirectToHttps", "is true without TLS: there is no HTTPS to redirect to (set it false, or enable gcp.tls)"))
         if not tls.allow_http and not tls.enabled:
             problems.append(("gcp.tls.allowHttp", "is false without TLS: the load balancer would serve nothing"))
         if problems:
-            raise PydanticCustomError(CONFLICT_ERROR, "{count} settings conflict", {"count": len(problems), "problems": tuple(problems)})
+            raise conflict(problems)
         return self
 
-
-# The error type of cross-field problems: its context carries (config key, problem) pairs, so each is
-# reported under its own key without parsing a message.
-CONFLICT_ERROR = "settings_conflict"
 
 
 # --- reading the stack's config ---------------------------------------------------------------

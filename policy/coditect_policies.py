@@ -24,7 +24,7 @@ from pulumi_policy.proxy import UnknownValueError
 import gke
 from gke import Finding, Level, Scope, limits
 from gke import policies as gke_policies
-from gke.manifest import Manifest, field_at, reference
+from gke.manifest import Manifest, as_manifest, field_at, is_judged_type, reference
 
 PACK_NAME = "coditect-gke"
 DEFAULT_MIN_SESSION_SEC = limits.DEFAULT_MIN_SESSION_SEC
@@ -50,10 +50,6 @@ class FindingMessage(str):
         return message
 
 
-def is_kubernetes(resource_type: str) -> bool:
-    return resource_type.startswith("kubernetes:") and not resource_type.startswith("pulumi:providers:")
-
-
 class _LastResult:
     """The findings for the object last evaluated. Every policy of the pack looks at the same
     resource (or stack) in turn, so the rules run once per object instead of once per policy."""
@@ -76,11 +72,12 @@ def _resource_validator(policy: gke.Policy) -> Callable[[ResourceValidationArgs,
     rule_ids = frozenset(r.id for r in gke.rules_of(policy))
 
     def validate(args: ResourceValidationArgs, report_violation: Callable[..., None]) -> None:
-        if not is_kubernetes(args.resource_type):
+        manifest = as_manifest(args.resource_type, args.props)
+        if manifest is None:
             return
         # Unknown values (preview) raise UnknownValueError: the analyzer reports "can't run policy
         # during preview" instead of a violation, never a false one.
-        for finding in _RESOURCE_FINDINGS.get((args.props, args.urn), lambda: gke.evaluate_resource(args.props)):
+        for finding in _RESOURCE_FINDINGS.get((args.props, args.urn), lambda: gke.evaluate_resource(manifest)):
             if finding.rule in rule_ids:
                 report_violation(FindingMessage(finding))
 
@@ -126,9 +123,10 @@ def _stack_validator(policy: gke.Policy) -> Callable[[StackValidationArgs, Calla
         urns: dict[str, str] = {}
         unsure_namespaces: set[str] = set()
         for resource in args.resources:
-            if not is_kubernetes(resource.resource_type):
+            if not is_judged_type(resource.resource_type):
                 continue
-            manifest, unknown = materialize(resource.props)
+            props, unknown = materialize(resource.props)
+            manifest = as_manifest(resource.resource_type, props) or props
             namespace = field_at(manifest, "metadata", "namespace")
             if unknown:
                 # Cross-references stay inside a namespace: judge nothing there until it is known.

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 NS = "coditect-app"
@@ -55,6 +56,7 @@ def baseline() -> Manifests:
                 "timeoutSec": 86400, "connectionDraining": {"drainingTimeoutSec": 60},
                 "sessionAffinity": {"affinityType": "CLIENT_IP"},
                 "healthCheck": {"type": "HTTP", "requestPath": "/healthz", "port": 8080, "checkIntervalSec": 15, "timeoutSec": 5},
+                "securityPolicy": {"name": ""}, "logging": {"enable": True, "sampleRate": 1.0},
             },
         },
         "service": {
@@ -72,6 +74,23 @@ def baseline() -> Manifests:
     }
 
 
+# Google Cloud resources the rules judge, declared raw from the spec of their manifest-shaped view
+# (single-word keys, so the Python inputs and the wire names agree; minTlsVersion is translated).
+GCP_KINDS: dict[str, Callable[..., object]] = {
+    "SecurityPolicy": gcp.compute.SecurityPolicy,
+    "SslPolicy": lambda key, minTlsVersion, **spec: gcp.compute.SSLPolicy(key, min_tls_version=minTlsVersion, **spec),
+}
+
+
+def gcp_object(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "compute.googleapis.com/v1", "kind": kind, "metadata": {"name": spec["name"]}, "spec": spec}
+
+
+def _waf_rule(priority: int) -> dict[str, Any]:
+    return {"priority": priority, "action": "deny(403)", "description": "OWASP preconfigured WAF: sqli-v33-stable",
+            "match": {"expr": {"expression": "evaluatePreconfiguredWaf('sqli-v33-stable', {'sensitivity': 1})"}}}
+
+
 def declare(manifests: Manifests) -> None:
     """Declare manifests as raw pulumi_kubernetes resources, outside any component."""
     classes = {
@@ -80,7 +99,9 @@ def declare(manifests: Manifests) -> None:
         "PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
     }
     for key, m in manifests.items():
-        if m["kind"] not in classes and m["kind"] != "Namespace":  # GKE custom resources
+        if m["kind"] in GCP_KINDS:
+            GCP_KINDS[m["kind"]](key, **m["spec"])
+        elif m["kind"] not in classes and m["kind"] != "Namespace":  # GKE custom resources
             k8s.apiextensions.CustomResource(key, api_version=m["apiVersion"], kind=m["kind"], metadata=m["metadata"], spec=m["spec"])
         elif m["kind"] == "Namespace":
             k8s.core.v1.Namespace(key, metadata=m["metadata"])
@@ -227,5 +248,15 @@ CASES: tuple[Case, ...] = (
                   "kubernetes.io/ingress.allow-http": "false"}))),
     Case("prod image by tag", "image-digest", "image 'nginx:1.27' is not pinned by digest",
          _set("deployment.spec.template.spec.containers.0.image", "nginx:1.27"), stack="prod"),
+    Case("WAF bypass: an allow rule for Socket.IO placed before the WAF rules", "security-policy-waf-first",
+         "rule 900 (allow) lets matching requests through before the WAF rules",
+         _add("armor", gcp_object("SecurityPolicy", {"name": "web-armor", "rules": [
+             {"priority": 900, "action": "allow", "match": {"expr": {"expression": "request.path.startsWith('/theia/socket.io/')"}}},
+             _waf_rule(1000)]}))),
+    Case("Cloud Armor rule description longer than the API allows", "security-policy-rule-description",
+         "has a description of 90 characters; the API accepts at most 64",
+         _add("armor", gcp_object("SecurityPolicy", {"name": "web-armor", "rules": [{**_waf_rule(1000), "description": "x" * 90}]}))),
+    Case("TLS 1.3 minimum on a MODERN SSL policy", "ssl-policy-tls13-profile", "accepts TLS 1.3 as the minimum only with profile RESTRICTED",
+         _add("ssl", gcp_object("SslPolicy", {"name": "web-ssl", "profile": "MODERN", "minTlsVersion": "TLS_1_3"}))),
 )
 

@@ -67,7 +67,9 @@ def test_cloud_armor_waf_rate_limit_and_default_allow(prod: ProgramRun) -> None:
     waf = [r for r in rules.values() if "evaluatePreconfiguredWaf" in r["match"].get("expr", {}).get("expression", "")]
     assert {r["match"]["expr"]["expression"].split("'")[1] for r in waf} == {"sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable"}
     assert all(r["action"] == "deny(403)" and r["preview"] is False for r in waf)
-    limit = rules[900]
+    limit = rules[2000]
+    assert max(r["priority"] for r in waf) < limit["priority"], "the WAF runs before anything that lets requests through"
+    assert all(len(r.get("description", "")) <= 64 for r in rules.values())
     assert limit["match"]["expr"]["expression"] == handshake_expression("/theia/socket.io/")
     assert "!request.query.contains('sid=')" in limit["match"]["expr"]["expression"], "only handshakes, never a session's requests"
     assert limit["rateLimitOptions"]["rateLimitThreshold"] == {"count": 120, "intervalSec": 60}
@@ -120,7 +122,8 @@ def test_dev_runs_without_tls_cloud_armor_or_alerting() -> None:
     dev = stack_run("dev")
     for kind in (SSL_POLICY, SECURITY_POLICY, UPTIME, ALERT, CERTIFICATE, FRONTEND):
         assert dev.of_type(kind) == [], kind
-    assert "securityPolicy" not in dev.one(BACKEND_CONFIG).inputs["spec"]
+    # Stated, not omitted: GKE detaches a policy only on an empty name and ignores a missing block.
+    assert dev.one(BACKEND_CONFIG).inputs["spec"]["securityPolicy"] == {"name": ""}
     assert set(ingress_annotations(dev)) == {"kubernetes.io/ingress.class", "kubernetes.io/ingress.global-static-ip-name"}
 
 
@@ -178,3 +181,75 @@ def test_bad_notification_channel_is_named() -> None:
     raw["gcp"]["monitoring"]["notificationChannels"] = ["oncall@example.com"]
     with pytest.raises(SettingsError, match=r"coditect:gcp.monitoring.notificationChannels: .*'oncall@example.com' is not projects/"):
         parse_settings(raw, "prod")
+
+
+# --- what a real `pulumi up` would get wrong without these (sources in policy/gke/limits.py) ----------
+
+
+def test_turning_cloud_armor_off_detaches_first_and_deletes_in_a_second_step(run_with: RunWith) -> None:
+    def detach(raw: dict) -> None:
+        raw["gcp"]["cloudArmor"] = {"enabled": False}
+
+    detached = run_with("staging", detach)
+    assert detached.one(BACKEND_CONFIG).inputs["spec"]["securityPolicy"] == {"name": ""}
+    assert detached.of_type(SECURITY_POLICY), "kept while GKE detaches it: Compute refuses to delete a policy in use"
+    assert any("keepDetachedPolicy" in message and "detached" in message for message in detached.messages)
+
+    def delete(raw: dict) -> None:
+        raw["gcp"]["cloudArmor"] = {"enabled": False, "keepDetachedPolicy": False}
+
+    deleted = run_with("staging", delete)
+    assert deleted.of_type(SECURITY_POLICY) == []
+    assert deleted.one(BACKEND_CONFIG).inputs["spec"]["securityPolicy"] == {"name": ""}
+
+
+def test_request_logging_is_stated_in_every_backend_config(run_with: RunWith) -> None:
+    for stack in ("dev", "staging", "prod"):
+        assert stack_run(stack).one(BACKEND_CONFIG).inputs["spec"]["logging"] == {"enable": True, "sampleRate": 1.0}, stack
+
+    def sample_half(raw: dict) -> None:
+        raw["backendConfig"] = {**raw.get("backendConfig", {}), "logging": {"sampleRate": 0.5}}
+
+    assert run_with("prod", sample_half).one(BACKEND_CONFIG).inputs["spec"]["logging"] == {"enable": True, "sampleRate": 0.5}
+
+
+def test_request_logs_cannot_be_turned_off_under_monitoring(run_with: RunWith) -> None:
+    def no_logs(raw: dict) -> None:
+        raw["backendConfig"] = {**raw.get("backendConfig", {}), "logging": {"enable": False}}
+
+    with pytest.raises(SettingsError, match=r"coditect:backendConfig\.logging\.enable: is false while gcp\.monitoring is on"):
+        run_with("prod", no_logs)
+    assert run_with("dev", no_logs).one(BACKEND_CONFIG).inputs["spec"]["logging"] == {"enable": False}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda raw: raw["gcp"].update({"tls": {"minTlsVersion": "TLS_1_3"}}),
+         "coditect:gcp.tls.sslPolicyProfile: is MODERN with minTlsVersion TLS_1_3; Compute accepts TLS 1.3 only with profile RESTRICTED"),
+        (lambda raw: raw.update({"hosts": ["a" * 60 + ".coditect.ai"]}),
+         "is longer than 63 characters, the most a ManagedCertificate domain may have"),
+        (lambda raw: raw["gcp"].update({"cloudArmor": {"wafRules": ["sqli-v33-stable', {}) || true || evaluatePreconfiguredWaf('xss-v33-stable"]}}),
+         "is not a Google preconfigured WAF rule set name such as sqli-v33-stable"),
+        (lambda raw: raw["gcp"].update({"cloudArmor": {"wafRules": []}}), "coditect:gcp.cloudArmor.wafRules: is empty with Cloud Armor on"),
+    ],
+)
+def test_api_limits_are_refused_where_the_value_is_chosen(run_with: RunWith, edit: Callable[[dict], None], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        run_with("prod", edit)
+    assert message in str(raised.value)
+
+
+def test_tls_1_3_with_the_restricted_profile_is_accepted(run_with: RunWith) -> None:
+    run = run_with("prod", lambda raw: raw["gcp"].update({"tls": {"minTlsVersion": "TLS_1_3", "sslPolicyProfile": "RESTRICTED"}}))
+    assert (run.one(SSL_POLICY).inputs["minTlsVersion"], run.one(SSL_POLICY).inputs["profile"]) == ("TLS_1_3", "RESTRICTED")
+
+
+def test_pod_nginx_keeps_connections_longer_than_the_load_balancer(prod: ProgramRun) -> None:
+    site = prod.one("kubernetes:core/v1:ConfigMap").inputs["data"]["default.conf"]
+    assert "keepalive_timeout 620s;" in site, "above the load balancer's fixed 600 s backend keepalive"
+
+
+def test_service_port_carries_no_app_protocol_gke_ignores(prod: ProgramRun) -> None:
+    [port] = prod.one("kubernetes:core/v1:Service").inputs["spec"]["ports"]
+    assert "appProtocol" not in port

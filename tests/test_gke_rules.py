@@ -47,6 +47,8 @@ FIRING: list[tuple[str, Edit, str, Level]] = [
     ("backend_config", lambda m: m["spec"]["sessionAffinity"].update({"affinityCookieTtlSec": 60}), "backendconfig-cookie-ttl-unused", Level.ADVISORY),
     ("backend_config", lambda m: m["spec"].update({"timeoutSec": 1.5}), "backendconfig-timeout-range", Level.MANDATORY),
     ("backend_config", lambda m: m["spec"].pop("connectionDraining"), "backendconfig-draining-explicit", Level.ADVISORY),
+    ("backend_config", lambda m: m["spec"].pop("securityPolicy"), "backendconfig-unreset-blocks-stated", Level.ADVISORY),
+    ("backend_config", lambda m: m["spec"].pop("logging"), "backendconfig-unreset-blocks-stated", Level.ADVISORY),
     ("service", _annotate("cloud.google.com/neg", "{ingress: true}"), "service-neg-annotation", Level.MANDATORY),
     ("service", _annotate("cloud.google.com/neg-status", "{}"), "service-neg-status-owned", Level.ADVISORY),
     ("service", _annotate("cloud.google.com/app-protocols", '{"http": "GRPC"}'), "service-app-protocols", Level.MANDATORY),

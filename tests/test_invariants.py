@@ -267,6 +267,7 @@ def test_backend_config_settings_defaults_are_production() -> None:
     [
         ({"proxy_timeout_sec": 60}, "nginx proxy_read_timeout/proxy_send_timeout 60s is shorter than the BackendConfig timeoutSec 86400s"),
         ({"health_path": "/health"}, "nginx serves the health endpoint at '/health' but the health check probes '/healthz'"),
+        ({"keepalive_timeout_sec": 65}, "nginx keepalive_timeout 65s is not longer than the load balancer's 600s backend keepalive"),
     ],
 )
 def test_nginx_disagreeing_with_the_backend_config(run_components: RunComponents, change: dict, fragment: str) -> None:

@@ -186,3 +186,18 @@ def logging_sample_rate(manifest: Manifest) -> Iterator[Problem]:
 def iap_with_cdn(manifest: Manifest) -> Iterator[Problem]:
     if field_at(manifest, "spec", "iap", "enabled") is True and field_at(manifest, "spec", "cdn", "enabled") is True:
         yield Problem("enables both IAP and CDN, which GKE rejects.", "enable at most one of spec.iap and spec.cdn.")
+
+
+@resource_rule("backendconfig-unreset-blocks-stated", policy.BACKENDCONFIG_STATED, KINDS,
+               "securityPolicy and logging are stated (GKE never resets them when absent).",
+               "ingress-gce pkg/backends/features/securitypolicy.go, logging.go; the BackendConfig CRD")
+def unreset_blocks_stated(manifest: Manifest) -> Iterator[Problem]:
+    spec = spec_or_none(manifest)
+    if spec is None:
+        return
+    for block in limits.UNRESET_BACKEND_CONFIG_BLOCKS:
+        if spec.get(block) is None:
+            yield Problem(f"does not state spec.{block}; GKE leaves whatever the backend service has when the block is absent "
+                          "(a Cloud Armor policy stays attached, request logs stay as they were at creation).",
+                          'state it: securityPolicy {name: "<policy>"} or {name: ""} to detach; logging {enable: true, sampleRate: 1.0}.',
+                          subject=f"spec.{block}")

@@ -87,6 +87,36 @@ PATH_TYPES: Final = frozenset({"Exact", "Prefix", "ImplementationSpecific"})
 # NetworkPolicy must admit them to the serving port or every NEG endpoint stays UNHEALTHY.
 LOAD_BALANCER_SOURCE_RANGES: Final = ("130.211.0.0/22", "35.191.0.0/16")
 
+# Google front ends keep connections to backends open for a fixed 600 s and need the backend's HTTP
+# keepalive to be longer, or a pooled connection closes under the load balancer and the request gets
+# a 502 (cloud.google.com/load-balancing/docs/https/request-distribution, "timeouts and retries").
+LOAD_BALANCER_KEEPALIVE_SEC: Final = 600
+# What the pod's nginx uses: longer than the load balancer's keepalive, with a margin.
+BACKEND_KEEPALIVE_SEC: Final = 620
+
+# --- BackendConfig blocks GKE never resets ----------------------------------------------------
+# securityPolicy: absent = not reconciled (the policy stays attached); {name: ""} = detach
+# (ingress-gce pkg/backends/features/securitypolicy.go; the BackendConfig CRD's own description).
+# logging: GKE enables request logs only when it creates a backend service and changes nothing when
+# the block is absent (ingress-gce pkg/backends/backends.go Create, pkg/backends/features/logging.go).
+UNRESET_BACKEND_CONFIG_BLOCKS: Final = ("securityPolicy", "logging")
+DETACH_SECURITY_POLICY: Final = ""
+
+# --- Cloud Armor (pulumi-gcp SecurityPolicyRuleArgs docstrings; cloud.google.com/armor/docs) ---------
+SECURITY_POLICY_RULE_DESCRIPTION_MAX: Final = 64
+# Only the highest-priority (lowest number) matching rule runs (armor/docs/rules-language-reference);
+# these actions let a request through, so one placed before a WAF rule lets traffic skip the WAF.
+ALLOWING_ACTIONS: Final = frozenset({"allow"})
+CONFORM_ALLOWING_ACTIONS: Final = frozenset({"rate_based_ban", "throttle"})  # their conformAction may be "allow"
+WAF_EXPRESSION_FUNCTIONS: Final = ("evaluatePreconfiguredWaf", "evaluatePreconfiguredExpr")
+DEFAULT_RULE_PRIORITY: Final = 2_147_483_647
+
+# --- SSL policy and managed certificates --------------------------------------------------------
+# minTlsVersion TLS_1_3 is accepted only with profile RESTRICTED (pulumi-gcp compute/ssl_policy.py).
+TLS_1_3_PROFILES: Final = frozenset({"RESTRICTED"})
+# ManagedCertificate spec.domains[] maxLength (networking.gke.io/v1 CRD, schemas/crds/).
+MANAGED_CERTIFICATE_DOMAIN_MAX: Final = 63
+
 # --- Kubernetes API version the schema checks pin -------------------------------------------
 # A minor version every GKE release channel serves in 2026; kubernetes-validate ships its schema.
 KUBERNETES_VERSION: Final = "1.33.0"

@@ -26,7 +26,14 @@ MANAGED_CERTIFICATE = "ManagedCertificate"
 HPA = "HorizontalPodAutoscaler"
 PDB = "PodDisruptionBudget"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet"})
-CLUSTER_SCOPED_KINDS = frozenset({"Namespace"})
+SECURITY_POLICY = "SecurityPolicy"
+SSL_POLICY = "SslPolicy"
+# Objects that live outside any Kubernetes namespace: findings name them without one.
+CLUSTER_SCOPED_KINDS = frozenset({"Namespace", SECURITY_POLICY, SSL_POLICY})
+# Google Cloud resources the rules judge, by Pulumi type token. Their inputs (the provider's camelCase
+# names, as the policy pack and the mocks see them) become the spec of a manifest-shaped view.
+GCP_KINDS = {"gcp:compute/securityPolicy:SecurityPolicy": SECURITY_POLICY, "gcp:compute/sSLPolicy:SSLPolicy": SSL_POLICY}
+GCP_API_VERSION = "compute.googleapis.com/v1"
 # A workload's replica count when spec.replicas is absent and no autoscaler owns it (apps/v1 API:
 # "Defaults to 1").
 DEFAULT_REPLICAS = 1
@@ -75,6 +82,29 @@ def port_key(value: Any) -> str | None:
     if number is not None:
         return format_number(number)
     return str(value) if value is not None else None
+
+
+def is_kubernetes_type(resource_type: str) -> bool:
+    return resource_type.startswith("kubernetes:") and not resource_type.startswith("pulumi:providers:")
+
+
+def is_judged_type(resource_type: str) -> bool:
+    """Whether the rules judge resources of this Pulumi type at all."""
+    return is_kubernetes_type(resource_type) or resource_type in GCP_KINDS
+
+
+def gcp_manifest(kind: str, props: Mapping[str, Any]) -> Manifest:
+    """A Google Cloud resource's inputs as the manifest-shaped view rules read."""
+    return {"apiVersion": GCP_API_VERSION, "kind": kind, "metadata": {"name": props.get("name")}, "spec": props}
+
+
+def as_manifest(resource_type: str, props: Mapping[str, Any]) -> Manifest | None:
+    """What the rules judge of a resource the program registers: a Kubernetes object as it is, a
+    Google Cloud resource the rules know as its manifest-shaped view, anything else not at all."""
+    if is_kubernetes_type(resource_type):
+        return props
+    kind = GCP_KINDS.get(resource_type)
+    return gcp_manifest(kind, props) if kind is not None else None
 
 
 def name_of(manifest: Manifest) -> str:

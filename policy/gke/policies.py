@@ -78,6 +78,24 @@ IMAGE_DIGEST = Policy(
     "image-digest",
     "Images pinned by digest, so what was reviewed is what runs (made mandatory for prod by policy/config/prod.json).",
     ADVISORY, RESOURCE)
+CLOUD_ARMOR_RULES = Policy(
+    "cloud-armor-rules",
+    "Cloud Armor policies whose WAF actually runs and that the API accepts: Cloud Armor runs only the highest-priority "
+    "matching rule, so an allow (or a rate-based ban or throttle that allows conforming traffic) placed before the WAF "
+    "rules lets matching requests skip the WAF; rule descriptions have at most 64 characters "
+    "(cloud.google.com/armor/docs/rules-language-reference; pulumi-gcp SecurityPolicyRuleArgs).",
+    MANDATORY, RESOURCE)
+TLS_LIMITS = Policy(
+    "tls-limits",
+    "SSL policies the API accepts: a minimum of TLS 1.3 only with profile RESTRICTED (Compute SslPolicy; "
+    "pulumi-gcp compute/ssl_policy.py).",
+    MANDATORY, RESOURCE)
+BACKENDCONFIG_STATED = Policy(
+    "backendconfig-stated",
+    "securityPolicy and logging stated in every BackendConfig: GKE reconciles neither when the block is absent, so turning "
+    "Cloud Armor off by deleting the block leaves the policy attached (detach with name \"\"), and request logs stay as "
+    "they were when the backend service was created (ingress-gce pkg/backends/features).",
+    ADVISORY, RESOURCE)
 
 # --- over the stack ------------------------------------------------------------------------------
 INGRESS_BACKENDS_EXIST = Policy(
@@ -121,7 +139,7 @@ ALL: tuple[Policy, ...] = (
     BACKENDCONFIG_LIMITS, BACKENDCONFIG_EXPLICIT, BACKENDCONFIG_DRAINING, BACKENDCONFIG_COOKIE_TTL,
     SERVICE_GKE_ANNOTATIONS, SERVICE_WEBSOCKET_PROTOCOL, SERVICE_CONTROLLER_ANNOTATIONS,
     INGRESS_GCE_CLASS, INGRESS_CLASS_HYGIENE, INGRESS_IGNORED_ANNOTATIONS, INGRESS_DEFAULT_BACKEND, INGRESS_SPEC,
-    CONTAINER_HARDENING, IMAGE_DIGEST,
+    CONTAINER_HARDENING, IMAGE_DIGEST, CLOUD_ARMOR_RULES, TLS_LIMITS, BACKENDCONFIG_STATED,
     INGRESS_BACKENDS_EXIST, INGRESS_REFERENCES, INGRESS_SERVICES_READY, BACKENDCONFIG_REFERENCES, SERVICE_ENDPOINTS,
     AUTOSCALER_DISRUPTION_TARGETS, WEBSOCKET_SESSIONS,
 )

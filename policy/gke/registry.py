@@ -127,7 +127,7 @@ def rules_of(policy: Policy) -> tuple[Rule, ...]:
 def _load_rule_modules() -> None:
     # The rule modules register themselves on import; importing them here keeps the registry
     # complete whichever module a caller imported first.
-    from gke import backend_config, ingress, references, service, sessions, workload  # noqa: F401
+    from gke import backend_config, cloud_armor, ingress, references, service, sessions, tls, workload  # noqa: F401
 
 
 Levels = Mapping[str, Level]  # policy name -> level, overriding the policy's own
