@@ -61,6 +61,7 @@ CONFIG_KEY_OF_RULE: dict[str, str] = {
     "backendconfig-websocket-timeout": "backendConfig.timeoutSec",
     "backendconfig-health-check-timeout": "backendConfig.healthCheck.timeoutSec",
     "grace-period-covers-draining": "deployment.terminationGracePeriodSeconds",
+    "prestop-covers-draining": "deployment.preStopSeconds",
     "frontendconfig-redirect-needs-http": "gcp.tls.allowHttp",
     "ingress-allow-http-without-tls": "gcp.tls.allowHttp",
     "ingress-duplicate-host": "hosts",

@@ -227,7 +227,7 @@ def _container(
         # Keep serving while the load balancer stops sending new requests to this pod.
         lifecycle=k8s.core.v1.LifecycleArgs(
             pre_stop=k8s.core.v1.LifecycleHandlerArgs(
-                exec_=k8s.core.v1.ExecActionArgs(command=["sleep", str(settings.pre_stop_seconds)])
+                exec_=k8s.core.v1.ExecActionArgs(command=["sleep", str(settings.pre_stop_seconds or 0)])
             )
         ),
         volume_mounts=list(mounts),

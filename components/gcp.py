@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
@@ -199,20 +200,20 @@ class SocketIOMonitoring(pulumi.ComponentResource):
                 content_matchers=[gcp.monitoring.UptimeCheckConfigContentMatcherArgs(content='"upgrades":["websocket"]', matcher="CONTAINS_STRING")],
                 opts=child_opts(self),
             )
-            failing_for = settings.period_sec * settings.failures_before_alert
+            condition = uptime_alert_condition(settings.period_sec, settings.failures_before_alert, settings.failing_regions)
             self.alert = gcp.monitoring.AlertPolicy(
                 f"{resource_name}-alert",
                 display_name=f"{prefix} Socket.IO handshake failing",
                 combiner="OR",
                 conditions=[gcp.monitoring.AlertPolicyConditionArgs(
-                    display_name=f"handshake failed {settings.failures_before_alert} checks in a row",
+                    display_name=condition.display_name,
                     condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
                         filter=self.uptime.uptime_check_id.apply(
                             lambda check_id: 'metric.type="monitoring.googleapis.com/uptime_check/check_passed" '
                             f'AND metric.label.check_id="{check_id}" AND resource.type="uptime_url"'),
-                        comparison="COMPARISON_GT", threshold_value=1, duration=f"{failing_for}s",
+                        comparison="COMPARISON_GT", threshold_value=condition.threshold, duration=f"{condition.duration_sec}s",
                         aggregations=[gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                            alignment_period=f"{settings.period_sec}s", per_series_aligner="ALIGN_NEXT_OLDER",
+                            alignment_period=f"{condition.alignment_sec}s", per_series_aligner="ALIGN_NEXT_OLDER",
                             cross_series_reducer="REDUCE_COUNT_FALSE", group_by_fields=["resource.label.*"])],
                         trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
                     ),
@@ -247,21 +248,61 @@ class SocketIOMonitoring(pulumi.ComponentResource):
         declare(f"SocketIOMonitoring {prefix}", [], create)
 
 
+@dataclass(frozen=True)
+class AlertCondition:
+    """When the uptime alert fires, as Cloud Monitoring evaluates it.
+
+    Each alignment period (the check period) gives one point per host: how many checker regions'
+    latest check failed (ALIGN_NEXT_OLDER per region, then REDUCE_COUNT_FALSE across regions). A point
+    violates when that count is above ``threshold`` (COMPARISON_GT), i.e. at least ``failing_regions``
+    regions failed. The condition must hold for ``duration_sec``: N consecutive violating points span
+    N - 1 periods, so N failed periods need a duration of (N - 1) periods, and N = 1 alerts on the
+    first (AlertPolicy API reference: Aggregation, duration).
+    """
+
+    threshold: int
+    duration_sec: int
+    alignment_sec: int
+    display_name: str
+
+
+def uptime_alert_condition(period_sec: int, failed_periods: int, failing_regions: int) -> AlertCondition:
+    return AlertCondition(
+        threshold=failing_regions - 1,
+        duration_sec=(failed_periods - 1) * period_sec,
+        alignment_sec=period_sec,
+        display_name=f"handshake failing from {failing_regions}+ regions in {failed_periods} consecutive checks",
+    )
+
+
+# The dashboard in mosaicLayout (gridLayout is superseded) with the values the Dashboards API fills in
+# when they are absent stated, so a preview shows no diff on every run (terraform-provider-google
+# #7242, #16173: targetAxis "Y1" among them; the API's defaults for plotType, chart mode and axis scale).
+DASHBOARD_COLUMNS = 48
+TILE_WIDTH, TILE_HEIGHT = 24, 16
+
+
 def dashboard_json(prefix: str, metric_name: str, check_id: str) -> str:
     def chart(title: str, metric_filter: str, group_by: list[str], reducer: str, aligner: str) -> dict:
-        return {"title": title, "xyChart": {"dataSets": [{"timeSeriesQuery": {"timeSeriesFilter": {
-            "filter": metric_filter,
-            "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": aligner, "crossSeriesReducer": reducer, "groupByFields": group_by},
-        }}, "plotType": "LINE"}]}}
+        return {"title": title, "xyChart": {
+            "dataSets": [{"timeSeriesQuery": {"timeSeriesFilter": {
+                "filter": metric_filter,
+                "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": aligner, "crossSeriesReducer": reducer, "groupByFields": group_by},
+            }}, "plotType": "LINE", "targetAxis": "Y1"}],
+            "chartOptions": {"mode": "COLOR"},
+            "timeshiftDuration": "0s",
+            "yAxis": {"scale": "LINEAR"},
+        }}
 
-    return json.dumps({
-        "displayName": f"{prefix} Socket.IO",
-        "gridLayout": {"columns": "2", "widgets": [
-            chart("Socket.IO requests by response code",
-                  f'metric.type="logging.googleapis.com/user/{metric_name}" resource.type="l7_lb_rule"',
-                  ["metric.label.status"], "REDUCE_SUM", "ALIGN_RATE"),
-            chart("Handshake uptime check (passed)",
-                  f'metric.type="monitoring.googleapis.com/uptime_check/check_passed" metric.label.check_id="{check_id}" resource.type="uptime_url"',
-                  ["resource.label.host"], "REDUCE_FRACTION_TRUE", "ALIGN_NEXT_OLDER"),
-        ]},
-    }, sort_keys=True)
+    charts = [
+        # Log-based metric of the load balancer's request logs, by response code; no monitored-resource
+        # clause: the metric name alone selects it.
+        chart("Socket.IO requests by response code", f'metric.type="logging.googleapis.com/user/{metric_name}"',
+              ["metric.label.status"], "REDUCE_SUM", "ALIGN_RATE"),
+        chart("Handshake uptime check (passed)",
+              f'metric.type="monitoring.googleapis.com/uptime_check/check_passed" metric.label.check_id="{check_id}" resource.type="uptime_url"',
+              ["resource.label.host"], "REDUCE_FRACTION_TRUE", "ALIGN_NEXT_OLDER"),
+    ]
+    tiles = [{"xPos": (i % 2) * TILE_WIDTH, "yPos": (i // 2) * TILE_HEIGHT, "width": TILE_WIDTH, "height": TILE_HEIGHT, "widget": widget}
+             for i, widget in enumerate(charts)]
+    return json.dumps({"displayName": f"{prefix} Socket.IO", "mosaicLayout": {"columns": DASHBOARD_COLUMNS, "tiles": tiles}}, sort_keys=True)

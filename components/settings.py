@@ -110,7 +110,9 @@ class DeploymentSettings(Model):
     ide_port: int = Field(3000, ge=1024, le=65535, description="the IDE server listens here, behind nginx")
     health_path: str = Field("/healthz", pattern=r"^/[A-Za-z0-9/_.-]*$")
     run_as_user: int = Field(10001, ge=10000, le=2147483647, description=">= 10000: never a host user")
-    pre_stop_seconds: int = Field(15, ge=0, le=300, description="time for the load balancer to stop sending new requests")
+    # Keep serving while the load balancer drains this pod's connections; SIGTERM comes after it.
+    # Unset: backendConfig.drainingTimeoutSec (see Settings._derive_pre_stop).
+    pre_stop_seconds: int | None = Field(None, ge=0, le=3600, description="default: backendConfig.drainingTimeoutSec")
     termination_grace_period_seconds: int = Field(120, ge=1, le=7200)
     resources: Resources = Resources()
     min_available: int = Field(1, ge=0, le=100, description="PodDisruptionBudget minAvailable")
@@ -119,11 +121,6 @@ class DeploymentSettings(Model):
     def _ports_differ(self) -> DeploymentSettings:
         if self.serving_port == self.ide_port:
             raise ValueError(f"servingPort and idePort are both {self.serving_port}; give the IDE its own port")
-        if self.pre_stop_seconds >= self.termination_grace_period_seconds:
-            raise ValueError(
-                f"preStopSeconds ({self.pre_stop_seconds}) must be shorter than terminationGracePeriodSeconds "
-                f"({self.termination_grace_period_seconds}), or Kubernetes kills the pod during its preStop delay"
-            )
         return self
 
 
@@ -226,7 +223,8 @@ class CloudArmorSettings(Model):
 class MonitoringSettings(Model):
     enabled: bool = True
     period_sec: Literal[60, 300, 600, 900] = 300
-    failures_before_alert: int = Field(3, ge=1, le=10)
+    failures_before_alert: int = Field(3, ge=1, le=10, description="consecutive check periods that must fail")
+    failing_regions: int = Field(2, ge=1, le=6, description="checker regions that must fail in the same period")
     notification_channels: tuple[str, ...] = Field(
         (), description="notification channel resource names: projects/<p>/notificationChannels/<id>")
 
@@ -280,6 +278,19 @@ class Settings(Model):
         return f"coditect-{self.environment}"
 
     @model_validator(mode="after")
+    def _derive_pre_stop(self) -> Settings:
+        """preStopSeconds defaults to the draining timeout: pods keep serving while the load balancer
+        drains them, and get SIGTERM only after it (the shutdown sequence in the README)."""
+        deployment, draining = self.deployment, self.backend_config.draining_timeout_sec
+        if deployment.pre_stop_seconds is not None:
+            return self
+        if draining >= deployment.termination_grace_period_seconds:
+            raise conflict([("deployment.terminationGracePeriodSeconds",
+                             f"({deployment.termination_grace_period_seconds}) must be longer than the preStop delay, which is "
+                             f"backendConfig.drainingTimeoutSec ({draining}) unless deployment.preStopSeconds is set: raise it above {draining}")])
+        return self.model_copy(update={"deployment": deployment.model_copy(update={"pre_stop_seconds": draining})})
+
+    @model_validator(mode="after")
     def _environment_rules(self) -> Settings:
         # (config key, problem) pairs; format_errors reports each under its own key.
         problems: list[tuple[str, str]] = []
@@ -296,6 +307,11 @@ class Settings(Model):
                     problems.append((key, "is false; prod requires it (TLS with HTTPS redirect, Cloud Armor, uptime alerting, a static IP)"))
             if gcp.monitoring.enabled and not gcp.monitoring.notification_channels:
                 problems.append(("gcp.monitoring.notificationChannels", "is empty; prod alerts must reach someone"))
+        pre_stop = self.deployment.pre_stop_seconds
+        if pre_stop is not None and pre_stop >= self.deployment.termination_grace_period_seconds:
+            problems.append(("deployment.preStopSeconds",
+                             f"({pre_stop}) must be shorter than terminationGracePeriodSeconds ({self.deployment.termination_grace_period_seconds}), "
+                             "or Kubernetes kills the pod during its preStop delay"))
         tls = self.gcp.tls
         if tls.enabled and tls.min_tls_version == "TLS_1_3" and tls.ssl_policy_profile not in limits.TLS_1_3_PROFILES:
             problems.append(("gcp.tls.sslPolicyProfile",

@@ -30,6 +30,7 @@ def baseline() -> Manifests:
         "ports": [{"name": "http", "containerPort": 8080}],
         "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", "60"]}}},
         "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         "securityContext": {
             "runAsNonRoot": True, "runAsUser": 10001, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
@@ -248,6 +249,9 @@ CASES: tuple[Case, ...] = (
                   "kubernetes.io/ingress.allow-http": "false"}))),
     Case("prod image by tag", "image-digest", "image 'nginx:1.27' is not pinned by digest",
          _set("deployment.spec.template.spec.containers.0.image", "nginx:1.27"), stack="prod"),
+    Case("SIGTERM before connection draining ends: preStop of 15 s with 60 s of draining", "prestop-covers-draining",
+         "has a preStop delay of 15 s, so it gets SIGTERM while BackendConfig coditect-app/web-bc still drains",
+         _set("deployment.spec.template.spec.containers.0.lifecycle.preStop.exec.command", ["sleep", "15"])),
     Case("WAF bypass: an allow rule for Socket.IO placed before the WAF rules", "security-policy-waf-first",
          "rule 900 (allow) lets matching requests through before the WAF rules",
          _add("armor", gcp_object("SecurityPolicy", {"name": "web-armor", "rules": [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.gcp import handshake_expression, handshake_path
+from components.gcp import handshake_expression, handshake_path, uptime_alert_condition
 from components.settings import SettingsError
 from ops.program import ProgramRun
 from ops.verify import Options, Verifier
@@ -98,10 +98,24 @@ def test_uptime_check_probes_the_path_nginx_and_verify_serve(prod: ProgramRun) -
     assert prod.exports["uptimeCheckPath"] == check["path"]
 
 
+@pytest.mark.parametrize(
+    ("period", "failed_periods", "regions", "threshold", "duration"),
+    [(300, 3, 2, 1, 600), (300, 1, 2, 1, 0), (60, 5, 1, 0, 240), (900, 2, 3, 2, 900)],
+)
+def test_alert_condition_arithmetic(period: int, failed_periods: int, regions: int, threshold: int, duration: int) -> None:
+    """N consecutive failing periods are N points spanning N - 1 periods; 'at least R regions' is 'count > R - 1'."""
+    condition = uptime_alert_condition(period, failed_periods, regions)
+    assert (condition.threshold, condition.duration_sec, condition.alignment_sec) == (threshold, duration, period)
+
+
 def test_alert_fires_after_three_failed_checks_to_the_configured_channels(prod: ProgramRun) -> None:
     alert = prod.one(ALERT).inputs
     condition = alert["conditions"][0]["conditionThreshold"]
-    assert condition["duration"] == "900s" and condition["aggregations"][0]["alignmentPeriod"] == "300s"
+    # 3 consecutive 300 s periods in which at least 2 checker regions fail: 600 s of a violating count.
+    assert condition["duration"] == "600s" and condition["aggregations"][0]["alignmentPeriod"] == "300s"
+    assert (condition["comparison"], condition["thresholdValue"]) == ("COMPARISON_GT", 1)
+    assert condition["aggregations"][0]["crossSeriesReducer"] == "REDUCE_COUNT_FALSE"
+    assert alert["conditions"][0]["displayName"] == "handshake failing from 2+ regions in 3 consecutive checks"
     assert 'metric.type="monitoring.googleapis.com/uptime_check/check_passed"' in condition["filter"]
     assert 'check_id="<known after deploy: uptime check id>"' in condition["filter"]
     assert alert["notificationChannels"] == ["projects/coditect-prod/notificationChannels/4217706359143520512"]
@@ -112,7 +126,11 @@ def test_dashboard_charts_socketio_requests_by_code_and_uptime(prod: ProgramRun)
     assert metric["filter"] == 'resource.type="http_load_balancer" AND httpRequest.requestUrl:"/theia/socket.io/"'
     assert metric["labelExtractors"] == {"status": "EXTRACT(httpRequest.status)"}
     dashboard = json.loads(prod.one(DASHBOARD).inputs["dashboardJson"])
-    filters = [w["xyChart"]["dataSets"][0]["timeSeriesQuery"]["timeSeriesFilter"] for w in dashboard["gridLayout"]["widgets"]]
+    assert "gridLayout" not in dashboard and dashboard["mosaicLayout"]["columns"] == 48
+    widgets = [tile["widget"] for tile in dashboard["mosaicLayout"]["tiles"]]
+    assert all(w["xyChart"]["dataSets"][0]["targetAxis"] == "Y1" for w in widgets), "stated, or the API's default shows as a diff"
+    filters = [w["xyChart"]["dataSets"][0]["timeSeriesQuery"]["timeSeriesFilter"] for w in widgets]
+    assert "resource.type" not in filters[0]["filter"]
     assert f'logging.googleapis.com/user/{metric["name"]}' in filters[0]["filter"]
     assert filters[0]["aggregation"]["groupByFields"] == ["metric.label.status"]
     assert "uptime_check/check_passed" in filters[1]["filter"]

@@ -156,8 +156,6 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
          "coditect:backendConfig.sessionAffinity: [backendconfig-affinity-replicas] BackendConfig coditect-dev/coditect-backend-config: has session affinity NONE"),
         ("prod", "backendConfig.timeoutSec", 600,
          "coditect:backendConfig.timeoutSec: [backendconfig-websocket-timeout] BackendConfig coditect-app/coditect-backend-config: spec.timeoutSec 600 s is shorter than the minimum WebSocket session of 3600 s"),
-        ("prod", "backendConfig.drainingTimeoutSec", 300,
-         "coditect:deployment.terminationGracePeriodSeconds: [grace-period-covers-draining] Deployment coditect-app/coditect-combined: terminationGracePeriodSeconds 120 is shorter"),
         ("prod", "backendConfig.healthCheck.timeoutSec", 20,
          "coditect:backendConfig.healthCheck.timeoutSec: [backendconfig-health-check-timeout] BackendConfig coditect-app/coditect-backend-config: spec.healthCheck.timeoutSec 20 is longer than checkIntervalSec 15"),
     ],
@@ -206,3 +204,25 @@ def test_a_refused_stack_declares_no_resource(run_components: RunComponents) -> 
 
     run = run_components(program, stack="prod")
     assert refusals and [r for r in run.resources if r.custom] == []
+
+
+def test_shutdown_covers_draining_under_both_keys() -> None:
+    """SIGTERM after the draining window (preStop) and the kill after that (grace period)."""
+
+    def edit(raw: dict[str, Any]) -> None:
+        _set("backendConfig.drainingTimeoutSec", 300)(raw)
+        _set("deployment.preStopSeconds", 100)(raw)
+
+    message = refused_by_program("prod", edit)
+    assert ("coditect:deployment.terminationGracePeriodSeconds: [grace-period-covers-draining] Deployment coditect-app/coditect-combined: "
+            "terminationGracePeriodSeconds 120 is shorter") in message
+    assert ("coditect:deployment.preStopSeconds: [prestop-covers-draining] Deployment coditect-app/coditect-combined: container 'nginx' "
+            "of Deployment coditect-app/coditect-combined has a preStop delay of 100 s") in message
+
+
+def test_pre_stop_defaults_to_the_draining_timeout() -> None:
+    raw = stack_settings_raw("prod")
+    assert parse_settings(raw, "prod").deployment.pre_stop_seconds == parse_settings(raw, "prod").backend_config.draining_timeout_sec == 60
+    raw["backendConfig"] = {**raw.get("backendConfig", {}), "drainingTimeoutSec": 300}
+    message = error_for(raw)
+    assert "coditect:deployment.terminationGracePeriodSeconds: (120) must be longer than the preStop delay" in message

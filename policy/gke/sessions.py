@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from gke import limits
 from gke import policies as policy
 from gke.manifest import (
     BACKEND_CONFIG,
@@ -122,3 +123,43 @@ def grace_period_covers_draining(stack: StackView, _context: Context) -> Iterato
                               "Kubernetes kills pods while the load balancer still drains their connections.",
                               f"set terminationGracePeriodSeconds to at least {format_number(draining)} (plus the preStop delay).",
                               resource=reference(workload), subject="spec.template.spec.terminationGracePeriodSeconds")
+
+
+def pre_stop_seconds(container: Mapping[str, Any]) -> float | None:
+    """The delay a container's preStop hook gives before SIGTERM: ``exec: [sleep, N]`` or the
+    ``sleep: {seconds: N}`` action; None when it has no such hook."""
+    hook = field_at(container, "lifecycle", "preStop")
+    command = as_list(field_at(hook, "exec", "command"))
+    if len(command) == 2 and command[0] in {"sleep", "/bin/sleep"}:
+        try:
+            return float(command[1])
+        except (TypeError, ValueError):
+            return None
+    return as_number(field_at(hook, "sleep", "seconds"))
+
+
+def _serving_containers(service: Manifest, workload: Manifest) -> list[Mapping[str, Any]]:
+    targets = {port_key(p.get("targetPort", p.get("port"))) for p in as_list(field_at(service, "spec", "ports")) if isinstance(p, Mapping)}
+    return [c for c in containers(workload)
+            if any({port_key(field_at(p, "containerPort")), port_key(field_at(p, "name"))} & targets for p in as_list(c.get("ports")))]
+
+
+@stack_rule("prestop-covers-draining", policy.WEBSOCKET_SESSIONS, KINDS,
+            "Serving containers get SIGTERM only after the load balancer's connection draining: preStop >= drainingTimeoutSec.",
+            "Kubernetes pod termination (preStop runs before SIGTERM); Compute BackendService.connectionDraining")
+def pre_stop_covers_draining(stack: StackView, _context: Context) -> Iterator[Problem]:
+    for service, backend_config, workloads in backends_with_pods(stack):
+        draining = as_number(field_at(backend_config, "spec", "connectionDraining", "drainingTimeoutSec"))
+        low, high = limits.DRAINING_TIMEOUT_SEC
+        if not draining or not low <= draining <= high:  # an out-of-range value is backendconfig-draining-range's finding
+            continue
+        for workload in workloads:
+            for container in _serving_containers(service, workload):
+                delay = pre_stop_seconds(container)
+                if delay is None or delay < draining:
+                    shown = "no preStop delay" if delay is None else f"a preStop delay of {format_number(delay)} s"
+                    yield Problem(f"container {container.get('name')!r} of {reference(workload)} has {shown}, so it gets SIGTERM while "
+                                  f"{reference(backend_config)} still drains its connections for up to {format_number(draining)} s: "
+                                  "its WebSockets are cut before draining ends.",
+                                  f"sleep at least {format_number(draining)} s in preStop (and keep terminationGracePeriodSeconds longer).",
+                                  resource=reference(workload), subject=str(container.get("name")))
