@@ -124,10 +124,10 @@ def test_the_test_environment_is_the_locked_one() -> None:
 
 # Which environment provides each import.
 
-def module_files(module: str) -> list[Path]:
-    """The first-party source file of a dotted module name, if there is one."""
+def module_files(module: str, roots: tuple[Path, ...] = SOURCE_ROOTS) -> list[Path]:
+    """The first-party source file of a dotted module name under `roots`, if there is one."""
     parts = module.split(".")
-    for root in SOURCE_ROOTS:
+    for root in roots:
         for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
             if candidate.is_file():
                 return [candidate]
@@ -163,9 +163,11 @@ def import_statements(path: Path, module_level_only: bool) -> Iterator[tuple[str
     yield from walk(ast.parse(path.read_text(), str(path)).body)
 
 
-def third_party_imports(paths: list[Path], module_level_only: bool = False, follow: bool = False) -> dict[str, Path]:
-    """Top-level names of the non-stdlib, non-first-party modules the files import (with one importer each).
-    `follow`: also scan the first-party modules they import, as the interpreter would load them."""
+def third_party_imports(paths: list[Path], module_level_only: bool = False, follow: bool = False,
+                        roots: tuple[Path, ...] = SOURCE_ROOTS) -> dict[str, Path]:
+    """Top-level names of the modules the files import that are neither stdlib nor first-party (found
+    under `roots`), with one importer each. `follow`: also scan the first-party modules they import,
+    as the interpreter would load them."""
     found: dict[str, Path] = {}
     pending, seen = list(paths), set()
     while pending:
@@ -174,9 +176,9 @@ def third_party_imports(paths: list[Path], module_level_only: bool = False, foll
             continue
         seen.add(path)
         for module, names in import_statements(path, module_level_only):
-            first_party = module_files(module) + [f for n in names for f in module_files(f"{module}.{n}")]
+            first_party = module_files(module, roots) + [f for n in names for f in module_files(f"{module}.{n}", roots)]
             top = module.split(".")[0]
-            if first_party or module_files(top):
+            if first_party or module_files(top, roots):
                 if follow:
                     pending += first_party
             elif top not in sys.stdlib_module_names and top != "__future__":
