@@ -9,7 +9,7 @@ PIP_INSTALL := bin/pip install --quiet --disable-pip-version-check --require-has
 LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 
-.PHONY: setup node-lab test lint render check lock hooks clean
+.PHONY: setup node-lab test lint ruff mypy mypy-pack render check lock hooks clean
 
 setup: $(VENV)/.installed $(SCAN)/.installed node-lab
 
@@ -40,10 +40,17 @@ node-lab:
 test: setup
 	$(VENV)/bin/python -m pytest || { status=$$?; [ $$status -ne 5 ] || echo "make test: pytest collected no tests" >&2; exit $$status; }
 
-# Two mypy runs: policy/__main__.py and the project's __main__.py are both the module `__main__`.
-lint: $(VENV)/.installed
+# `make -k lint` runs every check even when one fails. mypy runs twice: policy/__main__.py and the
+# project's __main__.py are both the module `__main__`.
+lint: ruff mypy mypy-pack
+
+ruff: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+
+mypy: $(VENV)/.installed
 	$(VENV)/bin/mypy
+
+mypy-pack: $(VENV)/.installed
 	$(VENV)/bin/mypy policy/__main__.py
 
 render: $(VENV)/.installed
