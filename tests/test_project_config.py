@@ -270,6 +270,8 @@ def test_ci_workflow_parses_lints_and_installs_from_the_locks() -> None:
     runs = {job: " ".join(str(step.get("run", "")) for step in spec["steps"]) for job, spec in workflow["jobs"].items()}
     assert re.search(r"\bmake (-k )?lint\b", runs["lint"]) and ".ci/run" in runs["test"]
     assert "--require-hashes -r requirements.lock" in runs["preview"]
+    [cli] = [step["with"]["pulumi-version"] for step in workflow["jobs"]["preview"]["steps"] if str(step.get("uses", "")).startswith("pulumi/actions")]
+    assert {str(cli)} == versions(lock_pins(ROOT / "requirements.lock")["pulumi"]), "the preview's Pulumi CLI is the locked SDK's version"
 
 
 def test_pre_commit_hooks_run_the_project_tools() -> None:
