@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -147,8 +148,8 @@ def _stack_validator(policy: gke.Policy) -> Callable[[StackValidationArgs, Calla
     return validate
 
 
-def build_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    policies: list[ResourceValidationPolicy | StackValidationPolicy] = []
+def build_policies() -> list[Policy]:
+    policies: list[Policy] = []
     for policy in gke_policies.ALL:
         level = PULUMI_LEVEL[policy.level]
         if policy.scope is Scope.RESOURCE:
