@@ -20,6 +20,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
@@ -94,6 +95,6 @@ def run_policies(
         PolicyResource(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom
     ]
     for policy, level, config in active:
-        if not isinstance(policy, ResourceValidationPolicy):
+        if isinstance(policy, StackValidationPolicy):
             policy.validate(StackValidationArgs(stack_resources, config), _collector(violations, policy, level))
     return violations
