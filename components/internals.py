@@ -11,6 +11,7 @@ inside the functions that use them.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -139,3 +140,13 @@ def unknown_checking_proxy(props: dict[str, Any]) -> Any:
     from pulumi_policy.proxy import unknown_checking_proxy as proxy
 
     return proxy(props)
+
+
+# Google API discovery documents: package data of google-api-python-client (ops only).
+
+@cache
+def google_discovery_document(name: str) -> dict[str, Any]:
+    """A discovery document shipped in ``googleapiclient/discovery_cache/documents``, e.g. "compute.v1"."""
+    from importlib import resources
+
+    return json.loads((resources.files("googleapiclient") / "discovery_cache" / "documents" / f"{name}.json").read_text(encoding="utf-8"))
