@@ -9,6 +9,7 @@ from pulumi import ResourceOptions
 
 import gke
 from components.backend_config import BackendConfig
+from components.base import InvariantError
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
 from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
 from components.ingress import IngressExtras, Route, WebsocketIngress
@@ -17,7 +18,7 @@ from components.network_policy import LoadBalancerNetworkPolicy
 from components.nginx import NginxConfigMap, NginxSite
 from components.plan import declaration_plan
 from components.service import NegService
-from components.settings import CONFIG_NAMESPACE, Settings, SettingsError
+from components.settings import CONFIG_NAMESPACE, Settings
 from gke import Finding
 
 
@@ -76,7 +77,12 @@ def config_key(finding: Finding) -> str | None:
     return template.format(subject=finding.subject or "")
 
 
-def refusal(findings: list[Finding]) -> SettingsError:
+class StackRefused(InvariantError):
+    """The GKE rules refused what the stack's settings declare; each finding is named by the
+    setting that causes it. Raised before any resource is declared."""
+
+
+def refusal(findings: list[Finding]) -> StackRefused:
     """The settings that make GKE break, one line per finding, named by their config key."""
     stack = pulumi.get_stack()
     lines = [f"Invalid stack configuration (Pulumi.{stack}.yaml): GKE would break on what these settings declare:"]
@@ -87,7 +93,7 @@ def refusal(findings: list[Finding]) -> SettingsError:
             continue
         full = f"{CONFIG_NAMESPACE}:{key}"
         lines.append(f"  - {full}: {finding.message} Change it with: pulumi config set --path '{full}' <value> (or edit Pulumi.{stack}.yaml)")
-    return SettingsError("\n".join(lines))
+    return StackRefused("\n".join(lines))
 
 
 def _cloud_armor(settings: Settings) -> CloudArmor | None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.gcp import handshake_expression, handshake_path, uptime_alert_condition
@@ -177,7 +178,7 @@ def test_http_and_redirect_rules(run_with: RunWith, tls: dict, message: str) -> 
     def edit(raw: dict) -> None:
         raw["gcp"] = {**raw.get("gcp", {}), "tls": tls}
 
-    with pytest.raises(SettingsError) as raised:
+    with pytest.raises(pulumi.RunError) as raised:  # a settings error, or the GKE rules' refusal under the setting's key
         run_with("dev", edit)
     assert message in str(raised.value)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.app import build_app
+from components.app import StackRefused, build_app
 from components.settings import Settings, SettingsError, parse_settings, raw_config
 from ops.program import ProgramRun, run_program
 from tests.conftest import engine_config, stack_settings_raw
@@ -131,7 +131,7 @@ def refused_by_program(stack: str, edit: Callable[[dict[str, Any]], None]) -> st
     raw = stack_settings_raw(stack)
     edit(raw)
     parse_settings(raw, stack)  # valid as configuration: the GKE rules refuse it, not the settings model
-    with pytest.raises(SettingsError) as raised:
+    with pytest.raises(StackRefused) as raised:
         run_program(stack, config=engine_config(raw))
     return str(raised.value)
 
@@ -194,12 +194,12 @@ def test_a_refused_stack_declares_no_resource(run_components: RunComponents) -> 
     """Judged before anything is registered: `pulumi up` creates nothing of a refused stack."""
     raw = stack_settings_raw("prod")
     raw["backendConfig"]["timeoutSec"] = 600
-    refusals: list[SettingsError] = []
+    refusals: list[StackRefused] = []
 
     def program() -> None:
         try:
             build_app(parse_settings(raw, "prod"))
-        except SettingsError as error:
+        except StackRefused as error:
             refusals.append(error)
 
     run = run_components(program, stack="prod")
