@@ -1,12 +1,19 @@
 """coditect: the combined IDE + Socket.IO app on GKE behind the Google L7 Ingress."""
 
+from pathlib import Path
+
 import pulumi
 
 from components.app import build_app
 from components.settings import load_settings
+from components.target import load_target
 
-app = build_app(load_settings())
+settings = load_settings()
+target = load_target(settings, Path(__file__).resolve().parent)
+app = build_app(settings, target)
 
+pulumi.export("cluster", target.cluster_context)
+pulumi.export("gcpProject", target.project)
 pulumi.export("namespace", app.namespace.name)
 pulumi.export("deploymentName", app.deployment.name)
 pulumi.export("serviceName", app.service.name)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
 import gke
@@ -19,6 +21,7 @@ from components.nginx import NginxConfigMap, NginxSite
 from components.plan import declaration_plan
 from components.service import NegService
 from components.settings import CONFIG_NAMESPACE, Settings
+from components.target import Target
 from gke import Finding
 
 
@@ -110,15 +113,20 @@ def _cloud_armor(settings: Settings) -> CloudArmor | None:
     return CloudArmor("cloud-armor", name, settings.socketio.path, armor)
 
 
-def build_app(settings: Settings) -> App:
-    """Every component, judged as one stack before any resource is declared."""
+def build_app(settings: Settings, target: Target) -> App:
+    """Every component, judged as one stack before any resource is declared, on the stack's own
+    cluster: an explicit Kubernetes provider, never the kubeconfig's current context."""
+    cluster = k8s.Provider("cluster", context=target.cluster_context)
     with declaration_plan(gke.Context(min_session_sec=settings.socketio.min_session_sec), refusal):
-        return _declare_app(settings)
+        return _declare_app(settings, cluster)
 
 
-def _declare_app(settings: Settings) -> App:
-    ns = AppNamespace("namespace", settings.namespace)
-    nginx = NginxConfigMap("nginx-config", ns, f"{settings.deployment.name}-nginx", nginx_site(settings))
+def _declare_app(settings: Settings, cluster: k8s.Provider) -> App:
+    def on_cluster(**options: Any) -> ResourceOptions:
+        return ResourceOptions(providers={"kubernetes": cluster}, **options)
+
+    ns = AppNamespace("namespace", settings.namespace, opts=on_cluster())
+    nginx = NginxConfigMap("nginx-config", ns, f"{settings.deployment.name}-nginx", nginx_site(settings), opts=on_cluster())
     deployment = CombinedDeployment(
         "combined",
         namespace=ns,
@@ -126,6 +134,7 @@ def _declare_app(settings: Settings) -> App:
         release=settings.release,
         nginx=nginx,
         autoscaled=settings.autoscaling.enabled,
+        opts=on_cluster(),
     )
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
     cloud_armor = _cloud_armor(settings)
@@ -135,13 +144,13 @@ def _declare_app(settings: Settings) -> App:
         settings=settings.backend_config,
         health=deployment.health,
         security_policy=cloud_armor.name if cloud_armor and gcp_settings.cloud_armor.enabled else None,
-        opts=ResourceOptions(depends_on=[cloud_armor] if cloud_armor else []),
+        opts=on_cluster(depends_on=[cloud_armor] if cloud_armor else []),
     )
     service = NegService(
-        "service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=backend_config
+        "service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=backend_config, opts=on_cluster()
     )
     static_ip = StaticIp("static-ip", gcp_settings.static_ip.name or f"{prefix}-ip") if gcp_settings.static_ip.enabled else None
-    tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls) if gcp_settings.tls.enabled else None
+    tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls, opts=on_cluster()) if gcp_settings.tls.enabled else None
     extras = IngressExtras(
         annotations={**(static_ip.ingress_annotations() if static_ip else {}), **(tls.ingress_annotations() if tls else {})},
         manifests=tuple(tls.manifests()) if tls else (),
@@ -154,13 +163,13 @@ def _declare_app(settings: Settings) -> App:
         routes=tuple(Route(service, host=host) for host in settings.hosts),
         min_session_sec=settings.socketio.min_session_sec,
         extras=extras,
-        opts=ResourceOptions(depends_on=[r for r in (static_ip, tls) if r is not None]),
+        opts=on_cluster(depends_on=[r for r in (static_ip, tls) if r is not None]),
     )
     monitoring = (
         SocketIOMonitoring("monitoring", settings.hosts[0], settings.socketio.path, gcp_settings.monitoring, prefix)
         if gcp_settings.monitoring.enabled else None
     )
-    budget = DisruptionBudget("disruption-budget", deployment, settings.deployment.min_available)
+    budget = DisruptionBudget("disruption-budget", deployment, settings.deployment.min_available, opts=on_cluster())
     autoscaler = (
         Autoscaler(
             "autoscaler",
@@ -168,10 +177,11 @@ def _declare_app(settings: Settings) -> App:
             settings.autoscaling.min_replicas,
             settings.autoscaling.max_replicas,
             settings.autoscaling.target_cpu_utilization,
+            opts=on_cluster(),
         )
         if settings.autoscaling.enabled
         else None
     )
-    policy = LoadBalancerNetworkPolicy("network-policy", deployment)
+    policy = LoadBalancerNetworkPolicy("network-policy", deployment, opts=on_cluster())
     return App(settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy,
                static_ip, tls, cloud_armor, monitoring)

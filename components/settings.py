@@ -244,6 +244,15 @@ class GcpSettings(Model):
     monitoring: MonitoringSettings = MonitoringSettings()
 
 
+class ClusterSettings(Model):
+    """The cluster the stack deploys to. The program declares its own Kubernetes provider with this
+    kubeconfig context, so ``pulumi up -s prod`` never acts on whatever context happens to be current.
+    ``gcloud container clusters get-credentials NAME --location LOC --project P`` names it
+    ``gke_P_LOC_NAME``."""
+
+    context: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$")
+
+
 class IngressSettings(Model):
     name: DnsLabel = "coditect-ingress"
 
@@ -260,6 +269,7 @@ class Settings(Model):
     socketio: SocketIOSettings = SocketIOSettings()
     ingress: IngressSettings = IngressSettings()
     gcp: GcpSettings = GcpSettings()
+    cluster: ClusterSettings
 
     @field_validator("hosts")
     @classmethod

@@ -39,6 +39,7 @@ class Captured:
     inputs: dict[str, Any]
     custom: bool
     urn: str = ""
+    provider: str = ""  # the provider reference ("<provider urn>::<id>"); empty for the default provider
 
 
 @dataclass
@@ -206,7 +207,7 @@ def run_program(
     run = ProgramRun(stack=stack, secret_keys=list(secret_keys or []), messages=messages)
     for args in mocks.registered:
         urn = next((u for u in urns_by_name.get(args.name, []) if u.split("::")[-2].endswith(args.typ)), "")
-        run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), bool(args.custom), urn))
+        run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), bool(args.custom), urn, args.provider or ""))
     run.exports = _resolve(internals.root_stack_exports())
     return run
 

@@ -16,13 +16,15 @@ KUBERNETES_FILE = "kubernetes.yaml"
 GCP_FILE = "gcp.yaml"
 HEADER = (
     "# Rendered by `python -m ops render {stack}` from __main__.py and Pulumi.{stack}.yaml; do not edit.\n"
+    "# Targets cluster {cluster}, Google Cloud project {project}.\n"
     "# Values known only after deployment appear as <known after deploy: ...>; secrets as [secret].\n"
 )
 
 
 def rendered_files(report: StackReport) -> dict[str, str]:
     """File name -> text, exactly what `render` writes for the stack."""
-    header = HEADER.format(stack=report.stack)
+    exports = report.run.exports if report.run else {}
+    header = HEADER.format(stack=report.stack, cluster=exports.get("cluster", "<unknown>"), project=exports.get("gcpProject", "<unknown>"))
     return {
         KUBERNETES_FILE: header + dump_yaml_documents(report.manifests),
         GCP_FILE: header + dump_yaml(report.gcp),

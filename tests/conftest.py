@@ -1,8 +1,14 @@
-"""Shared fixtures: the real program run in-process under Pulumi mocks, once per stack."""
+"""Shared fixtures: the real program run in-process under Pulumi mocks, once per stack and process.
+
+Under pytest-xdist every worker is its own process with its own runs; nothing is shared between
+tests but those runs, and each test gets its own copy of them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import gc
 import json
 import shutil
 import sys
@@ -24,10 +30,21 @@ _RUNS: dict[str, ProgramRun] = {}
 
 
 def stack_run(stack: str) -> ProgramRun:
-    """The program's run for a committed stack (deterministic, so computed once per session)."""
+    """The program's run for a committed stack: computed once per process (it is deterministic), a
+    fresh copy for every caller, so a test that edits what it gets cannot change another's."""
     if stack not in _RUNS:
         _RUNS[stack] = run_program(stack)
-    return _RUNS[stack]
+    return copy.deepcopy(_RUNS[stack])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sdk_modules_out_of_gc() -> None:
+    """Load the SDK modules the program uses (a prod run uses them all), then exempt everything
+    alive from garbage collection: otherwise every full collection rescans several hundred thousand
+    module objects that live until the process ends, a tenth of the suite's time."""
+    with contextlib.suppress(Exception):  # a program that fails is reported by the tests that run it
+        stack_run("prod")
+    gc.freeze()
 
 
 @pytest.fixture(params=STACKS)
@@ -46,8 +63,13 @@ def stack_settings_raw(stack: str) -> dict[str, Any]:
     return {k.split(":", 1)[1]: copy.deepcopy(v) for k, v in config.items() if k.startswith("coditect:")}
 
 
-def engine_config(raw: dict[str, Any]) -> dict[str, str]:
-    return {f"coditect:{k}": json.dumps(v) if isinstance(v, (dict, list)) else str(v) for k, v in raw.items()}
+def engine_config(raw: dict[str, Any], stack: str | None = None) -> dict[str, str]:
+    """Engine config from `coditect:` settings; the other namespaces' keys (gcp:project) come from the
+    stack file of `stack` (default: the stack `raw` names as its environment)."""
+    stack = stack or str(raw.get("environment", "dev"))
+    config = read_yaml(ROOT / f"Pulumi.{stack}.yaml").get("config", {})
+    other = {k: str(v) for k, v in config.items() if not k.startswith("coditect:") and not isinstance(v, (dict, list))}
+    return {**other, **{f"coditect:{k}": json.dumps(v) if isinstance(v, (dict, list)) else str(v) for k, v in raw.items()}}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from components.namespace import AppNamespace
 from components.nginx import NginxConfigMap
 from components.service import NegService
 from components.settings import BackendConfigSettings, Settings, SettingsError, parse_settings
+from components.target import Target
 from ops.program import ProgramRun
 from tests.conftest import stack_settings_raw
 
@@ -65,7 +66,8 @@ def test_valid_parts_declare_everything(run_components: RunComponents) -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_committed_stacks_raise_no_invariant(run_components: RunComponents, stack: str) -> None:
-    run = run_components(lambda: build_app(settings(stack)), stack=stack)
+    s = settings(stack)
+    run = run_components(lambda: build_app(s, Target(stack, f"coditect-{stack}", s.cluster.context)), stack=stack)
     assert run.of_type("kubernetes:networking.k8s.io/v1:Ingress")
 
 

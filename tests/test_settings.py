@@ -9,6 +9,7 @@ import pytest
 
 from components.app import StackRefused, build_app
 from components.settings import Settings, SettingsError, parse_settings, raw_config
+from components.target import Target
 from ops.program import ProgramRun, run_program
 from tests.conftest import engine_config, stack_settings_raw
 
@@ -27,11 +28,12 @@ def error_for(raw: dict[str, Any], stack: str = "prod") -> str:
     return str(raised.value)
 
 
+CLUSTER = {"context": "gke_coditect-prod_us-central1_coditect-prod"}
 CHANNELS = {"monitoring": {"notificationChannels": ["projects/p/notificationChannels/1"]}}
 
 
 def test_defaults_are_the_production_state() -> None:
-    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "gcp": CHANNELS})
+    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "gcp": CHANNELS})
     assert s.namespace == "coditect-app"
     assert s.deployment.name == "coditect-combined"
     assert s.service.name == "coditect-combined-service"
@@ -43,7 +45,7 @@ def test_defaults_are_the_production_state() -> None:
 
 
 def test_out_of_range_value_names_key_range_and_fix() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "backendConfig": {"timeoutSec": 90000}})
+    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "backendConfig": {"timeoutSec": 90000}})
     assert "coditect:backendConfig.timeoutSec" in message
     assert "less than or equal to 86400" in message and "(got 90000)" in message
     assert "Fix: pulumi config set --path 'coditect:backendConfig.timeoutSec' <value>" in message
@@ -51,17 +53,17 @@ def test_out_of_range_value_names_key_range_and_fix() -> None:
 
 
 def test_draining_above_one_hour_is_refused() -> None:
-    message = error_for({"environment": "dev", "release": RELEASE, "backendConfig": {"drainingTimeoutSec": 86400}}, "dev")
+    message = error_for({"environment": "dev", "release": RELEASE, "cluster": CLUSTER, "backendConfig": {"drainingTimeoutSec": 86400}}, "dev")
     assert "coditect:backendConfig.drainingTimeoutSec" in message and "less than or equal to 3600" in message
 
 
 def test_unknown_key_is_an_error_not_ignored() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "backendConfig": {"websocketMaxIdleTimeout": 3600}})
+    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "backendConfig": {"websocketMaxIdleTimeout": 3600}})
     assert "coditect:backendConfig.websocketMaxIdleTimeout: is not a known setting" in message
 
 
 def test_unknown_top_level_key() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "replica": 3})
+    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "replica": 3})
     assert "coditect:replica: is not a known setting" in message
     assert "pulumi config rm --path 'coditect:replica'" in message
 
@@ -72,28 +74,28 @@ def test_missing_release_is_required() -> None:
 
 
 def test_every_problem_is_listed_at_once() -> None:
-    message = error_for({"environment": "qa", "release": RELEASE, "service": {"port": 0}})
+    message = error_for({"environment": "qa", "release": RELEASE, "cluster": CLUSTER, "service": {"port": 0}})
     assert "coditect:environment" in message and "'dev', 'staging' or 'prod'" in message
     assert "coditect:service.port" in message and "greater than or equal to 1" in message
 
 
 def test_affinity_type_outside_gke_set() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "backendConfig": {"sessionAffinity": "COOKIE"}})
+    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "backendConfig": {"sessionAffinity": "COOKIE"}})
     assert "coditect:backendConfig.sessionAffinity" in message and "'NONE', 'CLIENT_IP' or 'GENERATED_COOKIE'" in message
 
 
 def test_prod_requires_two_replicas() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "deployment": {"replicas": 1}})
+    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "deployment": {"replicas": 1}})
     assert "coditect:deployment.replicas: is 1; prod needs at least 2 replicas" in message
 
 
 def test_duplicate_and_malformed_hosts() -> None:
-    assert "coditect.ai listed more than once" in error_for({"environment": "prod", "release": RELEASE, "hosts": ["coditect.ai", "coditect.ai"]})
-    assert "'https://coditect.ai' is not a lower-case DNS name" in error_for({"environment": "prod", "release": RELEASE, "hosts": ["https://coditect.ai"]})
+    assert "coditect.ai listed more than once" in error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["coditect.ai", "coditect.ai"]})
+    assert "'https://coditect.ai' is not a lower-case DNS name" in error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["https://coditect.ai"]})
 
 
 def test_uid_must_be_high() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "deployment": {"runAsUser": 101}})
+    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "deployment": {"runAsUser": 101}})
     assert "coditect:deployment.runAsUser" in message and "greater than or equal to 10000" in message
 
 
@@ -114,11 +116,11 @@ def test_config_values_arrive_as_engine_text_and_are_decoded(monkeypatch: pytest
 
     pulumi.runtime.set_all_config({})
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({
-        "coditect:environment": "dev", "coditect:release": json.dumps(RELEASE), "other:key": "x",
+        "coditect:environment": "dev", "coditect:release": json.dumps(RELEASE), "coditect:cluster": json.dumps(CLUSTER), "other:key": "x",
         "coditect:deployment": json.dumps({"replicas": 2}),
     }))
     raw = raw_config()
-    assert raw == {"environment": "dev", "release": RELEASE, "deployment": {"replicas": 2}}
+    assert raw == {"environment": "dev", "release": RELEASE, "cluster": CLUSTER, "deployment": {"replicas": 2}}
     assert parse_settings(raw, "dev").deployment.replicas == 2
 
 
@@ -198,12 +200,13 @@ def test_a_refused_stack_declares_no_resource(run_components: RunComponents) -> 
 
     def program() -> None:
         try:
-            build_app(parse_settings(raw, "prod"))
+            build_app(parse_settings(raw, "prod"), Target("prod", "coditect-prod", "gke_coditect-prod_us-central1_coditect-prod"))
         except StackRefused as error:
             refusals.append(error)
 
     run = run_components(program, stack="prod")
-    assert refusals and [r for r in run.resources if r.custom] == []
+    # The Kubernetes provider is registered first (the components are built on it); it creates nothing.
+    assert refusals and [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")] == []
 
 
 def test_shutdown_covers_draining_under_both_keys() -> None:

@@ -1,0 +1,70 @@
+"""Every stack is pinned to its own cluster and Google Cloud project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.settings import SettingsError, parse_settings
+from components.target import read_target, refuse_shared_prod_target
+from ops.program import read_yaml, run_program, stack_config
+from tests.conftest import ROOT, STACKS, copy_project, stack_settings_raw
+
+
+def test_every_stack_file_names_its_project_and_cluster() -> None:
+    targets = {}
+    for stack in STACKS:
+        config = read_yaml(ROOT / f"Pulumi.{stack}.yaml")["config"]
+        targets[stack] = (config["gcp:project"], config["coditect:cluster"]["context"])
+    assert len({project for project, _ in targets.values()}) == len({context for _, context in targets.values()}) == len(STACKS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_resource_is_managed_by_the_stacks_own_provider(stack: str) -> None:
+    run = run_program(stack)
+    [provider] = run.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs["context"] == read_yaml(ROOT / f"Pulumi.{stack}.yaml")["config"]["coditect:cluster"]["context"]
+    kubernetes = [r for r in run.resources if r.custom and r.type.startswith("kubernetes:")]
+    assert kubernetes and all(r.provider.startswith(provider.urn) for r in kubernetes), [r.name for r in kubernetes if not r.provider]
+    assert (run.exports["cluster"], run.exports["gcpProject"]) == (provider.inputs["context"], read_yaml(ROOT / f"Pulumi.{stack}.yaml")["config"]["gcp:project"])
+
+
+def test_a_stack_without_a_project_is_refused_with_the_key_and_the_fix() -> None:
+    config, secrets = stack_config("staging")
+    del config["gcp:project"]
+    with pytest.raises(SettingsError) as raised:
+        run_program("staging", config=config, secret_keys=secrets)
+    assert "gcp:project: is required but not set" in str(raised.value)
+    assert "Fix: pulumi config set gcp:project <project-id> -s staging" in str(raised.value)
+
+
+def test_a_malformed_project_is_refused() -> None:
+    settings = parse_settings(stack_settings_raw("dev"), "dev")
+    with pytest.raises(SettingsError, match="'My Project' is not a Google Cloud project id"):
+        read_target(settings, {"gcp:project": "My Project"}, "dev")
+
+
+def test_a_stack_without_a_cluster_is_refused() -> None:
+    raw = stack_settings_raw("dev")
+    del raw["cluster"]
+    with pytest.raises(SettingsError, match="coditect:cluster: is required but not set"):
+        parse_settings(raw, "dev")
+
+
+@pytest.mark.parametrize(("key", "fragment"), [("gcp:project", "is also the project of stack staging"),
+                                                ("coditect:cluster", "is also the cluster of stack staging")])
+def test_prod_shares_neither_project_nor_cluster(tmp_path: Path, key: str, fragment: str) -> None:
+    root = copy_project(tmp_path)
+    staging = (root / "Pulumi.staging.yaml").read_text()
+    prod = read_yaml(root / "Pulumi.prod.yaml")["config"]
+    if key == "gcp:project":
+        staging = staging.replace("gcp:project: coditect-staging", f"gcp:project: {prod['gcp:project']}")
+    else:
+        staging = staging.replace("context: gke_coditect-staging_", "context: gke_coditect-prod_").replace("_coditect-staging\n", "_coditect-prod\n")
+    (root / "Pulumi.staging.yaml").write_text(staging)
+    settings = parse_settings(stack_settings_raw("prod"), "prod")
+    target = read_target(settings, {"gcp:project": prod["gcp:project"]}, "prod")
+    with pytest.raises(SettingsError, match=fragment):
+        refuse_shared_prod_target(target, settings, root)
+    refuse_shared_prod_target(target, settings, ROOT)  # the committed stack files are separate
