@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ops.__main__ import main
 from ops.check import check_stack
 from ops.render import DEFAULT_OUT, check_all, render, rendered_files, stale_files
 from tests.conftest import ROOT, STACKS, copy_project
@@ -24,8 +26,19 @@ k8s.networking.v1.Ingress(
 '''
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
+    """`python -m ops ARGS` in this process (its exit code and output); one test runs the real module."""
+    capsys.readouterr()
+    code = main(list(args))
+    output = capsys.readouterr()
+    return CliResult(code, output.out, output.err)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -43,16 +56,17 @@ def test_render_writes_both_files_in_apply_order(tmp_path: Path, stack: str) -> 
     assert f"{stack}: OK:" in text
 
 
-def test_cli_render_prod_exit_0() -> None:
-    result = cli("render", "prod", "--out", "/tmp/coditect-render-test")
+def test_cli_render_prod_exit_0(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "ops", "render", "prod", "--out", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "prod: OK" in result.stdout and "Traceback" not in result.stderr
 
 
-def test_raw_ingress_to_missing_service_fails_the_check(tmp_path: Path) -> None:
+def test_raw_ingress_to_missing_service_fails_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The incident, reproduced with a raw resource outside the components: exit 1, named."""
     root = copy_project(tmp_path, RAW_INGRESS_TO_MISSING_SERVICE)
-    result = cli("--project", str(root), "render", "prod", "--out", str(tmp_path / "out"))
+    result = cli(capsys, "--project", str(root), "render", "prod", "--out", str(tmp_path / "out"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "[ingress-backend-service-exists] Ingress coditect-app/coditect-api" in result.stdout
     assert "routes to Service 'coditect-api-v2', which is not declared in namespace 'coditect-app'" in result.stdout
@@ -89,23 +103,23 @@ k8s.apiextensions.CustomResource("bad-bc", api_version="cloud.google.com/v1", ki
         (("verify-nothing",), "invalid choice"),
     ],
 )
-def test_bad_arguments_exit_2(args: tuple[str, ...], message: str) -> None:
-    result = cli(*args)
+def test_bad_arguments_exit_2(args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(capsys, *args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_malformed_stack_file_exit_2(tmp_path: Path) -> None:
+def test_malformed_stack_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_project(tmp_path)
     (root / "Pulumi.prod.yaml").write_text("config:\n  coditect:environment: [prod\n")
-    result = cli("--project", str(root), "render", "prod")
+    result = cli(capsys, "--project", str(root), "render", "prod")
     assert result.returncode == 2
     assert "Pulumi.prod.yaml is not valid YAML" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_settings_error_exit_2(tmp_path: Path) -> None:
+def test_settings_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_project(tmp_path, stack_edit="  coditect:socketio:\n    minSessionSec: 100000\n")
-    result = cli("--project", str(root), "render", "prod")
+    result = cli(capsys, "--project", str(root), "render", "prod")
     assert result.returncode == 2
     assert "coditect:socketio.minSessionSec: Input should be less than or equal to 86400" in result.stderr
 
