@@ -57,12 +57,15 @@ def engine_config() -> dict[str, Any]:
 
 # The mock engine (pulumi.runtime.settings ROOT, pulumi.runtime.mocks.MockMonitor).
 
-def start_mock_engine(mocks: pulumi.runtime.Mocks, project: str, stack: str, logger: logging.Logger) -> runtime_mocks.MockMonitor:
+def start_mock_engine(mocks: pulumi.runtime.Mocks, project: str, stack: str, logger: logging.Logger,
+                      preview: bool = False) -> runtime_mocks.MockMonitor:
     """Point the SDK at `mocks` with a fresh root stack (exports must not leak between runs); the
-    monitor returned records every registration with its URN."""
+    monitor returned records every registration with its URN. With `preview`, the SDK runs as under
+    `pulumi preview`: an output the mocks leave out is unknown, and inputs built from it carry the
+    unknown wire value."""
     runtime_settings.ROOT.set(None)
     monitor = runtime_mocks.MockMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=logger)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, logger=logger)
     return monitor
 
 
@@ -78,6 +81,12 @@ def root_stack_exports() -> dict[str, Any]:
 
 
 # Secrets on the wire.
+
+def is_unknown(value: Any) -> bool:
+    """A value the SDK does not know yet (pulumi.output.Unknown): what `pulumi preview` has for outputs
+    the cloud computes."""
+    return isinstance(value, pulumi.output.Unknown)
+
 
 def is_wire_secret(value: Any) -> bool:
     """Whether a value that crossed the mock boundary is a secret wrapper."""

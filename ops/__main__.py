@@ -34,7 +34,7 @@ def _render(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from ops.render import check_all
 
-    return check_all(sys.stdout, args.stacks or None, Path(args.project).resolve())
+    return check_all(sys.stdout, args.stacks or None, Path(args.project).resolve(), preview=args.preview)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = subcommands.add_parser("check", help="render every stack in memory and run every check (CI / pre-commit)")
     check.add_argument("stacks", nargs="*", help="only these stacks (default: all)")
+    check.add_argument("--preview", action="store_true",
+                       help="run the program as `pulumi preview` does (cloud-computed outputs unknown); golden files are not compared")
     check.set_defaults(run=_check)
 
     commands.register(subcommands)

@@ -15,7 +15,9 @@ import pulumi
 
 from components.settings import Settings, SettingsError, parse_settings, project_keys
 from gke import Level
+from ops import gcp_api
 from ops.errors import UsageError
+from ops.gcp_api import ApiProblem
 from ops.manifests import gcp_resources, manifests_of
 from ops.policy_gate import PackConfigError, Violation, load_pack_config, run_policies
 from ops.program import ROOT, ProgramRun, StackFileError, run_program, stack_config
@@ -31,6 +33,9 @@ class StackReport:
     invariant: str | None = None  # the program refused to run (InvariantError)
     findings: list[Violation] = field(default_factory=list)
     schema_problems: list[SchemaProblem] = field(default_factory=list)
+    api_problems: list[ApiProblem] = field(default_factory=list)  # Google Cloud resources vs Google's API types
+    # At preview: what could not be judged because a value is unknown until deploy (never a pass).
+    unknown_at_preview: list[str] = field(default_factory=list)
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -42,7 +47,7 @@ class StackReport:
 
     @property
     def ok(self) -> bool:
-        return self.invariant is None and not self.mandatory and not self.schema_problems
+        return self.invariant is None and not self.mandatory and not self.schema_problems and not self.api_problems
 
     def problems(self) -> list[str]:
         """One line per problem: resource, rule, fix."""
@@ -51,6 +56,7 @@ class StackReport:
             lines.append(f"[program] {self.invariant}")
         lines += [str(v) for v in self.mandatory]
         lines += [f"[schema] {p}" for p in self.schema_problems]
+        lines += [f"[gcp-api] {p}" for p in self.api_problems]
         return lines
 
 
@@ -67,8 +73,9 @@ def settings_for(stack: str, root: Path = ROOT, stack_text: str | None = None) -
     return config, secrets, settings
 
 
-def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None) -> StackReport:
-    """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check it."""
+def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None, preview: bool = False) -> StackReport:
+    """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check
+    it, as `pulumi up` runs it or, with `preview`, as `pulumi preview` does."""
     config, secrets, settings = settings_for(stack, root, stack_text)
     try:
         pack_config = load_pack_config(stack, root / "policy" / "config")
@@ -76,7 +83,7 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
         raise UsageError(str(error)) from None
     report = StackReport(stack)
     try:
-        run = run_program(stack, config=config, secret_keys=secrets, root=root, program=program)
+        run = run_program(stack, config=config, secret_keys=secrets, root=root, program=program, preview=preview)
     except SettingsError as error:
         raise UsageError(str(error)) from None
     except pulumi.RunError as error:  # InvariantError: the components refused the setup
@@ -89,6 +96,12 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
     report.manifests = manifests_of(run)
     report.gcp = gcp_resources(run.resources)
     # The policy pack's own policies, with the stack's --policy-pack-config file.
-    report.findings = run_policies(run.resources, pack_config, {"minSessionSec": settings.socketio.min_session_sec})
+    report.findings = run_policies(run.resources, pack_config, {"minSessionSec": settings.socketio.min_session_sec},
+                                   unjudged=report.unknown_at_preview)
     report.schema_problems = validate_all(report.manifests)
+    for resource in run.resources:
+        if resource.custom and gcp_api.is_google_cloud(resource.type):
+            api = gcp_api.check(resource.type, resource.name, resource.inputs)
+            report.api_problems += api.problems
+            report.unknown_at_preview += [f"{field} (Google API type)" for field in api.unknown]
     return report

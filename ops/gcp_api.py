@@ -47,6 +47,8 @@ class BodyError(ValueError):
 def _dashboard_body(inputs: Mapping[str, Any]) -> Any:
     """A Dashboard is declared as its REST body, JSON-encoded in ``dashboardJson``."""
     raw = inputs.get("dashboardJson")
+    if raw == internals.UNKNOWN_STRING_VALUE:
+        return raw
     if not isinstance(raw, str):
         raise BodyError("dashboardJson", f"is {type(raw).__name__}, the provider expects the dashboard's REST body as a JSON string")
     try:
@@ -80,6 +82,7 @@ class ApiProblem:
 class _Walker:
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.schemas: Mapping[str, Any] = document["schemas"]
+        self.unknown: list[str] = []  # fields whose value is unknown until deploy (preview)
 
     def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         return self.schemas[schema["$ref"]] if "$ref" in schema else schema
@@ -88,6 +91,9 @@ class _Walker:
         schema = self.resolve(schema)
         kind = schema.get("type")
         if value is None:
+            return
+        if value == internals.UNKNOWN_STRING_VALUE:
+            self.unknown.append(path)
             return
         if kind == "object" or "properties" in schema:
             yield from self._object(value, schema, path)
@@ -169,20 +175,31 @@ def _required(document: Mapping[str, Any], schema: str, method: str, body: Any) 
             yield name, f"is required by {method}"
 
 
-def validate(resource_type: str, name: str, inputs: Mapping[str, Any]) -> list[ApiProblem]:
-    """Problems of one pulumi-gcp resource's inputs against its REST type (an unmapped type is one)."""
+@dataclass(frozen=True)
+class ApiCheck:
+    problems: list[ApiProblem]
+    unknown: list[str]  # "<resource>: <field>" not checked because unknown until deploy (preview)
+
+
+def check(resource_type: str, name: str, inputs: Mapping[str, Any]) -> ApiCheck:
+    """One pulumi-gcp resource's inputs against its REST type (an unmapped type is a problem)."""
     label = f"{resource_type.rsplit(':', 1)[-1]} {name} ({resource_type})"
     api = API_TYPES.get(resource_type)
     if api is None:
-        return [ApiProblem(label, "", "no Google API type is mapped for this resource type, so nothing checks it; "
-                                      "map it in ops/gcp_api.py (API_TYPES) to its discovery-document schema")]
+        return ApiCheck([ApiProblem(label, "", "no Google API type is mapped for this resource type, so nothing checks it; "
+                                               "map it in ops/gcp_api.py (API_TYPES) to its discovery-document schema")], [])
     document = internals.google_discovery_document(api.document)
     try:
         body = api.body(inputs)
     except BodyError as error:
-        return [ApiProblem(label, error.field, str(error))]
-    found = [*_Walker(document).walk(body, {"$ref": api.schema}, ""), *_required(document, api.schema, api.method, body)]
-    return [ApiProblem(label, where, message) for where, message in found]
+        return ApiCheck([ApiProblem(label, error.field, str(error))], [])
+    walker = _Walker(document)
+    found = [*walker.walk(body, {"$ref": api.schema}, ""), *_required(document, api.schema, api.method, body)]
+    return ApiCheck([ApiProblem(label, where, message) for where, message in found], [f"{label}: {path or '(body)'}" for path in walker.unknown])
+
+
+def validate(resource_type: str, name: str, inputs: Mapping[str, Any]) -> list[ApiProblem]:
+    return check(resource_type, name, inputs).problems
 
 
 def is_google_cloud(resource_type: str) -> bool:

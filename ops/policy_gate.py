@@ -3,7 +3,8 @@
 Same policy objects (``policy/coditect_policies.py``) the CLI loads with
 ``pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json``, same
 config file, same enforcement levels. Differences from the real analyzer: props are the SDK
-inputs (the provider has not checked them) and, since mocks run with preview off, nothing is unknown.
+inputs (the provider has not checked them); at preview, values the cloud computes are unknown, and
+a policy that meets one cannot run, as in the analyzer.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from coditect_policies import POLICIES
+from components import internals
 from gke import Finding, Level
 from gke.enforcement import PackConfigError, enforced_levels, read_pack_config
 from ops.program import ROOT, Captured
@@ -61,6 +63,14 @@ def _policy_config(policy: Any, config: dict[str, Any], defaults: dict[str, Any]
     return {**defaults, **values}
 
 
+def _holds_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_unknown(v) for v in value)
+    return bool(value == internals.UNKNOWN_STRING_VALUE)
+
+
 def _collector(violations: list[Violation], policy: Any, level: Level, resource_urn: str = "") -> Callable[..., None]:
     """The report_violation callback of one policy: a resource policy's violations belong to the
     resource judged, a stack policy names the resource with its urn."""
@@ -76,9 +86,11 @@ def _options() -> PolicyResourceOptions:
 
 
 def run_policies(
-    resources: list[Captured], pack_config: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None
+    resources: list[Captured], pack_config: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
+    unjudged: list[str] | None = None,
 ) -> list[Violation]:
-    """Every policy of the pack over the custom resources a program registered."""
+    """Every policy of the pack over the custom resources a program registered. A resource policy
+    that meets a value unknown at preview cannot run, as in the analyzer; `unjudged` collects those."""
     pack_config = pack_config or {}
     custom = [r for r in resources if r.custom]
     levels = enforced_levels(pack_config)
@@ -90,10 +102,19 @@ def run_policies(
         for policy, level, config in active:
             if isinstance(policy, ResourceValidationPolicy):
                 args = ResourceValidationArgs(r.type, props, r.urn, r.name, _options(), None, config)
-                policy.validate(args, _collector(violations, policy, level, r.urn))
+                try:
+                    policy.validate(args, _collector(violations, policy, level, r.urn))
+                except UnknownValueError:
+                    if unjudged is not None:
+                        unjudged.append(f"policy {policy.name} on {r.type} {r.name}")
     stack_resources = [
         PolicyResource(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom
     ]
+    if unjudged is not None:
+        # The stack policies judge nothing in a namespace holding a value unknown at preview.
+        unsure = sorted({str(r.inputs.get("metadata", {}).get("namespace", "default")) for r in custom
+                         if r.type.startswith("kubernetes:") and _holds_unknown(r.inputs)})
+        unjudged += [f"stack policies in namespace {namespace}" for namespace in unsure]
     for policy, level, config in active:
         if isinstance(policy, StackValidationPolicy):
             policy.validate(StackValidationArgs(stack_resources, config), _collector(violations, policy, level))

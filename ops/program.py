@@ -49,6 +49,7 @@ class ProgramRun:
     exports: dict[str, Any] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # what the program logged (warnings and up)
+    preview: bool = False  # run as `pulumi preview` runs it: cloud-computed outputs unknown
 
     def of_type(self, type_token: str) -> list[Captured]:
         return [r for r in self.resources if r.type == type_token]
@@ -68,15 +69,18 @@ KNOWN_AFTER_DEPLOY = {
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Echo inputs back as outputs, add placeholders for cloud-computed outputs, record everything."""
+    """Echo inputs back as outputs, record everything. After deploy (``up``), cloud-computed outputs
+    get explicit placeholders; at preview they are left out, so the SDK treats them as unknown, as
+    ``pulumi preview`` does."""
 
-    def __init__(self) -> None:
+    def __init__(self, preview: bool = False) -> None:
         self.registered: list[pulumi.runtime.MockResourceArgs] = []
+        self.preview = preview
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.registered.append(args)
         outputs = dict(args.inputs)
-        for key, value in KNOWN_AFTER_DEPLOY.get(args.typ, {}).items():
+        for key, value in {} if self.preview else KNOWN_AFTER_DEPLOY.get(args.typ, {}).items():
             outputs.setdefault(key, value)
         if "name" not in outputs and args.typ.startswith("gcp:"):
             outputs["name"] = args.name
@@ -179,8 +183,10 @@ def run_program(
     program: Callable[[], None] | None = None,
     root: Path = ROOT,
     secret_keys: list[str] | None = None,
+    preview: bool = False,
 ) -> ProgramRun:
-    """Run `program` (default: the project's __main__.py) for `stack` under mocks.
+    """Run `program` (default: the project's __main__.py) for `stack` under mocks, as `pulumi up`
+    runs it or, with `preview`, as `pulumi preview` does (cloud-computed outputs unknown).
 
     `config` replaces the stack file's config when given. Exceptions the program raises (settings
     and invariant errors) propagate unchanged.
@@ -188,10 +194,10 @@ def run_program(
     if config is None:
         config, secret_keys = stack_config(stack, root)
     project = project_name(root)
-    mocks = RecordingMocks()
+    mocks = RecordingMocks(preview)
     messages: list[str] = []
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
-    monitor = internals.start_mock_engine(mocks, project, stack, _collecting_logger(messages))
+    monitor = internals.start_mock_engine(mocks, project, stack, _collecting_logger(messages), preview)
 
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -204,7 +210,7 @@ def run_program(
     urns_by_name: dict[str, list[str]] = {}
     for urn in internals.registered_urns(monitor):
         urns_by_name.setdefault(urn.rsplit("::", 1)[-1], []).append(urn)
-    run = ProgramRun(stack=stack, secret_keys=list(secret_keys or []), messages=messages)
+    run = ProgramRun(stack=stack, secret_keys=list(secret_keys or []), messages=messages, preview=preview)
     for args in mocks.registered:
         urn = next((u for u in urns_by_name.get(args.name, []) if u.split("::")[-2].endswith(args.typ)), "")
         run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), bool(args.custom), urn, args.provider or ""))
@@ -227,7 +233,10 @@ def _collecting_logger(messages: list[str]) -> logging.Logger:
 
 def _ints(value: Any, secret: bool = False) -> Any:
     """Plain values from what crossed the mock boundary: whole floats (protobuf Struct) become
-    ints again, and every leaf of a secret becomes [secret] (its shape stays, its value never shows)."""
+    ints again, every leaf of a secret becomes [secret] (its shape stays, its value never shows), and
+    a value unknown at preview becomes the unknown wire value the policy analyzer sees."""
+    if internals.is_unknown(value):
+        return internals.UNKNOWN_STRING_VALUE
     if internals.is_wire_secret(value):
         return _ints(internals.wire_secret_value(value), secret=True)
     if isinstance(value, dict):

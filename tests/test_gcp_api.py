@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ops import gcp_api
 from ops.program import Captured
-from tests.conftest import STACKS, stack_run
+from ops.render import check_all
+from tests.conftest import STACKS, copy_project, stack_run
 
 SSL = "gcp:compute/sSLPolicy:SSLPolicy"
 ARMOR = "gcp:compute/securityPolicy:SecurityPolicy"
@@ -63,3 +66,21 @@ def _problems(resource_type: str, inputs: dict[str, Any]) -> list[str]:
 def test_wrong_inputs_are_named_with_the_field(resource_type: str, inputs: dict[str, Any], expected: str) -> None:
     problems = _problems(resource_type, inputs)
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("appended", "expected"),
+    [
+        ('gcp.compute.SSLPolicy("extra-ssl", name="extra-ssl", profile="MODERNE")',
+         "[gcp-api] SSLPolicy extra-ssl (gcp:compute/sSLPolicy:SSLPolicy): profile: is 'MODERNE', not one of the API's values"),
+        ('gcp.compute.GlobalAddress("extra-ip", name="extra-ip", address_type="OUTSIDE")',
+         "[gcp-api] GlobalAddress extra-ip (gcp:compute/globalAddress:GlobalAddress): addressType: is 'OUTSIDE'"),
+        ('gcp.storage.Bucket("extra-bucket", name="extra-bucket", location="US")',
+         "[gcp-api] Bucket extra-bucket (gcp:storage/bucket:Bucket): (body): no Google API type is mapped"),
+    ],
+)
+def test_a_raw_google_cloud_resource_appended_to_the_program_fails_ops_check(tmp_path: Path, appended: str, expected: str) -> None:
+    root = copy_project(tmp_path, extra_program=f"\nimport pulumi_gcp as gcp\n{appended}\n")
+    output = io.StringIO()
+    assert check_all(output, ["prod"], root) == 1
+    assert expected in output.getvalue(), output.getvalue()
