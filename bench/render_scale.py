@@ -14,6 +14,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,12 +22,14 @@ sys.path.insert(0, str(ROOT))
 
 import pulumi_kubernetes as k8s  # noqa: E402
 
+from components.app import refusal  # noqa: E402
 from components.backend_config import BackendConfig  # noqa: E402
 from components.deployment import CombinedDeployment  # noqa: E402
 from components.ingress import Route, WebsocketIngress  # noqa: E402
 from components.namespace import AppNamespace  # noqa: E402
+from components.plan import declaration_plan  # noqa: E402
 from components.service import NegService  # noqa: E402
-from gke import Level  # noqa: E402
+from gke import Context, Level  # noqa: E402
 from ops.check import settings_for  # noqa: E402
 from ops.manifests import dump_yaml_documents, manifests_of  # noqa: E402
 from ops.policy_gate import run_policies  # noqa: E402
@@ -34,24 +37,23 @@ from ops.program import run_program  # noqa: E402
 from ops.schemas import validate_all  # noqa: E402
 
 
-def program_with(services: int):
+def program_with(services: int) -> Callable[[], None]:
     _, _, settings = settings_for("dev")
 
     def program() -> None:
-        ns = AppNamespace("ns", settings.namespace)
-        deployment = CombinedDeployment("combined", ns, settings.deployment, settings.release, require_digest=False)
-        backends = []
-        for i in range(services):
-            bc = BackendConfig(
-                f"bc-{i}", ns, settings.backend_config.model_copy(update={"name": f"backend-{i}"}),
-                deployment.health, settings.socketio.min_session_sec,
+        # Judged as one stack before anything is declared, as __main__.py's build_app does.
+        with declaration_plan(Context(min_session_sec=settings.socketio.min_session_sec), refusal):
+            ns = AppNamespace("ns", settings.namespace)
+            deployment = CombinedDeployment("combined", ns, settings.deployment, settings.release)
+            backends = []
+            for i in range(services):
+                bc = BackendConfig(f"bc-{i}", ns, settings.backend_config.model_copy(update={"name": f"backend-{i}"}), deployment.health)
+                backends.append(NegService(f"svc-{i}", ns, settings.service.model_copy(update={"name": f"svc-{i}"}), deployment, bc))
+            WebsocketIngress(
+                "ingress", ns, "ingress", Route(backends[0]),
+                tuple(Route(svc, host=f"svc-{i}.coditect.ai") for i, svc in enumerate(backends)),
+                settings.socketio.min_session_sec,
             )
-            backends.append(NegService(f"svc-{i}", ns, settings.service.model_copy(update={"name": f"svc-{i}"}), deployment, bc))
-        WebsocketIngress(
-            "ingress", ns, "ingress", Route(backends[0]),
-            tuple(Route(svc, host=f"svc-{i}.coditect.ai") for i, svc in enumerate(backends)),
-            settings.socketio.min_session_sec,
-        )
 
     return program
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from ops.manifests import manifests_of
 from ops.program import ProgramRun
@@ -160,8 +162,8 @@ def test_stacks_differ_only_where_environments_should() -> None:
     assert by_kind(staging, "Deployment")["spec"]["replicas"] == 2
 
 
-def test_autoscaler_is_built_from_the_deployment_and_owns_replicas(run_with) -> None:
-    def enable(raw: dict) -> None:
+def test_autoscaler_is_built_from_the_deployment_and_owns_replicas(run_with: Callable[..., ProgramRun]) -> None:
+    def enable(raw: dict[str, Any]) -> None:
         raw["autoscaling"] = {"enabled": True, "minReplicas": 2, "maxReplicas": 5}
 
     run = run_with("staging", enable)
