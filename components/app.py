@@ -113,10 +113,22 @@ def _cloud_armor(settings: Settings) -> CloudArmor | None:
     return CloudArmor("cloud-armor", name, settings.socketio.path, armor)
 
 
+def cluster_provider(target: Target) -> k8s.Provider:
+    """The stack's own Kubernetes provider. ``cluster_identifier`` keeps it (and so every object on it)
+    from being replaced when only its options change, such as turning adoption on and off: the
+    provider is replaced only when the identifier does (pulumi-kubernetes Provider docs)."""
+    if target.adopt:
+        pulumi.log.warn(
+            f"Adoption run on {target.cluster_context}: existing objects are taken over (upsert) and kubectl's field ownership "
+            "is overridden (patch force). Remove coditect:cluster.adopt after this pulumi up.")
+    return k8s.Provider("cluster", context=target.cluster_context, cluster_identifier=target.cluster_context,
+                        upsert_existing_objects=target.adopt, enable_patch_force=target.adopt)
+
+
 def build_app(settings: Settings, target: Target) -> App:
     """Every component, judged as one stack before any resource is declared, on the stack's own
     cluster: an explicit Kubernetes provider, never the kubeconfig's current context."""
-    cluster = k8s.Provider("cluster", context=target.cluster_context)
+    cluster = cluster_provider(target)
     with declaration_plan(gke.Context(min_session_sec=settings.socketio.min_session_sec), refusal):
         return _declare_app(settings, cluster)
 

@@ -251,6 +251,10 @@ class ClusterSettings(Model):
     ``gke_P_LOC_NAME``."""
 
     context: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$")
+    # For the one `pulumi up` that takes over objects created by kubectl: the provider then creates
+    # by updating what exists (upsert) and forces server-side apply over kubectl's field ownership
+    # (patch force). Set it for that run only.
+    adopt: bool = False
 
 
 class IngressSettings(Model):

@@ -23,6 +23,7 @@ class Target:
     stack: str
     project: str
     cluster_context: str
+    adopt: bool = False  # this run takes over existing objects (settings: cluster.adopt)
 
     def describe(self) -> str:
         return f"cluster {self.cluster_context}, Google Cloud project {self.project}"
@@ -41,7 +42,7 @@ def read_target(settings: Settings, config: Mapping[str, Any], stack: str) -> Ta
     if not isinstance(project, str) or not PROJECT_ID.match(project):
         raise _refuse(stack, GCP_PROJECT_KEY, f"{str(project)[:80]!r} is not a Google Cloud project id (6-30 lower-case letters, digits, hyphens)",
                       f"pulumi config set {GCP_PROJECT_KEY} <project-id> -s {stack}")
-    return Target(stack, project, settings.cluster.context)
+    return Target(stack, project, settings.cluster.context, settings.cluster.adopt)
 
 
 def _stack_target(path: Path) -> tuple[str | None, str | None]:

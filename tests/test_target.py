@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from components.settings import SettingsError, parse_settings
 from components.target import read_target, refuse_shared_prod_target
-from ops.program import read_yaml, run_program, stack_config
+from ops.program import ProgramRun, read_yaml, run_program, stack_config
 from tests.conftest import ROOT, STACKS, copy_project, stack_settings_raw
+
+RunWith = Callable[..., ProgramRun]
 
 
 def test_every_stack_file_names_its_project_and_cluster() -> None:
@@ -68,3 +71,19 @@ def test_prod_shares_neither_project_nor_cluster(tmp_path: Path, key: str, fragm
     with pytest.raises(SettingsError, match=fragment):
         refuse_shared_prod_target(target, settings, root)
     refuse_shared_prod_target(target, settings, ROOT)  # the committed stack files are separate
+
+
+def test_the_provider_adopts_existing_objects_only_in_an_adoption_run(run_with: RunWith) -> None:
+    normal = run_program("prod").one("pulumi:providers:kubernetes").inputs
+    # Provider inputs cross the wire as strings.
+    assert (normal["upsertExistingObjects"], normal["enablePatchForce"]) == ("false", "false")
+    assert normal["clusterIdentifier"] == normal["context"], "toggling adoption updates the provider, never replaces it"
+
+    def adopt(raw: dict) -> None:
+        raw["cluster"] = {**raw["cluster"], "adopt": True}
+
+    run = run_with("prod", adopt)
+    adopting = run.one("pulumi:providers:kubernetes").inputs
+    assert (adopting["upsertExistingObjects"], adopting["enablePatchForce"]) == ("true", "true")
+    assert adopting["clusterIdentifier"] == normal["clusterIdentifier"]
+    assert any("Remove coditect:cluster.adopt after this pulumi up" in message for message in run.messages)
