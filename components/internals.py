@@ -145,10 +145,18 @@ def policy_analyzer_servicer(pack_name: str, version: str, policies: Sequence[Po
 
 
 def unknown_checking_proxy(props: dict[str, Any]) -> Any:
-    """Resource properties as the analyzer hands them to policies: reading an unknown value raises."""
+    """Resource properties as the analyzer hands them to policies: reading an unknown value raises
+    `unknown_value_error()`."""
     from pulumi_policy.proxy import unknown_checking_proxy as proxy
 
     return proxy(props)
+
+
+def unknown_value_error() -> type[Exception]:
+    """What a policy's read of an unknown (preview-time) value raises, for ``except unknown_value_error():``."""
+    from pulumi_policy.proxy import UnknownValueError
+
+    return UnknownValueError
 
 
 # Google API discovery documents: package data of google-api-python-client (ops only).

@@ -178,12 +178,11 @@ def test_the_analyzer_servicer_boots_in_process() -> None:
 
 
 def test_the_unknown_checking_proxy_raises_on_unknowns_only() -> None:
-    from pulumi_policy.proxy import UnknownValueError
-
-    props = internals.unknown_checking_proxy({"known": 1, "later": internals.UNKNOWN_STRING_VALUE})
+    props = internals.unknown_checking_proxy({"known": 1, "nested": {"later": internals.UNKNOWN_STRING_VALUE}})
     assert props["known"] == 1
-    with pytest.raises(UnknownValueError):
-        props["later"]
+    with pytest.raises(internals.unknown_value_error()):
+        props["nested"]["later"]
+    assert internals.unknown_value_error().__name__ == "UnknownValueError", "pulumi_policy.proxy's exception changed"
 
 
 # What `pulumi up` installs
