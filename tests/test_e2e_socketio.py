@@ -77,13 +77,13 @@ def test_incident_setup_fails_with_the_right_diagnosis(lab: Lab) -> None:
         assert diagnosis(check) == UPGRADE_DROPPED and check.layer == Layer.NGINX_OR_LOAD_BALANCER, check
 
 
-def test_fixed_setup_passes_well_under_a_second(lab: Lab) -> None:
+def test_fixed_setup_passes_every_check(lab: Lab) -> None:
+    """(How fast: bench/socketio_load.py. A timed assertion here would fail on a loaded machine.)"""
     report = run(lab.url("fixed"))
     assert report.ok, report.text()
     assert [c.name for c in report.checks] == ["handshake", "polling", "ws_upgrade", "ws_only", "hold"]
     assert report.check(CheckName.POLLING).data["requests"] == 30
     assert report.check(CheckName.HOLD).ok is None
-    assert report.elapsed_s < 1.0
     # One pod served the whole session, polling and upgrade alike.
     assert len(report.pods[Session.POLLING]) == 1 and report.pods[Session.WEBSOCKET_UPGRADE] == report.pods[Session.POLLING]
 
