@@ -15,15 +15,28 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components import internals
 from gke import limits
+from gke.manifest import parse_image
 
 CONFIG_NAMESPACE = "coditect"
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -32,6 +45,20 @@ HOSTNAME = r"^(([a-z0-9]+|[a-z0-9][-a-z0-9]*[a-z0-9])\.)+[a-z][-a-z0-9]*[a-z0-9]
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 
 Environment = Literal["dev", "staging", "prod"]
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"is a boolean ({str(value).lower()}), not a number")
+    return value
+
+
+# Booleans are not numbers (YAML `replicas: true` is not 1) and numbers are not booleans: whole
+# numbers and flags arrive typed (the stack file's YAML, or `pulumi config set --path`, which stores
+# true/false as booleans and integers as numbers). A fraction may arrive as text ("0.5"): that
+# command stores anything but an integer as a string.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+Fraction = Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
 # Kubernetes object names are RFC 1123 labels; a Service port name is an IANA service name (15 at most).
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
 PortName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=15)]
@@ -60,11 +87,30 @@ class Model(BaseModel):
     )
 
 
+# Kubernetes quantity suffixes (k8s.io/apimachinery resource.Quantity): decimal SI and binary.
+QUANTITY_FACTORS: dict[str, Decimal] = {"": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12),
+                                         "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40)}
+
+
+def quantity(text: str) -> Decimal:
+    """The value of a quantity that matched QUANTITY, e.g. "250m" -> 0.25, "1Gi" -> 1073741824."""
+    number = text.rstrip("".join(set("".join(QUANTITY_FACTORS))))
+    return Decimal(number) * QUANTITY_FACTORS[text[len(number):]]
+
+
 class ContainerResources(Model):
     cpu_request: str = Field("250m", pattern=QUANTITY)
     memory_request: str = Field("256Mi", pattern=QUANTITY)
     cpu_limit: str = Field("1", pattern=QUANTITY)
     memory_limit: str = Field("1Gi", pattern=QUANTITY)
+
+    def request_problems(self) -> list[tuple[str, str]]:
+        """(key, problem) where a request exceeds its limit: the API server rejects such a pod."""
+        problems = []
+        for kind, request, limit in (("cpu", self.cpu_request, self.cpu_limit), ("memory", self.memory_request, self.memory_limit)):
+            if quantity(request) > quantity(limit):
+                problems.append((f"{kind}Request", f"({request}) is above {kind}Limit ({limit}); Kubernetes rejects a request above its limit"))
+        return problems
 
 
 class Resources(Model):
@@ -76,9 +122,18 @@ class Resources(Model):
     )
 
 
+def _image_reference(image: str) -> str:
+    if parse_image(image) is None:
+        raise ValueError(f"{image[:120]!r} is not an image reference: registry/repository[:tag][@sha256:<64 lower-case hex>]")
+    return image
+
+
+ImageReferenceText = Annotated[str, AfterValidator(_image_reference)]
+
+
 class Images(Model):
-    nginx: str = Field(min_length=1, description="the nginx front container (serves the IDE and proxies Socket.IO)")
-    ide: str = Field(min_length=1, description="the IDE server (Theia) container")
+    nginx: ImageReferenceText = Field(description="the nginx front container (serves the IDE and proxies Socket.IO)")
+    ide: ImageReferenceText = Field(description="the IDE server (Theia) container")
 
 
 class Release(Model):
@@ -87,12 +142,19 @@ class Release(Model):
     version: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
     images: Images
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _text(cls, version: Any) -> Any:
+        if isinstance(version, (bool, float)):
+            raise ValueError(f"is {version!r}, not text: YAML reads 1.10 as the number 1.1; quote the version ('1.10')")
+        return version
+
 
 class Autoscaling(Model):
-    enabled: bool = False
-    min_replicas: int = Field(2, ge=1, le=100)
-    max_replicas: int = Field(6, ge=1, le=100)
-    target_cpu_utilization: int = Field(70, ge=10, le=95)
+    enabled: Bool = False
+    min_replicas: Int = Field(2, ge=1, le=100)
+    max_replicas: Int = Field(6, ge=1, le=100)
+    target_cpu_utilization: Int = Field(70, ge=10, le=95)
 
     @model_validator(mode="after")
     def _bounds(self) -> Autoscaling:
@@ -105,17 +167,17 @@ class Autoscaling(Model):
 
 class DeploymentSettings(Model):
     name: DnsLabel = "coditect-combined"
-    replicas: int = Field(3, ge=1, le=100)
-    serving_port: int = Field(8080, ge=1024, le=65535, description="nginx listens here; unprivileged (>= 1024)")
-    ide_port: int = Field(3000, ge=1024, le=65535, description="the IDE server listens here, behind nginx")
+    replicas: Int = Field(3, ge=1, le=100)
+    serving_port: Int = Field(8080, ge=1024, le=65535, description="nginx listens here; unprivileged (>= 1024)")
+    ide_port: Int = Field(3000, ge=1024, le=65535, description="the IDE server listens here, behind nginx")
     health_path: str = Field("/healthz", pattern=r"^/[A-Za-z0-9/_.-]*$")
-    run_as_user: int = Field(10001, ge=10000, le=2147483647, description=">= 10000: never a host user")
+    run_as_user: Int = Field(10001, ge=10000, le=2147483647, description=">= 10000: never a host user")
     # Keep serving while the load balancer drains this pod's connections; SIGTERM comes after it.
     # Unset: backendConfig.drainingTimeoutSec (see Settings._derive_pre_stop).
-    pre_stop_seconds: int | None = Field(None, ge=0, le=3600, description="default: backendConfig.drainingTimeoutSec")
-    termination_grace_period_seconds: int = Field(120, ge=1, le=7200)
+    pre_stop_seconds: Int | None = Field(None, ge=0, le=3600, description="default: backendConfig.drainingTimeoutSec")
+    termination_grace_period_seconds: Int = Field(120, ge=1, le=7200)
     resources: Resources = Resources()
-    min_available: int = Field(1, ge=0, le=100, description="PodDisruptionBudget minAvailable")
+    min_available: Int = Field(1, ge=0, le=100, description="PodDisruptionBudget minAvailable")
 
     @model_validator(mode="after")
     def _ports_differ(self) -> DeploymentSettings:
@@ -126,15 +188,15 @@ class DeploymentSettings(Model):
 
 class ServiceSettings(Model):
     name: DnsLabel = "coditect-combined-service"
-    port: int = Field(80, ge=1, le=65535)
+    port: Int = Field(80, ge=1, le=65535)
     port_name: PortName = "http"
 
 
 class HealthCheckSettings(Model):
-    check_interval_sec: int = Field(15, ge=limits.HEALTH_CHECK_INTERVAL_SEC[0], le=limits.HEALTH_CHECK_INTERVAL_SEC[1])
-    timeout_sec: int = Field(5, ge=limits.HEALTH_CHECK_TIMEOUT_SEC[0], le=limits.HEALTH_CHECK_TIMEOUT_SEC[1])
-    healthy_threshold: int = Field(1, ge=limits.HEALTH_CHECK_THRESHOLD[0], le=limits.HEALTH_CHECK_THRESHOLD[1])
-    unhealthy_threshold: int = Field(2, ge=limits.HEALTH_CHECK_THRESHOLD[0], le=limits.HEALTH_CHECK_THRESHOLD[1])
+    check_interval_sec: Int = Field(15, ge=limits.HEALTH_CHECK_INTERVAL_SEC[0], le=limits.HEALTH_CHECK_INTERVAL_SEC[1])
+    timeout_sec: Int = Field(5, ge=limits.HEALTH_CHECK_TIMEOUT_SEC[0], le=limits.HEALTH_CHECK_TIMEOUT_SEC[1])
+    healthy_threshold: Int = Field(1, ge=limits.HEALTH_CHECK_THRESHOLD[0], le=limits.HEALTH_CHECK_THRESHOLD[1])
+    unhealthy_threshold: Int = Field(2, ge=limits.HEALTH_CHECK_THRESHOLD[0], le=limits.HEALTH_CHECK_THRESHOLD[1])
 
 
 AffinityType = Literal["NONE", "CLIENT_IP", "GENERATED_COOKIE"]
@@ -144,47 +206,47 @@ class LoggingSettings(Model):
     """Load-balancer request logs. Stated in the BackendConfig always: GKE turns them on only when it
     creates the backend service and never changes them when the block is absent."""
 
-    enable: bool = True
-    sample_rate: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    enable: Bool = True
+    sample_rate: Fraction = 1.0
 
 
 class BackendConfigSettings(Model):
     name: DnsLabel = "coditect-backend-config"
-    timeout_sec: int = Field(86400, ge=limits.TIMEOUT_SEC[0], le=limits.TIMEOUT_SEC[1])
+    timeout_sec: Int = Field(86400, ge=limits.TIMEOUT_SEC[0], le=limits.TIMEOUT_SEC[1])
     session_affinity: AffinityType = "CLIENT_IP"
     # Production carries 86400 although GKE applies the TTL only to GENERATED_COOKIE affinity.
-    affinity_cookie_ttl_sec: int = Field(86400, ge=limits.AFFINITY_COOKIE_TTL_SEC[0], le=limits.AFFINITY_COOKIE_TTL_SEC[1])
-    draining_timeout_sec: int = Field(60, ge=limits.DRAINING_TIMEOUT_SEC[0], le=limits.DRAINING_TIMEOUT_SEC[1])
+    affinity_cookie_ttl_sec: Int = Field(86400, ge=limits.AFFINITY_COOKIE_TTL_SEC[0], le=limits.AFFINITY_COOKIE_TTL_SEC[1])
+    draining_timeout_sec: Int = Field(60, ge=limits.DRAINING_TIMEOUT_SEC[0], le=limits.DRAINING_TIMEOUT_SEC[1])
     health_check: HealthCheckSettings = HealthCheckSettings()
     logging: LoggingSettings = LoggingSettings()
 
 
 class SocketIOSettings(Model):
     path: str = Field("/theia/socket.io/", pattern=r"^/([A-Za-z0-9_.-]+/)+$", description="starts and ends with /")
-    min_session_sec: int = Field(limits.DEFAULT_MIN_SESSION_SEC, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
+    min_session_sec: Int = Field(limits.DEFAULT_MIN_SESSION_SEC, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
 
 
 class StaticIpSettings(Model):
-    enabled: bool = True
+    enabled: Bool = True
     name: str | None = Field(None, pattern=DNS_LABEL, max_length=63,
                                 description="global address name; default coditect-<environment>-ip")
 
 
 class TlsSettings(Model):
-    enabled: bool = True
+    enabled: Bool = True
     ssl_policy_profile: Literal["MODERN", "RESTRICTED"] = "MODERN"
     min_tls_version: Literal["TLS_1_2", "TLS_1_3"] = "TLS_1_2"
-    redirect_to_https: bool = True
+    redirect_to_https: Bool = True
     # GKE's HTTPS redirect lives on the HTTP frontend: turning HTTP off disables the redirect.
-    allow_http: bool = True
+    allow_http: Bool = True
 
 
 class RateLimitSettings(Model):
     """Per-client limit on Socket.IO handshakes (GETs without a sid). A browser opens one session per
     tab and reconnects with backoff, so it never comes near this."""
 
-    handshakes_per_minute: int = Field(120, ge=10, le=10000)
-    ban_duration_sec: int = Field(300, ge=60, le=86400)
+    handshakes_per_minute: Int = Field(120, ge=10, le=10000)
+    ban_duration_sec: Int = Field(300, ge=60, le=86400)
 
 
 # Google's preconfigured WAF rule sets are named <attack>-v<NN>-<stable|canary> (e.g. sqli-v33-stable);
@@ -200,8 +262,8 @@ class CloudArmorSettings(Model):
     ``keepDetachedPolicy: false`` deletes it (Compute refuses to delete a policy still in use). A
     stack that never had one sets both false."""
 
-    enabled: bool = True
-    keep_detached_policy: bool = True
+    enabled: Bool = True
+    keep_detached_policy: Bool = True
     mode: Literal["preview", "enforce"] = "enforce"
     waf_rules: tuple[str, ...] = ("sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable")
     rate_limit: RateLimitSettings = RateLimitSettings()
@@ -221,10 +283,10 @@ class CloudArmorSettings(Model):
 
 
 class MonitoringSettings(Model):
-    enabled: bool = True
+    enabled: Bool = True
     period_sec: Literal[60, 300, 600, 900] = 300
-    failures_before_alert: int = Field(3, ge=1, le=10, description="consecutive check periods that must fail")
-    failing_regions: int = Field(2, ge=1, le=6, description="checker regions that must fail in the same period")
+    failures_before_alert: Int = Field(3, ge=1, le=10, description="consecutive check periods that must fail")
+    failing_regions: Int = Field(2, ge=1, le=6, description="checker regions that must fail in the same period")
     notification_channels: tuple[str, ...] = Field(
         (), description="notification channel resource names: projects/<p>/notificationChannels/<id>")
 
@@ -254,11 +316,15 @@ class ClusterSettings(Model):
     # For the one `pulumi up` that takes over objects created by kubectl: the provider then creates
     # by updating what exists (upsert) and forces server-side apply over kubectl's field ownership
     # (patch force). Set it for that run only.
-    adopt: bool = False
+    adopt: Bool = False
 
 
 class IngressSettings(Model):
     name: DnsLabel = "coditect-ingress"
+
+
+# The namespaces a cluster starts with (kubernetes.io/docs/concepts/overview/working-with-objects/namespaces).
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
 class Settings(Model):
@@ -275,12 +341,20 @@ class Settings(Model):
     gcp: GcpSettings = GcpSettings()
     cluster: ClusterSettings
 
+    @field_validator("namespace")
+    @classmethod
+    def _own_namespace(cls, namespace: str) -> str:
+        if namespace in SYSTEM_NAMESPACES:
+            raise ValueError(f"is {namespace!r}, a namespace Kubernetes itself uses; give the app a namespace of its own")
+        return namespace
+
     @field_validator("hosts")
     @classmethod
     def _hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
         for host in hosts:
-            if not re.match(HOSTNAME, host) or len(host) > 253:
-                raise ValueError(f"{host!r} is not a lower-case DNS name such as coditect.ai (no wildcards, no scheme)")
+            if not re.match(HOSTNAME, host) or len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+                raise ValueError(f"{host[:120]!r} is not a lower-case DNS name such as coditect.ai "
+                                 "(labels of at most 63 characters, no wildcards, no scheme)")
         duplicates = sorted({h for h in hosts if hosts.count(h) > 1})
         if duplicates:
             raise ValueError(f"{', '.join(duplicates)} listed more than once; GKE keeps only the last rule per host")
@@ -305,27 +379,54 @@ class Settings(Model):
         return self.model_copy(update={"deployment": deployment.model_copy(update={"pre_stop_seconds": draining})})
 
     @model_validator(mode="after")
-    def _environment_rules(self) -> Settings:
+    def _cross_field_rules(self) -> Settings:
         # (config key, problem) pairs; format_errors reports each under its own key.
-        problems: list[tuple[str, str]] = []
-        if self.environment == "prod":
-            if self.deployment.replicas < 2 and not self.autoscaling.enabled:
-                problems.append(("deployment.replicas", f"is {self.deployment.replicas}; prod needs at least 2 replicas to survive a pod restart"))
-            if self.deployment.min_available < 1:
-                problems.append(("deployment.minAvailable", "is 0; prod needs a PodDisruptionBudget keeping at least 1 pod"))
-            gcp = self.gcp
-            for key, enabled in (("gcp.tls.enabled", gcp.tls.enabled), ("gcp.tls.redirectToHttps", gcp.tls.redirect_to_https),
-                                 ("gcp.cloudArmor.enabled", gcp.cloud_armor.enabled), ("gcp.monitoring.enabled", gcp.monitoring.enabled),
-                                 ("gcp.staticIp.enabled", gcp.static_ip.enabled)):
-                if not enabled:
-                    problems.append((key, "is false; prod requires it (TLS with HTTPS redirect, Cloud Armor, uptime alerting, a static IP)"))
-            if gcp.monitoring.enabled and not gcp.monitoring.notification_channels:
-                problems.append(("gcp.monitoring.notificationChannels", "is empty; prod alerts must reach someone"))
+        problems = [*self._prod_problems(), *self._pod_problems(), *self._google_cloud_problems()]
+        if problems:
+            raise conflict(problems)
+        return self
+
+    def _prod_problems(self) -> list[tuple[str, str]]:
+        """What prod requires beyond the other stacks."""
+        if self.environment != "prod":
+            return []
+        problems = []
+        if self.deployment.replicas < 2 and not self.autoscaling.enabled:
+            problems.append(("deployment.replicas", f"is {self.deployment.replicas}; prod needs at least 2 replicas to survive a pod restart"))
+        if self.autoscaling.enabled and self.autoscaling.min_replicas < 2:
+            problems.append(("autoscaling.minReplicas", f"is {self.autoscaling.min_replicas}; prod needs at least 2 pods to survive a pod restart"))
+        if self.deployment.min_available < 1:
+            problems.append(("deployment.minAvailable", "is 0; prod needs a PodDisruptionBudget keeping at least 1 pod"))
+        gcp = self.gcp
+        for key, enabled in (("gcp.tls.enabled", gcp.tls.enabled), ("gcp.tls.redirectToHttps", gcp.tls.redirect_to_https),
+                             ("gcp.cloudArmor.enabled", gcp.cloud_armor.enabled), ("gcp.monitoring.enabled", gcp.monitoring.enabled),
+                             ("gcp.staticIp.enabled", gcp.static_ip.enabled)):
+            if not enabled:
+                problems.append((key, "is false; prod requires it (TLS with HTTPS redirect, Cloud Armor, uptime alerting, a static IP)"))
+        if gcp.monitoring.enabled and not gcp.monitoring.notification_channels:
+            problems.append(("gcp.monitoring.notificationChannels", "is empty; prod alerts must reach someone"))
+        return problems
+
+    def _pod_problems(self) -> list[tuple[str, str]]:
+        """Pods Kubernetes would reject, or could never evict, or kill too early."""
+        problems = []
+        fewest_pods = self.autoscaling.min_replicas if self.autoscaling.enabled else self.deployment.replicas
+        if self.deployment.min_available >= fewest_pods:
+            problems.append(("deployment.minAvailable",
+                             f"is {self.deployment.min_available} with as few as {fewest_pods} pod(s): the PodDisruptionBudget then allows no "
+                             "eviction, so node drains and upgrades hang; keep it below the pod count"))
+        for role, resources in (("nginx", self.deployment.resources.nginx), ("ide", self.deployment.resources.ide)):
+            problems += [(f"deployment.resources.{role}.{key}", text) for key, text in resources.request_problems()]
         pre_stop = self.deployment.pre_stop_seconds
         if pre_stop is not None and pre_stop >= self.deployment.termination_grace_period_seconds:
             problems.append(("deployment.preStopSeconds",
                              f"({pre_stop}) must be shorter than terminationGracePeriodSeconds ({self.deployment.termination_grace_period_seconds}), "
                              "or Kubernetes kills the pod during its preStop delay"))
+        return problems
+
+    def _google_cloud_problems(self) -> list[tuple[str, str]]:
+        """Google Cloud settings the APIs refuse, or that have no effect as combined."""
+        problems = []
         tls = self.gcp.tls
         if tls.enabled and tls.min_tls_version == "TLS_1_3" and tls.ssl_policy_profile not in limits.TLS_1_3_PROFILES:
             problems.append(("gcp.tls.sslPolicyProfile",
@@ -337,16 +438,13 @@ class Settings(Model):
         if self.gcp.monitoring.enabled and not self.backend_config.logging.enable:
             problems.append(("backendConfig.logging.enable",
                              "is false while gcp.monitoring is on: its request metric and dashboard read the load balancer's request logs"))
-        armor = self.gcp.cloud_armor
-        if armor.enabled and not armor.waf_rules:
+        if self.gcp.cloud_armor.enabled and not self.gcp.cloud_armor.waf_rules:
             problems.append(("gcp.cloudArmor.wafRules", "is empty with Cloud Armor on: the policy would only rate-limit; list the WAF rule sets"))
         if tls.redirect_to_https and not tls.enabled:
             problems.append(("gcp.tls.redirectToHttps", "is true without TLS: there is no HTTPS to redirect to (set it false, or enable gcp.tls)"))
         if not tls.allow_http and not tls.enabled:
             problems.append(("gcp.tls.allowHttp", "is false without TLS: the load balancer would serve nothing"))
-        if problems:
-            raise conflict(problems)
-        return self
+        return problems
 
 
 
@@ -387,6 +485,17 @@ def _key(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+SHOWN_VALUE_MAX = 120
+
+
+def shown_value(value: Any) -> str:
+    """A value as an error shows it: its repr, cut to a readable length (a stack file can hold megabytes)."""
+    text = repr(value)
+    if len(text) <= SHOWN_VALUE_MAX:
+        return text
+    return f"{text[:SHOWN_VALUE_MAX]}... ({len(text)} characters)"
+
+
 def format_errors(error: ValidationError, stack: str | None = None) -> str:
     stack_file = f"Pulumi.{stack}.yaml" if stack else "the stack file"
     lines = [f"Invalid stack configuration ({stack_file}):"]
@@ -406,7 +515,7 @@ def format_errors(error: ValidationError, stack: str | None = None) -> str:
             fix = f"pulumi config rm --path '{full}', or correct its name in {stack_file}"
         elif item["type"] == "missing":
             message = "is required but not set"
-        got_text = "" if item["type"] == "missing" or isinstance(got, Mapping) else f" (got {got!r})"
+        got_text = "" if item["type"] == "missing" or isinstance(got, Mapping) else f" (got {shown_value(got)})"
         lines.append(f"  - {full}: {message}{got_text}. Fix: {fix}")
     return "\n".join(lines)
 

@@ -180,7 +180,7 @@ def test_tag_images_pass_outside_prod_and_only_the_unpinned_container_is_named()
 def test_one_replica_without_affinity_is_fine() -> None:
     raw = stack_settings_raw("dev")
     raw["backendConfig"] = {**raw.get("backendConfig", {}), "sessionAffinity": "NONE"}
-    raw["deployment"] = {**raw.get("deployment", {}), "replicas": 1}
+    raw["deployment"] = {**raw.get("deployment", {}), "replicas": 1, "minAvailable": 0}
     assert run_program("dev", config=engine_config(raw)).of_type("kubernetes:apps/v1:Deployment")
 
 
@@ -188,6 +188,7 @@ def test_autoscaling_without_affinity_is_refused_by_the_autoscalers_maximum() ->
     def edit(raw: dict[str, Any]) -> None:
         raw["backendConfig"] = {**raw.get("backendConfig", {}), "sessionAffinity": "NONE"}
         raw["autoscaling"] = {"enabled": True, "minReplicas": 1, "maxReplicas": 3}
+        raw["deployment"] = {**raw.get("deployment", {}), "minAvailable": 0}
 
     assert "is scaled by HorizontalPodAutoscaler coditect-dev/coditect-combined up to 3 replicas" in refused_by_program("dev", edit)
 

@@ -8,7 +8,9 @@ or has the wrong type, and report that as a finding instead of raising. Accessor
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gke import limits
@@ -204,8 +206,42 @@ def containers(manifest: Manifest) -> list[Mapping[str, Any]]:
     return [c for c in as_list(pod_spec(manifest).get("containers")) if isinstance(c, Mapping)]
 
 
+# An image reference, per the distribution/reference grammar (docker/distribution reference/regexp.go):
+# [domain[:port]/]path[:tag][@digest]; a sha256 digest is 64 lower-case hex digits (OCI image spec).
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"^(?:(?P<domain>{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?)/)?"
+    rf"(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+IMAGE_NAME_MAX = 255  # the name part (domain and path)
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    name: str
+    tag: str | None
+    digest: str | None
+
+
+def parse_image(image: Any) -> ImageReference | None:
+    """The parts of a valid image reference, or None for anything else."""
+    if not isinstance(image, str):
+        return None
+    match = IMAGE_REFERENCE.match(image)
+    if match is None:
+        return None
+    name = f"{match['domain']}/{match['path']}" if match["domain"] else match["path"]
+    if len(name) > IMAGE_NAME_MAX:
+        return None
+    return ImageReference(name, match["tag"], match["digest"])
+
+
 def is_digest_pinned(image: Any) -> bool:
-    return isinstance(image, str) and "@sha256:" in image and len(image.split("@sha256:", 1)[1]) == 64
+    reference = parse_image(image)
+    return reference is not None and reference.digest is not None
 
 
 def selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
