@@ -1,0 +1,94 @@
+"""Read-only access to the load balancer GKE built, through `google-cloud-compute`.
+
+A loopback ``--gcp-endpoint`` (http://127.0.0.1:PORT, a stand-in) is reached over plain HTTP with
+anonymous credentials; any other endpoint (a private API endpoint) with Application Default
+Credentials. A 403 stops the inspection naming the IAM permission (all in roles/compute.viewer).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+# google-api-core warns about the Python version on import; the command's output is not the place.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
+
+import requests  # noqa: E402  (after the warning filter)
+from google.api_core import exceptions as api_exceptions  # noqa: E402
+from google.api_core.client_options import ClientOptions  # noqa: E402
+from google.auth.credentials import AnonymousCredentials  # noqa: E402
+from google.cloud import compute_v1  # noqa: E402
+
+from ops.inspect.model import AccessDenied, Unreachable  # noqa: E402
+
+Json = dict[str, Any]
+API = "Compute Engine API"
+DEFAULT_ENDPOINT = "https://compute.googleapis.com"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+# collection (the REST path segment and IAM permission noun) -> (client class, its REST transport, the get() keyword)
+COLLECTIONS: dict[str, tuple[type[Any], type[Any], str]] = {
+    "backendServices": (compute_v1.BackendServicesClient, compute_v1.services.backend_services.transports.BackendServicesRestTransport, "backend_service"),
+    "healthChecks": (compute_v1.HealthChecksClient, compute_v1.services.health_checks.transports.HealthChecksRestTransport, "health_check"),
+    "urlMaps": (compute_v1.UrlMapsClient, compute_v1.services.url_maps.transports.UrlMapsRestTransport, "url_map"),
+    "targetHttpProxies": (compute_v1.TargetHttpProxiesClient,
+                          compute_v1.services.target_http_proxies.transports.TargetHttpProxiesRestTransport, "target_http_proxy"),
+    "targetHttpsProxies": (compute_v1.TargetHttpsProxiesClient,
+                           compute_v1.services.target_https_proxies.transports.TargetHttpsProxiesRestTransport, "target_https_proxy"),
+    "forwardingRules": (compute_v1.GlobalForwardingRulesClient,
+                        compute_v1.services.global_forwarding_rules.transports.GlobalForwardingRulesRestTransport, "forwarding_rule"),
+    "addresses": (compute_v1.GlobalAddressesClient, compute_v1.services.global_addresses.transports.GlobalAddressesRestTransport, "address"),
+}
+# The IAM permission of a get in each collection (the global forwarding rules and addresses have their own).
+PERMISSION = {
+    **{c: f"compute.{c}.get" for c in COLLECTIONS},
+    "forwardingRules": "compute.globalForwardingRules.get",
+    "addresses": "compute.globalAddresses.get",
+}
+
+
+def is_loopback(endpoint: str) -> bool:
+    parts = urlsplit(endpoint)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK
+
+
+class ComputeReader:
+    def __init__(self, project: str, endpoint: str | None = None, timeout: float = 5.0) -> None:
+        self.project = project
+        self.endpoint = endpoint or DEFAULT_ENDPOINT
+        self.timeout = timeout
+        self._clients: dict[str, Any] = {}
+
+    def _client(self, collection: str) -> Any:
+        if collection not in self._clients:
+            client_class, transport_class, _ = COLLECTIONS[collection]
+            if is_loopback(self.endpoint):
+                transport = transport_class(host=urlsplit(self.endpoint).netloc, credentials=AnonymousCredentials(), url_scheme="http")
+                self._clients[collection] = client_class(transport=transport)
+            else:
+                self._clients[collection] = client_class(client_options=ClientOptions(api_endpoint=self.endpoint))
+        return self._clients[collection]
+
+    def get(self, collection: str, name: str) -> Json | None:
+        """The resource as the REST API's JSON (camelCase); None when it does not exist."""
+        keyword = COLLECTIONS[collection][2]
+        call: Callable[..., Any] = self._client(collection).get
+        try:
+            message = call(project=self.project, retry=None, timeout=self.timeout, **{keyword: name})
+        except api_exceptions.NotFound:
+            return None
+        except (api_exceptions.Forbidden, api_exceptions.Unauthenticated) as error:
+            raise AccessDenied(API, f"IAM permission {PERMISSION[collection]} on project {self.project}", error.message) from None
+        except api_exceptions.GoogleAPICallError as error:
+            raise Unreachable(API, self.endpoint, f"HTTP {error.code}: {error.message}") from None
+        except requests.exceptions.RequestException as error:
+            raise Unreachable(API, self.endpoint, type(error).__name__) from None
+        data: Json = type(message).to_dict(message, preserving_proto_field_name=False)
+        return data
+
+
+def resource_name(url_or_name: str) -> str:
+    """The last segment of a Compute self-link (or the name itself)."""
+    return url_or_name.rstrip("/").rsplit("/", 1)[-1]

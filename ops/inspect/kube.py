@@ -1,0 +1,111 @@
+"""Read-only access to the cluster through the official `kubernetes` client.
+
+Every read is a get or a list; a 404 is an answer (the object does not exist), a 403 stops the
+inspection naming the RBAC verb and resource that is missing. Bodies are read as the API's own JSON
+(``_preload_content=False``), so every field GKE writes is kept, including ones the typed models lack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+from urllib3.exceptions import HTTPError
+
+from ops.errors import UsageError
+from ops.inspect.model import AccessDenied, Unreachable
+
+Json = dict[str, Any]
+API = "Kubernetes API"
+
+
+class KubeReader:
+    def __init__(self, context: str, kubeconfig: str | None = None, timeout: float = 5.0) -> None:
+        configuration = client.Configuration()
+        try:
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False)
+        except (ConfigException, OSError) as error:
+            raise UsageError(f"kubeconfig {kubeconfig or '(default)'}: {error}") from None
+        configuration.retries = 0  # one attempt per read: --wait is the retry loop, and it says so
+        self.endpoint = str(configuration.host)
+        self.timeout = timeout
+        self._client = client.ApiClient(configuration)
+        self.core = client.CoreV1Api(self._client)
+        self.networking = client.NetworkingV1Api(self._client)
+        self.custom = client.CustomObjectsApi(self._client)
+        self.autoscaling = client.AutoscalingV2Api(self._client)
+        self.policy = client.PolicyV1Api(self._client)
+        self.apps = client.AppsV1Api(self._client)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _read(self, verb: str, resource: str, group: str, namespace: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Json | None:
+        """The object or list as JSON; None when the API answers 404."""
+        try:
+            response = call(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            if error.status in (401, 403):
+                permission = f'RBAC verb "{verb}" on resource "{resource}" (apiGroup "{group}") in namespace {namespace}'
+                raise AccessDenied(API, permission, _status_message(error)) from None
+            raise Unreachable(API, self.endpoint, f"HTTP {error.status}: {_status_message(error)}") from None
+        except HTTPError as error:
+            raise Unreachable(API, self.endpoint, type(error).__name__ + ": " + str(error).split(": ", 1)[-1][:200]) from None
+        data: Json = json.loads(response.data)
+        return data
+
+    def _items(self, *args: Any, **kwargs: Any) -> list[Json]:
+        found = self._read(*args, **kwargs)
+        return list((found or {}).get("items") or [])
+
+    def ingress(self, namespace: str, name: str) -> Json | None:
+        return self._read("get", "ingresses", "networking.k8s.io", namespace, self.networking.read_namespaced_ingress, name, namespace)
+
+    def ingresses(self, namespace: str) -> list[Json]:
+        return self._items("list", "ingresses", "networking.k8s.io", namespace, self.networking.list_namespaced_ingress, namespace)
+
+    def service(self, namespace: str, name: str) -> Json | None:
+        return self._read("get", "services", "", namespace, self.core.read_namespaced_service, name, namespace)
+
+    def events_of(self, namespace: str, kind: str, name: str) -> list[Json]:
+        selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+        return self._items("list", "events", "", namespace, self.core.list_namespaced_event, namespace, field_selector=selector)
+
+    def pods(self, namespace: str, labels: Mapping[str, str]) -> list[Json]:
+        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        return self._items("list", "pods", "", namespace, self.core.list_namespaced_pod, namespace, label_selector=selector)
+
+    def _custom(self, group: str, version: str, plural: str, namespace: str, name: str | None = None) -> Json | None:
+        if name is None:
+            return self._read("list", plural, group, namespace, self.custom.list_namespaced_custom_object, group, version, namespace, plural)
+        return self._read("get", plural, group, namespace, self.custom.get_namespaced_custom_object, group, version, namespace, plural, name)
+
+    def backend_configs(self, namespace: str) -> list[Json]:
+        return list((self._custom("cloud.google.com", "v1", "backendconfigs", namespace) or {}).get("items") or [])
+
+    def managed_certificate(self, namespace: str, name: str) -> Json | None:
+        return self._custom("networking.gke.io", "v1", "managedcertificates", namespace, name)
+
+    def autoscalers(self, namespace: str) -> list[Json]:
+        return self._items("list", "horizontalpodautoscalers", "autoscaling", namespace,
+                           self.autoscaling.list_namespaced_horizontal_pod_autoscaler, namespace)
+
+    def disruption_budgets(self, namespace: str) -> list[Json]:
+        return self._items("list", "poddisruptionbudgets", "policy", namespace, self.policy.list_namespaced_pod_disruption_budget, namespace)
+
+    def deployments(self, namespace: str) -> list[Json]:
+        return self._items("list", "deployments", "apps", namespace, self.apps.list_namespaced_deployment, namespace)
+
+
+def _status_message(error: ApiException) -> str:
+    """The message of the API's Status object, or the raw reason."""
+    try:
+        return str(json.loads(error.body or "{}").get("message") or error.reason)
+    except ValueError:
+        return str(error.reason)

@@ -1,0 +1,171 @@
+"""The two HTTP stand-ins, each in a thread on 127.0.0.1 (an ephemeral port)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.standin.world import PROJECT, World, fixture
+
+# (group, version, plural) -> list kind. Only these resources exist on the stand-in.
+KUBE_RESOURCES: dict[tuple[str, str, str], str] = {
+    ("", "v1", "services"): "ServiceList",
+    ("", "v1", "pods"): "PodList",
+    ("", "v1", "events"): "EventList",
+    ("networking.k8s.io", "v1", "ingresses"): "IngressList",
+    ("apps", "v1", "deployments"): "DeploymentList",
+    ("autoscaling", "v2", "horizontalpodautoscalers"): "HorizontalPodAutoscalerList",
+    ("policy", "v1", "poddisruptionbudgets"): "PodDisruptionBudgetList",
+    ("cloud.google.com", "v1", "backendconfigs"): "BackendConfigList",
+    ("networking.gke.io", "v1", "managedcertificates"): "ManagedCertificateList",
+}
+CORE_PATH = re.compile(r"^/api/(?P<version>v1)/namespaces/(?P<namespace>[a-z0-9-]+)/(?P<plural>[a-z]+)(?:/(?P<name>[a-z0-9.-]+))?$")
+GROUP_PATH = re.compile(r"^/apis/(?P<group>[a-z0-9.-]+)/(?P<version>v[0-9a-z]+)/namespaces/(?P<namespace>[a-z0-9-]+)/(?P<plural>[a-z]+)(?:/(?P<name>[a-z0-9.-]+))?$")
+COMPUTE_PATH = re.compile(r"^/compute/v1/projects/(?P<project>[a-z0-9-]+)/global/"
+                          r"(?P<collection>backendServices|healthChecks|urlMaps|targetHttpProxies|targetHttpsProxies|forwardingRules|addresses)"
+                          r"/(?P<name>[a-z0-9-]+)$")
+PERMISSION = {"forwardingRules": "compute.globalForwardingRules.get", "addresses": "compute.globalAddresses.get"}
+
+
+def _fill(template: Any, **values: str) -> Any:
+    """A fixture body with its {placeholders} filled in."""
+    if isinstance(template, dict):
+        return {k: _fill(v, **values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, **values) for v in template]
+    if isinstance(template, str):
+        for key, value in values.items():
+            template = template.replace("{" + key + "}", value)
+    return template
+
+
+class _Handler(BaseHTTPRequestHandler):
+    world: World
+    api: str
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read World.requests instead
+        return
+
+    def _send(self, code: int, body: Any, content_type: str = "application/json") -> None:
+        data = (json.dumps(body) if content_type == "application/json" else str(body)).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self.world.requests.append((self.api, "GET", self.path))
+        self.answer(urlsplit(self.path).path, parse_qs(urlsplit(self.path).query))
+
+    def _refuse_write(self) -> None:
+        self.world.requests.append((self.api, self.command, self.path))
+        self._send(405, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                         "message": "the server does not allow this method on the requested resource", "reason": "MethodNotAllowed", "code": 405})
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = _refuse_write
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> None:
+        raise NotImplementedError
+
+
+def _selected(obj: dict[str, Any], query: dict[str, list[str]]) -> bool:
+    labels = obj.get("metadata", {}).get("labels") or {}
+    for term in filter(None, (query.get("labelSelector") or [""])[0].split(",")):
+        key, _, value = term.partition("=")
+        if labels.get(key) != value:
+            return False
+    for term in filter(None, (query.get("fieldSelector") or [""])[0].split(",")):
+        key, _, value = term.partition("=")
+        node: Any = obj
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node != value:
+            return False
+    return True
+
+
+class KubeHandler(_Handler):
+    api = "kubernetes"
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> None:
+        match = CORE_PATH.match(path) or GROUP_PATH.match(path)
+        group = (match.groupdict().get("group") or "") if match else ""
+        if not match or (group, match["version"], match["plural"]) not in KUBE_RESOURCES:
+            self._send(404, "404 page not found\n", "text/plain; charset=utf-8")
+            return
+        plural, namespace, name = match["plural"], match["namespace"], match["name"]
+        subject = plural + (f".{group}" if group else "")
+        if plural in self.world.kube_forbidden:
+            verb = "get" if name else "list"
+            self._send(403, _fill(fixture("k8s_status_forbidden"), subject=f'{subject} "{name}"' if name else subject, verb=verb,
+                                  plural=plural, group=group, namespace=namespace))
+            return
+        objects = [o for o in self.world.kube.get(plural, []) if o["metadata"].get("namespace") == namespace]
+        if name is None:
+            kind = KUBE_RESOURCES[(group, match["version"], plural)]
+            api_version = f"{group}/{match['version']}" if group else match["version"]
+            # Built-in lists carry their items without kind/apiVersion; custom resource lists keep them.
+            custom = group in ("cloud.google.com", "networking.gke.io")
+            items = [o if custom else {k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in objects if _selected(o, query)]
+            self._send(200, {"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": "88214100"}, "items": items})
+            return
+        found = next((o for o in objects if o["metadata"]["name"] == name), None)
+        if found is None:
+            self._send(404, _fill(fixture("k8s_status_not_found"), subject=subject, name=name, plural=plural))
+            return
+        self._send(200, found)
+
+
+class ComputeHandler(_Handler):
+    api = "compute"
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> None:
+        match = COMPUTE_PATH.match(path)
+        if not match:
+            self._send(404, "<!DOCTYPE html><title>Error 404 (Not Found)</title><p>The requested URL was not found on this server.", "text/html; charset=UTF-8")
+            return
+        collection, name, project = match["collection"], match["name"], match["project"]
+        values = {"project": project, "collection": collection, "name": name}
+        if collection in self.world.compute_forbidden:
+            permission = PERMISSION.get(collection, f"compute.{collection}.get")
+            self._send(403, _fill(fixture("compute_error_forbidden"), permission=permission, **values))
+            return
+        found = self.world.compute.get((collection, name)) if project == PROJECT else None
+        if found is None:
+            self._send(404, _fill(fixture("compute_error_not_found"), **values))
+            return
+        self._send(200, found)
+
+
+@contextmanager
+def serving(handler: type[_Handler], world: World) -> Iterator[str]:
+    """http://127.0.0.1:PORT of a stand-in serving `world` until the block ends."""
+    bound = type(handler.__name__, (handler,), {"world": world})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def write_kubeconfig(path: Path, server: str, context: str) -> Path:
+    """A kubeconfig whose one context points at `server` with a bearer token (the stand-in ignores it)."""
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [{"name": "standin", "cluster": {"server": server}}],
+        "users": [{"name": "standin", "user": {"token": "standin-token"}}],
+        "contexts": [{"name": context, "context": {"cluster": "standin", "user": "standin"}}],
+    }
+    path.write_text(json.dumps(config))
+    return path
