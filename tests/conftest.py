@@ -6,7 +6,6 @@ tests but those runs, and each test gets its own copy of them.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import gc
 import json
@@ -34,17 +33,11 @@ def stack_run(stack: str) -> ProgramRun:
     fresh copy for every caller, so a test that edits what it gets cannot change another's."""
     if stack not in _RUNS:
         _RUNS[stack] = run_program(stack)
+        # The run loaded the SDK modules the program uses, several hundred thousand objects that live
+        # until the process ends; frozen, later full collections stop rescanning them (a tenth of
+        # the suite's time otherwise).
+        gc.freeze()
     return copy.deepcopy(_RUNS[stack])
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _sdk_modules_out_of_gc() -> None:
-    """Load the SDK modules the program uses (a prod run uses them all), then exempt everything
-    alive from garbage collection: otherwise every full collection rescans several hundred thousand
-    module objects that live until the process ends, a tenth of the suite's time."""
-    with contextlib.suppress(Exception):  # a program that fails is reported by the tests that run it
-        stack_run("prod")
-    gc.freeze()
 
 
 @pytest.fixture(params=STACKS)
