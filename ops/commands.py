@@ -1,4 +1,4 @@
-"""Sub-commands that live in their own modules (verify, promote, diff)."""
+"""Sub-commands that live in their own modules (verify, promote, diff, inspect)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from ops.verify import Options, VerifyUsageError, parse_header, verify
+    from ops.verify import Options, VerifyUsageError, parse_count, parse_header, parse_seconds, verify
 
-    try:
+    try:  # numbers arrive as text: Options refuses what is not finite or out of range in one line, not argparse's usage dump
         options = Options(
-            url=args.url, polls=args.polls, hold=args.hold, headers=[parse_header(h) for h in args.header],
-            namespace=args.namespace, source_address=args.source_address, timeout=args.timeout, insecure=args.insecure,
-            pod_header=args.pod_header,
+            url=args.url, polls=parse_count("--polls", args.polls), hold=parse_seconds("--hold", args.hold),
+            headers=[parse_header(h) for h in args.header], namespace=args.namespace, source_address=args.source_address,
+            timeout=parse_seconds("--timeout", args.timeout), insecure=args.insecure, pod_header=args.pod_header,
         )
         options.validate()
     except VerifyUsageError as error:
@@ -38,21 +38,32 @@ def _diff(args: argparse.Namespace) -> int:
     return diff(args.stack_a, args.stack_b, sys.stdout, full=args.full, strict=args.strict, root=Path(args.project).resolve())
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from ops.inspect.run import Options, run
+
+    options = Options(stack=args.stack, root=Path(args.project).resolve(), context=args.context, kubeconfig=args.kubeconfig,
+                      project=args.gcp_project, gcp_endpoint=args.gcp_endpoint, wait=args.wait, interval=args.interval,
+                      json=args.json, timeout=args.timeout)
+    return run(options, sys.stdout, sys.stderr)
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ops.verify import DEFAULT_POLLS, POD_HEADER
+    from ops.verify.options import MAX_HOLD_S, MAX_POLLS, MAX_TIMEOUT_S
 
     verify = commands.add_parser(
         "verify", help="prove a live Socket.IO endpoint: handshake, affinity, WebSocket upgrade, long connections",
         description="URL is the Socket.IO endpoint, e.g. https://coditect.ai/theia/socket.io/",
     )
     verify.add_argument("url")
-    verify.add_argument("--polls", type=int, default=DEFAULT_POLLS,
-                        help=f"polling rounds of 3 sid-carrying requests (default {DEFAULT_POLLS}: missing affinity over 2 pods slips through with p=2^-30)")
-    verify.add_argument("--hold", type=float, default=0.0, help="keep the upgraded WebSocket open this many seconds (set it above the LB timeout to prove)")
+    verify.add_argument("--polls", default=str(DEFAULT_POLLS),
+                        help=f"polling rounds of 3 sid-carrying requests, 1..{MAX_POLLS} (default {DEFAULT_POLLS}: missing affinity over 2 pods slips through with p=2^-30)")
+    verify.add_argument("--hold", default="0", help=f"keep the upgraded WebSocket open this many seconds, 0..{MAX_HOLD_S:g} (set it above the LB timeout to prove)")
     verify.add_argument("--header", action="append", default=[], help="'Name: value' sent with every request (Origin, auth cookies); repeatable")
     verify.add_argument("--namespace", default="/", help="Socket.IO namespace to connect (default /)")
     verify.add_argument("--source-address", help="local IP to send from (affinity by client IP)")
-    verify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for any single answer (default 10)")
+    verify.add_argument("--timeout", default="10",
+                        help=f"total seconds for each network step: one HTTP exchange or WebSocket open or awaited message, connect to last byte (default 10, at most {MAX_TIMEOUT_S:g})")
     verify.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
     verify.add_argument("--pod-header", default=POD_HEADER, help=f"response header naming the pod that answered (default {POD_HEADER})")
     verify.add_argument("--json", action="store_true", help="print one machine-readable report")
@@ -74,3 +85,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     diff.add_argument("--full", action="store_true", help="also print the unified diff of the rendered files")
     diff.add_argument("--strict", action="store_true", help="exit 1 when anything but the expected differences differs")
     diff.set_defaults(run=_diff)
+
+    inspect = commands.add_parser(
+        "inspect", help="read the live cluster and load balancer (read-only) and prove they do what the stack declares",
+        description="Exit codes: 0 converged, 1 drift or failure, 2 bad arguments, 3 no access (the missing RBAC verb/resource or IAM permission is named).",
+    )
+    inspect.add_argument("stack", metavar="STACK")
+    inspect.add_argument("--context", help="kubeconfig context (default: the stack's coditect:cluster.context)")
+    inspect.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    inspect.add_argument("--project", dest="gcp_project", help="Google Cloud project (default: the stack's gcp:project)")
+    inspect.add_argument("--gcp-endpoint", help="Compute API endpoint: a private endpoint, or http://127.0.0.1:PORT (anonymous) for a stand-in")
+    inspect.add_argument("--wait", type=float, default=0.0, metavar="S", help="poll until every layer converges or S seconds pass")
+    inspect.add_argument("--interval", type=float, default=10.0, metavar="S", help="seconds between polls under --wait (default 10)")
+    inspect.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to wait for any single API answer (default 5)")
+    inspect.add_argument("--json", action="store_true", help="print one machine-readable report")
+    inspect.set_defaults(run=_inspect)

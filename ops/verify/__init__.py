@@ -9,7 +9,7 @@ advice for each failure in `diagnoses`; one run in `verifier`, its verdict in `r
 
 from components.protocol import POD_HEADER
 from ops.verify.diagnoses import UPGRADE_AFFINITY, UPGRADE_DROPPED, Layer
-from ops.verify.options import DEFAULT_POLLS, Options, VerifyUsageError, parse_header
+from ops.verify.options import DEFAULT_POLLS, Options, VerifyUsageError, parse_count, parse_header, parse_seconds
 from ops.verify.report import Check, CheckName, Report, Session
 from ops.verify.verifier import Verifier, verify
 
@@ -26,6 +26,8 @@ __all__ = [
     "Session",
     "Verifier",
     "VerifyUsageError",
+    "parse_count",
     "parse_header",
+    "parse_seconds",
     "verify",
 ]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from typing import Any, assert_never
 
-import httpx
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
 from ops.verify import diagnoses
+from ops.verify.bounds import Deadline, Stage
 from ops.verify.diagnoses import Failed, Layer
 from ops.verify.options import Options
 from ops.verify.protocol import (
@@ -25,18 +25,28 @@ from ops.verify.protocol import (
     EngineIOPacket,
     EngineIOTransport,
     SocketIOPacket,
+    check_engineio,
     connect_replies,
-    open_payload,
+    is_connect_reply,
     parse_open,
+    parse_socketio,
     socketio_message,
     split_payload,
 )
 from ops.verify.report import CheckName, Session
-from ops.verify.transport import Transport
+from ops.verify.transport import Answer, Transport
 
 PROBE_NAMESPACE = "/__verify__"  # connected after the hold: any answer, accepted or refused, proves the socket lives
 MAX_PING_MS = 300_000
 POLLS_PER_REPLY = 4  # GETs to wait for a CONNECT reply: a ping or noop may come first
+PINGS_PER_SECOND = 50  # more is a flood, not a heartbeat: answering it would let the server stall our sends
+
+
+def ping_flood(pings: int, seconds: float) -> Failed | None:
+    """The Failed for a server pinging faster than any heartbeat (50/s and a start of 50); None otherwise."""
+    if pings <= PINGS_PER_SECOND * (1 + seconds):
+        return None
+    return Failed(f"{pings} pings in {seconds:.1f} s: a flood, not a heartbeat", Layer.APP, diagnoses.MALFORMED, ends_run=True)
 
 
 class Checks:
@@ -59,8 +69,8 @@ class Checks:
                          diagnoses.HTML_INSTEAD_OF_SOCKETIO)
         try:
             opened = parse_open(body)
-        except ValueError:
-            raise Failed(f"HTTP 200 but not an Engine.IO v4 open packet: {body[:120]!r}", Layer.APP, diagnoses.NOT_SOCKETIO_V4) from None
+        except ValueError as error:
+            raise Failed(f"HTTP 200 but not an Engine.IO v4 open packet: {body[:120]!r} ({error})", Layer.APP, diagnoses.NOT_SOCKETIO_V4) from None
         problems = []
         if EngineIOTransport.WEBSOCKET not in opened.upgrades:
             problems.append(f"upgrades={opened.upgrades} lacks websocket (the server disabled the WebSocket transport)")
@@ -70,11 +80,11 @@ class Checks:
             raise Failed("; ".join(problems), Layer.APP, diagnoses.BAD_SERVER_OPTIONS, sid=opened.sid)
         return {"sid": opened.sid, "upgrades": opened.upgrades, "pingInterval": opened.ping_interval_ms, "pingTimeout": opened.ping_timeout_ms}
 
-    def _expect_ok(self, response: httpx.Response, what: str, index: int) -> None:
+    def _expect_ok(self, response: Answer, what: str, index: int) -> None:
         if response.status_code == 200:
             return
         body = response.text
-        data = {"request": index, "status": response.status_code}
+        data: dict[str, Any] = {"request": index, "status": response.status_code}
         if diagnoses.is_session_unknown(response.status_code, body):
             pods = self.transport.pods.get(Session.POLLING, [])
             raise Failed(f"{what}: HTTP 400 body={body[:100]!r}", Layer.LOAD_BALANCER, diagnoses.affinity(pods), **data)
@@ -99,13 +109,14 @@ class Checks:
                 requests += 1
                 response = self.transport.get(self.transport.url(EngineIOTransport.POLLING, sid), Session.POLLING)
                 self._expect_ok(response, f"{where} GET #{requests}", requests)
-                packets = split_payload(response.text)
+                packets = self._packets(response.text, f"{where} GET #{requests}")
                 if EngineIOPacket.PING in packets:  # the server's heartbeat: answer like a client
                     post(EngineIOPacket.PONG, where)
                 if EngineIOPacket.CLOSE in packets:
                     raise Failed(f"{where}: the server closed the session", Layer.APP, diagnoses.SESSION_CLOSED)
                 reply = next((p for p in packets if p.startswith(self.connect_replies)), None)
                 if reply:
+                    self._check_connect_reply(reply, self.options.namespace, f"{where} GET #{requests}")
                     break
             if reply is None:
                 raise Failed(f"{where}: no reply to the namespace connect", Layer.APP, diagnoses.NO_POLLING_CONNECT_REPLY)
@@ -115,18 +126,49 @@ class Checks:
             post(self.disconnect_packet, where)
         return {"rounds": self.options.polls, "requests": requests, "refused": refused}
 
+    def _packets(self, payload: str, where: str) -> list[str]:
+        """The Engine.IO packets of a polling payload; a Failed if any breaks the framing."""
+        packets = split_payload(payload)
+        for packet in packets:
+            self._check_packet(packet, where)
+        return packets
+
+    @staticmethod
+    def _check_packet(packet: str, where: str) -> None:
+        try:
+            check_engineio(packet)
+        except ValueError as error:
+            raise diagnoses.malformed(where, error) from None
+
+    @staticmethod
+    def _check_connect_reply(reply: str, namespace: str, where: str) -> None:
+        """A CONNECT reply counts only when it parses as Socket.IO v5 for this namespace with its fields typed."""
+        try:
+            parsed = parse_socketio(reply)
+            if not is_connect_reply(parsed, namespace):
+                raise ValueError(f"not a Socket.IO v5 CONNECT reply for {namespace}: {reply[:80]!r}")
+        except ValueError as error:
+            raise diagnoses.malformed(where, error) from None
+
     def _expect(self, websocket: ClientConnection, prefixes: tuple[str, ...], what: str) -> str:
-        """The first message starting with one of `prefixes`, answering the server's pings meanwhile."""
-        deadline = time.monotonic() + self.options.timeout
+        """The first message starting with one of `prefixes` within --timeout, answering the server's pings meanwhile."""
+        deadline = Deadline(self.options.timeout)
+        pings = 0
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise Failed(f"no {what} within {self.options.timeout:g} s", Layer.APP, diagnoses.no_websocket_answer(what))
+            if deadline.expired():
+                raise Failed(f"no {what} within {self.options.timeout:g} s", Layer.APP, diagnoses.no_websocket_answer(what),
+                             ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE))
             try:
-                message = self.transport.receive(websocket, remaining)
+                message = self.transport.receive(websocket, deadline.remaining())
             except TimeoutError:
                 continue
+            if message is None:  # a binary message: an app's payload, not an answer to wait for
+                continue
+            self._check_packet(message, f"waiting for {what}")
             if message == EngineIOPacket.PING:
+                pings += 1
+                if flood := ping_flood(pings, deadline.seconds - deadline.remaining()):
+                    raise flood
                 websocket.send(EngineIOPacket.PONG)
             elif message.startswith(prefixes):
                 return message
@@ -139,10 +181,14 @@ class Checks:
             websocket.send(EngineIOPacket.UPGRADE)
             websocket.send(self.connect_packet)
             reply = self._expect(websocket, self.connect_replies, "the namespace connect")
+            self._check_connect_reply(reply, self.options.namespace, "the upgraded WebSocket")
         except ConnectionClosed as error:
             websocket.close()
             raise Failed(f"the WebSocket closed during the upgrade: {error}", Layer.APP_OR_LOAD_BALANCER,
                          diagnoses.UPGRADED_SESSION_DROPPED) from None
+        except BaseException:
+            websocket.close()
+            raise
         self.upgraded = websocket
         return {"reply": reply[:80]}
 
@@ -150,13 +196,18 @@ class Checks:
         websocket = self.transport.open_websocket(self.transport.url(EngineIOTransport.WEBSOCKET), Session.WEBSOCKET_ONLY)
         try:
             opened = self._expect(websocket, (EngineIOPacket.OPEN,), "the open packet")
+            try:
+                sid = parse_open(opened).sid
+            except ValueError as error:
+                raise diagnoses.malformed("the WebSocket's open packet", error) from None
             websocket.send(self.connect_packet)
             reply = self._expect(websocket, self.connect_replies, "the namespace connect")
+            self._check_connect_reply(reply, self.options.namespace, "the WebSocket-only session")
         except ConnectionClosed as error:
             raise Failed(f"the WebSocket closed: {error}", Layer.APP, diagnoses.FRESH_SESSION_CLOSED) from None
         finally:
             websocket.close()
-        return {"sid": open_payload(opened).get("sid"), "reply": reply[:80]}
+        return {"sid": sid, "reply": reply[:80]}
 
     def hold(self) -> dict[str, Any]:
         websocket = self.upgraded
@@ -169,11 +220,17 @@ class Checks:
                     message = self.transport.receive(websocket, min(remaining, 1.0))
                 except TimeoutError:
                     continue
+                if message is None:
+                    continue
+                self._check_packet(message, "during the hold")
                 if message == EngineIOPacket.PING:
-                    websocket.send(EngineIOPacket.PONG)
                     pings += 1
+                    if flood := ping_flood(pings, time.monotonic() - start):
+                        raise flood
+                    websocket.send(EngineIOPacket.PONG)
             websocket.send(socketio_message(SocketIOPacket.CONNECT, PROBE_NAMESPACE))
             reply = self._expect(websocket, connect_replies(PROBE_NAMESPACE), "a message after the hold")
+            self._check_connect_reply(reply, PROBE_NAMESPACE, "after the hold")
         except ConnectionClosed:
             cut = time.monotonic() - start
             raise Failed(f"closed after {cut:.1f} s of {self.options.hold:g} s ({pings} pings answered)", Layer.LOAD_BALANCER_OR_NGINX,

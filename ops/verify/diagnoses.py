@@ -6,9 +6,11 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC as GKE_DEFAULT_TIMEOUT_SEC
+from ops.verify.bounds import MAX_WEBSOCKET_MESSAGE, BoundExceeded, Stage
+from ops.verify.shown import shown
 
 
 class Layer(StrEnum):
@@ -28,9 +30,10 @@ class Layer(StrEnum):
 class Failed(Exception):
     """A check failed; carries what to report. A layer of None: only comparing the WebSocket checks can tell (see upgrade_layer)."""
 
-    def __init__(self, detail: str, layer: Layer | None, diagnosis: str | None, **data: Any) -> None:
+    def __init__(self, detail: str, layer: Layer | None, diagnosis: str | None, *, ends_run: bool = False, **data: Any) -> None:
         super().__init__(detail)
         self.detail, self.layer, self.diagnosis, self.data = detail, layer, diagnosis, data
+        self.ends_run = ends_run  # a bound was exceeded: the later checks would each wait out --timeout again
 
 
 # --- affinity and the WebSocket upgrade ----------------------------------------------------------
@@ -109,34 +112,74 @@ NO_POLLING_CONNECT_REPLY = "the server never answered CONNECT over polling."
 # --- transport failures --------------------------------------------------------------------------
 
 
-def request_failure(error: httpx.HTTPError, method: str, timeout: float) -> Failed:
-    """An HTTP request that got no answer at all."""
-    if isinstance(error, httpx.ConnectTimeout):
+HUNG = ("the server accepted the connection but did not answer in time: a hung pod, nginx upstream or app; "
+        "check the backends' health (ingress.kubernetes.io/backends) and the pod logs.")
+OVERSIZED = ("an answer far larger than any Engine.IO payload: something other than the Socket.IO server answers "
+             "at this path, or it misbehaves.")
+MALFORMED = "the answer breaks the protocol: something other than a Socket.IO v4 server, or a broken proxy, answers at this path."
+
+
+def request_failure(error: httpx.HTTPError, method: str, timeout: float, stage: Stage) -> Failed:
+    """An HTTP request that got no complete answer; `stage` is the part of the exchange that was under way."""
+    if isinstance(error, httpx.ConnectTimeout) and stage is Stage.CONNECT:
         return Failed(f"no connection within {timeout:g} s", Layer.OUTSIDE,
                       "the host does not accept connections: check DNS (does it point at the Ingress IP?), the "
-                      "forwarding rule / static IP, and firewalls.")
+                      "forwarding rule / static IP, and firewalls.", ends_run=True, exceeded=str(stage))
     if isinstance(error, httpx.TimeoutException):
-        return Failed(f"no answer within {timeout:g} s ({method})", Layer.LOAD_BALANCER_NGINX_OR_APP,
-                      "the server accepted the connection but did not answer: a hung pod, nginx upstream or app; "
-                      "check the backends' health (ingress.kubernetes.io/backends) and the pod logs.")
+        return Failed(f"no answer within {timeout:g} s ({method}): {stage} not done by the deadline (--timeout)",
+                      Layer.OUTSIDE_TLS if stage is Stage.TLS else Layer.LOAD_BALANCER_NGINX_OR_APP, HUNG, ends_run=True, exceeded=str(stage))
     if isinstance(error, httpx.ConnectError):
         text = str(error)
         if "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
-            return Failed(f"TLS failed: {text}", Layer.OUTSIDE_TLS,
+            return Failed(f"TLS failed: {shown(text, 200)}", Layer.OUTSIDE_TLS,
                           "the certificate is not valid for this host: is the ManagedCertificate Active and does DNS "
                           "point at the load balancer? (--insecure skips verification for a test endpoint).")
-        return Failed(f"cannot connect: {text}", Layer.OUTSIDE,
+        return Failed(f"cannot connect: {shown(text, 200)}", Layer.OUTSIDE,
                       "nothing answers at this address: check DNS, the Ingress IP (kubectl get ingress) and firewalls.")
-    return Failed(f"{type(error).__name__}: {error}", Layer.OUTSIDE, "the HTTP exchange failed before any answer.")
+    if isinstance(error, httpx.RemoteProtocolError):
+        return Failed(f"a malformed HTTP answer ({method}, {stage}): {shown(str(error), 200)}", Layer.LOAD_BALANCER_NGINX_OR_APP, MALFORMED)
+    return Failed(f"{type(error).__name__} ({method}, {stage}): {shown(str(error), 200)}", Layer.OUTSIDE, "the HTTP exchange failed before a complete answer.")
 
 
-def websocket_failure(error: InvalidHandshake | OSError | TimeoutError) -> Failed:
+def bound_failure(exceeded: BoundExceeded, what: str) -> Failed:
+    """A step stopped by its deadline or a byte cap: the stage, the bound, the layer that broke it."""
+    layer = Layer.OUTSIDE_TLS if exceeded.stage is Stage.TLS else Layer.LOAD_BALANCER_NGINX_OR_APP
+    return Failed(f"{what}: {exceeded.stage} {exceeded.detail}", layer, HUNG if exceeded.late else OVERSIZED, ends_run=True, exceeded=str(exceeded.stage))
+
+
+def undecodable_body(error: ValueError, method: str) -> Failed:
+    return Failed(f"{method}: {shown(str(error), 200)}", Layer.LOAD_BALANCER_NGINX_OR_APP, MALFORMED, ends_run=True)
+
+
+def malformed(what: str, error: ValueError) -> Failed:
+    """A packet that breaks Engine.IO or Socket.IO: no check passes on an answer it cannot read exactly."""
+    return Failed(f"{what}: {shown(str(error), 200)}", Layer.APP, NOT_SOCKETIO_V4 + " " + MALFORMED)
+
+
+def websocket_failure(error: WebSocketException | OSError) -> Failed:
     """A WebSocket that did not open. Its layer is left open: upgrade_layer decides it once both WebSocket checks ran."""
     if isinstance(error, InvalidStatus):
         status = error.response.status_code
         body = (error.response.body or b"").decode(errors="replace")
         return Failed(f"WebSocket handshake rejected: HTTP {status} body={body[:100]!r}", None, None, status=status)
-    return Failed(f"WebSocket connection failed: {type(error).__name__}: {error}", None, None)
+    return Failed(f"WebSocket connection failed: {type(error).__name__}: {shown(str(error), 200)}", None, None)
+
+
+# The close codes this client sends when the server breaks a bound or the protocol (RFC 6455 7.4.1).
+WEBSOCKET_VIOLATIONS = {
+    1009: f"a WebSocket message over the {MAX_WEBSOCKET_MESSAGE}-byte cap",
+    1002: "malformed WebSocket frames",
+    1007: "a WebSocket text message that is not UTF-8",
+}
+
+
+def websocket_violation(closed: ConnectionClosed) -> Failed | None:
+    """The Failed for a WebSocket this client closed because the server broke a bound; None for any other close."""
+    if closed.sent is None or closed.sent.code not in WEBSOCKET_VIOLATIONS or closed.rcvd_then_sent:
+        return None
+    what = WEBSOCKET_VIOLATIONS[closed.sent.code]
+    layer, diagnosis = (Layer.LOAD_BALANCER_NGINX_OR_APP, OVERSIZED) if closed.sent.code == 1009 else (Layer.APP, MALFORMED)
+    return Failed(f"the server sent {what} (closed with {closed.sent.code})", layer, diagnosis, ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE))
 
 
 def no_websocket_answer(what: str) -> str:

@@ -1,23 +1,38 @@
-"""The verifier's I/O: Engine.IO URLs, HTTP long-polling requests and WebSockets, noting the pod that answered."""
+"""The verifier's I/O: Engine.IO URLs, HTTP long-polling requests and WebSockets, noting the pod that answered.
+
+Every exchange is one step under a total deadline of --timeout and byte caps (see `bounds`): what a
+step could not finish becomes a Failed naming the stage and the bound, never a hang.
+"""
 
 from __future__ import annotations
 
 import ssl
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-from websockets.exceptions import InvalidHandshake
+from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from ops.verify.diagnoses import request_failure, websocket_failure
+from ops.verify import diagnoses
+from ops.verify.bounded_http import ACCEPT_ENCODING, BoundedTransport, read_body
+from ops.verify.bounds import MAX_WEBSOCKET_MESSAGE, MAX_WEBSOCKET_QUEUE, BoundExceeded, Deadline, Stage
 from ops.verify.options import Options
 from ops.verify.protocol import ENGINE_IO_VERSION, EngineIOTransport
 
-MAX_WEBSOCKET_MESSAGE = 2**20
 POLLING_POST_HEADERS = {"Content-Type": "text/plain;charset=UTF-8"}  # what engine.io-client sends
+WEBSOCKET_CLOSE_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer read whole within the step's bounds."""
+
+    status_code: int
+    headers: httpx.Headers
+    text: str
 
 
 class Transport:
@@ -35,9 +50,9 @@ class Transport:
             if options.insecure:
                 self.ssl_context.check_hostname = False
                 self.ssl_context.verify_mode = ssl.CERT_NONE
-        transport = httpx.HTTPTransport(local_address=options.source_address, verify=self.ssl_context or True, retries=0)
-        self.http = httpx.Client(transport=transport, timeout=options.timeout, trust_env=False,
-                                 headers=dict(options.headers), follow_redirects=False)
+        self.bounded = BoundedTransport(self.ssl_context, options.source_address)
+        self.http = httpx.Client(transport=self.bounded, timeout=options.timeout, trust_env=False,
+                                 headers={"Accept-Encoding": ACCEPT_ENCODING, **dict(options.headers)}, follow_redirects=False)
 
     def url(self, transport: EngineIOTransport | str, sid: str | None = None) -> str:
         query = [*self.query, ("EIO", ENGINE_IO_VERSION), ("transport", transport), ("t", uuid.uuid4().hex[:8])]
@@ -56,19 +71,31 @@ class Transport:
                 pods.append(pod)
 
     # HTTP long-polling
-    def get(self, url: str, session: str) -> httpx.Response:
-        return self._exchange("GET", session, lambda: self.http.get(url))
+    def get(self, url: str, session: str) -> Answer:
+        return self._exchange(self.http.build_request("GET", url), session)
 
-    def post(self, url: str, session: str, body: str) -> httpx.Response:
-        return self._exchange("POST", session, lambda: self.http.post(url, content=body.encode(), headers=POLLING_POST_HEADERS))
+    def post(self, url: str, session: str, body: str) -> Answer:
+        return self._exchange(self.http.build_request("POST", url, content=body.encode(), headers=POLLING_POST_HEADERS), session)
 
-    def _exchange(self, method: str, session: str, send: Callable[[], httpx.Response]) -> httpx.Response:
+    def _exchange(self, request: httpx.Request, session: str) -> Answer:
+        """One request and its whole answer, connect to last body byte, within --timeout and the byte caps."""
+        deadline = Deadline(self.options.timeout)
+        backend = self.bounded.backend
+        backend.start(deadline)
         try:
-            response = send()
+            response = self.http.send(request, stream=True)
+            try:
+                body = read_body(response, deadline)
+            finally:
+                response.close()
+        except BoundExceeded as exceeded:
+            raise diagnoses.bound_failure(exceeded, request.method) from None
         except httpx.HTTPError as error:
-            raise request_failure(error, method, self.options.timeout) from None
+            raise diagnoses.request_failure(error, request.method, self.options.timeout, backend.stage) from None
+        except ValueError as error:  # a body in a coding not asked for, or corrupt
+            raise diagnoses.undecodable_body(error, request.method) from None
         self._note_pod(session, response.headers)
-        return response
+        return Answer(response.status_code, response.headers, body.decode("utf-8", errors="replace"))
 
     # WebSocket
     def _websocket_headers(self) -> list[tuple[str, str]]:
@@ -79,20 +106,31 @@ class Transport:
         return headers
 
     def open_websocket(self, url: str, session: str) -> ClientConnection:
+        """A WebSocket opened (TCP, TLS, the HTTP upgrade) within --timeout in total."""
         source: dict[str, Any] = {"source_address": (self.options.source_address, 0)} if self.options.source_address else {}
         try:
             websocket = connect(url, additional_headers=self._websocket_headers(), proxy=None, ping_interval=None,
-                                open_timeout=self.options.timeout, close_timeout=1, ssl=self.ssl_context,
-                                max_size=MAX_WEBSOCKET_MESSAGE, **source)
-        except (InvalidHandshake, OSError, TimeoutError) as error:
-            raise websocket_failure(error) from None
+                                open_timeout=self.options.timeout, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
+                                max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, **source)
+        except TimeoutError:
+            raise diagnoses.bound_failure(Deadline(self.options.timeout).exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
+        except (WebSocketException, OSError) as error:
+            raise diagnoses.websocket_failure(error) from None
         if websocket.response is not None:  # set once the handshake succeeded
             self._note_pod(session, websocket.response.headers)
         return websocket
 
-    def receive(self, websocket: ClientConnection, timeout: float) -> str:
-        message = websocket.recv(timeout=timeout)
-        return message if isinstance(message, str) else message.decode(errors="replace")
+    def receive(self, websocket: ClientConnection, timeout: float) -> str | None:
+        """The next text message within `timeout` (TimeoutError if none); None for a binary one.
+        A close this client sent for a bound the server broke (close 1009, 1002, 1007) is a Failed naming it."""
+        try:
+            message = websocket.recv(timeout=timeout)
+        except ConnectionClosed as closed:
+            failure = diagnoses.websocket_violation(closed)
+            if failure is None:
+                raise
+            raise failure from None
+        return message if isinstance(message, str) else None
 
     def close(self) -> None:
         self.http.close()
