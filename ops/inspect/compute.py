@@ -20,6 +20,13 @@ from google.api_core import exceptions as api_exceptions  # noqa: E402
 from google.api_core.client_options import ClientOptions  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 from google.cloud import compute_v1  # noqa: E402
+from google.cloud.compute_v1.services.backend_services.transports import BackendServicesRestTransport  # noqa: E402
+from google.cloud.compute_v1.services.global_addresses.transports import GlobalAddressesRestTransport  # noqa: E402
+from google.cloud.compute_v1.services.global_forwarding_rules.transports import GlobalForwardingRulesRestTransport  # noqa: E402
+from google.cloud.compute_v1.services.health_checks.transports import HealthChecksRestTransport  # noqa: E402
+from google.cloud.compute_v1.services.target_http_proxies.transports import TargetHttpProxiesRestTransport  # noqa: E402
+from google.cloud.compute_v1.services.target_https_proxies.transports import TargetHttpsProxiesRestTransport  # noqa: E402
+from google.cloud.compute_v1.services.url_maps.transports import UrlMapsRestTransport  # noqa: E402
 
 from ops.inspect.model import AccessDenied, Unreachable  # noqa: E402
 
@@ -30,16 +37,16 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 # collection (the REST path segment and IAM permission noun) -> (client class, its REST transport, the get() keyword)
 COLLECTIONS: dict[str, tuple[type[Any], type[Any], str]] = {
-    "backendServices": (compute_v1.BackendServicesClient, compute_v1.services.backend_services.transports.BackendServicesRestTransport, "backend_service"),
-    "healthChecks": (compute_v1.HealthChecksClient, compute_v1.services.health_checks.transports.HealthChecksRestTransport, "health_check"),
-    "urlMaps": (compute_v1.UrlMapsClient, compute_v1.services.url_maps.transports.UrlMapsRestTransport, "url_map"),
+    "backendServices": (compute_v1.BackendServicesClient, BackendServicesRestTransport, "backend_service"),
+    "healthChecks": (compute_v1.HealthChecksClient, HealthChecksRestTransport, "health_check"),
+    "urlMaps": (compute_v1.UrlMapsClient, UrlMapsRestTransport, "url_map"),
     "targetHttpProxies": (compute_v1.TargetHttpProxiesClient,
-                          compute_v1.services.target_http_proxies.transports.TargetHttpProxiesRestTransport, "target_http_proxy"),
+                          TargetHttpProxiesRestTransport, "target_http_proxy"),
     "targetHttpsProxies": (compute_v1.TargetHttpsProxiesClient,
-                           compute_v1.services.target_https_proxies.transports.TargetHttpsProxiesRestTransport, "target_https_proxy"),
+                           TargetHttpsProxiesRestTransport, "target_https_proxy"),
     "forwardingRules": (compute_v1.GlobalForwardingRulesClient,
-                        compute_v1.services.global_forwarding_rules.transports.GlobalForwardingRulesRestTransport, "forwarding_rule"),
-    "addresses": (compute_v1.GlobalAddressesClient, compute_v1.services.global_addresses.transports.GlobalAddressesRestTransport, "address"),
+                        GlobalForwardingRulesRestTransport, "forwarding_rule"),
+    "addresses": (compute_v1.GlobalAddressesClient, GlobalAddressesRestTransport, "address"),
 }
 # The IAM permission of a get in each collection (the global forwarding rules and addresses have their own).
 PERMISSION = {

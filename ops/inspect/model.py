@@ -4,11 +4,11 @@ ways reading can stop short (no access, unreachable)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Layer(str, Enum):
+class Layer(StrEnum):
     """The order GKE works in: translate the Ingress, create backends, apply the BackendConfig,
     configure the front end. Leftovers are objects GKE still acts on that the program does not declare."""
 
@@ -19,7 +19,7 @@ class Layer(str, Enum):
     LEFTOVERS = "leftovers"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "ok"
     DRIFT = "drift"  # live differs from what the program declared
     PENDING = "pending"  # GKE or Google Cloud is still working on it (certificate provisioning, health unknown)

@@ -1,0 +1,106 @@
+"""One inspection (render once, read live, judge), polled under --wait, with the exit codes:
+0 converged, 1 drift or failure (or an API unreachable), 2 bad arguments, 3 no access."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ops.errors import UsageError
+from ops.inspect import report
+from ops.inspect.checks import all_checks
+from ops.inspect.desired import Desired, StackTarget, render_desired
+from ops.inspect.diagnosis import diagnose
+from ops.inspect.model import AccessDenied, Layer, Unreachable
+
+CONVERGED, DRIFT, NO_ACCESS = 0, 1, 3
+DEFAULT_INTERVAL = 10.0
+
+
+@dataclass(frozen=True)
+class Options:
+    stack: str
+    root: Path
+    context: str | None = None
+    kubeconfig: str | None = None
+    project: str | None = None
+    gcp_endpoint: str | None = None
+    wait: float = 0.0
+    interval: float = DEFAULT_INTERVAL
+    json: bool = False
+    timeout: float = 5.0  # per API request
+
+    def validate(self) -> None:
+        if self.wait < 0 or self.interval <= 0 or self.timeout <= 0:
+            raise UsageError("--wait must be >= 0, --interval and --timeout > 0")
+        if self.gcp_endpoint and not self.gcp_endpoint.startswith(("http://", "https://")):
+            raise UsageError(f"--gcp-endpoint {self.gcp_endpoint!r} must be a URL (https://… or http://127.0.0.1:PORT)")
+
+
+class Inspector:
+    """Reads through both official clients; one per command (or hook), reused across polls."""
+
+    def __init__(self, desired: Desired, target: StackTarget, kubeconfig: str | None, gcp_endpoint: str | None, timeout: float) -> None:
+        from ops.inspect.compute import ComputeReader
+        from ops.inspect.kube import KubeReader
+
+        self.desired, self.target = desired, target
+        self.kube = KubeReader(target.context, kubeconfig, timeout)
+        self.compute = ComputeReader(target.project, gcp_endpoint, timeout)
+
+    def inspect(self, stack: str, layers: Collection[Layer] = tuple(Layer)) -> report.Inspection:
+        from ops.inspect.live import read_live
+
+        started = time.perf_counter()
+        checks = [c for c in all_checks(self.desired, read_live(self.desired, self.kube, self.compute)) if c.layer in layers]
+        return report.Inspection(stack, self.target.context, self.target.project, checks, diagnose(checks), seconds=time.perf_counter() - started)
+
+    def close(self) -> None:
+        self.kube.close()
+
+
+def poll(inspect: Callable[[], report.Inspection], wait: float, interval: float, on_poll: Callable[[report.Inspection, float], object],
+         sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> report.Inspection:
+    """Inspect until converged or `wait` seconds have passed; AccessDenied stops at once, Unreachable
+    only when the time is up."""
+    start, polls = clock(), 0
+    while True:
+        polls += 1
+        try:
+            inspection = inspect()
+        except Unreachable:
+            if clock() - start + interval > wait:
+                raise
+            sleep(interval)
+            continue
+        inspection.polls, inspection.seconds = polls, clock() - start if wait else inspection.seconds
+        if wait:
+            on_poll(inspection, clock() - start)
+        if inspection.converged or clock() - start + interval > wait:
+            return inspection
+        sleep(interval)
+
+
+def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep) -> int:
+    options.validate()
+    desired, target = render_desired(options.stack, options.root)
+    target = StackTarget(options.context or target.context, options.project or target.project)
+    if not target.project:
+        raise UsageError(f"no Google Cloud project: set gcp:project in Pulumi.{options.stack}.yaml or pass --project")
+    inspector = Inspector(desired, target, options.kubeconfig, options.gcp_endpoint, options.timeout)
+    try:
+        inspection = poll(lambda: inspector.inspect(options.stack), options.wait, options.interval,
+                          lambda i, elapsed: err.write(report.progress(i, elapsed) + "\n"), sleep)
+    except AccessDenied as denied:
+        err.write(f"no access: {denied.api} denied a read; grant {denied.permission}\n  ({denied.detail})\n")
+        return NO_ACCESS
+    except Unreachable as down:
+        err.write(f"error: {down}\n")
+        return DRIFT
+    finally:
+        inspector.close()
+    out.write((report.as_json(inspection) if options.json else report.text(inspection)) + "\n")
+    return CONVERGED if inspection.converged else DRIFT
