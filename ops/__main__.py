@@ -1,30 +1,49 @@
 """Operator commands: `python -m ops render|check|verify|promote|diff`.
 
-Exit codes: 0 all good, 1 a check failed, 2 bad arguments, stack file or settings.
+Exit codes: 0 all good, 1 a check failed or the command refused, 2 bad arguments, stack file,
+settings or policy config, 3 a file could not be written (nothing was changed), 4 a bug in ops
+(traceback printed), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from ops import commands
-from ops.errors import UsageError
+from ops.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, UsageError, WriteError, clip, clip_lines
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # the default --project: this program's own directory
 
 
+def _project(args: argparse.Namespace) -> Path:
+    """--project as a directory, or UsageError."""
+    root = Path(_path_argument(args.project, "--project")).resolve()
+    if not root.is_dir():
+        raise UsageError(f"--project {clip(str(root), 200)} is not a directory. Fix: pass the directory holding Pulumi.yaml")
+    return root
+
+
+def _path_argument(value: str, flag: str) -> str:
+    if "\0" in value:
+        raise UsageError(f"{flag} contains a NUL character, which no path can hold")
+    return value
+
+
 def _render(args: argparse.Namespace) -> int:
-    from ops.program import available_stacks
+    from ops.program import available_stacks, require_stacks
     from ops.render import DEFAULT_OUT, render
 
-    root = Path(args.project).resolve()
+    root = _project(args)
     if not args.all and args.stack is None:
-        raise UsageError("render needs a STACK (or --all); stacks: " + ", ".join(available_stacks(root)))
-    stacks = available_stacks(root) if args.all else [args.stack]
-    out_dir = Path(args.out) if args.out else root / DEFAULT_OUT.name
+        raise UsageError("render needs a STACK (or --all); stacks: " + (", ".join(available_stacks(root)) or "none"))
+    stacks = require_stacks(root) if args.all else [args.stack]
+    out_dir = Path(_path_argument(args.out, "--out")) if args.out else root / DEFAULT_OUT.name
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {clip(str(out_dir), 200)} is a file, not a directory. Fix: pass a directory (it is created when missing)")
     worst_exit_code = 0
     for stack in stacks:
         worst_exit_code = max(worst_exit_code, render(stack, out_dir, sys.stdout, root))
@@ -34,7 +53,7 @@ def _render(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from ops.render import check_all
 
-    return check_all(sys.stdout, args.stacks or None, Path(args.project).resolve(), preview=args.preview)
+    return check_all(sys.stdout, args.stacks or None, _project(args), preview=args.preview)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,18 +78,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The one error boundary of every command: an expected failure is one message (what, where, fix)
+    and its exit code; only a bug shows a traceback."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as parser_exit:  # --help, or bad arguments (2)
-        return int(parser_exit.code or 0)
+        return parser_exit.code if isinstance(parser_exit.code, int) else EXIT_USAGE
     try:
         return int(args.run(args))
     except UsageError as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 2
+        return _failed(str(error), EXIT_USAGE)
+    except WriteError as error:
+        return _failed(str(error), EXIT_WRITE)
     except KeyboardInterrupt:
-        return 130
+        return _failed("interrupted; files are replaced all together or not at all, so none was left half-written", EXIT_INTERRUPTED)
+    except OSError as error:  # the file system refused something outside the stack files
+        where = f" ({clip(str(error.filename), 200)})" if error.filename else ""
+        return _failed(f"{error.strerror or error}{where}. Nothing was changed. Fix: check that path, then run the command again", EXIT_WRITE)
+    except Exception:
+        sys.stderr.write(traceback.format_exc())
+        return _failed(f"this is a bug in `python -m ops {args.command}`, not a problem with your input. Please report it with the "
+                       "command line and the traceback above.", EXIT_BUG)
+
+
+def _failed(message: str, exit_code: int) -> int:
+    sys.stderr.write(f"error: {clip_lines(message)}\n")
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ import pulumi
 
 from components.settings import Settings, SettingsError, parse_settings, project_keys
 from gke import Level
+from gke.enforcement import enforced_levels
 from ops import gcp_api
 from ops.errors import UsageError
 from ops.gcp_api import ApiProblem
 from ops.manifests import gcp_resources, manifests_of
 from ops.policy_gate import PackConfigError, Violation, load_pack_config, run_policies
-from ops.program import ROOT, ProgramRun, StackFileError, run_program, stack_config
+from ops.program import ROOT, ProgramRun, missing_components, run_program, stack_config
 from ops.schemas import SchemaProblem, validate_all
 
 
@@ -62,10 +63,7 @@ class StackReport:
 
 def settings_for(stack: str, root: Path = ROOT, stack_text: str | None = None) -> tuple[dict[str, str], list[str], Settings]:
     """The stack's engine config, secret keys and validated settings, or UsageError."""
-    try:
-        config, secrets = stack_config(stack, root, stack_text)
-    except StackFileError as error:
-        raise UsageError(str(error)) from None
+    config, secrets = stack_config(stack, root, stack_text)  # StackFileError is a UsageError
     try:
         settings = parse_settings(project_keys(config), stack)
     except SettingsError as error:
@@ -77,8 +75,10 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
     """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check
     it, as `pulumi up` runs it or, with `preview`, as `pulumi preview` does."""
     config, secrets, settings = settings_for(stack, root, stack_text)
+    config_file = root / "policy" / "config" / f"{stack}.json"
     try:
-        pack_config = load_pack_config(stack, root / "policy" / "config")
+        pack_config = load_pack_config(stack, config_file.parent)
+        enforced_levels(pack_config, str(config_file))  # every level valid before the program reads them
     except PackConfigError as error:
         raise UsageError(str(error)) from None
     report = StackReport(stack)
@@ -91,6 +91,11 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
         return report
     except Exception as error:
         report.invariant = f"the program failed: {type(error).__name__}: {error}"
+        return report
+    missing = missing_components(run) if program is None else [] if run.resources else ["any resource (the program registered none)"]
+    if missing:  # a run that declared nothing (or not the app) must not pass as a stack that checks clean
+        report.invariant = (f"the program ran but did not declare {', '.join(missing)}: there is nothing to check. "
+                            "Fix: __main__.py must declare the app (components.app.build_app) and run to its end")
         return report
     report.run = run
     report.manifests = manifests_of(run)

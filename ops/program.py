@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import runpy
 import sys
 from collections.abc import Callable
@@ -20,14 +21,12 @@ import pulumi
 import yaml
 
 from components import internals
+from ops import stack_files
+from ops.errors import StackFileError, clip
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_PLACEHOLDER = "[secret]"
-STACK_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
-
-
-class StackFileError(Exception):
-    """A stack name, stack file or project file that cannot be used; the message says why."""
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -103,27 +102,12 @@ def _engine_value(value: Any) -> str:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise StackFileError(f"{path.name} not found in {path.parent}") from None
-    return _parse_yaml(text, path.name)
+    """A project or stack file, read by the one bounded reader (ops/stack_files.py)."""
+    return stack_files.read(path)
 
 
 # libyaml when the PyYAML wheel has it: the same documents, parsed about ten times faster.
 YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _parse_yaml(text: str, name: str) -> dict[str, Any]:
-    try:
-        data = yaml.load(text, Loader=YAML_LOADER)
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{name} is not valid YAML: {error}".replace("\n", " ")) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise StackFileError(f"{name} must be a YAML mapping, found {type(data).__name__}")
-    return data
 
 
 def project_name(root: Path = ROOT) -> str:
@@ -133,21 +117,40 @@ def project_name(root: Path = ROOT) -> str:
     return name
 
 
-def available_stacks(root: Path = ROOT) -> list[str]:
+def is_stack_name(name: str) -> bool:
+    """A name Pulumi accepts that is also safe as a path part: never `.` or `..`, no separator."""
+    return STACK_NAME.fullmatch(name) is not None and name not in (".", "..")
+
+
+def stack_file_names(root: Path = ROOT) -> list[str]:
+    """The stack part of every Pulumi.<stack>.yaml in `root`, valid as a name or not."""
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def available_stacks(root: Path = ROOT) -> list[str]:
+    """The stacks of the project: its Pulumi.<stack>.yaml files whose names are valid stack names."""
+    return [name for name in stack_file_names(root) if is_stack_name(name)]
 
 
 def stack_path(stack: str, root: Path = ROOT) -> Path:
     """Pulumi.<stack>.yaml, or StackFileError when the name is invalid or the file missing."""
-    import re
-
-    if not re.match(STACK_NAME_PATTERN, stack):
-        raise StackFileError(f"{stack!r} is not a valid stack name (letters, digits, '-', '_', '.')")
+    if not is_stack_name(stack):
+        raise StackFileError(f"{clip(repr(stack), 120)} is not a valid stack name (letters, digits, '-', '_', '.'; not '.' or '..')")
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = ", ".join(available_stacks(root)) or "none"
         raise StackFileError(f"no stack {stack!r}: {path.name} does not exist (stacks: {known})")
     return path
+
+
+def require_stacks(root: Path = ROOT) -> list[str]:
+    """The project's stacks, or StackFileError when it has none: a command over no stack checks nothing."""
+    stacks = available_stacks(root)
+    if not stacks:
+        project = "has Pulumi.yaml but" if (root / "Pulumi.yaml").exists() else "is not a Pulumi project (no Pulumi.yaml) and has"
+        raise StackFileError(f"{clip(str(root), 200)} {project} no stack file (Pulumi.<stack>.yaml): nothing to check. "
+                             "Fix: pass --project <the project directory>")
+    return stacks
 
 
 def stack_config(stack: str, root: Path = ROOT, stack_text: str | None = None) -> tuple[dict[str, str], list[str]]:
@@ -157,6 +160,8 @@ def stack_config(stack: str, root: Path = ROOT, stack_text: str | None = None) -
     project = project_name(root)
     merged: dict[str, Any] = {}
     project_config = read_yaml(root / "Pulumi.yaml").get("config") or {}
+    if not isinstance(project_config, dict):
+        raise StackFileError("Pulumi.yaml: 'config' must be a mapping of keys to values")
     for key, value in project_config.items():
         full = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and ("default" in value or "type" in value or "value" in value):
@@ -166,7 +171,7 @@ def stack_config(stack: str, root: Path = ROOT, stack_text: str | None = None) -
                 merged[full] = value["default"]
         else:
             merged[full] = value
-    stack_file = read_yaml(path) if stack_text is None else _parse_yaml(stack_text, path.name)
+    stack_file = read_yaml(path) if stack_text is None else stack_files.parse(stack_text, path.name)
     config = stack_file.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path.name}: 'config' must be a mapping of keys to values")
@@ -205,7 +210,7 @@ def run_program(
     def default_program() -> None:
         runpy.run_path(str(root / "__main__.py"), run_name="__main__")
 
-    pulumi.runtime.test(program or default_program)()
+    pulumi.runtime.test(_no_early_exit(program or default_program))()
 
     urns_by_name: dict[str, list[str]] = {}
     for urn in internals.registered_urns(monitor):
@@ -216,6 +221,35 @@ def run_program(
         run.resources.append(Captured(args.typ, args.name, _ints(args.inputs), bool(args.custom), urn, args.provider or ""))
     run.exports = _resolve(internals.root_stack_exports())
     return run
+
+
+class ProgramExited(Exception):
+    """The program called sys.exit(): whatever it declared after that point was never checked."""
+
+
+def _no_early_exit(program: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            program()
+        except SystemExit as exit_:
+            raise ProgramExited(f"it called sys.exit({clip(repr(exit_.code), 80)}) before it finished: a run that stops early "
+                                "declares only part of the stack, so nothing was checked. Fix: remove the exit") from None
+
+    return run
+
+
+# The components every stack of this project declares; a run without one of them is not this program.
+REQUIRED_COMPONENTS = tuple(f"coditect:index:{name}" for name in
+                            ("AppNamespace", "CombinedDeployment", "BackendConfig", "NegService", "WebsocketIngress"))
+
+
+def missing_components(run: ProgramRun) -> list[str]:
+    """What a run of the project's program lacks: every resource when it registered none, else the
+    required components it did not declare."""
+    if not run.resources:
+        return ["any resource (the program registered none)"]
+    declared = {resource.type for resource in run.resources if not resource.custom}
+    return [token for token in REQUIRED_COMPONENTS if token not in declared]
 
 
 def _collecting_logger(messages: list[str]) -> logging.Logger:

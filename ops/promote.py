@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,11 +18,14 @@ from typing import Any, TextIO
 from ruamel.yaml import YAML
 
 from gke.manifest import is_digest_pinned
+from ops import stack_files
+from ops.atomic import write_files
 from ops.check import check_stack
-from ops.errors import UsageError
+from ops.errors import UsageError, clip
 from ops.program import ROOT
 from ops.render import DEFAULT_OUT, rendered_files
 from ops.stack_diff import Refused, flatten, require_stacks
+from ops.stack_files import StackDocument
 from ops.textdiff import unified_diff
 
 PROMOTION_ORDER = ("dev", "staging", "prod")
@@ -57,10 +61,91 @@ def _round_trip_yaml() -> YAML:
     return yaml
 
 
-def _dump(document: Any) -> str:
+Leaves = dict[tuple[str | int, ...], Any]
+
+
+def _leaves(tree: Any, prefix: tuple[str | int, ...] = ()) -> Leaves:
+    """Every leaf of a tree by its path (mapping keys and list indexes)."""
+    if isinstance(tree, dict):
+        children: list[tuple[str | int, Any]] = list(tree.items())
+    elif isinstance(tree, list):
+        children = list(enumerate(tree))
+    else:
+        return {prefix: tree}
+    leaves: Leaves = {}
+    for key, value in children:
+        leaves.update(_leaves(value, (*prefix, key)))
+    return leaves
+
+
+def _merged(target: Any, source: Any) -> Any:
+    """`target` with every leaf of `source` set in it (a new tree; neither argument changes)."""
+    if isinstance(source, dict) and isinstance(target, dict):
+        return {**target, **{key: _merged(target.get(key), value) for key, value in source.items()}}
+    return copy.deepcopy(source)
+
+
+def _scalar_text(value: Any, style: str | None) -> str:
+    """`value` as YAML scalar text, in the style the replaced scalar had where that reads back the same."""
+    if isinstance(value, str) and style == "'":
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, str) and style is None and "\n" not in value and value == value.strip():
+        try:
+            if stack_files.parse(f"k: {value}\n", "value") == {"k": value}:
+                return value
+        except UsageError:
+            pass
+    return json.dumps(value)  # a JSON string, number, boolean or null is a YAML scalar that reads back the same
+
+
+def _spliced(document: StackDocument, release: dict[str, Any]) -> str | None:
+    """The stack file with only the text of the release's changed scalars replaced (every other byte,
+    CRLF line ends and layout included, kept), or None when a changed leaf is not a scalar there."""
+    config = document.data.get("config")
+    current = config.get(RELEASE_KEY) if isinstance(config, dict) else None
+    if not isinstance(current, dict):
+        return None
+    before, after = _leaves(current), _leaves(_merged(current, release))
+    edits = []
+    for path, value in after.items():
+        if path in before and before[path] == value and type(before[path]) is type(value):
+            continue
+        span = document.spans.get(("config", RELEASE_KEY, *path))
+        if path not in before or span is None:
+            return None
+        edits.append((span, _scalar_text(value, span.style)))
+    text = document.text
+    for span, replacement in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
+        text = text[:span.start] + replacement + text[span.end:]
+    return text
+
+
+def _round_tripped(document: StackDocument, release: dict[str, Any]) -> str:
+    """The whole stack file through ruamel's round trip, for a release whose shape the target lacks;
+    the file's line ends are kept."""
+    crlf = "\r\n" in document.text
+    loaded = _round_trip_yaml().load(document.text.replace("\r\n", "\n") if crlf else document.text)
+    config = loaded.setdefault("config", {})
+    if isinstance(config.get(RELEASE_KEY), dict):
+        _merge_into(config[RELEASE_KEY], release)
+    else:
+        config[RELEASE_KEY] = copy.deepcopy(release)
     out = io.StringIO()
-    _round_trip_yaml().dump(document, out)
-    return out.getvalue()
+    _round_trip_yaml().dump(loaded, out)
+    return out.getvalue().replace("\n", "\r\n") if crlf else out.getvalue()
+
+
+def _with_release(document: StackDocument, release: dict[str, Any]) -> str:
+    """The target stack file's new text, proven to differ from the old one in the release only."""
+    found = document.data.get("config")
+    config: dict[str, Any] = found if isinstance(found, dict) else {}
+    expected = {**document.data, "config": {**config, RELEASE_KEY: _merged(config.get(RELEASE_KEY), release)}}
+    for edit in (_spliced, _round_tripped):
+        text = edit(document, release)
+        if text is not None and stack_files.parse(text, document.name) == expected:
+            return text
+    raise Refused(f"{document.name} cannot be edited without changing more than {RELEASE_KEY}; nothing was changed. "
+                  f"Fix: set {RELEASE_KEY} by hand in a reviewed change")
 
 
 def _merge_into(target: Any, source: Any) -> None:
@@ -85,13 +170,16 @@ def _refuse_wrong_direction(source: str, target: str, skip_stage: bool) -> None:
                       "Promote step by step, or pass --skip-stage to do it anyway.")
 
 
-def _promotable_release(source: str, target: str, root: Path) -> Any:
+def _promotable_release(source: str, source_document: StackDocument, target: str, root: Path) -> dict[str, Any]:
     """The source's release, refused unless it is pinned by digest and the source renders cleanly."""
-    source_document = _round_trip_yaml().load((root / f"Pulumi.{source}.yaml").read_text())
-    release = (source_document.get("config") or {}).get(RELEASE_KEY)
+    config = source_document.data.get("config")
+    release = config.get(RELEASE_KEY) if isinstance(config, dict) else None
     if not isinstance(release, dict):
-        raise Refused(f"Pulumi.{source}.yaml has no {RELEASE_KEY} to promote")
-    unpinned = {role: image for role, image in (release.get("images") or {}).items() if not is_digest_pinned(image)}
+        raise Refused(f"Pulumi.{source}.yaml has no {RELEASE_KEY} mapping to promote")
+    images = release.get("images") or {}
+    if not isinstance(images, dict) or not all(isinstance(image, str) for image in images.values()):
+        raise Refused(f"Pulumi.{source}.yaml: {RELEASE_KEY}.images must map each container to an image reference")
+    unpinned = {role: clip(image, 200) for role, image in images.items() if not is_digest_pinned(image)}
     if unpinned:
         listed = ", ".join(f"{role}={image}" for role, image in unpinned.items())
         raise Refused(f"{source}'s images are not pinned by digest ({listed}); only repository@sha256:<digest> images are "
@@ -108,19 +196,18 @@ def plan(source: str, target: str, skip_stage: bool = False, root: Path = ROOT) 
     if source == target:
         raise UsageError("FROM and TO are the same stack")
     _refuse_wrong_direction(source, target, skip_stage)
-    release = _promotable_release(source, target, root)
+    # Both files through the one bounded reader first: whatever it refuses stops here, before any render or write.
+    source_document = stack_files.read_document(root / f"Pulumi.{source}.yaml")
+    target_document = stack_files.read_document(root / f"Pulumi.{target}.yaml")
+    release = _promotable_release(source, source_document, target, root)
 
-    before_text = (root / f"Pulumi.{target}.yaml").read_text()
-    target_document = _round_trip_yaml().load(before_text)
-    config = target_document.setdefault("config", {})
-    before_leaves = flatten(config.get(RELEASE_KEY) or {})
-    if isinstance(config.get(RELEASE_KEY), dict):
-        _merge_into(config[RELEASE_KEY], release)
-    else:
-        config[RELEASE_KEY] = copy.deepcopy(release)
-    after_text = _dump(target_document)
+    before_text = target_document.text
+    target_config = target_document.data.get("config")
+    current = target_config.get(RELEASE_KEY) if isinstance(target_config, dict) else None
+    after_text = _with_release(target_document, release)
+    before_leaves = flatten(current if isinstance(current, dict) else {})
     changes = [ReleaseChange(path, before_leaves.get(path), value)
-               for path, value in flatten(config[RELEASE_KEY]).items() if before_leaves.get(path) != value]
+               for path, value in flatten(_merged(current, release)).items() if before_leaves.get(path) != value]
 
     before_report = check_stack(target, root)
     after_report = check_stack(target, root, stack_text=after_text)
@@ -139,11 +226,10 @@ def _before_after_diff(before: str, after: str, label: str) -> str:
 
 
 def _write(promotion: Promotion, root: Path) -> None:
-    (root / f"Pulumi.{promotion.target}.yaml").write_text(promotion.new_stack_text)
+    """The stack file and its golden render, all together or none (WriteError before any changed)."""
     golden = root / DEFAULT_OUT.name / promotion.target
-    golden.mkdir(parents=True, exist_ok=True)
-    for name, text in promotion.new_rendered.items():
-        (golden / name).write_text(text)
+    write_files({root / f"Pulumi.{promotion.target}.yaml": promotion.new_stack_text,
+                 **{golden / name: text for name, text in promotion.new_rendered.items()}})
 
 
 def promote(source: str, target: str, out: TextIO, dry_run: bool = False, skip_stage: bool = False, root: Path = ROOT) -> int:

@@ -7,9 +7,11 @@ import gc
 from pathlib import Path
 from typing import TextIO
 
+from ops.atomic import write_files
 from ops.check import StackReport, UsageError, check_stack
+from ops.errors import clip, clip_lines
 from ops.manifests import dump_yaml, dump_yaml_documents
-from ops.program import ROOT, available_stacks
+from ops.program import ROOT, available_stacks, require_stacks, stack_file_names, stack_path
 
 DEFAULT_OUT = ROOT / "rendered"
 KUBERNETES_FILE = "kubernetes.yaml"
@@ -50,7 +52,7 @@ def print_verdict(report: StackReport, out: TextIO) -> None:
     else:
         out.write(f"{report.stack}: FAILED: {len(report.problems())} problem(s)\n")
         for line in report.problems():
-            out.write(f"  - {line}\n")
+            out.write(f"  - {clip_lines(line)}\n")
     for violation in report.advisory:
         out.write(f"  advisory {violation}\n")
     for unknown in report.unknown_at_preview:
@@ -62,9 +64,7 @@ def render(stack: str, out_dir: Path, out: TextIO, root: Path = ROOT) -> int:
     freeze_loaded_objects()
     if report.run is not None:
         target = out_dir / stack
-        target.mkdir(parents=True, exist_ok=True)
-        for name, text in rendered_files(report).items():
-            (target / name).write_text(text)
+        write_files({target / name: text for name, text in rendered_files(report).items()})  # both files, or neither
         out.write(f"Rendered {stack}: {_shown(target / KUBERNETES_FILE)} ({len(report.manifests)} objects), "
                   f"{_shown(target / GCP_FILE)} ({len(report.gcp)} resources)\n")
         print_table(report, out)
@@ -93,8 +93,10 @@ def stale_files(report: StackReport, golden_dir: Path = DEFAULT_OUT) -> list[str
     diffs: list[str] = []
     for name, text in rendered_files(report).items():
         path = golden_dir / report.stack / name
-        committed = path.read_text() if path.exists() else ""
-        if committed != text:
+        committed, unusable = _committed_text(path)
+        if unusable:
+            diffs.append(f"{path} {unusable}\n")
+        elif committed != text:
             diff = "".join(difflib.unified_diff(
                 committed.splitlines(keepends=True), text.splitlines(keepends=True),
                 f"{path} (committed)", f"{path} (program)", n=2,
@@ -103,16 +105,54 @@ def stale_files(report: StackReport, golden_dir: Path = DEFAULT_OUT) -> list[str
     return diffs
 
 
+def _committed_text(path: Path) -> tuple[str, str]:
+    """(text of a golden file, "" ) or ("", why it cannot be compared); a missing file reads as ""."""
+    if not path.exists():
+        return "", ""
+    if not path.is_file():
+        return "", "is not a file (a directory?); delete it and refresh with `python -m ops render`"
+    try:
+        return path.read_bytes().decode("utf-8"), ""
+    except UnicodeDecodeError:
+        return "", "is not UTF-8 text; refresh it with `python -m ops render`"
+    except OSError as error:
+        return "", f"cannot be read ({error.strerror or error})"
+
+
+def project_leftovers(root: Path) -> list[str]:
+    """What the project holds for a stack that does not exist: a rendered/<stack>/ without its stack
+    file, or a stack file whose name is not a valid stack name."""
+    stacks = set(available_stacks(root))
+    problems = [f"Pulumi.{name}.yaml: {clip(repr(name), 60)} is not a valid stack name; rename the file"
+                for name in stack_file_names(root) if name not in stacks]
+    golden_dir = root / DEFAULT_OUT.name
+    if golden_dir.is_dir():
+        problems += [f"{DEFAULT_OUT.name}/{clip(entry.name, 60)}/ belongs to no stack (no Pulumi.{clip(entry.name, 60)}.yaml); "
+                     f"delete it (git rm -r {DEFAULT_OUT.name}/{clip(entry.name, 60)}) or restore the stack file"
+                     for entry in sorted(golden_dir.iterdir()) if entry.is_dir() and entry.name not in stacks]
+    return problems
+
+
 def check_all(out: TextIO, stacks: list[str] | None = None, root: Path = ROOT, preview: bool = False) -> int:
     """Every stack: program, rules, schemas, Google API types, and golden files (root/rendered) up to
-    date; with `preview`, the program as `pulumi preview` runs it, without the golden files."""
+    date; with `preview`, the program as `pulumi preview` runs it, without the golden files. Checking
+    every stack also flags leftovers of stacks that no longer exist. UsageError (exit code 2) when a
+    named stack does not exist, or the project has none."""
+    if stacks:
+        for stack in stacks:
+            stack_path(stack, root)  # an unknown stack is a bad argument, not a failed check
     failed = False
     golden_dir = root / DEFAULT_OUT.name
-    for stack in stacks or available_stacks(root):
+    if not stacks:
+        stacks = require_stacks(root)
+        for leftover in project_leftovers(root):
+            out.write(f"FAILED: {leftover}\n")
+            failed = True
+    for stack in stacks:
         try:
             report = check_stack(stack, root, preview=preview)
         except UsageError as error:
-            out.write(f"{stack}: FAILED: {error}\n")
+            out.write(f"{stack}: FAILED: {clip_lines(str(error))}\n")
             failed = True
             continue
         print_verdict(report, out)
@@ -121,5 +161,12 @@ def check_all(out: TextIO, stacks: list[str] | None = None, root: Path = ROOT, p
         if report.run is not None and not preview:
             for diff in stale_files(report, golden_dir):
                 failed = True
-                out.write(f"{stack}: rendered files are stale; refresh with `python -m ops render {stack}` and commit:\n{diff}")
+                out.write(f"{stack}: rendered files are stale; refresh with `python -m ops render {stack}` and commit:\n{_clip_diff(diff)}")
     return 1 if failed else 0
+
+
+def _clip_diff(diff: str, max_lines: int = 400) -> str:
+    """A stale file's diff, bounded: long lines cut, at most `max_lines` lines."""
+    lines = diff.splitlines(keepends=True)
+    kept = "".join(clip(line.rstrip("\n")) + "\n" for line in lines[:max_lines])
+    return kept + (f"... [{len(lines) - max_lines} more diff lines]\n" if len(lines) > max_lines else "")

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from ops.check import StackReport, check_stack
-from ops.errors import UsageError
-from ops.program import ROOT, StackFileError, stack_path
+from ops.program import ROOT, stack_path
 from ops.render import rendered_files
 from ops.textdiff import unified_diff
 
@@ -48,12 +47,9 @@ class Refused(Exception):
 
 
 def require_stacks(stacks: Iterable[str], root: Path) -> None:
-    """UsageError (exit code 2) unless every stack name is valid and has its Pulumi.<stack>.yaml."""
+    """UsageError (StackFileError, exit code 2) unless every stack name is valid and has its Pulumi.<stack>.yaml."""
     for stack in stacks:
-        try:
-            stack_path(stack, root)
-        except StackFileError as error:
-            raise UsageError(str(error)) from None
+        stack_path(stack, root)
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
