@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Literal
 
 import pulumi
@@ -64,7 +64,7 @@ def inspection_callback(
     kubeconfig: str | None = None,
     gcp_endpoint: str | None = None,
     warn: Callable[[str], None] = pulumi.log.warn,
-) -> Callable[[pulumi.ResourceHookArgs], Awaitable[None]] | None:
+) -> Callable[[pulumi.ResourceHookArgs], Coroutine[Any, Any, None]] | None:
     """The hook's function, or None when `mode` is off. `desired_manifests` is called when the hook
     runs (every component exists by then): the manifests of the program's Kubernetes objects."""
     if mode == "off":
