@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -86,16 +87,36 @@ def _merged(target: Any, source: Any) -> Any:
 
 
 def _scalar_text(value: Any, style: str | None) -> str:
-    """`value` as YAML scalar text, in the style the replaced scalar had where that reads back the same."""
-    if isinstance(value, str) and style == "'":
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, str) and style is None and "\n" not in value and value == value.strip():
+    """`value` as YAML scalar text: in the style the replaced scalar had when that reads back as
+    `value`, else double-quoted (which always does)."""
+    if not isinstance(value, str):
+        return json.dumps(value)  # a finite number, a boolean or null: the reader refused anything else
+    same_style = {None: value, "'": "'" + value.replace("'", "''") + "'"}.get(style)
+    if same_style is not None and "\n" not in same_style:
         try:
-            if stack_files.parse(f"k: {value}\n", "value") == {"k": value}:
-                return value
+            if stack_files.parse(f"k: {same_style}\n", "value") == {"k": value}:
+                return same_style
         except UsageError:
             pass
-    return json.dumps(value)  # a JSON string, number, boolean or null is a YAML scalar that reads back the same
+    return _double_quoted(value)
+
+
+# Characters a YAML double-quoted scalar cannot hold as they are: quotes, escapes, line breaks
+# (which it would fold) and what YAML does not print.
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
+_PRINTABLE = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _double_quoted(value: str) -> str:
+    def escaped(char: str) -> str:
+        if char in _ESCAPES:
+            return _ESCAPES[char]
+        if _PRINTABLE.fullmatch(char) and char != "\ufeff":
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+    return '"' + "".join(escaped(char) for char in value) + '"'
 
 
 def _spliced(document: StackDocument, release: dict[str, Any]) -> str | None:

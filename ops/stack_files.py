@@ -54,6 +54,7 @@ _CORE_SCHEMA = (
     (INT, re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")),
     (FLOAT, re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")),
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _YAML_1_1 = Resolver()  # PyYAML's resolver: YAML 1.1, where `on` is a boolean and `010` is eight
 
 
@@ -187,6 +188,8 @@ class _Builder:
 
     def scalar(self, event: yaml.ScalarEvent) -> Any:
         text = event.value
+        if event.style == '"' and _SURROGATE.search(text):  # only an escape (\ud800) can make one
+            raise self.refuse(event, "an escape makes a lone surrogate, which is not Unicode text", "remove the \\uD800-\\uDFFF escape")
         if (event.tag in (None, "!") and not event.implicit[0]) or event.tag in ("!", STR):
             return text  # quoted, or explicitly a string
         if event.tag is not None and event.tag not in SCALAR_TAGS:
