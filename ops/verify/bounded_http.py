@@ -177,5 +177,8 @@ def decompress(body: bytes, coding: str) -> bytes:
             continue
         if len(decoded) > MAX_DECODED_BYTES or decoder.unconsumed_tail:
             raise BoundExceeded(Stage.DECODING, f"more than {MAX_DECODED_BYTES} bytes once decompressed from {len(body)} ({coding})")
+        if not decoder.eof:
+            errors.append("the compressed stream ends early")
+            continue
         return decoded
     raise ValueError(f"a corrupt {coding} body: {errors[-1]}")

@@ -169,17 +169,17 @@ class Checks:
                 pings += 1
                 if flood := ping_flood(pings, deadline.seconds - deadline.remaining()):
                     raise flood
-                websocket.send(EngineIOPacket.PONG)
+                self.transport.send(websocket, EngineIOPacket.PONG)
             elif message.startswith(prefixes):
                 return message
 
     def ws_upgrade(self, sid: str) -> dict[str, Any]:
         websocket = self.transport.open_websocket(self.transport.url(EngineIOTransport.WEBSOCKET, sid), Session.WEBSOCKET_UPGRADE)
         try:
-            websocket.send(PING_PROBE)
+            self.transport.send(websocket, PING_PROBE)
             self._expect(websocket, (PONG_PROBE,), PONG_PROBE)
-            websocket.send(EngineIOPacket.UPGRADE)
-            websocket.send(self.connect_packet)
+            self.transport.send(websocket, EngineIOPacket.UPGRADE)
+            self.transport.send(websocket, self.connect_packet)
             reply = self._expect(websocket, self.connect_replies, "the namespace connect")
             self._check_connect_reply(reply, self.options.namespace, "the upgraded WebSocket")
         except ConnectionClosed as error:
@@ -200,7 +200,7 @@ class Checks:
                 sid = parse_open(opened).sid
             except ValueError as error:
                 raise diagnoses.malformed("the WebSocket's open packet", error) from None
-            websocket.send(self.connect_packet)
+            self.transport.send(websocket, self.connect_packet)
             reply = self._expect(websocket, self.connect_replies, "the namespace connect")
             self._check_connect_reply(reply, self.options.namespace, "the WebSocket-only session")
         except ConnectionClosed as error:
@@ -227,8 +227,8 @@ class Checks:
                     pings += 1
                     if flood := ping_flood(pings, time.monotonic() - start):
                         raise flood
-                    websocket.send(EngineIOPacket.PONG)
-            websocket.send(socketio_message(SocketIOPacket.CONNECT, PROBE_NAMESPACE))
+                    self.transport.send(websocket, EngineIOPacket.PONG)
+            self.transport.send(websocket, socketio_message(SocketIOPacket.CONNECT, PROBE_NAMESPACE))
             reply = self._expect(websocket, connect_replies(PROBE_NAMESPACE), "a message after the hold")
             self._check_connect_reply(reply, PROBE_NAMESPACE, "after the hold")
         except ConnectionClosed:

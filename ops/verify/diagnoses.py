@@ -6,7 +6,8 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.sync.client import ClientConnection
 
 from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC as GKE_DEFAULT_TIMEOUT_SEC
 from ops.verify.bounds import MAX_WEBSOCKET_MESSAGE, BoundExceeded, Stage
@@ -153,7 +154,7 @@ def undecodable_body(error: ValueError, method: str) -> Failed:
 
 def malformed(what: str, error: ValueError) -> Failed:
     """A packet that breaks Engine.IO or Socket.IO: no check passes on an answer it cannot read exactly."""
-    return Failed(f"{what}: {shown(str(error), 200)}", Layer.APP, NOT_SOCKETIO_V4 + " " + MALFORMED)
+    return Failed(f"{what}: {shown(str(error), 200)}", Layer.APP, MALFORMED, ends_run=True)
 
 
 def websocket_failure(error: WebSocketException | OSError) -> Failed:
@@ -173,13 +174,16 @@ WEBSOCKET_VIOLATIONS = {
 }
 
 
-def websocket_violation(closed: ConnectionClosed) -> Failed | None:
-    """The Failed for a WebSocket this client closed because the server broke a bound; None for any other close."""
-    if closed.sent is None or closed.sent.code not in WEBSOCKET_VIOLATIONS or closed.rcvd_then_sent:
+def websocket_violation(websocket: ClientConnection) -> Failed | None:
+    """The Failed for a WebSocket this client began to close because the server broke a bound or the protocol;
+    None while it is open or when the server closed it (a proxy's cut, judged by the check)."""
+    sent = websocket.protocol.close_sent
+    if sent is None or sent.code not in WEBSOCKET_VIOLATIONS or websocket.protocol.close_rcvd_then_sent:
         return None
-    what = WEBSOCKET_VIOLATIONS[closed.sent.code]
-    layer, diagnosis = (Layer.LOAD_BALANCER_NGINX_OR_APP, OVERSIZED) if closed.sent.code == 1009 else (Layer.APP, MALFORMED)
-    return Failed(f"the server sent {what} (closed with {closed.sent.code})", layer, diagnosis, ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE))
+    what = WEBSOCKET_VIOLATIONS[sent.code]
+    layer, diagnosis = (Layer.LOAD_BALANCER_NGINX_OR_APP, OVERSIZED) if sent.code == 1009 else (Layer.APP, MALFORMED)
+    return Failed(f"the server sent {what} (closed with {sent.code}: {shown(sent.reason, 100)})", layer, diagnosis,
+                  ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE))
 
 
 def no_websocket_answer(what: str) -> str:

@@ -6,6 +6,7 @@ step could not finish becomes a Failed naming the stage and the bound, never a h
 
 from __future__ import annotations
 
+import logging
 import ssl
 import uuid
 from dataclasses import dataclass
@@ -23,7 +24,13 @@ from ops.verify.options import Options
 from ops.verify.protocol import ENGINE_IO_VERSION, EngineIOTransport
 
 POLLING_POST_HEADERS = {"Content-Type": "text/plain;charset=UTF-8"}  # what engine.io-client sends
-WEBSOCKET_CLOSE_TIMEOUT_S = 1.0
+WEBSOCKET_CLOSE_TIMEOUT_S = 1.0  # what closing a WebSocket adds to a step when the server never answers the close
+
+# websockets logs a hostile peer's stream errors from its reader thread with a traceback; the check's
+# verdict already reports the closed socket, so the log goes nowhere rather than to the user's terminal.
+WEBSOCKET_LOG = logging.getLogger("ops.verify.websocket")
+WEBSOCKET_LOG.addHandler(logging.NullHandler())
+WEBSOCKET_LOG.propagate = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,7 @@ class Transport:
         try:
             websocket = connect(url, additional_headers=self._websocket_headers(), proxy=None, ping_interval=None,
                                 open_timeout=self.options.timeout, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
-                                max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, **source)
+                                max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, logger=WEBSOCKET_LOG, **source)
         except TimeoutError:
             raise diagnoses.bound_failure(Deadline(self.options.timeout).exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
         except (WebSocketException, OSError) as error:
@@ -122,15 +129,23 @@ class Transport:
 
     def receive(self, websocket: ClientConnection, timeout: float) -> str | None:
         """The next text message within `timeout` (TimeoutError if none); None for a binary one.
-        A close this client sent for a bound the server broke (close 1009, 1002, 1007) is a Failed naming it."""
+        Once this client began closing for a bound the server broke (close 1009, 1002, 1007), a Failed naming it."""
         try:
             message = websocket.recv(timeout=timeout)
-        except ConnectionClosed as closed:
-            failure = diagnoses.websocket_violation(closed)
-            if failure is None:
-                raise
-            raise failure from None
+        except (ConnectionClosed, TimeoutError):
+            if failure := diagnoses.websocket_violation(websocket):
+                raise failure from None
+            raise
         return message if isinstance(message, str) else None
+
+    def send(self, websocket: ClientConnection, message: str) -> None:
+        """`message` sent; a Failed naming the bound if this client is closing the socket for one."""
+        try:
+            websocket.send(message)
+        except ConnectionClosed:
+            if failure := diagnoses.websocket_violation(websocket):
+                raise failure from None
+            raise
 
     def close(self) -> None:
         self.http.close()
