@@ -18,6 +18,7 @@ import pulumi
 Mode = Literal["off", "warn", "fail"]
 DEFAULT_DEADLINE_SEC = 600.0  # GKE's sync of a changed Ingress or BackendConfig usually lands within minutes
 DEFAULT_INTERVAL_SEC = 15.0
+REQUEST_TIMEOUT_SEC = 10.0  # any single API answer
 
 
 class BackendConfigNotApplied(Exception):
@@ -25,7 +26,7 @@ class BackendConfigNotApplied(Exception):
 
 
 def _inspect_until(desired_manifests: Iterable[Mapping[str, Any]], stack: str, context: str, project: str, deadline: float, interval: float,
-                   kubeconfig: str | None, gcp_endpoint: str | None) -> str | None:
+                   kubeconfig: str | None, gcp_endpoint: str | None, request_timeout: float = REQUEST_TIMEOUT_SEC) -> str | None:
     """None when translation and the BackendConfig have converged; otherwise what is wrong (blocking)."""
     from ops.errors import UsageError
     from ops.inspect.desired import StackTarget, desired_from_manifests
@@ -34,7 +35,7 @@ def _inspect_until(desired_manifests: Iterable[Mapping[str, Any]], stack: str, c
 
     try:
         desired = desired_from_manifests(desired_manifests)
-        inspector = Inspector(desired, StackTarget(context, project), kubeconfig, gcp_endpoint, timeout=min(10.0, interval))
+        inspector = Inspector(desired, StackTarget(context, project), kubeconfig, gcp_endpoint, timeout=request_timeout)
     except UsageError as error:
         return f"cannot inspect: {error}"
     layers = (Layer.TRANSLATION, Layer.BACKEND_CONFIG)

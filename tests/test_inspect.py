@@ -219,7 +219,7 @@ def test_wait_times_out(live: Running) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert run(_options(live, wait=0.3, interval=0.05), out, err) == 1
     polls = len(err.getvalue().splitlines())
-    assert polls >= 3
+    assert polls >= 2  # at least one retry before the deadline, however loaded the machine
     assert f"NOT converged: 1 of 23 checks ({polls} polls" in out.getvalue()
 
 

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 # google-api-core warns about the Python version on import; the command's output is not the place.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
 
-import requests  # noqa: E402  (after the warning filter)
 from google.api_core import exceptions as api_exceptions  # noqa: E402
 from google.api_core.client_options import ClientOptions  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
@@ -90,7 +89,7 @@ class ComputeReader:
             raise AccessDenied(API, f"IAM permission {PERMISSION[collection]} on project {self.project}", error.message) from None
         except api_exceptions.GoogleAPICallError as error:
             raise Unreachable(API, self.endpoint, f"HTTP {error.code}: {error.message}") from None
-        except requests.exceptions.RequestException as error:
+        except OSError as error:  # the transport's failures (requests' exceptions are OSErrors): refused, reset, timed out
             raise Unreachable(API, self.endpoint, type(error).__name__) from None
         data: Json = type(message).to_dict(message, preserving_proto_field_name=False)
         return data

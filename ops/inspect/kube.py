@@ -14,7 +14,6 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
-from urllib3.exceptions import HTTPError
 
 from ops.errors import UsageError
 from ops.inspect.model import AccessDenied, Unreachable
@@ -55,7 +54,9 @@ class KubeReader:
                 permission = f'RBAC verb "{verb}" on resource "{resource}" (apiGroup "{group}") in namespace {namespace}'
                 raise AccessDenied(API, permission, _status_message(error)) from None
             raise Unreachable(API, self.endpoint, f"HTTP {error.status}: {_status_message(error)}") from None
-        except HTTPError as error:
+        except Exception as error:
+            if not _is_transport_error(error):
+                raise
             raise Unreachable(API, self.endpoint, type(error).__name__ + ": " + str(error).split(": ", 1)[-1][:200]) from None
         data: Json = json.loads(response.data)
         return data
@@ -101,6 +102,11 @@ class KubeReader:
 
     def deployments(self, namespace: str) -> list[Json]:
         return self._items("list", "deployments", "apps", namespace, self.apps.list_namespaced_deployment, namespace)
+
+
+def _is_transport_error(error: Exception) -> bool:
+    """A failure of the HTTP transport (urllib3, under the client: refused, reset, timed out), not of this code."""
+    return type(error).__module__.split(".")[0] == "urllib3"
 
 
 def _status_message(error: ApiException) -> str:
