@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 
 from gke.manifest import is_digest_pinned
 from ops import stack_files
 from ops.atomic import write_files
 from ops.check import check_stack
-from ops.errors import UsageError, clip
+from ops.errors import StackFileError, UsageError, clip
 from ops.program import ROOT
 from ops.render import DEFAULT_OUT, rendered_files
 from ops.stack_diff import Refused, flatten, require_stacks
@@ -146,7 +147,11 @@ def _round_tripped(document: StackDocument, release: dict[str, Any]) -> str:
     the file's line ends are kept."""
     crlf = "\r\n" in document.text
     loaded = _round_trip_yaml().load(document.text.replace("\r\n", "\n") if crlf else document.text)
-    config = loaded.setdefault("config", {})
+    if loaded is None:  # an empty file
+        loaded = CommentedMap()
+    if loaded.get("config") is None:
+        loaded["config"] = CommentedMap()
+    config = loaded["config"]
     if isinstance(config.get(RELEASE_KEY), dict):
         _merge_into(config[RELEASE_KEY], release)
     else:
@@ -159,7 +164,9 @@ def _round_tripped(document: StackDocument, release: dict[str, Any]) -> str:
 def _with_release(document: StackDocument, release: dict[str, Any]) -> str:
     """The target stack file's new text, proven to differ from the old one in the release only."""
     found = document.data.get("config")
-    config: dict[str, Any] = found if isinstance(found, dict) else {}
+    if found is not None and not isinstance(found, dict):
+        raise StackFileError(f"{document.name}: 'config' must be a mapping of keys to values, found {type(found).__name__}")
+    config: dict[str, Any] = found or {}
     expected = {**document.data, "config": {**config, RELEASE_KEY: _merged(config.get(RELEASE_KEY), release)}}
     for edit in (_spliced, _round_tripped):
         text = edit(document, release)

@@ -435,6 +435,8 @@ def promotable(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(("edit", "code", "expected"), [
     (lambda text: text + "  coditect:namespace: again\n", EXIT_USAGE, "duplicate key"),
     (lambda text: text + "  coditect:x: [unclosed\n", EXIT_USAGE, "is not valid YAML"),
+    (lambda text: "", EXIT_USAGE, "Pulumi.staging.yaml"),
+    (lambda text: "config: 5\n", EXIT_USAGE, "'config' must be a mapping"),
     (lambda text: text.replace("coditect:release:", "coditect:release: &r") + "".join(f"  coditect:copy{i}: *r\n" for i in range(70)), EXIT_USAGE, "aliases"),
 ])
 def test_promote_refuses_a_target_the_reader_refuses_and_changes_nothing(
