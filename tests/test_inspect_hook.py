@@ -4,8 +4,9 @@ after the Ingress's or BackendConfig's create/update, against the stand-ins."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import pytest
@@ -14,8 +15,19 @@ from components.inspect_hook import BackendConfigNotApplied, inspection_callback
 from tests.standin.harness import Running, golden_manifests, running
 from tests.standin.world import CONTEXT, PROJECT, healthy_world
 
+T = TypeVar("T")
 ARGS = pulumi.ResourceHookArgs(urn="urn:pulumi:prod::coditect::kubernetes:networking.k8s.io/v1:Ingress::ingress", id="coditect-app/coditect-ingress",
                                name="ingress", type="kubernetes:networking.k8s.io/v1:Ingress")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a private loop. asyncio.run would unset the thread's event loop afterwards, and the
+    Pulumi mock runs of later tests in the same worker rely on getting one."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
 
 
 def call(standins: Running, mode: Any, deadline: float = 0.0, interval: float = 0.01) -> list[str]:
@@ -23,7 +35,7 @@ def call(standins: Running, mode: Any, deadline: float = 0.0, interval: float = 
     callback = inspection_callback(mode, "prod", CONTEXT, PROJECT, golden_manifests, deadline=deadline, interval=interval,
                                    kubeconfig=str(standins.kubeconfig), gcp_endpoint=standins.compute_url, warn=warnings.append)
     assert callback is not None
-    asyncio.run(callback(ARGS))
+    run_async(callback(ARGS))
     return warnings
 
 
@@ -97,6 +109,6 @@ def test_off_gives_no_hook_and_the_hook_never_runs_in_preview() -> None:
         hook._registered.cancel()  # no engine here to register with
         return hook
 
-    hook = asyncio.run(build())
+    hook = run_async(build())
     assert hook is not None and hook.opts is not None
     assert hook.name == "inspect-after-apply" and hook.opts.on_dry_run is False
