@@ -16,7 +16,7 @@ from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudg
 from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
 from components.ingress import IngressExtras, Route, WebsocketIngress
 from components.namespace import AppNamespace
-from components.network_policy import LoadBalancerNetworkPolicy
+from components.network_policy import EgressPolicy, LoadBalancerNetworkPolicy, NamespaceDefaultDeny
 from components.nginx import NginxConfigMap, NginxSite
 from components.plan import declaration_plan
 from components.service import NegService
@@ -125,11 +125,22 @@ def cluster_provider(target: Target) -> k8s.Provider:
                         upsert_existing_objects=target.adopt, enable_patch_force=target.adopt)
 
 
+def stack_context(settings: Settings) -> gke.Context:
+    """What the rules need to know beyond the manifests, from the settings (the offline check passes the
+    same values to the policy pack as its config)."""
+    containment = settings.containment
+    return gke.Context(
+        min_session_sec=settings.socketio.min_session_sec,
+        containment=gke.Containment(sandbox_required=containment.sandbox, dns=containment.dns,
+                                    internet_ports=frozenset(containment.internet_ports), cluster_ranges=containment.cluster_ranges),
+    )
+
+
 def build_app(settings: Settings, target: Target) -> App:
     """Every component, judged as one stack before any resource is declared, on the stack's own
     cluster: an explicit Kubernetes provider, never the kubeconfig's current context."""
     cluster = cluster_provider(target)
-    with declaration_plan(gke.Context(min_session_sec=settings.socketio.min_session_sec), refusal):
+    with declaration_plan(stack_context(settings), refusal):
         return _declare_app(settings, cluster)
 
 
@@ -146,6 +157,7 @@ def _declare_app(settings: Settings, cluster: k8s.Provider) -> App:
         release=settings.release,
         nginx=nginx,
         autoscaled=settings.autoscaling.enabled,
+        sandboxed=settings.containment.sandbox,
         opts=on_cluster(),
     )
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
@@ -195,5 +207,7 @@ def _declare_app(settings: Settings, cluster: k8s.Provider) -> App:
         else None
     )
     policy = LoadBalancerNetworkPolicy("network-policy", deployment, opts=on_cluster())
+    EgressPolicy("egress-policy", deployment, settings.containment, opts=on_cluster())
+    NamespaceDefaultDeny("default-deny", ns, opts=on_cluster())
     return App(settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy,
                static_ip, tls, cloud_armor, monitoring)

@@ -12,6 +12,7 @@ from components.namespace import AppNamespace
 from components.nginx import NginxConfigMap
 from components.plan import declare
 from components.settings import ContainerResources, DeploymentSettings, Release
+from gke import limits
 
 NGINX = "nginx"
 IDE = "ide"
@@ -72,6 +73,7 @@ class CombinedDeployment(pulumi.ComponentResource):
         release: Release,
         nginx: NginxConfigMap | None = None,
         autoscaled: bool = False,
+        sandboxed: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("CombinedDeployment"), resource_name, None, opts)
@@ -111,11 +113,14 @@ class CombinedDeployment(pulumi.ComponentResource):
             ),
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    labels={**self.pod_labels, "app.kubernetes.io/version": release.version},
+                    # Not in the selector (immutable): marks the pods that run user code for the containment rules.
+                    labels={**self.pod_labels, "app.kubernetes.io/version": release.version, limits.RUNS_USER_CODE_LABEL: "true"},
                     # A new site config means new pods: nginx reads it only at start.
                     annotations={"coditect.ai/nginx-config-sha256": nginx.checksum} if nginx else None,
                 ),
                 spec=k8s.core.v1.PodSpecArgs(
+                    # GKE Sandbox: the terminal's processes run on gVisor's kernel, not the node's.
+                    runtime_class_name=limits.GVISOR_RUNTIME_CLASS if sandboxed else None,
                     service_account_name=settings.name,
                     automount_service_account_token=False,
                     termination_grace_period_seconds=settings.termination_grace_period_seconds,

@@ -41,12 +41,18 @@ class DeclarationPlan:
 _ACTIVE: list[DeclarationPlan] = []
 
 
+# What a component used on its own can cross-check: the routing from an Ingress to its Services,
+# BackendConfigs and pods. Rules about the whole namespace (egress, identity) need every object of
+# the stack, which only a plan sees.
+ROUTING_KINDS = frozenset({"Ingress", "Service", "BackendConfig", "FrontendConfig", "ManagedCertificate"})
+
+
 def declare(where: str, manifests: Sequence[Manifest], create: Creation,
             stack: Sequence[Manifest] = (), context: gke.Context | None = None) -> None:
     """Judge and declare a component's objects: queued while a plan is open, at once otherwise.
 
     ``stack``: further manifests the component's objects refer to (what a component used on its
-    own can still cross-check); a plan sees every manifest of the stack instead.
+    own can still cross-check: the routing rules); a plan sees every manifest of the stack instead.
     """
     if _ACTIVE:
         _ACTIVE[-1].manifests.extend(manifests)
@@ -55,7 +61,7 @@ def declare(where: str, manifests: Sequence[Manifest], create: Creation,
     levels = stack_levels()
     findings = [f for m in manifests for f in gke.evaluate_resource(m, levels)]
     if stack:
-        findings += gke.evaluate_stack(list(stack), context or gke.Context(), levels)
+        findings += gke.evaluate_stack(list(stack), context or gke.Context(), levels, reading=ROUTING_KINDS)
     enforce(where, findings)
     create()
 

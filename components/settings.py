@@ -12,6 +12,7 @@ config key, what is allowed and how to fix it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -306,6 +307,21 @@ class GcpSettings(Model):
     monitoring: MonitoringSettings = MonitoringSettings()
 
 
+class ClusterPreconditions(Model):
+    """What the cluster must provide for the containment here to mean anything (containment-facts E.2,
+    P1-P6). The project does not own the cluster: these are declarations, checked against what the stack
+    needs (a prod stack on a cluster that enforces no NetworkPolicy, or without Workload Identity, is
+    refused: every egress policy would be inert and the metadata server would hand out the node's
+    credentials)."""
+
+    network_policy: Literal["dataplane-v2", "calico", "none"] = "none"  # P1: who enforces NetworkPolicy
+    workload_identity: Bool = False  # P2: GKE_METADATA on every node pool that can run IDE pods
+    sandbox_node_pool: Bool = False  # P3: a gVisor node pool (COS_CONTAINERD) exists
+    least_privilege_node_service_account: Bool = False  # P4: not the Compute default service account
+    kubelet_read_only_port: Bool = True  # P5: 10255 open unless turned off
+    limited_anonymous_auth: Bool = False  # P6
+
+
 class ClusterSettings(Model):
     """The cluster the stack deploys to. The program declares its own Kubernetes provider with this
     kubeconfig context, so ``pulumi up -s prod`` never acts on whatever context happens to be current.
@@ -317,6 +333,7 @@ class ClusterSettings(Model):
     # by updating what exists (upsert) and forces server-side apply over kubectl's field ownership
     # (patch force). Set it for that run only.
     adopt: Bool = False
+    preconditions: ClusterPreconditions = ClusterPreconditions()
 
 
 class IngressSettings(Model):
@@ -325,6 +342,45 @@ class IngressSettings(Model):
 
 # The namespaces a cluster starts with (kubernetes.io/docs/concepts/overview/working-with-objects/namespaces).
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+DNS_RESOLVERS = {
+    # The resolver IDE pods query, and so where the egress policy lets UDP/TCP 53 go (containment-facts B7).
+    "kube-dns": None,  # kube-dns pods in kube-system, reached through a selector peer
+    "node-local-dns": "169.254.20.10/32",  # NodeLocal DNSCache
+    "cloud-dns": "169.254.169.254/32",  # Cloud DNS for GKE answers on the metadata address, port 53 only
+}
+
+
+class ContainmentSettings(Model):
+    """The IDE runs its users' code: its pods may reach DNS and the internet on the declared ports,
+    nothing in the cluster, the VPC or the metadata server, and run in GKE Sandbox (gVisor) where on."""
+
+    sandbox: Bool = False  # runtimeClassName gvisor; prod requires it
+    dns: Literal["kube-dns", "node-local-dns", "cloud-dns"] = "kube-dns"
+    internet_ports: tuple[Int, ...] = Field((443,), min_length=1)  # e.g. package registries on 443
+    # The cluster's pod, service, node and control-plane ranges: excepted from internet egress.
+    cluster_ranges: tuple[str, ...] = ()
+
+    @field_validator("internet_ports")
+    @classmethod
+    def _ports(cls, ports: tuple[int, ...]) -> tuple[int, ...]:
+        for port in ports:
+            if not 1 <= port <= 65535:
+                raise ValueError(f"{port} is not a port (1..65535)")
+            if port == 53:
+                raise ValueError("53 is DNS, which goes to the declared resolver only; remove it")
+        return ports
+
+    @field_validator("cluster_ranges")
+    @classmethod
+    def _ranges(cls, ranges: tuple[str, ...]) -> tuple[str, ...]:
+        for text in ranges:
+            try:
+                ipaddress.ip_network(text, strict=True)
+            except ValueError as error:
+                raise ValueError(f"{text[:60]!r} is not a CIDR range ({error})") from None
+        return ranges
 
 
 class Settings(Model):
@@ -340,6 +396,7 @@ class Settings(Model):
     ingress: IngressSettings = IngressSettings()
     gcp: GcpSettings = GcpSettings()
     cluster: ClusterSettings
+    containment: ContainmentSettings = ContainmentSettings()
 
     @field_validator("namespace")
     @classmethod
@@ -405,6 +462,15 @@ class Settings(Model):
                 problems.append((key, "is false; prod requires it (TLS with HTTPS redirect, Cloud Armor, uptime alerting, a static IP)"))
         if gcp.monitoring.enabled and not gcp.monitoring.notification_channels:
             problems.append(("gcp.monitoring.notificationChannels", "is empty; prod alerts must reach someone"))
+        if not self.containment.sandbox:
+            problems.append(("containment.sandbox", "is false; prod runs its users' code in GKE Sandbox (gVisor)"))
+        declared = self.cluster.preconditions
+        if declared.network_policy == "none":
+            problems.append(("cluster.preconditions.networkPolicy",
+                             "is none; prod needs a cluster that enforces NetworkPolicy (Dataplane V2 or Calico), or every egress policy is inert"))
+        if not declared.workload_identity:
+            problems.append(("cluster.preconditions.workloadIdentity",
+                             "is false; without Workload Identity (GKE_METADATA) the metadata server hands IDE pods the node's credentials"))
         return problems
 
     def _pod_problems(self) -> list[tuple[str, str]]:
@@ -417,6 +483,9 @@ class Settings(Model):
                              "eviction, so node drains and upgrades hang; keep it below the pod count"))
         for role, resources in (("nginx", self.deployment.resources.nginx), ("ide", self.deployment.resources.ide)):
             problems += [(f"deployment.resources.{role}.{key}", text) for key, text in resources.request_problems()]
+        if self.containment.sandbox and not self.cluster.preconditions.sandbox_node_pool:
+            problems.append(("cluster.preconditions.sandboxNodePool",
+                             "is false while containment.sandbox is on: gVisor pods schedule only on a sandbox node pool"))
         pre_stop = self.deployment.pre_stop_seconds
         if pre_stop is not None and pre_stop >= self.deployment.termination_grace_period_seconds:
             problems.append(("deployment.preStopSeconds",

@@ -71,6 +71,13 @@ def settings_for(stack: str, root: Path = ROOT, stack_text: str | None = None) -
     return config, secrets, settings
 
 
+def policy_defaults(settings: Settings) -> dict[str, Any]:
+    """The stack's own values for the pack's config keys, as `--policy-pack-config` would carry them."""
+    containment = settings.containment
+    return {"minSessionSec": settings.socketio.min_session_sec, "sandboxRequired": containment.sandbox, "dns": containment.dns,
+            "internetPorts": list(containment.internet_ports), "clusterRanges": list(containment.cluster_ranges)}
+
+
 def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None, preview: bool = False) -> StackReport:
     """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check
     it, as `pulumi up` runs it or, with `preview`, as `pulumi preview` does."""
@@ -101,8 +108,7 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
     report.manifests = manifests_of(run)
     report.gcp = gcp_resources(run.resources)
     # The policy pack's own policies, with the stack's --policy-pack-config file.
-    report.findings = run_policies(run.resources, pack_config, {"minSessionSec": settings.socketio.min_session_sec},
-                                   unjudged=report.unknown_at_preview)
+    report.findings = run_policies(run.resources, pack_config, policy_defaults(settings), unjudged=report.unknown_at_preview)
     report.schema_problems = validate_all(report.manifests)
     for resource in run.resources:
         if resource.custom and gcp_api.is_google_cloud(resource.type):

@@ -31,12 +31,35 @@ PACK_NAME = "coditect-gke"
 DEFAULT_MIN_SESSION_SEC = limits.DEFAULT_MIN_SESSION_SEC
 PULUMI_LEVEL = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: EnforcementLevel.ADVISORY}
 
-# The policy whose stack check reads the minimum session length from the pack config.
-MIN_SESSION_CONFIG = {
+# What stack policies read from the pack config (--policy-pack-config): the minimum session length,
+# and what the stack declares about the pods that run user code.
+CONTAINMENT_PROPERTIES: dict[str, dict[str, Any]] = {
+    "sandboxRequired": {"type": "boolean", "default": False},
+    "dns": {"type": "string", "enum": ["kube-dns", "node-local-dns", "cloud-dns"], "default": "kube-dns"},
+    "internetPorts": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}, "default": [443]},
+    "clusterRanges": {"type": "array", "items": {"type": "string"}, "default": []},
+}
+STACK_CONFIG = {
     gke_policies.WEBSOCKET_SESSIONS.name: PolicyConfigSchema(
         properties={"minSessionSec": {"type": "integer", "minimum": 1, "maximum": limits.TIMEOUT_SEC[1], "default": DEFAULT_MIN_SESSION_SEC}},
     ),
+    **{p.name: PolicyConfigSchema(properties=CONTAINMENT_PROPERTIES)
+       for p in (gke_policies.IDE_EGRESS, gke_policies.IDE_SANDBOX, gke_policies.IDE_IDENTITY, gke_policies.NAMESPACE_DEFAULT_DENY,
+                 gke_policies.SHARED_TENANCY)},
 }
+
+
+def context_from(config: Mapping[str, Any]) -> gke.Context:
+    """A stack policy's context from its config (absent keys: the defaults above)."""
+    return gke.Context(
+        min_session_sec=int(config.get("minSessionSec", DEFAULT_MIN_SESSION_SEC)),
+        containment=gke.Containment(
+            sandbox_required=bool(config.get("sandboxRequired", False)),
+            dns=str(config.get("dns", "kube-dns")),
+            internet_ports=frozenset(int(p) for p in config.get("internetPorts", [443])),
+            cluster_ranges=tuple(str(r) for r in config.get("clusterRanges", [])),
+        ),
+    )
 
 
 class FindingMessage(str):
@@ -119,7 +142,7 @@ def _stack_validator(policy: gke.Policy) -> Callable[[StackValidationArgs, Calla
 
     def validate(args: StackValidationArgs, report_violation: Callable[..., None]) -> None:
         config = args.get_config() if hasattr(args, "get_config") else {}
-        min_session = int(config.get("minSessionSec", DEFAULT_MIN_SESSION_SEC))
+        context = context_from(config)
         manifests: list[Manifest] = []
         urns: dict[str, str] = {}
         unsure_namespaces: set[str] = set()
@@ -136,8 +159,7 @@ def _stack_validator(policy: gke.Policy) -> Callable[[StackValidationArgs, Calla
                 unsure_namespaces.add(str(namespace or "default"))
             manifests.append(manifest)
             urns[reference(manifest)] = resource.urn
-        findings = _STACK_FINDINGS.get((args.resources, min_session),
-                                       lambda: gke.evaluate_stack(manifests, gke.Context(min_session_sec=min_session)))
+        findings = _STACK_FINDINGS.get((args.resources, context), lambda: gke.evaluate_stack(manifests, context))
         for finding in findings:
             if finding.rule not in rule_ids:
                 continue
@@ -156,7 +178,7 @@ def build_policies() -> list[Policy]:
             policies.append(ResourceValidationPolicy(policy.name, policy.description, _resource_validator(policy), level))
         else:
             policies.append(StackValidationPolicy(policy.name, policy.description, _stack_validator(policy), level,
-                                                  config_schema=MIN_SESSION_CONFIG.get(policy.name)))
+                                                  config_schema=STACK_CONFIG.get(policy.name)))
     return policies
 
 

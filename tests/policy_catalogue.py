@@ -97,11 +97,15 @@ def declare(manifests: Manifests) -> None:
     classes = {
         "Namespace": k8s.core.v1.Namespace, "Deployment": k8s.apps.v1.Deployment, "Service": k8s.core.v1.Service,
         "Ingress": k8s.networking.v1.Ingress, "HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
-        "PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+        "PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget, "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
     }
     for key, m in manifests.items():
         if m["kind"] in GCP_KINDS:
             GCP_KINDS[m["kind"]](key, **m["spec"])
+        elif m["kind"] == "ServiceAccount":
+            k8s.core.v1.ServiceAccount(key, metadata=m["metadata"], automount_service_account_token=m.get("automountServiceAccountToken"))
+        elif m["kind"] == "RoleBinding":
+            k8s.rbac.v1.RoleBinding(key, metadata=m["metadata"], role_ref=m["roleRef"], subjects=m["subjects"])
         elif m["kind"] not in classes and m["kind"] != "Namespace":  # GKE custom resources
             k8s.apiextensions.CustomResource(key, api_version=m["apiVersion"], kind=m["kind"], metadata=m["metadata"], spec=m["spec"])
         elif m["kind"] == "Namespace":
@@ -144,7 +148,7 @@ def _set(path: str, value: Any) -> Callable[[Manifests], None]:
 _DELETE = object()
 
 
-def _all(*mutations: Callable[[Manifests], None]) -> Callable[[Manifests], None]:
+def _all(*mutations: Callable[[Manifests], object]) -> Callable[[Manifests], None]:
     def apply(manifests: Manifests) -> None:
         for mutate in mutations:
             mutate(manifests)
@@ -154,6 +158,41 @@ def _all(*mutations: Callable[[Manifests], None]) -> Callable[[Manifests], None]
 
 def _add(key: str, manifest: dict[str, Any]) -> Callable[[Manifests], None]:
     return lambda manifests: manifests.__setitem__(key, manifest)
+
+
+# A contained IDE: the baseline's pods marked as running user code, with their own service account,
+# an egress policy (DNS to kube-dns, the internet on 443 except private and link-local space) and a
+# namespace default deny. The containment cases break one thing of it.
+PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"]
+
+
+def _dns_rule() -> dict[str, Any]:
+    return {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]}
+
+
+def _internet_rule(excepted: list[str] = PRIVATE, ports: tuple[int, ...] = (443,)) -> dict[str, Any]:
+    return {"ports": [{"port": port, "protocol": "TCP"} for port in ports],
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(excepted)}}]}
+
+
+def contained(manifests: Manifests) -> None:
+    pod = manifests["deployment"]["spec"]["template"]
+    pod["metadata"]["labels"]["coditect.ai/runs-user-code"] = "true"
+    pod["spec"].update({"serviceAccountName": "web", "automountServiceAccountToken": False})
+    manifests["service_account"] = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "web", "namespace": NS},
+                                    "automountServiceAccountToken": False}
+    manifests["egress"] = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "web-egress", "namespace": NS},
+                           "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"],
+                                    "egress": [_dns_rule(), _internet_rule()]}}
+    manifests["default_deny"] = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                                 "metadata": {"name": "default-deny", "namespace": NS},
+                                 "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+
+
+def _contained_then(*mutations: Callable[[Manifests], object]) -> Callable[[Manifests], None]:
+    return _all(contained, *mutations)
 
 
 API_V2 = {"service": {"name": "coditect-api-v2", "port": {"number": 80}}}
@@ -252,6 +291,35 @@ CASES: tuple[Case, ...] = (
     Case("SIGTERM before connection draining ends: preStop of 15 s with 60 s of draining", "prestop-covers-draining",
          "has a preStop delay of 15 s, so it gets SIGTERM while BackendConfig coditect-app/web-bc still drains",
          _set("deployment.spec.template.spec.containers.0.lifecycle.preStop.exec.command", ["sleep", "15"])),
+    Case("IDE pods without an egress policy: the terminal reaches the metadata server", "ide-egress-isolated",
+         "runs user code but no NetworkPolicy with Egress selects its pods",
+         _contained_then(lambda m: m.pop("egress"), lambda m: m.pop("default_deny"))),
+    Case("internet egress to 0.0.0.0/0 without excepting 169.254.0.0/16", "egress-metadata-denied",
+         "does not except the metadata addresses from 0.0.0.0/0",
+         _contained_then(lambda m: m["egress"]["spec"].__setitem__("egress", [_dns_rule(), _internet_rule(PRIVATE[:4])]))),
+    Case("the metadata server reachable on port 80", "egress-metadata-denied", "reach the metadata server at 169.254.169.254:80/TCP",
+         _contained_then(lambda m: m["egress"]["spec"]["egress"].append(
+             {"ports": [{"port": 80, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}]}))),
+    Case("a DNS peer with namespaceSelector {}: every namespace", "egress-no-allow-all", "has an empty namespaceSelector",
+         _contained_then(lambda m: m["egress"]["spec"]["egress"][0]["to"].append({"namespaceSelector": {}}))),
+    Case("egress into the VPC: 10.0.0.0/8 on 443", "egress-no-lateral", "lets its pods reach 10.0.0.0/8, inside 10.0.0.0/8",
+         _contained_then(lambda m: m["egress"]["spec"]["egress"].append(
+             {"ports": [{"port": 443, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}))),
+    Case("no DNS: the IDE fails on every lookup", "egress-dns-allowed", "cannot reach DNS",
+         _contained_then(lambda m: m["egress"]["spec"].__setitem__("egress", [_internet_rule()]))),
+    Case("internet egress on SSH as well as 443", "egress-internet-port-bound", "opens the internet on ports ['22', '443']",
+         _contained_then(lambda m: m["egress"]["spec"].__setitem__("egress", [_dns_rule(), _internet_rule(ports=(443, 22))]))),
+    Case("a hostPath volume in the IDE pod", "ide-sandboxed", "volume 'docker' is a hostPath",
+         _contained_then(lambda m: m["deployment"]["spec"]["template"]["spec"].__setitem__(
+             "volumes", [{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}]))),
+    Case("the IDE's service account bound to a Google service account", "ide-identity", "bound to Google service account",
+         _contained_then(lambda m: m["service_account"]["metadata"].__setitem__(
+             "annotations", {"iam.gke.io/gcp-service-account": "editor@coditect.iam.gserviceaccount.com"}))),
+    Case("a RoleBinding granting the IDE's service account API access", "ide-identity", "which RoleBinding coditect-app/web-admin grants",
+         _contained_then(lambda m: m.__setitem__("binding", {
+             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "web-admin", "namespace": NS},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+             "subjects": [{"kind": "ServiceAccount", "name": "web", "namespace": NS}]}))),
     Case("WAF bypass: an allow rule for Socket.IO placed before the WAF rules", "security-policy-waf-first",
          "rule 900 (allow) lets matching requests through before the WAF rules",
          _add("armor", gcp_object("SecurityPolicy", {"name": "web-armor", "rules": [

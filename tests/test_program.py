@@ -26,8 +26,9 @@ def test_prod_reproduces_the_production_names(prod: ProgramRun) -> None:
     assert prod.one(SERVICE).inputs["metadata"]["name"] == "coditect-combined-service"
     ingress = prod.one(INGRESS).inputs
     assert [rule["host"] for rule in ingress["spec"]["rules"]] == ["coditect.ai"]
-    for kind in (DEPLOYMENT, SERVICE, BACKEND_CONFIG, INGRESS, PDB, NETWORK_POLICY, SERVICE_ACCOUNT):
+    for kind in (DEPLOYMENT, SERVICE, BACKEND_CONFIG, INGRESS, PDB, SERVICE_ACCOUNT):
         assert prod.one(kind).inputs["metadata"]["namespace"] == "coditect-app", kind
+    assert {p.inputs["metadata"]["namespace"] for p in prod.of_type(NETWORK_POLICY)} == {"coditect-app"}
 
 
 def test_backend_config_is_the_production_fix(prod: ProgramRun) -> None:
@@ -107,7 +108,7 @@ def test_pdb_and_network_policy_target_the_deployment_pods(any_stack: ProgramRun
     labels = any_stack.one(DEPLOYMENT).inputs["spec"]["template"]["metadata"]["labels"]
     pdb = any_stack.one(PDB).inputs["spec"]
     assert pdb["selector"]["matchLabels"].items() <= labels.items() and pdb["minAvailable"] >= 1
-    policy = any_stack.one(NETWORK_POLICY).inputs["spec"]
+    [policy] = [p.inputs["spec"] for p in any_stack.of_type(NETWORK_POLICY) if p.name == "network-policy"]
     assert policy["podSelector"]["matchLabels"].items() <= labels.items()
     sources = [peer["ipBlock"]["cidr"] for peer in policy["ingress"][0]["from"]]
     assert sources == ["130.211.0.0/22", "35.191.0.0/16"]
@@ -120,6 +121,7 @@ def test_every_child_is_parented_by_its_component(any_stack: ProgramRun) -> None
         "coditect:index:AppNamespace", "coditect:index:CombinedDeployment", "coditect:index:BackendConfig",
         "coditect:index:NegService", "coditect:index:WebsocketIngress", "coditect:index:DisruptionBudget",
         "coditect:index:LoadBalancerNetworkPolicy", "coditect:index:NginxConfigMap", "coditect:index:StaticIp",
+        "coditect:index:EgressPolicy", "coditect:index:NamespaceDefaultDeny",
     }
     cloud = {"coditect:index:Tls", "coditect:index:CloudArmor", "coditect:index:SocketIOMonitoring"}
     assert core <= components <= core | cloud

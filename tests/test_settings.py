@@ -28,12 +28,13 @@ def error_for(raw: dict[str, Any], stack: str = "prod") -> str:
     return str(raised.value)
 
 
-CLUSTER = {"context": "gke_coditect-prod_us-central1_coditect-prod"}
+CLUSTER = {"context": "gke_coditect-prod_us-central1_coditect-prod",
+           "preconditions": {"networkPolicy": "dataplane-v2", "workloadIdentity": True, "sandboxNodePool": True}}
 CHANNELS = {"monitoring": {"notificationChannels": ["projects/p/notificationChannels/1"]}}
 
 
 def test_defaults_are_the_production_state() -> None:
-    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "gcp": CHANNELS})
+    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "gcp": CHANNELS, "containment": {"sandbox": True}})
     assert s.namespace == "coditect-app"
     assert s.deployment.name == "coditect-combined"
     assert s.service.name == "coditect-combined-service"

@@ -9,6 +9,7 @@ The package needs nothing but the standard library, so the policy pack carries i
 from gke import limits
 from gke.findings import Finding, Level
 from gke.registry import (
+    Containment,
     Context,
     Policy,
     Problem,
@@ -23,6 +24,6 @@ from gke.registry import (
 )
 
 __all__ = [
-    "Context", "Finding", "Level", "Policy", "Problem", "Rule", "Scope", "all_rules", "evaluate", "evaluate_resource",
+    "Containment", "Context", "Finding", "Level", "Policy", "Problem", "Rule", "Scope", "all_rules", "evaluate", "evaluate_resource",
     "evaluate_stack", "limits", "rule", "rules_of",
 ]

@@ -117,6 +117,25 @@ TLS_1_3_PROFILES: Final = frozenset({"RESTRICTED"})
 # ManagedCertificate spec.domains[] maxLength (networking.gke.io/v1 CRD, schemas/crds/).
 MANAGED_CERTIFICATE_DOMAIN_MAX: Final = 63
 
+# --- Containment of pods that run user code (containment-facts.md A, B) ----------------------------
+# The GKE metadata server: 169.254.169.254 on 80 (and 8080 on some dataplanes), the GKE metadata
+# server's own ports 987/988 on 169.254.169.252. Each hands out credentials; none may be reachable.
+METADATA_ENDPOINTS: Final = (("169.254.169.254", 80), ("169.254.169.254", 8080), ("169.254.169.252", 987), ("169.254.169.252", 988))
+# Ranges a pod must not reach except for DNS: RFC 1918, shared address space (RFC 6598), link-local.
+PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
+PRIVATE_RANGES_V6: Final = ("fc00::/7", "fe80::/10")
+# What rule R4 calls lateral: the VPC's and the cluster's private space (link-local 169.254.0.0/16 is R3's,
+# the metadata rule).
+LATERAL_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+# Where the resolver of each DNS setup answers (containment-facts B7): kube-dns is reached by selector.
+DNS_RESOLVER_ADDRESSES: Final = {"node-local-dns": "169.254.20.10", "cloud-dns": "169.254.169.254"}
+KUBE_DNS_POD_LABELS: Final = {"k8s-app": "kube-dns"}
+KUBE_SYSTEM_NAMESPACE_LABELS: Final = {"kubernetes.io/metadata.name": "kube-system"}
+GVISOR_RUNTIME_CLASS: Final = "gvisor"
+WORKLOAD_IDENTITY_ANNOTATION: Final = "iam.gke.io/gcp-service-account"
+# The pod-template label that marks pods running their users' code: the containment rules judge those.
+RUNS_USER_CODE_LABEL: Final = "coditect.ai/runs-user-code"
+
 # --- Kubernetes API version the schema checks pin -------------------------------------------
 # A minor version every GKE release channel serves in 2026; kubernetes-validate ships its schema.
 KUBERNETES_VERSION: Final = "1.33.0"

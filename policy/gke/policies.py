@@ -96,6 +96,11 @@ BACKENDCONFIG_STATED = Policy(
     "Cloud Armor off by deleting the block leaves the policy attached (detach with name \"\"), and request logs stay as "
     "they were when the backend service was created (ingress-gce pkg/backends/features).",
     ADVISORY, RESOURCE)
+EGRESS_RULES_BOUNDED = Policy(
+    "egress-rules-bounded",
+    "Egress rules that allow something specific: every rule names its destinations and its ports, and no peer is an "
+    "empty namespaceSelector (every namespace); an empty list allows everything (kubernetes.io network-policies).",
+    MANDATORY, RESOURCE)
 
 # --- over the stack ------------------------------------------------------------------------------
 INGRESS_BACKENDS_EXIST = Policy(
@@ -135,12 +140,42 @@ WEBSOCKET_SESSIONS = Policy(
     "probe, and a grace period covering connection draining.",
     MANDATORY, STACK)
 
+IDE_EGRESS = Policy(
+    "ide-egress",
+    "Pods that run their users' code are egress-isolated and reach only DNS (at the declared resolver) and the internet on "
+    "the declared ports: never the metadata server (it hands out credentials), the kubelet, the cluster, the VPC or "
+    "another namespace (containment-facts A, B; kubernetes.io network-policies).",
+    MANDATORY, STACK)
+IDE_SANDBOX = Policy(
+    "ide-sandbox",
+    "Pods that run their users' code run in GKE Sandbox where the stack requires it (runtimeClassName gvisor), set cpu and "
+    "memory limits on every container, and use no host namespaces, hostPath, privileged mode or added capabilities "
+    "(containment-facts A2, C).",
+    MANDATORY, STACK)
+IDE_IDENTITY = Policy(
+    "ide-identity",
+    "The service account of pods that run their users' code carries no Workload Identity binding, mounts no token and is "
+    "named by no RoleBinding or ClusterRoleBinding (containment-facts A3, A4).",
+    MANDATORY, STACK)
+NAMESPACE_DEFAULT_DENY = Policy(
+    "namespace-default-deny",
+    "A namespace holding pods that run user code starts from a default deny of ingress and egress (kubernetes.io "
+    "multi-tenancy, network isolation).",
+    ADVISORY, STACK)
+SHARED_TENANCY = Policy(
+    "shared-tenancy",
+    "Several users share the pods of one IDE Deployment (one UID, one filesystem), spread by session affinity: the "
+    "infrastructure cannot isolate them from each other; one sandboxed workload per user session can "
+    "(containment-facts D).",
+    ADVISORY, STACK)
+
 ALL: tuple[Policy, ...] = (
     BACKENDCONFIG_LIMITS, BACKENDCONFIG_EXPLICIT, BACKENDCONFIG_DRAINING, BACKENDCONFIG_COOKIE_TTL,
     SERVICE_GKE_ANNOTATIONS, SERVICE_WEBSOCKET_PROTOCOL, SERVICE_CONTROLLER_ANNOTATIONS,
     INGRESS_GCE_CLASS, INGRESS_CLASS_HYGIENE, INGRESS_IGNORED_ANNOTATIONS, INGRESS_DEFAULT_BACKEND, INGRESS_SPEC,
-    CONTAINER_HARDENING, IMAGE_DIGEST, CLOUD_ARMOR_RULES, TLS_LIMITS, BACKENDCONFIG_STATED,
+    CONTAINER_HARDENING, IMAGE_DIGEST, CLOUD_ARMOR_RULES, TLS_LIMITS, BACKENDCONFIG_STATED, EGRESS_RULES_BOUNDED,
     INGRESS_BACKENDS_EXIST, INGRESS_REFERENCES, INGRESS_SERVICES_READY, BACKENDCONFIG_REFERENCES, SERVICE_ENDPOINTS,
-    AUTOSCALER_DISRUPTION_TARGETS, WEBSOCKET_SESSIONS,
+    AUTOSCALER_DISRUPTION_TARGETS, WEBSOCKET_SESSIONS, IDE_EGRESS, IDE_SANDBOX, IDE_IDENTITY, NAMESPACE_DEFAULT_DENY,
+    SHARED_TENANCY,
 )
 BY_NAME = {policy.name: policy for policy in ALL}

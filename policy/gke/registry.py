@@ -47,11 +47,22 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Containment:
+    """What a stack declares about the pods that run its users' code (settings ``containment``)."""
+
+    sandbox_required: bool = False  # those pods must run in GKE Sandbox (runtimeClassName gvisor)
+    dns: str = "kube-dns"  # the resolver they query: kube-dns, node-local-dns or cloud-dns
+    internet_ports: frozenset[int] = frozenset({443})  # where on the internet they may connect
+    cluster_ranges: tuple[str, ...] = ()  # the cluster's pod, service, node and control-plane CIDRs
+
+
+@dataclass(frozen=True)
 class Context:
     """What a stack knows beyond its manifests."""
 
     # The shortest WebSocket session that must survive; None: do not judge the timeout against one.
     min_session_sec: int | None = None
+    containment: Containment = Containment()
 
 
 ResourceCheck = Callable[[Manifest], Iterable[Problem]]
@@ -127,7 +138,7 @@ def rules_of(policy: Policy) -> tuple[Rule, ...]:
 def _load_rule_modules() -> None:
     # The rule modules register themselves on import; importing them here keeps the registry
     # complete whichever module a caller imported first.
-    from gke import backend_config, cloud_armor, ingress, references, service, sessions, tls, workload  # noqa: F401
+    from gke import backend_config, cloud_armor, ingress, references, service, sessions, tls, user_code, workload  # noqa: F401
 
 
 Levels = Mapping[str, Level]  # policy name -> level, overriding the policy's own
@@ -150,14 +161,17 @@ def evaluate_resource(manifest: Manifest, levels: Levels | None = None, only: It
     return findings
 
 
-def evaluate_stack(manifests: Sequence[Manifest], context: Context = Context(), levels: Levels | None = None) -> list[Finding]:
-    """Findings of every stack rule over these manifests."""
+def evaluate_stack(manifests: Sequence[Manifest], context: Context = Context(), levels: Levels | None = None,
+                   reading: Iterable[str] | None = None) -> list[Finding]:
+    """Findings of every stack rule over these manifests (with `reading`: only the rules that read one
+    of those kinds, for a partial view of a stack)."""
     from gke.stack import StackView
 
     view = StackView(manifests)
+    kinds = frozenset(reading) if reading is not None else None
     findings: list[Finding] = []
     for candidate in all_rules():
-        if candidate.scope is Scope.STACK:
+        if candidate.scope is Scope.STACK and (kinds is None or candidate.kinds & kinds):
             findings.extend(_finding(candidate, p, "stack", levels) for p in candidate.check(view, context))
     return findings
 
