@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from components.base import InvariantError
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
 from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
 from components.ingress import IngressExtras, Route, WebsocketIngress
+from components.inspect_hook import inspection_hook
 from components.namespace import AppNamespace
 from components.network_policy import EgressPolicy, LoadBalancerNetworkPolicy, NamespaceDefaultDeny
 from components.nginx import NginxConfigMap, NginxSite
@@ -23,6 +25,7 @@ from components.service import NegService
 from components.settings import CONFIG_NAMESPACE, Settings
 from components.target import Target
 from gke import Finding
+from gke.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -140,11 +143,19 @@ def build_app(settings: Settings, target: Target) -> App:
     """Every component, judged as one stack before any resource is declared, on the stack's own
     cluster: an explicit Kubernetes provider, never the kubeconfig's current context."""
     cluster = cluster_provider(target)
-    with declaration_plan(stack_context(settings), refusal):
-        return _declare_app(settings, cluster)
+    with declaration_plan(stack_context(settings), refusal) as plan:
+        return _declare_app(settings, cluster, inspection_hooks(settings, target, lambda: plan.manifests))
 
 
-def _declare_app(settings: Settings, cluster: k8s.Provider) -> App:
+def inspection_hooks(settings: Settings, target: Target, declared: Callable[[], list[Manifest]]) -> pulumi.ResourceHookBinding | None:
+    """After `up` creates or changes the BackendConfig or the Ingress: prove GKE applied them (warn, or
+    fail in prod; never in preview). `declared` gives the stack's manifests when the hook runs."""
+    hook = inspection_hook("inspect-after-apply", settings.inspection_mode, target.stack, target.cluster_context, target.project,
+                           declared, deadline=settings.inspection.deadline_sec, interval=settings.inspection.interval_sec)
+    return pulumi.ResourceHookBinding(after_create=[hook], after_update=[hook]) if hook is not None else None
+
+
+def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.ResourceHookBinding | None) -> App:
     def on_cluster(**options: Any) -> ResourceOptions:
         return ResourceOptions(providers={"kubernetes": cluster}, **options)
 
@@ -168,6 +179,7 @@ def _declare_app(settings: Settings, cluster: k8s.Provider) -> App:
         settings=settings.backend_config,
         health=deployment.health,
         security_policy=cloud_armor.name if cloud_armor and gcp_settings.cloud_armor.enabled else None,
+        hooks=hooks,
         opts=on_cluster(depends_on=[cloud_armor] if cloud_armor else []),
     )
     service = NegService(
@@ -187,6 +199,7 @@ def _declare_app(settings: Settings, cluster: k8s.Provider) -> App:
         routes=tuple(Route(service, host=host) for host in settings.hosts),
         min_session_sec=settings.socketio.min_session_sec,
         extras=extras,
+        hooks=hooks,
         opts=on_cluster(depends_on=[r for r in (static_ip, tls) if r is not None]),
     )
     monitoring = (

@@ -383,6 +383,15 @@ class ContainmentSettings(Model):
         return ranges
 
 
+class InspectionSettings(Model):
+    """After `pulumi up` creates or changes the Ingress or the BackendConfig, prove that GKE applied them
+    (the hook in components/inspect_hook.py runs `ops inspect`'s checks until they converge)."""
+
+    after_up: Literal["off", "warn", "fail"] | None = None  # default: fail in prod, warn elsewhere
+    deadline_sec: Int = Field(600, ge=30, le=3600)
+    interval_sec: Int = Field(15, ge=5, le=300)
+
+
 class Settings(Model):
     environment: Environment
     namespace: DnsLabel = "coditect-app"
@@ -397,6 +406,7 @@ class Settings(Model):
     gcp: GcpSettings = GcpSettings()
     cluster: ClusterSettings
     containment: ContainmentSettings = ContainmentSettings()
+    inspection: InspectionSettings = InspectionSettings()
 
     @field_validator("namespace")
     @classmethod
@@ -416,6 +426,10 @@ class Settings(Model):
         if duplicates:
             raise ValueError(f"{', '.join(duplicates)} listed more than once; GKE keeps only the last rule per host")
         return hosts
+
+    @property
+    def inspection_mode(self) -> Literal["off", "warn", "fail"]:
+        return self.inspection.after_up or ("fail" if self.environment == "prod" else "warn")
 
     @property
     def gcp_prefix(self) -> str:

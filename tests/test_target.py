@@ -87,3 +87,23 @@ def test_the_provider_adopts_existing_objects_only_in_an_adoption_run(run_with: 
     assert (adopting["upsertExistingObjects"], adopting["enablePatchForce"]) == ("true", "true")
     assert adopting["clusterIdentifier"] == normal["clusterIdentifier"]
     assert any("Remove coditect:cluster.adopt after this pulumi up" in message for message in run.messages)
+
+
+def test_up_proves_gke_applied_the_backend_config_fail_in_prod_warn_elsewhere() -> None:
+    """The after-up inspection hook is bound to the BackendConfig and the Ingress (it never runs in preview)."""
+    from components.app import inspection_hooks
+    from components.target import Target
+
+    def hooks_for(stack: str, after_up: str | None = None) -> object:
+        raw = stack_settings_raw(stack)
+        if after_up is not None:
+            raw["inspection"] = {"afterUp": after_up}
+        settings = parse_settings(raw, stack)
+        return inspection_hooks(settings, Target(stack, f"coditect-{stack}", settings.cluster.context), list)
+
+    assert parse_settings(stack_settings_raw("prod"), "prod").inspection_mode == "fail"
+    assert parse_settings(stack_settings_raw("dev"), "dev").inspection_mode == "warn"
+    binding = hooks_for("prod")
+    assert binding is not None and binding.after_create and binding.after_update  # type: ignore[attr-defined]
+    assert not binding.after_create[0].opts.on_dry_run  # type: ignore[attr-defined]
+    assert hooks_for("dev", "off") is None
