@@ -23,7 +23,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from coditect_policies import POLICIES
 from components import internals
@@ -98,17 +97,17 @@ def run_policies(
     violations: list[Violation] = []
     # As the analyzer does: each resource through every resource policy, then the stack policies.
     for r in custom:
-        props = unknown_checking_proxy(r.inputs)
+        props = internals.unknown_checking_proxy(r.inputs)
         for policy, level, config in active:
             if isinstance(policy, ResourceValidationPolicy):
                 args = ResourceValidationArgs(r.type, props, r.urn, r.name, _options(), None, config)
                 try:
                     policy.validate(args, _collector(violations, policy, level, r.urn))
-                except UnknownValueError:
+                except internals.unknown_value_error():
                     if unjudged is not None:
                         unjudged.append(f"policy {policy.name} on {r.type} {r.name}")
     stack_resources = [
-        PolicyResource(r.type, unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom
+        PolicyResource(r.type, internals.unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom
     ]
     if unjudged is not None:
         # The stack policies judge nothing in a namespace holding a value unknown at preview.

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from coditect_policies import POLICIES
+from components import internals
 from gke import Level
 from ops.check import check_stack
 from ops.policy_gate import Violation, _options, load_pack_config, run_policies
@@ -86,21 +86,21 @@ def test_unknown_values_at_preview_never_report_a_violation() -> None:
     """A resource policy lets UnknownValueError through (the analyzer turns it into a 'cannot run
     during preview' note); a stack policy skips the namespace whose resources are not known yet."""
     manifests = baseline()
-    manifests["ingress"]["metadata"]["annotations"]["kubernetes.io/ingress.class"] = UNKNOWN_STRING_VALUE
-    manifests["ingress"]["spec"]["defaultBackend"]["service"]["name"] = UNKNOWN_STRING_VALUE
+    manifests["ingress"]["metadata"]["annotations"]["kubernetes.io/ingress.class"] = internals.UNKNOWN_STRING_VALUE
+    manifests["ingress"]["spec"]["defaultBackend"]["service"]["name"] = internals.UNKNOWN_STRING_VALUE
     ingress_policy = next(p for p in POLICIES if p.name == "ingress-gce-class")
     assert isinstance(ingress_policy, ResourceValidationPolicy)
     found: list[str] = []
-    props = unknown_checking_proxy(manifests["ingress"])
+    props = internals.unknown_checking_proxy(manifests["ingress"])
     args = ResourceValidationArgs("kubernetes:networking.k8s.io/v1:Ingress", props, "urn:i", "web", _options(), None, {})
-    with pytest.raises(UnknownValueError):
+    with pytest.raises(internals.unknown_value_error()):
         ingress_policy.validate(args, collect(found))
     assert found == []
 
     from pulumi_policy import PolicyResource
 
     resources = [
-        PolicyResource(f"kubernetes:x:{m['kind']}", unknown_checking_proxy(m), f"urn:{k}", k, _options(), None, None, [], {})
+        PolicyResource(f"kubernetes:x:{m['kind']}", internals.unknown_checking_proxy(m), f"urn:{k}", k, _options(), None, None, [], {})
         for k, m in manifests.items()
     ]
     backends = next(p for p in POLICIES if p.name == "ingress-backends-exist")
@@ -115,7 +115,7 @@ def test_stack_policy_still_judges_fully_known_namespaces() -> None:
     from pulumi_policy import PolicyResource
 
     resources = [
-        PolicyResource(f"kubernetes:x:{m['kind']}", unknown_checking_proxy(m), f"urn:{k}", k, _options(), None, None, [], {})
+        PolicyResource(f"kubernetes:x:{m['kind']}", internals.unknown_checking_proxy(m), f"urn:{k}", k, _options(), None, None, [], {})
         for k, m in manifests.items()
     ]
     found: list[tuple[str, str | None]] = []
