@@ -38,6 +38,18 @@ def _diff(args: argparse.Namespace) -> int:
     return diff(args.stack_a, args.stack_b, sys.stdout, full=args.full, strict=args.strict, root=Path(args.project).resolve())
 
 
+def _history(args: argparse.Namespace) -> int:
+    from ops.history import history
+
+    return history(args.stack, sys.stdout, as_json=args.json, root=Path(args.project).resolve())
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from ops.rollback import rollback
+
+    return rollback(args.stack, sys.stdout, to=args.to, dry_run=args.dry_run, root=Path(args.project).resolve())
+
+
 def _inspect(args: argparse.Namespace) -> int:
     from ops.inspect.run import Options, run
 
@@ -85,6 +97,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     diff.add_argument("--full", action="store_true", help="also print the unified diff of the rendered files")
     diff.add_argument("--strict", action="store_true", help="exit 1 when anything but the expected differences differs")
     diff.set_defaults(run=_diff)
+
+    history = commands.add_parser(
+        "history", help="every release (version, image digests) the stack file has held, from git, newest first",
+        description="Reads the git history of Pulumi.STACK.yaml; the release the file holds now is marked with *.",
+    )
+    history.add_argument("stack", metavar="STACK")
+    history.add_argument("--json", action="store_true", help="print one machine-readable list")
+    history.set_defaults(run=_history)
+
+    rollback = commands.add_parser(
+        "rollback", help="write an earlier release back into the stack file (as promote does), showing the rendered diff",
+        description="Changes only coditect:release in Pulumi.STACK.yaml (comments and layout kept) and rendered/STACK/. Never deploys. "
+                    "Refuses a release the history does not hold, uncommitted changes to the stack file, and images not pinned by digest.",
+    )
+    rollback.add_argument("stack", metavar="STACK")
+    rollback.add_argument("--to", metavar="VERSION", help="the release to go back to: a version or a commit from `ops history` (default: the one before the current)")
+    rollback.add_argument("--dry-run", action="store_true", help="print the diffs, write nothing")
+    rollback.set_defaults(run=_rollback)
 
     inspect = commands.add_parser(
         "inspect", help="read the live cluster and load balancer (read-only) and prove they do what the stack declares",
