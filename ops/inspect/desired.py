@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ops.errors import UsageError
+
+if TYPE_CHECKING:
+    from ops.inspect.preconditions import ClusterDeclaration
 
 Manifest = Mapping[str, Any]
 
@@ -47,10 +50,13 @@ class Desired:
 
 @dataclass(frozen=True)
 class StackTarget:
-    """Where the stack's live objects are: the kubeconfig context and the Google Cloud project."""
+    """Where the stack's live objects are: the kubeconfig context and the Google Cloud project; with
+    what the stack file declares the cluster provides (None: nothing to check, as for the resource hook).
+    The declaration travels with the target but does not identify it, so it takes no part in equality."""
 
     context: str
     project: str
+    cluster: ClusterDeclaration | None = field(default=None, compare=False)
 
 
 def _meta(manifest: Manifest) -> Mapping[str, Any]:
@@ -165,4 +171,12 @@ def render_desired(stack: str, root: Path) -> tuple[Desired, StackTarget]:
         run = run_program(stack, config=config, secret_keys=secrets, root=root)
     except pulumi.RunError as error:  # the program refuses this stack: nothing to compare against
         raise UsageError(f"the program refuses stack {stack}: {error}") from None
-    return desired_from_manifests(manifests_of(run)), StackTarget(settings.cluster.context, str(config.get("gcp:project", "")))
+    target = StackTarget(settings.cluster.context, str(config.get("gcp:project", "")))
+    return desired_from_manifests(manifests_of(run)), with_cluster(target, settings)
+
+
+def with_cluster(target: StackTarget, settings: Any) -> StackTarget:
+    """`target` carrying the stack's cluster declaration (settings: components.settings.Settings)."""
+    from ops.inspect.preconditions import ClusterDeclaration
+
+    return StackTarget(target.context, target.project, ClusterDeclaration(settings.cluster.preconditions, settings.environment == "prod"))

@@ -80,7 +80,7 @@ def diagnose(checks: list[Check]) -> list[Diagnosis]:
         used.update({id(unhealthy), id(probe)})
 
     for check in failing:
-        if id(check) in used:
+        if id(check) in used or check.layer is Layer.CLUSTER:  # diagnosed by preconditions.diagnoses, which knows the declaration
             continue
         found.append(_specific(check) or _of(check, f"{check.metric}: {check.resource} differs from the program" + (f" ({check.hint})" if check.hint else ""),
                                              "`pulumi up` this stack, then `inspect --wait`; if it persists, read the Ingress's events"))

@@ -10,8 +10,10 @@ from typing import Any
 
 class Layer(StrEnum):
     """The order GKE works in: translate the Ingress, create backends, apply the BackendConfig,
-    configure the front end. Leftovers are objects GKE still acts on that the program does not declare."""
+    configure the front end. Leftovers are objects GKE still acts on that the program does not declare.
+    Under all of them, the cluster: what it must provide for the stack's containment to mean anything."""
 
+    CLUSTER = "cluster"
     TRANSLATION = "ingress translation"
     BACKENDS = "backends"
     BACKEND_CONFIG = "backendconfig applied"

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TextIO
 
 from ops.errors import UsageError
-from ops.inspect import report
+from ops.inspect import preconditions, report
 from ops.inspect.checks import all_checks
+from ops.inspect.container import cluster_of
 from ops.inspect.desired import Desired, StackTarget, render_desired
 from ops.inspect.diagnosis import diagnose
-from ops.inspect.model import AccessDenied, Layer, Unreachable
+from ops.inspect.model import AccessDenied, Check, Layer, Unreachable
 
 CONVERGED, DRIFT, NO_ACCESS = 0, 1, 3
 DEFAULT_INTERVAL = 10.0
@@ -45,18 +46,29 @@ class Inspector:
 
     def __init__(self, desired: Desired, target: StackTarget, kubeconfig: str | None, gcp_endpoint: str | None, timeout: float) -> None:
         from ops.inspect.compute import ComputeReader
+        from ops.inspect.container import ClusterReader
         from ops.inspect.kube import KubeReader
 
         self.desired, self.target = desired, target
         self.kube = KubeReader(target.context, kubeconfig, timeout)
         self.compute = ComputeReader(target.project, gcp_endpoint, timeout)
+        self.container = ClusterReader(gcp_endpoint, timeout)
 
     def inspect(self, stack: str, layers: Collection[Layer] = tuple(Layer)) -> report.Inspection:
         from ops.inspect.live import read_live
 
         started = time.perf_counter()
+        declaration = self.target.cluster if Layer.CLUSTER in layers else None
+        cluster = self._cluster_checks(declaration) if declaration else []  # first: every layer above stands on it
         checks = [c for c in all_checks(self.desired, read_live(self.desired, self.kube, self.compute)) if c.layer in layers]
-        return report.Inspection(stack, self.target.context, self.target.project, checks, diagnose(checks), seconds=time.perf_counter() - started)
+        diagnoses = diagnose(checks)
+        if declaration:
+            checks, diagnoses = cluster + checks, preconditions.diagnoses(cluster, declaration, cluster_of(self.target.context)) + diagnoses
+        return report.Inspection(stack, self.target.context, self.target.project, checks, diagnoses, seconds=time.perf_counter() - started)
+
+    def _cluster_checks(self, declaration: preconditions.ClusterDeclaration) -> list[Check]:
+        ref = cluster_of(self.target.context)
+        return list(preconditions.cluster_checks(declaration, ref, self.container.get(ref) if ref else None))
 
     def close(self) -> None:
         self.kube.close()
@@ -87,7 +99,7 @@ def poll(inspect: Callable[[], report.Inspection], wait: float, interval: float,
 def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep) -> int:
     options.validate()
     desired, target = render_desired(options.stack, options.root)
-    target = StackTarget(options.context or target.context, options.project or target.project)
+    target = StackTarget(options.context or target.context, options.project or target.project, target.cluster)
     if not target.project:
         raise UsageError(f"no Google Cloud project: set gcp:project in Pulumi.{options.stack}.yaml or pass --project")
     inspector = Inspector(desired, target, options.kubeconfig, options.gcp_endpoint, options.timeout)

@@ -1,4 +1,5 @@
-"""The two HTTP stand-ins, each in a thread on 127.0.0.1 (an ephemeral port)."""
+"""The two HTTP stand-ins, each in a thread on 127.0.0.1 (an ephemeral port): the Kubernetes API, and
+Google Cloud (the Compute API and the Container API on one endpoint, as --gcp-endpoint serves both)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ GROUP_PATH = re.compile(r"^/apis/(?P<group>[a-z0-9.-]+)/(?P<version>v[0-9a-z]+)/
 COMPUTE_PATH = re.compile(r"^/compute/v1/projects/(?P<project>[a-z0-9-]+)/global/"
                           r"(?P<collection>backendServices|healthChecks|urlMaps|targetHttpProxies|targetHttpsProxies|forwardingRules|addresses)"
                           r"/(?P<name>[a-z0-9-]+)$")
+# Container API v1 GetCluster, the one Container method inspect calls (its REST path, no zonal alias).
+CONTAINER_PATH = re.compile(r"^/v1/projects/(?P<project>[a-z0-9-]+)/locations/(?P<location>[a-z0-9-]+)/clusters/(?P<name>[a-z0-9-]+)$")
 PERMISSION = {"forwardingRules": "compute.globalForwardingRules.get", "addresses": "compute.globalAddresses.get"}
 
 
@@ -61,12 +64,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def api_of(self, path: str) -> str:
+        return self.api
+
     def do_GET(self) -> None:
-        self.world.requests.append((self.api, "GET", self.path))
+        self.world.requests.append((self.api_of(self.path), "GET", self.path))
         self.answer(urlsplit(self.path).path, parse_qs(urlsplit(self.path).query))
 
     def _refuse_write(self) -> None:
-        self.world.requests.append((self.api, self.command, self.path))
+        self.world.requests.append((self.api_of(self.path), self.command, self.path))
         self._send(405, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                          "message": "the server does not allow this method on the requested resource", "reason": "MethodNotAllowed", "code": 405})
 
@@ -125,9 +131,17 @@ class KubeHandler(_Handler):
 
 
 class ComputeHandler(_Handler):
+    """Compute's global load-balancing collections and the Container API's GetCluster."""
+
     api = "compute"
 
+    def api_of(self, path: str) -> str:
+        return "container" if CONTAINER_PATH.match(urlsplit(path).path) else self.api
+
     def answer(self, path: str, query: dict[str, list[str]]) -> None:
+        if CONTAINER_PATH.match(path):
+            self.cluster(path, query)
+            return
         match = COMPUTE_PATH.match(path)
         if not match:
             self._send(404, "<!DOCTYPE html><title>Error 404 (Not Found)</title><p>The requested URL was not found on this server.", "text/html; charset=UTF-8")
@@ -143,6 +157,30 @@ class ComputeHandler(_Handler):
             self._send(404, _fill(fixture("compute_error_not_found"), **values))
             return
         self._send(200, found)
+
+
+    def cluster(self, path: str, query: dict[str, list[str]]) -> None:
+        resource = path.removeprefix("/v1/")
+        if self.world.container_forbidden:
+            self._send(403, _fill(fixture("container_error_forbidden"), resource=resource))
+            return
+        found = self.world.clusters.get(resource)
+        if found is None:
+            self._send(404, _fill(fixture("container_error_not_found"), resource=resource))
+            return
+        self._send(200, _as_requested(found, query))
+
+
+def _as_requested(cluster: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
+    """The cluster parsed strictly as the v1 Cluster message (a field the API lacks fails the test), and
+    with enums as numbers when the client asks for them ($alt=json;enum-encoding=int), as the API does."""
+    from google.cloud import container_v1
+    from google.protobuf import json_format
+
+    message = json_format.ParseDict(cluster, container_v1.Cluster.pb()(), ignore_unknown_fields=False)
+    as_integers = "enum-encoding=int" in (query.get("$alt") or [""])[0]
+    answer: dict[str, Any] = json_format.MessageToDict(message, use_integers_for_enums=as_integers)
+    return answer
 
 
 @contextmanager

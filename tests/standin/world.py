@@ -29,6 +29,8 @@ class World:
     compute: dict[tuple[str, str], Json] = field(default_factory=dict)
     kube_forbidden: set[str] = field(default_factory=set)  # plurals whose reads answer 403
     compute_forbidden: set[str] = field(default_factory=set)  # collections whose gets answer 403
+    clusters: dict[str, Json] = field(default_factory=dict)  # Container API clusters by projects/P/locations/L/clusters/N
+    container_forbidden: bool = False  # GetCluster answers 403
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (api, method, path) of every request served
 
     def one(self, plural: str, name: str) -> Json:
@@ -40,6 +42,10 @@ class World:
     @property
     def ingress(self) -> Json:
         return self.one("ingresses", "coditect-ingress")
+
+    @property
+    def cluster(self) -> Json:
+        return next(iter(self.clusters.values()))
 
     @property
     def backend_service_name(self) -> str:
@@ -76,6 +82,8 @@ def healthy_world() -> World:
                              ("addresses", "compute_address")):
         body = fixture(name)
         world.compute[(collection, body["name"])] = body
+    cluster = fixture("container_cluster")
+    world.clusters[f"projects/{PROJECT}/locations/{cluster['location']}/clusters/{cluster['name']}"] = cluster
     return world
 
 

@@ -1,0 +1,82 @@
+"""Read-only access to the stack's GKE cluster through `google-cloud-container` (Container API v1).
+
+Which cluster: the stack's kubeconfig context, which ``gcloud container clusters get-credentials``
+names gke_PROJECT_LOCATION_NAME. A loopback ``--gcp-endpoint`` (a stand-in) is reached over plain
+HTTP with anonymous credentials, as for Compute; a 403 stops the inspection naming
+container.clusters.get (in roles/container.clusterViewer).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+# google-api-core warns about the Python version on import; the command's output is not the place.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
+
+from google.api_core import exceptions as api_exceptions  # noqa: E402
+from google.api_core.client_options import ClientOptions  # noqa: E402
+from google.auth.credentials import AnonymousCredentials  # noqa: E402
+from google.cloud import container_v1  # noqa: E402
+from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerRestTransport  # noqa: E402
+
+from ops.inspect.compute import is_loopback  # noqa: E402
+from ops.inspect.model import AccessDenied, Unreachable  # noqa: E402
+
+Json = dict[str, Any]
+API = "Kubernetes Engine API"
+DEFAULT_ENDPOINT = "https://container.googleapis.com"
+PERMISSION = "container.clusters.get"
+# Project ids, locations and cluster names hold no underscore, so the context splits unambiguously.
+GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?)$")
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    project: str
+    location: str
+    name: str
+
+    @property
+    def resource(self) -> str:
+        return f"projects/{self.project}/locations/{self.location}/clusters/{self.name}"
+
+
+def cluster_of(context: str) -> ClusterRef | None:
+    """The cluster a gke_PROJECT_LOCATION_NAME context points at; None for any other context name."""
+    match = GKE_CONTEXT.match(context)
+    return ClusterRef(match["project"], match["location"], match["name"]) if match else None
+
+
+class ClusterReader:
+    def __init__(self, endpoint: str | None = None, timeout: float = 5.0) -> None:
+        self.endpoint = endpoint or DEFAULT_ENDPOINT
+        self.timeout = timeout
+        self._client: container_v1.ClusterManagerClient | None = None
+
+    def _cluster_manager(self) -> container_v1.ClusterManagerClient:
+        if self._client is None:
+            if is_loopback(self.endpoint):
+                transport = ClusterManagerRestTransport(host=urlsplit(self.endpoint).netloc, credentials=AnonymousCredentials(), url_scheme="http")
+                self._client = container_v1.ClusterManagerClient(transport=transport)
+            else:
+                self._client = container_v1.ClusterManagerClient(transport="rest", client_options=ClientOptions(api_endpoint=self.endpoint))
+        return self._client
+
+    def get(self, cluster: ClusterRef) -> Json | None:
+        """The cluster as the REST API's JSON (camelCase, enums by name); None when it does not exist."""
+        try:
+            message = self._cluster_manager().get_cluster(name=cluster.resource, retry=None, timeout=self.timeout)
+        except api_exceptions.NotFound:
+            return None
+        except (api_exceptions.Forbidden, api_exceptions.Unauthenticated) as error:
+            raise AccessDenied(API, f"IAM permission {PERMISSION} on {cluster.resource}", error.message) from None
+        except api_exceptions.GoogleAPICallError as error:
+            raise Unreachable(API, self.endpoint, f"HTTP {error.code}: {error.message}") from None
+        except OSError as error:  # the transport's failures (requests' exceptions are OSErrors): refused, reset, timed out
+            raise Unreachable(API, self.endpoint, type(error).__name__) from None
+        data: Json = container_v1.Cluster.to_dict(message, preserving_proto_field_name=False, use_integers_for_enums=False)
+        return data

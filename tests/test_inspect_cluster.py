@@ -1,0 +1,258 @@
+"""`python -m ops inspect`'s cluster layer: the live cluster (Container API v1, through the real
+`google-cloud-container` client against a strict stand-in) against the stack's declared preconditions
+P1-P6 (issue 15, part 4)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+
+import ops.inspect.run as inspect_run
+from components.settings import ClusterPreconditions
+from ops.__main__ import main
+from ops.check import settings_for
+from ops.inspect.container import ClusterReader, ClusterRef, cluster_of
+from ops.inspect.desired import StackTarget, with_cluster
+from ops.inspect.model import Layer, Status, Unreachable
+from ops.inspect.preconditions import ClusterDeclaration, cluster_checks, diagnoses
+from ops.program import ROOT
+from tests.standin.harness import Running, closed_port_url, golden_desired, running
+from tests.standin.servers import ComputeHandler, _as_requested, serving, write_kubeconfig
+from tests.standin.world import CONTEXT, PROJECT, World, fixture, healthy_world
+
+Json = dict[str, Any]
+CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/coditect-prod"
+PROD = ClusterDeclaration(settings_for("prod", ROOT)[2].cluster.preconditions, prod=True)
+REF = ClusterRef(PROJECT, "us-central1", "coditect-prod")
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+    """The prod stack (golden render, Pulumi.prod.yaml's declaration) against a converged world."""
+    target = with_cluster(StackTarget(CONTEXT, PROJECT), settings_for("prod", ROOT)[2])
+    monkeypatch.setattr(inspect_run, "render_desired", lambda stack, root: (golden_desired(), target))
+    with running(healthy_world(), tmp_path) as standins:
+        yield standins
+
+
+def inspect(standins: Running, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Json, str]:
+    code = main(["inspect", "prod", "--kubeconfig", str(standins.kubeconfig), "--gcp-endpoint", standins.compute_url, "--json", *extra])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if captured.out else {}, captured.err
+
+
+def cluster_rows(document: Json) -> dict[str, Json]:
+    return {c["metric"]: c for c in document["checks"] if c["layer"] == "cluster"}
+
+
+def test_a_cluster_that_provides_what_prod_declares_converges(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
+    code, document, _ = inspect(live, capsys)
+    assert code == 0, document["diagnoses"]
+    rows = cluster_rows(document)
+    assert list(rows) == ["NetworkPolicy enforced", "Workload Identity", "gVisor node pool", "node service account",
+                          "kubelet read-only port", "limited anonymous access"]
+    assert rows["NetworkPolicy enforced"]["live"].startswith("dataplane-v2: networkConfig.datapathProvider ADVANCED_DATAPATH")
+    assert rows["Workload Identity"]["live"] == "true: workloadPool coditect-prod.svc.id.goog; GKE_METADATA on 2/2 node pools"
+    assert document["layers"]["cluster"] is True
+    reads = [(method, path) for api, method, path in live.world.requests if api == "container"]
+    assert reads == [("GET", f"/v1/{CLUSTER}?%24alt=json%3Benum-encoding%3Dint")]  # one GetCluster, read-only
+
+
+def _pool(world: World, name: str) -> Json:
+    return next(p for p in world.cluster["nodePools"] if p["name"] == name)
+
+
+def _set(path: str, value: Any) -> Callable[[World], None]:
+    def change(world: World) -> None:
+        node: Any = world.cluster
+        *parents, last = path.split(".")
+        for part in parents:
+            node = _pool(world, part[5:]) if part.startswith("pool:") else node.setdefault(part, {})
+        if value is None:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return change
+
+
+def _both(*changes: Callable[[World], None]) -> Callable[[World], None]:
+    def change(world: World) -> None:
+        for one in changes:
+            one(world)
+    return change
+
+
+# (case, the change to the live cluster, the failing metric, its live text starts with, the diagnosis cause and fix contain)
+MISMATCHES = [
+    ("legacy dataplane, no Calico", _set("networkConfig.datapathProvider", "LEGACY_DATAPATH"), "NetworkPolicy enforced", "none: ",
+     "FAILURE (prod) P1 NetworkPolicy enforced: the cluster lacks it, so no NetworkPolicy", "--update-addons=NetworkPolicy=ENABLED"),
+    ("Calico where Dataplane V2 is declared",
+     _both(_set("networkConfig.datapathProvider", "LEGACY_DATAPATH"), _set("networkPolicy", {"provider": "CALICO", "enabled": True})),
+     "NetworkPolicy enforced", "calico: ", "the stack declares dataplane-v2, the cluster has calico", "preconditions.networkPolicy: calico"),
+    ("no workload pool", _set("workloadIdentityConfig", None), "Workload Identity", "false: workloadPool unset",
+     "FAILURE (prod) P2 Workload Identity: the cluster lacks it, so pods reach the Compute Engine metadata server", "--workload-pool=coditect-prod.svc.id.goog"),
+    ("a node pool on GCE_METADATA", _set("nodePools.pool:ide-sandbox.config.workloadMetadataConfig", {"mode": "GCE_METADATA"}), "Workload Identity",
+     "false: workloadPool coditect-prod.svc.id.goog; workloadMetadataConfig.mode not GKE_METADATA on ide-sandbox GCE_METADATA",
+     "FAILURE (prod) P2", "--workload-metadata=GKE_METADATA"),
+    ("no gVisor pool", _set("nodePools.pool:ide-sandbox.config.sandboxConfig", None), "gVisor node pool", "false: no node pool",
+     "P3 gVisor node pool: the cluster lacks it", "--sandbox type=gvisor"),
+    ("gVisor on Ubuntu", _set("nodePools.pool:ide-sandbox.config.imageType", "UBUNTU_CONTAINERD"), "gVisor node pool",
+     "false: node pool ide-sandbox: GVISOR on imageType UBUNTU_CONTAINERD", "P3", "--image-type=cos_containerd"),
+    ("the default service account", _set("nodePools.pool:system.config.serviceAccount", "default"), "node service account",
+     "false: the Compute Engine default service account on system default", "P4 node service account: the cluster lacks it", "--service-account="),
+    ("the Compute default SA by email", _set("nodePools.pool:system.config.serviceAccount", "123456789012-compute@developer.gserviceaccount.com"),
+     "node service account", "false: the Compute Engine default service account on system 123456789012-compute@", "P4", "roles/container.defaultNodeServiceAccount"),
+    ("read-only port on in a pool", _set("nodePools.pool:ide-sandbox.config.kubeletConfig", {"insecureKubeletReadonlyPortEnabled": True}),
+     "kubelet read-only port", "true: insecureKubeletReadonlyPortEnabled not false on ide-sandbox", "P5 kubelet read-only port: the cluster lacks it",
+     "--no-enable-insecure-kubelet-readonly-port"),
+    ("read-only port never set",
+     _both(_set("nodePoolDefaults", None), _set("nodePools.pool:system.config.kubeletConfig", None), _set("nodePools.pool:ide-sandbox.config.kubeletConfig", None)),
+     "kubelet read-only port", "true: insecureKubeletReadonlyPortEnabled not false on system, ide-sandbox", "P5", "node-pools update POOL"),
+    ("anonymous access enabled", _set("anonymousAuthenticationConfig", {"mode": "ENABLED"}), "limited anonymous access",
+     "false: anonymousAuthenticationConfig.mode ENABLED", "P6 limited anonymous access: the cluster lacks it", "--anonymous-authentication-config=LIMITED"),
+]
+
+
+@pytest.mark.parametrize(("change", "metric", "live_text", "cause", "fix"), [m[1:] for m in MISMATCHES], ids=[m[0] for m in MISMATCHES])
+def test_each_mismatch_is_one_diagnosis_naming_field_live_declared_and_fix(
+        live: Running, capsys: pytest.CaptureFixture[str], change: Callable[[World], None], metric: str, live_text: str, cause: str, fix: str) -> None:
+    change(live.world)
+    code, document, _ = inspect(live, capsys)
+    assert code == 1
+    failing = {m: c for m, c in cluster_rows(document).items() if c["status"] != "ok"}
+    assert list(failing) == [metric]
+    assert failing[metric]["live"].startswith(live_text)
+    (diagnosis,) = [d for d in document["diagnoses"] if d["resource"] == "Cluster coditect-prod (coditect-prod, us-central1)"]
+    assert cause in diagnosis["cause"] and fix in diagnosis["fix"]
+    assert "gcloud container" in diagnosis["fix"] or "preconditions." in diagnosis["fix"]
+    assert diagnosis["field"].endswith(")") and "declared: preconditions." in diagnosis["field"]
+    assert (diagnosis["live"], diagnosis["desired"]) == (failing[metric]["live"], failing[metric]["target"])
+    assert document["layers"] == {"cluster": False, "ingress translation": True, "backends": True, "backendconfig applied": True,
+                                  "front end": True, "leftovers": True}
+
+
+def test_a_declaration_that_undersells_the_cluster_is_a_stale_declaration() -> None:
+    """A non-prod stack declaring nothing, on a cluster that has everything: each precondition differs, and the fix is the stack file."""
+    declaration = ClusterDeclaration(ClusterPreconditions(), prod=False)
+    checks = list(cluster_checks(declaration, REF, fixture("container_cluster")))
+    assert [c.status for c in checks] == [Status.DRIFT] * 6
+    found = diagnoses(checks, declaration, REF)
+    assert [d.fix for d in found] == [f"declare what the cluster does: coditect:cluster.preconditions.{key}: {value} in the stack file" for key, value in (
+        ("networkPolicy", "dataplane-v2"), ("workloadIdentity", "true"), ("sandboxNodePool", "true"), ("leastPrivilegeNodeServiceAccount", "true"),
+        ("kubeletReadOnlyPort", "false"), ("limitedAnonymousAuth", "true"))]
+    assert found[0].cause == "P1 NetworkPolicy enforced: the stack declares none, the cluster has dataplane-v2"
+
+
+def test_prod_without_enforcement_fails_whatever_the_declaration_says() -> None:
+    """The settings refuse a prod stack declaring no NetworkPolicy enforcement; the check does not rely on it."""
+    declaration = ClusterDeclaration(ClusterPreconditions(), prod=True)
+    cluster = {**fixture("container_cluster"), "networkConfig": {"datapathProvider": "LEGACY_DATAPATH"}, "workloadIdentityConfig": {}}
+    checks = {c.metric: c for c in cluster_checks(declaration, REF, cluster)}
+    assert (checks["NetworkPolicy enforced"].target, checks["NetworkPolicy enforced"].status) == ("none", Status.DRIFT)
+    assert (checks["Workload Identity"].target, checks["Workload Identity"].status) == ("false", Status.DRIFT)
+    causes = [d.cause for d in diagnoses(list(checks.values()), declaration, REF)]
+    assert causes[0].startswith("FAILURE (prod) P1") and causes[1].startswith("FAILURE (prod) P2")
+    dev = {c.metric: c.status for c in cluster_checks(ClusterDeclaration(ClusterPreconditions(), prod=False), REF, cluster)}
+    assert dev["NetworkPolicy enforced"] is Status.OK and dev["Workload Identity"] is Status.OK  # declared none, has none
+
+
+def test_autopilot_has_workload_identity_and_gvisor_without_node_pool_settings() -> None:
+    cluster = {**fixture("container_cluster"), "autopilot": {"enabled": True}}
+    for pool in cluster["nodePools"]:
+        pool["config"] = {"serviceAccount": "gke-nodes@coditect-prod.iam.gserviceaccount.com", "kubeletConfig": {"insecureKubeletReadonlyPortEnabled": False}}
+    checks = {c.metric: c for c in cluster_checks(PROD, REF, cluster)}
+    assert checks["Workload Identity"].ok and checks["gVisor node pool"].ok
+
+
+def test_no_such_cluster_is_missing(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
+    live.world.clusters.clear()
+    code, document, _ = inspect(live, capsys)
+    assert code == 1
+    row = cluster_rows(document)["cluster exists"]
+    assert (row["status"], row["target"]) == ("missing", CLUSTER)
+    assert document["diagnoses"][0]["fix"] == "correct coditect:cluster.context in the stack file, or create the cluster"
+
+
+def test_a_context_that_names_no_gke_cluster_is_reported(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
+    write_kubeconfig(live.kubeconfig, live.kube_url, "standin")
+    code, document, _ = inspect(live, capsys, "--context", "standin")
+    assert code == 1
+    assert cluster_rows(document)["cluster identified"]["status"] == "missing"
+    assert "gcloud container clusters get-credentials" in document["diagnoses"][0]["fix"]
+    assert not [r for r in live.world.requests if r[0] == "container"]
+
+
+def test_403_exits_3_naming_container_clusters_get(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
+    live.world.container_forbidden = True
+    code, document, err = inspect(live, capsys)
+    assert (code, document) == (3, {})
+    assert f"no access: Kubernetes Engine API denied a read; grant IAM permission container.clusters.get on {CLUSTER}" in err
+    assert 'Required "container.clusters.get" permission(s)' in err  # the API's own words follow
+
+
+def test_container_api_unreachable(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["inspect", "prod", "--kubeconfig", str(live.kubeconfig), "--gcp-endpoint", closed_port_url()])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error: Kubernetes Engine API at http://127.0.0.1:" in err and "is unreachable: ConnectionError" in err
+
+
+def test_reader_unreachable_names_the_api() -> None:
+    with pytest.raises(Unreachable) as down:
+        ClusterReader(closed_port_url(), timeout=2).get(REF)
+    assert down.value.api == "Kubernetes Engine API"
+
+
+def test_the_resource_hook_never_reads_the_cluster(live: Running) -> None:
+    """The hook's target carries no declaration and its layers no cluster: only the inspect command reads it."""
+    from ops.inspect.run import Inspector
+
+    for target, layers in ((StackTarget(CONTEXT, PROJECT), tuple(Layer)), (inspect_run.render_desired("prod", ROOT)[1], (Layer.TRANSLATION,))):
+        inspector = Inspector(golden_desired(), target, str(live.kubeconfig), live.compute_url, 5.0)
+        try:
+            assert not [c for c in inspector.inspect("prod", layers).checks if c.layer is Layer.CLUSTER]
+        finally:
+            inspector.close()
+    assert not [r for r in live.world.requests if r[0] == "container"]
+
+
+@pytest.mark.parametrize(("context", "ref"), [
+    ("gke_coditect-prod_us-central1_coditect-prod", ClusterRef("coditect-prod", "us-central1", "coditect-prod")),
+    ("gke_my-project-123_europe-west1-b_c", ClusterRef("my-project-123", "europe-west1-b", "c")),
+    ("coditect-prod", None), ("gke_coditect-prod_us-central1", None), ("gke_coditect-prod_us-central1_name_extra", None),
+    ("gke_Coditect_us-central1_x", None), ("gke_coditect-prod_us-central1_ends-", None), ("gke_p_us-central1_x", None),
+])
+def test_cluster_of_parses_gcloud_context_names_only(context: str, ref: ClusterRef | None) -> None:
+    assert cluster_of(context) == ref
+
+
+def test_the_declaration_is_the_stack_files() -> None:
+    settings = settings_for("dev", ROOT)[2]
+    target = with_cluster(StackTarget("gke_coditect-dev_us-central1_coditect-dev", "coditect-dev"), settings)
+    assert target.cluster == ClusterDeclaration(settings.cluster.preconditions, prod=False)
+    assert target == StackTarget("gke_coditect-dev_us-central1_coditect-dev", "coditect-dev")  # the declaration does not identify the target
+    assert PROD.prod and PROD.preconditions.network_policy == "dataplane-v2"
+
+
+def test_the_container_standin_is_strict() -> None:
+    """Only GetCluster by its v1 resource path is served; the fixture must parse as a v1 Cluster."""
+    with serving(ComputeHandler, healthy_world()) as gcp:
+        assert json.load(urllib.request.urlopen(f"{gcp}/v1/{CLUSTER}"))["networkConfig"]["datapathProvider"] == "ADVANCED_DATAPATH"
+        for path in (f"/v1/projects/{PROJECT}/zones/us-central1/clusters/coditect-prod",  # the zonal alias is not served
+                     f"/v1beta1/{CLUSTER}", f"/v1/projects/{PROJECT}/locations/us-central1/clusters",  # nor v1beta1, nor list
+                     f"/v1/{CLUSTER}/nodePools/system"):
+            with pytest.raises(urllib.error.HTTPError) as error:
+                urllib.request.urlopen(gcp + path)
+            assert error.value.code == 404, path
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(f"{gcp}/v1/projects/{PROJECT}/locations/us-central1/clusters/other")
+        assert error.value.code == 404 and json.load(error.value)["error"]["status"] == "NOT_FOUND"
+    with pytest.raises(json_format.ParseError):
+        _as_requested({**fixture("container_cluster"), "datapathProvider": "ADVANCED_DATAPATH"}, {})  # a field Cluster does not have
