@@ -1,0 +1,129 @@
+"""`python -m ops rollback STACK [--to VERSION]`: a release the stack file held before, written back.
+
+It is a promotion whose source is the stack file's own git history: the same edit of the release's
+scalars only (comments and layout kept, proven by reading the result back), the same render before
+and after, the same diffs, and the same all-or-nothing write of the stack file and its golden render.
+It never deploys, and it never uses `kubectl rollout undo`: that would change the cluster behind the
+stack's back, so the next `pulumi up` would silently undo the rollback (the state and the stack file
+still say the newer release). A configuration change (anything but the release) is rolled back with
+`git revert` of its commit, then `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from gke.manifest import is_digest_pinned
+from ops import stack_files
+from ops.check import check_stack, settings_for
+from ops.history import History, Release, git, read_history
+from ops.program import ROOT, stack_path
+from ops.promote import RELEASE_KEY, Promotion, ReleaseChange, _before_after_diff, _merged, _with_release, _write
+from ops.render import rendered_files
+from ops.stack_diff import Refused, flatten
+
+
+def _refuse_dirty(stack: str, root: Path) -> None:
+    name = stack_path(stack, root).name
+    if git(root, "status", "--porcelain", "--", name).strip():
+        raise Refused(f"{name} has uncommitted changes: a rollback starts from a committed release, so that what it replaces "
+                      f"stays in the history. Fix: commit or discard them (git diff -- {name}), then roll back")
+
+
+def _described(release: Release) -> str:
+    return f"{release.version} ({release.commit[:12]}, {release.date})"
+
+
+def choose(found: History, to: str | None) -> Release:
+    """The release to go back to: `to` (a version, or a commit the history names), else the one before the current."""
+    current = found.current
+    if to is None:
+        if current is None:
+            raise Refused(f"Pulumi.{found.stack}.yaml holds a release no commit has: say which one to go back to with --to VERSION "
+                          f"(python -m ops history {found.stack})")
+        older = found.releases[found.releases.index(current) + 1:]
+        if not older:
+            raise Refused(f"{_described(current)} is the oldest release Pulumi.{found.stack}.yaml has held: there is none before it")
+        return older[0]
+    matches = [release for release in found.releases if release.version == to]
+    if not matches and len(to) >= 7:
+        matches = [release for release in found.releases if release.commit.startswith(to.lower())]
+    if not matches:
+        held = ", ".join(dict.fromkeys(release.version for release in found.releases)) or "none"
+        raise Refused(f"Pulumi.{found.stack}.yaml has never held release {to!r} (its releases, newest first: {held}); "
+                      f"see python -m ops history {found.stack}")
+    distinct = {tuple(sorted(release.images.items())) for release in matches}
+    if len(distinct) > 1:
+        listed = ", ".join(_described(release) for release in matches)
+        raise Refused(f"release {to} was held with different images ({listed}); pass --to with the commit of the one you want")
+    return matches[0]
+
+
+def _refuse_unpinned(release: Release) -> None:
+    if not release.pinned:
+        unpinned = ", ".join(f"{role}={image}" for role, image in sorted(release.images.items()) if not is_digest_pinned(image)) or "no images"
+        raise Refused(f"release {_described(release)} is not pinned by digest ({unpinned}); a rollback restores exactly what ran, "
+                      "so only repository@sha256:<digest> images are rolled back to")
+
+
+def plan(stack: str, to: str | None = None, root: Path = ROOT) -> tuple[Release, Promotion]:
+    """(the release rolled back to, what writing it would change), or Refused; writes nothing."""
+    stack_path(stack, root)  # StackFileError (exit 2) for a bad or unknown stack, before git is asked
+    _refuse_dirty(stack, root)
+    found = read_history(stack, root)
+    release = choose(found, to)
+    _refuse_unpinned(release)
+    document = stack_files.read_document(stack_path(stack, root))
+    config = document.data.get("config")
+    current = config.get(RELEASE_KEY) if isinstance(config, dict) else None
+    after_text = _with_release(document, release.tree)
+    before_leaves = flatten(current if isinstance(current, dict) else {})
+    changes = [ReleaseChange(path, before_leaves.get(path), value)
+               for path, value in flatten(_merged(current, release.tree)).items() if before_leaves.get(path) != value]
+    before_report = check_stack(stack, root)
+    after_report = check_stack(stack, root, stack_text=after_text)
+    if not after_report.ok:
+        raise Refused(f"{stack} does not render cleanly with release {_described(release)}; nothing was changed:", after_report.problems())
+    before_rendered = rendered_files(before_report) if before_report.run is not None else {}
+    new_rendered = rendered_files(after_report)
+    render_diffs = {name: render_diff for name, text in new_rendered.items()
+                    if (render_diff := _before_after_diff(before_rendered.get(name, ""), text, f"rendered/{stack}/{name}"))}
+    promotion = Promotion(f"{release.version}@{release.commit[:12]}", stack, changes,
+                          _before_after_diff(document.text, after_text, f"Pulumi.{stack}.yaml"), render_diffs, after_text, new_rendered)
+    return release, promotion
+
+
+def verify_url(stack: str, root: Path) -> str:
+    """The Socket.IO endpoint `ops verify` proves for the stack (its first host)."""
+    _, _, settings = settings_for(stack, root)
+    scheme = "https" if settings.gcp.tls.enabled else "http"
+    return f"{scheme}://{settings.hosts[0]}{settings.socketio.path}"
+
+
+def rollback(stack: str, out: TextIO, to: str | None = None, dry_run: bool = False, root: Path = ROOT) -> int:
+    """The `rollback` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write)."""
+    try:
+        release, promotion = plan(stack, to, root)
+    except Refused as refusal:
+        out.write(f"refused: {refusal}\n")
+        return 1
+    if not promotion.changes:
+        out.write(f"Pulumi.{stack}.yaml already holds release {_described(release)}; nothing to do.\n")
+        return 0
+    out.write(f"Roll {stack} back to {_described(release)}:\n")
+    for change in promotion.changes:
+        out.write(f"  {change}\n")
+    out.write(f"\n{promotion.stack_file_diff}\n")
+    for render_diff in promotion.render_diffs.values():
+        out.write(f"{render_diff}\n")
+    if dry_run:
+        out.write("--dry-run: nothing written.\n")
+        return 0
+    _write(promotion, root)
+    out.write(f"Wrote Pulumi.{stack}.yaml and rendered/{stack}/. Nothing was deployed. Next:\n"
+              f"  git commit -m 'Roll {stack} back to {release.version}' -- Pulumi.{stack}.yaml rendered/{stack}\n"
+              f"  pulumi up -s {stack}\n"
+              f"  python -m ops inspect {stack} --wait 900\n"
+              f"  python -m ops verify {verify_url(stack, root)} --hold 40\n")
+    return 0
