@@ -59,6 +59,14 @@ def _inspect(args: argparse.Namespace) -> int:
     return run(options, sys.stdout, sys.stderr)
 
 
+def _probe(args: argparse.Namespace) -> int:
+    from ops.probe.run import Options, run
+
+    options = Options(stack=args.stack, root=Path(args.project).resolve(), peer=args.peer, registry=args.registry, context=args.context,
+                      kubeconfig=args.kubeconfig, image=args.image, deadline=args.deadline, probe_timeout=args.probe_timeout, json=args.json)
+    return run(options, sys.stdout, sys.stderr)
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ops.verify import DEFAULT_POLLS, POD_HEADER
     from ops.verify.options import MAX_HOLD_S, MAX_POLLS, MAX_TIMEOUT_S
@@ -130,3 +138,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     inspect.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to wait for any single API answer (default 5)")
     inspect.add_argument("--json", action="store_true", help="print one machine-readable report")
     inspect.set_defaults(run=_inspect)
+
+    from ops.probe.job import DEFAULT_IMAGE
+    from ops.probe.table import DEFAULT_REGISTRY
+
+    probe = commands.add_parser(
+        "probe", help="run a short-lived Job as an IDE pod and prove what it can reach (metadata, kubelet, cluster: no; DNS, registry: yes)",
+        description="Creates a Job in the IDE's namespace whose pod carries the IDE pods' labels, service account and runtime class, reads "
+                    "its log and deletes it. Exit codes: 0 every probe as expected, 1 any probe not, 2 bad arguments, 3 no access "
+                    "(RBAC: jobs create/get/delete, pods list, pods/log get in the namespace).",
+    )
+    probe.add_argument("stack", metavar="STACK")
+    probe.add_argument("--peer", required=True, metavar="HOST:PORT", help="a pod in another namespace the IDE must not reach, e.g. 10.48.3.17:8080")
+    probe.add_argument("--registry", default=DEFAULT_REGISTRY, metavar="URL", help=f"an https URL the IDE must reach (default {DEFAULT_REGISTRY})")
+    probe.add_argument("--context", help="kubeconfig context (default: the stack's coditect:cluster.context)")
+    probe.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    probe.add_argument("--image", default=DEFAULT_IMAGE, help=f"an image with python3 (default {DEFAULT_IMAGE}; pin a mirrored copy by digest)")
+    probe.add_argument("--deadline", type=int, default=120, metavar="S", help="the Job's activeDeadlineSeconds, 10..3600 (default 120)")
+    probe.add_argument("--probe-timeout", type=float, default=3.0, metavar="S", help="seconds each probe waits (default 3)")
+    probe.add_argument("--json", action="store_true", help="print one machine-readable report")
+    probe.set_defaults(run=_probe)

@@ -52,10 +52,10 @@ class KubeReader:
                 return None
             if error.status in (401, 403):
                 permission = f'RBAC verb "{verb}" on resource "{resource}" (apiGroup "{group}") in namespace {namespace}'
-                raise AccessDenied(API, permission, _status_message(error)) from None
-            raise Unreachable(API, self.endpoint, f"HTTP {error.status}: {_status_message(error)}") from None
+                raise AccessDenied(API, permission, status_message(error)) from None
+            raise Unreachable(API, self.endpoint, f"HTTP {error.status}: {status_message(error)}") from None
         except Exception as error:
-            if not _is_transport_error(error):
+            if not is_transport_error(error):
                 raise
             raise Unreachable(API, self.endpoint, type(error).__name__ + ": " + str(error).split(": ", 1)[-1][:200]) from None
         data: Json = json.loads(response.data)
@@ -104,12 +104,12 @@ class KubeReader:
         return self._items("list", "deployments", "apps", namespace, self.apps.list_namespaced_deployment, namespace)
 
 
-def _is_transport_error(error: Exception) -> bool:
+def is_transport_error(error: Exception) -> bool:
     """A failure of the HTTP transport (urllib3, under the client: refused, reset, timed out), not of this code."""
     return type(error).__module__.split(".")[0] == "urllib3"
 
 
-def _status_message(error: ApiException) -> str:
+def status_message(error: ApiException) -> str:
     """The message of the API's Status object, or the raw reason."""
     try:
         return str(json.loads(error.body or "{}").get("message") or error.reason)

@@ -1,0 +1,121 @@
+"""One probe run: render the stack, create the Job, wait for it (a deadline), read the pod's log,
+delete the Job, report. Exit codes: 0 every probe as expected, 1 any probe not (or no result),
+2 bad arguments, 3 no access (the missing RBAC verb and resource named)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from ops.errors import UsageError
+from ops.inspect.model import AccessDenied, Unreachable
+from ops.probe import report
+from ops.probe.cluster import JobClient
+from ops.probe.job import CONTAINER, DEFAULT_IMAGE, PROBE_LABEL, build_job
+from ops.probe.table import DEFAULT_REGISTRY, parse_peer, parse_registry, probe_table
+
+AS_EXPECTED, NOT_AS_EXPECTED, NO_ACCESS = 0, 1, 3
+GRACE = 15  # seconds the command waits beyond the Job's own activeDeadlineSeconds
+
+
+@dataclass(frozen=True)
+class Options:
+    stack: str
+    root: Path
+    peer: str
+    registry: str = DEFAULT_REGISTRY
+    context: str | None = None
+    kubeconfig: str | None = None
+    image: str = DEFAULT_IMAGE
+    deadline: int = 120  # seconds, the Job's activeDeadlineSeconds
+    probe_timeout: float = 3.0
+    interval: float = 2.0
+    json: bool = False
+
+    def validate(self) -> None:
+        if not 10 <= self.deadline <= 3600 or not 0.1 <= self.probe_timeout <= 60 or self.interval <= 0:
+            raise UsageError("--deadline must be 10..3600 s, --probe-timeout 0.1..60 s")
+        if self.probe_timeout * 2 >= self.deadline:
+            raise UsageError(f"--probe-timeout {self.probe_timeout:g} leaves the pod no time within --deadline {self.deadline}")
+        if not self.image or any(c.isspace() for c in self.image):
+            raise UsageError(f"--image {self.image[:100]!r} is not an image reference")
+
+
+def render_stack(stack: str, root: Path) -> tuple[list[dict[str, Any]], str]:
+    """The stack's Kubernetes manifests (as `pulumi up` would send them) and its kubeconfig context."""
+    import pulumi
+
+    from ops.check import settings_for
+    from ops.manifests import manifests_of
+    from ops.program import run_program
+
+    config, secret_keys, settings = settings_for(stack, root)
+    try:
+        program = run_program(stack, config=config, secret_keys=secret_keys, root=root)
+    except pulumi.RunError as error:
+        raise UsageError(f"the program refuses stack {stack}: {error}") from None
+    return manifests_of(program), settings.cluster.context
+
+
+def _finished(job: dict[str, Any] | None) -> str | None:
+    """"Complete" or "Failed" (with the reason) once the Job controller says so; None while running."""
+    for condition in ((job or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
+            return str(condition["type"]) + (f" ({condition['reason']})" if condition.get("reason") else "")
+    return None
+
+
+def _pod_state(pod: dict[str, Any]) -> str:
+    status = pod.get("status") or {}
+    waiting = [s.get("state", {}).get("waiting") for s in status.get("containerStatuses") or [] if s.get("state", {}).get("waiting")]
+    reasons = [f"{w.get('reason')}: {w.get('message') or ''}".rstrip(": ") for w in waiting]
+    unscheduled = [c.get("message") for c in status.get("conditions") or [] if c.get("type") == "PodScheduled" and c.get("status") == "False"]
+    return ", ".join([str(status.get("phase") or "unknown"), *reasons, *[f"not scheduled: {m}" for m in unscheduled]])
+
+
+def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic, make_name: Callable[[], str] = lambda: f"coditect-probe-{secrets.token_hex(3)}") -> int:
+    options.validate()
+    table = probe_table(parse_peer(options.peer), parse_registry(options.registry))
+    manifests, context = render_stack(options.stack, options.root)
+    name = make_name()
+    job = build_job(manifests, table, name, options.image, options.probe_timeout, options.deadline)
+    namespace = job["metadata"]["namespace"]
+    cluster = JobClient(options.context or context, options.kubeconfig)
+    try:
+        cluster.create(job)
+        err.write(f"probe {options.stack}: Job {namespace}/{name} created; waiting up to {options.deadline + GRACE} s\n")
+        try:
+            state, log = _wait_and_read(cluster, namespace, name, options.deadline + GRACE, options.interval, sleep, clock)
+        finally:
+            cluster.delete(namespace, name)
+            err.write(f"probe {options.stack}: Job {namespace}/{name} deleted\n")
+    except AccessDenied as denied:
+        err.write(f"no access: {denied.api} denied a request; grant {denied.permission}\n  ({denied.detail})\n")
+        return NO_ACCESS
+    except Unreachable as down:
+        err.write(f"error: {down}\n")
+        return NOT_AS_EXPECTED
+    finally:
+        cluster.close()
+    found = report.results(table, log)
+    heading = f"probe {options.stack}: Job {namespace}/{name}, {state}"
+    out.write((report.as_json(found, options.stack, name) if options.json else report.text(found, heading)) + "\n")
+    return AS_EXPECTED if report.all_as_expected(found) else NOT_AS_EXPECTED
+
+
+def _wait_and_read(cluster: JobClient, namespace: str, name: str, wait: float, interval: float,
+                   sleep: Callable[[float], None], clock: Callable[[], float]) -> tuple[str, str]:
+    """(how the Job ended, the probe container's log) once it finishes or `wait` seconds pass."""
+    start = clock()
+    while (state := _finished(cluster.job(namespace, name))) is None and clock() - start + interval <= wait:
+        sleep(interval)
+    pods = cluster.pods(namespace, f"{PROBE_LABEL}={name}")
+    if state is None:
+        state = f"not finished after {wait:g} s" + (f"; pod {_pod_state(pods[0])}" if pods else "; no pod was created")
+    log = cluster.log(namespace, pods[0]["metadata"]["name"], CONTAINER) if pods else ""
+    return state, log
