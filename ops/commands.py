@@ -22,7 +22,21 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     report = verify(options)
     sys.stdout.write((report.as_json() if args.json else report.text()) + "\n")
-    return 0 if report.ok else 1
+    return _browser(args, options.timeout, report.ok) if args.browser else 0 if report.ok else 1
+
+
+def _browser(args: argparse.Namespace, timeout: float, verify_ok: bool) -> int:
+    from ops.verify.browser import BrowserUnavailable, run_browser
+
+    try:
+        seen = run_browser(args.url, timeout=timeout)
+    except BrowserUnavailable as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+    sys.stdout.write((seen.as_json() if args.json else seen.text()) + "\n")
+    if seen.ok != verify_ok:
+        sys.stdout.write(f"browser and verify disagree: verify {'passes' if verify_ok else 'fails'}, the browser {'connects' if seen.ok else 'does not'}\n")
+    return 0 if seen.ok and verify_ok else 1
 
 
 def _promote(args: argparse.Namespace) -> int:
@@ -87,6 +101,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     verify.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
     verify.add_argument("--pod-header", default=POD_HEADER, help=f"response header naming the pod that answered (default {POD_HEADER})")
     verify.add_argument("--json", action="store_true", help="print one machine-readable report")
+    verify.add_argument("--browser", action="store_true", help="also run the real socket.io-client in headless Chromium and report what it saw")
     verify.set_defaults(run=_verify)
 
     promote = commands.add_parser(
