@@ -9,9 +9,9 @@ PIP_INSTALL := bin/pip install --quiet --disable-pip-version-check --require-has
 LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 
-.PHONY: setup node-lab test lint ruff mypy mypy-pack render check lock hooks clean
+.PHONY: setup node-lab browser test lint ruff mypy mypy-pack render check lock hooks clean
 
-setup: $(VENV)/.installed $(SCAN)/.installed node-lab
+setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser
 
 # The durations below were measured on the 2-core machine with fresh virtualenvs and an empty pip cache
 # (whole `make setup`: about 2 minutes); pip's time goes into unpacking, so a warm cache barely helps.
@@ -31,10 +31,19 @@ $(SCAN)/.installed: requirements-scan.lock
 # socket.io on Node (what the IDE runs) for the end-to-end lab; skipped where there is no Node.
 node-lab:
 	@if command -v npm >/dev/null 2>&1; then \
-		[ -d tests/node_lab/node_modules/socket.io ] || { \
-			echo "setup: tests/node_lab: socket.io from package-lock.json (npm ci, usually a few seconds)"; \
+		[ -d tests/node_lab/node_modules/socket.io ] && [ -d tests/node_lab/node_modules/socket.io-client ] || { \
+			echo "setup: tests/node_lab: socket.io and socket.io-client from package-lock.json (npm ci, usually a few seconds)"; \
 			npm ci --prefix tests/node_lab --no-audit --no-fund --loglevel=error; }; \
 	else echo "npm not found: the Node socket.io end-to-end tests will be skipped"; fi
+
+# Headless Chromium from Debian runs socket.io-client in the browser tests (and `ops verify --browser`).
+# Installed when missing and run as root (CI); elsewhere the browser tests are skipped, and fail under CI=true.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "setup: apt-get install chromium chromium-driver (usually one to two minutes)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "chromium not found: the browser tests will be skipped (as root: apt-get install chromium chromium-driver)"; fi
 
 # pytest exits 5 when it collected no test: for this suite a broken selection, never a pass.
 test: setup

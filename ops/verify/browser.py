@@ -97,11 +97,14 @@ const runCalls = async () => { if (calling) return; calling = true;
   finish(); };
 const socket = io(cfg.origin, {path: cfg.path, transports: ["polling", "websocket"], reconnectionDelay: 300,
                                reconnectionDelayMax: 1000, timeout: cfg.timeoutMs});
+// Listen for the upgrade from the engine's open on: it can complete before the namespace's connect event.
+socket.io.on("open", () => socket.io.engine.on("upgrade", (transport) => {
+  result.upgraded = true; log("upgrade", transport.name); if (result.connected) runCalls(); }));
 socket.on("connect", () => {
   result.connected = true;
   const engine = socket.io.engine;
   log("connect", `sid ${socket.id} over ${engine.transport.name}`);
-  engine.on("upgrade", (transport) => { result.upgraded = true; log("upgrade", transport.name); runCalls(); });
+  if (result.upgraded) runCalls();
   setTimeout(() => { if (!result.upgraded) { log("no upgrade", `still ${engine.transport.name} after ${cfg.upgradeWaitMs} ms`); runCalls(); } },
              cfg.upgradeWaitMs);
 });
