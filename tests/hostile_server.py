@@ -360,6 +360,7 @@ class HostileServer:
     def __init__(self, behaviour: Behaviour, lifetime: float = 60.0) -> None:
         self.behaviour, self.lifetime = behaviour, lifetime
         self.stop = threading.Event()
+        self.timer = threading.Timer(lifetime, self.stop.set)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(TICK_S)
         self.port: int = self.listener.getsockname()[1]
@@ -371,10 +372,12 @@ class HostileServer:
 
     def __enter__(self) -> HostileServer:
         self._start(self._accept)
-        threading.Timer(self.lifetime, self.stop.set).start()
+        self.timer.daemon = True
+        self.timer.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.timer.cancel()
         self.stop.set()
         for sock in [self.listener, *self.sockets]:
             sock.close()
