@@ -221,6 +221,15 @@ def huge_headers(conn: Connection, request: Request) -> bool:
     return False
 
 
+def tls_trickle(conn: Connection, request: Request) -> bool:
+    """For a raw server: the start of a 16 KiB TLS handshake record, then a byte at a time. Each of the
+    client's reads gets its byte well within any per-read timeout: only a total deadline ends it."""
+    conn.send(b"\x16\x03\x03\x40\x00\x02")
+    while conn.wait(TICK_S) and conn.send(b"\x00"):
+        pass
+    return False
+
+
 def not_http(conn: Connection, request: Request) -> bool:
     conn.send(b"\x00\xff garbage that is no status line\r\n\r\n")
     return False
@@ -357,8 +366,9 @@ GOOD = engine_io()  # the control: every check passes against it
 class HostileServer:
     """`behaviour` served on 127.0.0.1 until the `with` block ends or `lifetime` seconds pass."""
 
-    def __init__(self, behaviour: Behaviour, lifetime: float = 60.0) -> None:
+    def __init__(self, behaviour: Behaviour, lifetime: float = 60.0, *, raw: bool = False) -> None:
         self.behaviour, self.lifetime = behaviour, lifetime
+        self.raw = raw  # the behaviour answers the bare connection (a TLS stand-in), not an HTTP request
         self.stop = threading.Event()
         self.timer = threading.Timer(lifetime, self.stop.set)
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -404,6 +414,9 @@ class HostileServer:
     def _serve(self, sock: socket.socket) -> None:
         conn = Connection(sock, self.stop)
         try:
+            if self.raw:
+                self.behaviour(conn, Request("", "", {}, {}))
+                return
             while (request := conn.read_request()) is not None and self.behaviour(conn, request):
                 pass
         finally:

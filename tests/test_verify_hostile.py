@@ -27,7 +27,7 @@ from ops.verify.bounds import MAX_BODY_BYTES
 from ops.verify.options import MAX_HOLD_S, MAX_POLLS, MAX_TIMEOUT_S
 from ops.verify.report import Check
 from ops.verify.transport import WEBSOCKET_CLOSE_TIMEOUT_S
-from tests.hostile_server import BEHAVIOURS, GOOD, Behaviour, HostileServer, answer_with
+from tests.hostile_server import BEHAVIOURS, GOOD, Behaviour, HostileServer, answer_with, tls_trickle
 
 SLACK_S = 0.75  # scheduling on a loaded two-core machine
 MEMORY_BOUND = 16 * 2**20  # Python allocations during one run against a bomb or an endless body
@@ -91,6 +91,18 @@ def test_issue_trickle_with_timeout_2_ends_in_2_seconds(name: str) -> None:
     assert "not done by the deadline (--timeout)" in check.detail and check.layer == Layer.LOAD_BALANCER_NGINX_OR_APP
     assert ("response headers" if "headers" in name else "response body") in check.detail
     assert all(c.ok is None for c in report.checks[1:]) and "exceeded a bound" in report.checks[1].detail
+
+
+@pytest.mark.parametrize("scheme", ["https", "wss"])
+def test_a_trickled_tls_handshake_ends_at_the_deadline(scheme: str) -> None:
+    """A TLS handshake is many reads: it ends at the step's deadline however slowly its bytes arrive."""
+    with HostileServer(tls_trickle, raw=True) as server:
+        start = time.monotonic()
+        report = verify(Options(f"{scheme}://127.0.0.1:{server.port}/socket.io/", timeout=0.5, polls=1, insecure=True))
+        took = time.monotonic() - start
+    handshake = failed(report)
+    assert handshake.name == CheckName.HANDSHAKE and took <= bound_s(0.5), f"{took:.2f} s\n{report.text()}"
+    assert "no answer within 0.5 s" in handshake.detail and handshake.layer == Layer.OUTSIDE_TLS, report.text()
 
 
 @contextlib.contextmanager

@@ -2,8 +2,9 @@
 
 httpx's timeouts bound each socket operation, so a server trickling a byte per second never trips
 them. Here the socket streams httpcore opens take min(httpx's timeout, what is left of the step's
-`Deadline`) for every connect, TLS handshake, write and read, and stop once it is spent; `read_body`
-caps the body's bytes as sent and as decompressed.
+`Deadline`) for every connect, TLS handshake, write and read, and stop once it is spent (Python's ssl
+holds one deadline across the many reads of a handshake or record); `read_body` caps the body's
+bytes as sent and as decompressed.
 """
 
 from __future__ import annotations

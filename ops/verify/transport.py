@@ -114,13 +114,14 @@ class Transport:
 
     def open_websocket(self, url: str, session: str) -> ClientConnection:
         """A WebSocket opened (TCP, TLS, the HTTP upgrade) within --timeout in total."""
+        deadline = Deadline(self.options.timeout)  # websockets holds open_timeout across connect, TLS and the upgrade
         source: dict[str, Any] = {"source_address": (self.options.source_address, 0)} if self.options.source_address else {}
         try:
             websocket = connect(url, additional_headers=self._websocket_headers(), proxy=None, ping_interval=None,
-                                open_timeout=self.options.timeout, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
+                                open_timeout=deadline.seconds, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
                                 max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, logger=WEBSOCKET_LOG, **source)
         except TimeoutError:
-            raise diagnoses.bound_failure(Deadline(self.options.timeout).exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
+            raise diagnoses.bound_failure(deadline.exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
         except (WebSocketException, OSError) as error:
             raise diagnoses.websocket_failure(error) from None
         if websocket.response is not None:  # set once the handshake succeeded
