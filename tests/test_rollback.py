@@ -6,7 +6,6 @@ import io
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +106,7 @@ def test_history_lists_every_release_newest_first_with_the_current_marked(repo: 
 
 def test_rollback_goes_to_the_release_before_the_current(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = (repo / STACK_FILE).read_text()
-    started = time.perf_counter()
     code, out, err = cli(repo, "rollback", "prod", capsys=capsys)
-    elapsed = time.perf_counter() - started
     assert code == EXIT_OK, err
     after = (repo / STACK_FILE).read_text()
     assert release(repo) == {"version": "1.5.0", "images": {"nginx": f"{NGINX}@{digest('5a')}", "ide": f"{IDE}@{digest('5b')}"}}
@@ -121,9 +118,6 @@ def test_rollback_goes_to_the_release_before_the_current(repo: Path, capsys: pyt
     assert "Roll prod back to 1.5.0" in out and "--- Pulumi.prod.yaml (before)" in out and "--- rendered/prod/kubernetes.yaml (before)" in out
     assert "pulumi up -s prod" in out and "python -m ops inspect prod --wait 900" in out
     assert "python -m ops verify https://coditect.ai/theia/socket.io/ --hold 40" in out
-    # The command's own time: a small fraction of the write-up's two minutes.
-    assert elapsed < 30, elapsed
-    print(f"rollback prod: {elapsed:.2f} s")
 
     commit(repo, "Roll prod back to 1.5.0", 6)
     found = read_history("prod", repo)
