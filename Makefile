@@ -15,16 +15,18 @@ setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser
 
 # The durations below were measured on the 2-core machine with fresh virtualenvs and an empty pip cache
 # (whole `make setup`: about 2 minutes); pip's time goes into unpacking, so a warm cache barely helps.
-$(VENV)/.installed: requirements-dev.lock
+$(VENV)/.installed: requirements-dev.lock requirements-pip.lock
 	@echo "setup: $(VENV): Pulumi SDKs, pydantic, ops, pytest, ruff and mypy from requirements-dev.lock ($(call pins,requirements-dev.lock) pinned packages, usually 1 to 1.5 minutes)"
 	$(PYTHON) -m venv $(VENV)
+	$(VENV)/$(PIP_INSTALL) -r requirements-pip.lock
 	$(VENV)/$(PIP_INSTALL) -r requirements-dev.lock
 	touch $@
 
 # checkov cannot share the program's virtualenv (it pins packaging<24, pulumi needs >=26).
-$(SCAN)/.installed: requirements-scan.lock
+$(SCAN)/.installed: requirements-scan.lock requirements-pip.lock
 	@echo "setup: $(SCAN): checkov for the Kubernetes scan tests from requirements-scan.lock ($(call pins,requirements-scan.lock) pinned packages, usually 40 to 50 seconds)"
 	$(PYTHON) -m venv $(SCAN)
+	$(SCAN)/$(PIP_INSTALL) -r requirements-pip.lock
 	$(SCAN)/$(PIP_INSTALL) -r requirements-scan.lock
 	touch $@
 
@@ -74,6 +76,7 @@ lock: $(VENV)/.installed
 	$(LOCK) $(LOCK_ARGS) requirements-dev.txt -o requirements-dev.lock
 	$(LOCK) $(LOCK_ARGS) requirements.txt -c requirements-dev.lock -o requirements.lock
 	$(LOCK) $(LOCK_ARGS) requirements-scan.txt -o requirements-scan.lock
+	$(LOCK) $(LOCK_ARGS) requirements-pip.txt -o requirements-pip.lock
 
 hooks: $(VENV)/.installed
 	$(VENV)/bin/pre-commit install

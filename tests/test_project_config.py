@@ -26,7 +26,7 @@ from tests.conftest import ROOT, STACKS
 
 # Each input file and the lock generated from it by `make lock`.
 LOCKS = {"requirements.txt": "requirements.lock", "requirements-dev.txt": "requirements-dev.lock",
-         "requirements-scan.txt": "requirements-scan.lock"}
+         "requirements-scan.txt": "requirements-scan.lock", "requirements-pip.txt": "requirements-pip.lock"}
 # Where first-party modules live: the project root, and policy/ for the pack and the rule engine.
 SOURCE_ROOTS = (ROOT, ROOT / "policy")
 
