@@ -22,15 +22,16 @@ sys.path.insert(0, str(ROOT))
 
 import pulumi_kubernetes as k8s  # noqa: E402
 
-from components.app import refusal  # noqa: E402
+from components.app import refusal, stack_context  # noqa: E402
 from components.backend_config import BackendConfig  # noqa: E402
 from components.deployment import CombinedDeployment  # noqa: E402
 from components.ingress import Route, WebsocketIngress  # noqa: E402
 from components.namespace import AppNamespace  # noqa: E402
+from components.network_policy import EgressPolicy, NamespaceDefaultDeny  # noqa: E402
 from components.plan import declaration_plan  # noqa: E402
 from components.service import NegService  # noqa: E402
-from gke import Context, Level  # noqa: E402
-from ops.check import settings_for  # noqa: E402
+from gke import Level  # noqa: E402
+from ops.check import policy_defaults, settings_for  # noqa: E402
 from ops.manifests import dump_yaml_documents, manifests_of  # noqa: E402
 from ops.policy_gate import run_policies  # noqa: E402
 from ops.program import run_program  # noqa: E402
@@ -42,9 +43,12 @@ def program_with(services: int) -> Callable[[], None]:
 
     def program() -> None:
         # Judged as one stack before anything is declared, as __main__.py's build_app does.
-        with declaration_plan(Context(min_session_sec=settings.socketio.min_session_sec), refusal):
+        with declaration_plan(stack_context(settings), refusal):
             ns = AppNamespace("ns", settings.namespace)
-            deployment = CombinedDeployment("combined", ns, settings.deployment, settings.release)
+            deployment = CombinedDeployment("combined", ns, settings.deployment, settings.release, sandboxed=settings.containment.sandbox)
+            # The IDE runs user code: contained as build_app contains it.
+            EgressPolicy("egress", deployment, settings.containment)
+            NamespaceDefaultDeny("default-deny", ns)
             backends = []
             for i in range(services):
                 bc = BackendConfig(f"bc-{i}", ns, settings.backend_config.model_copy(update={"name": f"backend-{i}"}), deployment.health)
@@ -63,7 +67,7 @@ def render_seconds(services: int) -> tuple[int, float]:
     start = time.perf_counter()
     run = run_program("dev", config=config, secret_keys=secrets, program=program_with(services))
     manifests = manifests_of(run)
-    violations = run_policies(run.resources, {}, {"minSessionSec": settings.socketio.min_session_sec})
+    violations = run_policies(run.resources, {}, policy_defaults(settings))
     assert not [v for v in violations if v.level is Level.MANDATORY]
     assert validate_all(manifests) == []
     dump_yaml_documents(manifests)
