@@ -22,31 +22,29 @@ Json = dict[str, Any]
 API = "Kubernetes API"
 
 
-class KubeReader:
+class KubernetesApi:
+    """One connection to the cluster named by a kubeconfig context, and the one translation of its
+    errors: 404 is an answer (None), 401/403 names the missing RBAC permission, anything else on the
+    wire is the API being unreachable. Shared by `ops inspect` (reads) and `ops probe` (its Job)."""
+
     def __init__(self, context: str, kubeconfig: str | None = None, timeout: float = 5.0) -> None:
         configuration = client.Configuration()
         try:
             config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False)
         except (ConfigException, OSError) as error:
             raise UsageError(f"kubeconfig {kubeconfig or '(default)'}: {error}") from None
-        configuration.retries = 0  # one attempt per read: --wait is the retry loop, and it says so
+        configuration.retries = 0  # one attempt per call: the callers' wait loops are the retry, and they say so
         self.endpoint = str(configuration.host)
         self.timeout = timeout
         self._client = client.ApiClient(configuration)
-        self.core = client.CoreV1Api(self._client)
-        self.networking = client.NetworkingV1Api(self._client)
-        self.custom = client.CustomObjectsApi(self._client)
-        self.autoscaling = client.AutoscalingV2Api(self._client)
-        self.policy = client.PolicyV1Api(self._client)
-        self.apps = client.AppsV1Api(self._client)
 
     def close(self) -> None:
         self._client.close()
 
-    def _read(self, verb: str, resource: str, group: str, namespace: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Json | None:
-        """The object or list as JSON; None when the API answers 404."""
+    def call(self, verb: str, resource: str, group: str, namespace: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> bytes | None:
+        """The answer's body as the API sent it; None on 404."""
         try:
-            response = call(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
+            response = function(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
         except ApiException as error:
             if error.status == 404:
                 return None
@@ -58,7 +56,26 @@ class KubeReader:
             if not is_transport_error(error):
                 raise
             raise Unreachable(API, self.endpoint, type(error).__name__ + ": " + str(error).split(": ", 1)[-1][:200]) from None
-        data: Json = json.loads(response.data)
+        body: bytes = response.data
+        return body
+
+
+class KubeReader(KubernetesApi):
+    def __init__(self, context: str, kubeconfig: str | None = None, timeout: float = 5.0) -> None:
+        super().__init__(context, kubeconfig, timeout)
+        self.core = client.CoreV1Api(self._client)
+        self.networking = client.NetworkingV1Api(self._client)
+        self.custom = client.CustomObjectsApi(self._client)
+        self.autoscaling = client.AutoscalingV2Api(self._client)
+        self.policy = client.PolicyV1Api(self._client)
+        self.apps = client.AppsV1Api(self._client)
+
+    def _read(self, verb: str, resource: str, group: str, namespace: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Json | None:
+        """The object or list as JSON; None when the API answers 404."""
+        body = self.call(verb, resource, group, namespace, function, *args, **kwargs)
+        if body is None:
+            return None
+        data: Json = json.loads(body)
         return data
 
     def _items(self, *args: Any, **kwargs: Any) -> list[Json]:
