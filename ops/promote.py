@@ -260,6 +260,22 @@ def _write(promotion: Promotion, root: Path) -> None:
                  **{golden / name: text for name, text in promotion.new_rendered.items()}})
 
 
+def show_and_write(promotion: Promotion, heading: str, out: TextIO, dry_run: bool, root: Path) -> bool:
+    """Print a release change and its diffs, then write it all or nothing unless `dry_run`; True when written.
+    Shared by promote and rollback."""
+    out.write(f"{heading}:\n")
+    for change in promotion.changes:
+        out.write(f"  {change}\n")
+    out.write(f"\n{promotion.stack_file_diff}\n")
+    for render_diff in promotion.render_diffs.values():
+        out.write(f"{render_diff}\n")
+    if dry_run:
+        out.write("--dry-run: nothing written.\n")
+        return False
+    _write(promotion, root)
+    return True
+
+
 def promote(source: str, target: str, out: TextIO, dry_run: bool = False, skip_stage: bool = False, root: Path = ROOT) -> int:
     """The `promote` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write)."""
     try:
@@ -270,16 +286,8 @@ def promote(source: str, target: str, out: TextIO, dry_run: bool = False, skip_s
     if not promotion.changes:
         out.write(f"{target} already runs {source}'s release; nothing to do.\n")
         return 0
-    out.write(f"Promote {source} -> {target}:\n")
-    for change in promotion.changes:
-        out.write(f"  {change}\n")
-    out.write(f"\n{promotion.stack_file_diff}\n")
-    for render_diff in promotion.render_diffs.values():
-        out.write(f"{render_diff}\n")
-    if dry_run:
-        out.write("--dry-run: nothing written.\n")
+    if not show_and_write(promotion, f"Promote {source} -> {target}", out, dry_run, root):
         return 0
-    _write(promotion, root)
     out.write(f"Wrote Pulumi.{target}.yaml and rendered/{target}/. Nothing was deployed: open a pull request; CI runs "
               f"`pulumi preview --policy-pack policy` on {target}; after review, `pulumi up -s {target}`, then `python -m ops verify`.\n")
     return 0

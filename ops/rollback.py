@@ -19,7 +19,7 @@ from ops import stack_files
 from ops.check import check_stack, settings_for
 from ops.history import History, Release, git, read_history
 from ops.program import ROOT, stack_path
-from ops.promote import RELEASE_KEY, Promotion, ReleaseChange, _before_after_diff, _merged, _with_release, _write
+from ops.promote import RELEASE_KEY, Promotion, ReleaseChange, _before_after_diff, _merged, _with_release, show_and_write
 from ops.render import rendered_files
 from ops.stack_diff import Refused, flatten
 
@@ -111,16 +111,8 @@ def rollback(stack: str, out: TextIO, to: str | None = None, dry_run: bool = Fal
     if not promotion.changes:
         out.write(f"Pulumi.{stack}.yaml already holds release {_described(release)}; nothing to do.\n")
         return 0
-    out.write(f"Roll {stack} back to {_described(release)}:\n")
-    for change in promotion.changes:
-        out.write(f"  {change}\n")
-    out.write(f"\n{promotion.stack_file_diff}\n")
-    for render_diff in promotion.render_diffs.values():
-        out.write(f"{render_diff}\n")
-    if dry_run:
-        out.write("--dry-run: nothing written.\n")
+    if not show_and_write(promotion, f"Roll {stack} back to {_described(release)}", out, dry_run, root):
         return 0
-    _write(promotion, root)
     out.write(f"Wrote Pulumi.{stack}.yaml and rendered/{stack}/. Nothing was deployed. Next:\n"
               f"  git commit -m 'Roll {stack} back to {release.version}' -- Pulumi.{stack}.yaml rendered/{stack}\n"
               f"  pulumi up -s {stack}\n"
