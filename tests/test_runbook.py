@@ -44,3 +44,26 @@ def test_every_rule_the_runbook_names_is_in_the_registry() -> None:
         named |= {single} if single else set(re.findall(r"`([a-z0-9-]+)`", several))
     known = {rule.id for rule in gke.all_rules()}
     assert named and named <= known, named - known
+
+
+def test_the_generated_index_is_current() -> None:
+    from ops.runbook import runbook_with_index
+
+    text = RUNBOOK.read_text()
+    assert runbook_with_index(text) == text, "docs/runbook.md's index is stale: run `python -m ops.runbook --write`"
+
+
+def test_every_rule_and_every_layer_has_an_entry() -> None:
+    """Complete by construction and by test: every registry rule is in the index, and every layer a
+    failing `verify` or `inspect` check can name points at hand-written entries that exist."""
+    from ops.inspect.model import Layer as InspectLayer
+    from ops.runbook import ENTRIES, INSPECT_LAYERS, VERIFY_LAYERS
+    from ops.verify.diagnoses import Layer as VerifyLayer
+
+    text = RUNBOOK.read_text()
+    assert set(VERIFY_LAYERS) == set(VerifyLayer) and set(INSPECT_LAYERS) == set(InspectLayer)
+    headings = set(re.findall(r"^## (.+)$", text, flags=re.MULTILINE))
+    assert set(ENTRIES) <= headings, set(ENTRIES) - headings
+    assert {e for entries in (*VERIFY_LAYERS.values(), *INSPECT_LAYERS.values()) for e in entries} <= set(ENTRIES)
+    index = text.split("<!-- generated:begin", 1)[1]
+    assert all(f"`{rule.id}`" in index for rule in gke.all_rules())

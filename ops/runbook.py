@@ -1,0 +1,113 @@
+"""The generated part of docs/runbook.md: every GKE rule, every `ops verify` layer and every
+`ops inspect` layer, each pointing at the runbook entry that handles it.
+
+``python -m ops.runbook`` prints it; ``--write`` replaces it between the markers in the runbook. A
+test fails when the runbook's copy is not what this generates, or when a rule or layer has no entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import gke
+from ops.inspect.model import Layer as InspectLayer
+from ops.verify.diagnoses import Layer as VerifyLayer
+
+RUNBOOK = Path(__file__).resolve().parent.parent / "docs" / "runbook.md"
+BEGIN = "<!-- generated:begin (python -m ops.runbook --write; do not edit) -->"
+END = "<!-- generated:end -->"
+
+# The runbook's hand-written entries, by heading.
+HANDSHAKE_400 = "Handshake works, then HTTP 400 (`Session ID unknown` / `Invalid session`)"
+CUT_AT_30_S = "Sockets cut at 30 s (terminal reconnects every half minute)"
+HTTP_502 = "HTTP 502 from the load balancer"
+UPGRADE_REFUSED = "WebSocket upgrade refused (stuck on long polling)"
+CLOUD_ARMOR = "Cloud Armor blocking (HTTP 429 or 403)"
+CERTIFICATE = "Certificate not provisioned (TLS errors on a new or changed host)"
+NO_ANSWER = "No answer at all (connection refused or timed out)"
+APP_MISBEHAVES = "The Socket.IO server itself misbehaves (wrong version, closed sessions, no replies)"
+PRECONDITIONS = "Cluster preconditions not met (containment inert)"
+ROLLBACK = "Roll back a release"
+ENTRIES = (HANDSHAKE_400, CUT_AT_30_S, HTTP_502, UPGRADE_REFUSED, CLOUD_ARMOR, CERTIFICATE, NO_ANSWER, APP_MISBEHAVES,
+           PRECONDITIONS, ROLLBACK)
+
+# Where a failing `ops verify` check points, by the layer its diagnosis names.
+VERIFY_LAYERS: dict[VerifyLayer, tuple[str, ...]] = {
+    VerifyLayer.OUTSIDE: (NO_ANSWER,),
+    VerifyLayer.OUTSIDE_TLS: (CERTIFICATE,),
+    VerifyLayer.LOAD_BALANCER: (HANDSHAKE_400, UPGRADE_REFUSED),
+    VerifyLayer.LOAD_BALANCER_OR_NGINX: (HTTP_502, CUT_AT_30_S),
+    VerifyLayer.NGINX_OR_LOAD_BALANCER: (UPGRADE_REFUSED,),
+    VerifyLayer.LOAD_BALANCER_NGINX_OR_APP: (HTTP_502, APP_MISBEHAVES),
+    VerifyLayer.APP: (APP_MISBEHAVES, ROLLBACK),
+    VerifyLayer.APP_OR_LOAD_BALANCER: (UPGRADE_REFUSED, HANDSHAKE_400),
+    VerifyLayer.APP_OR_OUTSIDE: (CLOUD_ARMOR,),
+}
+
+# Where a failing `ops inspect` layer points.
+INSPECT_LAYERS: dict[InspectLayer, tuple[str, ...]] = {
+    InspectLayer.CLUSTER: (PRECONDITIONS,),
+    InspectLayer.TRANSLATION: (HANDSHAKE_400,),
+    InspectLayer.BACKENDS: (HTTP_502,),
+    InspectLayer.BACKEND_CONFIG: (HANDSHAKE_400, CUT_AT_30_S, CLOUD_ARMOR),
+    InspectLayer.FRONT_END: (CERTIFICATE, NO_ANSWER),
+    InspectLayer.LEFTOVERS: (HANDSHAKE_400,),
+}
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -")
+    return "#" + kept.replace(" ", "-")
+
+
+def _links(headings: tuple[str, ...]) -> str:
+    return ", ".join(f"[{heading.split(' (')[0]}]({_anchor(heading)})" for heading in headings)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def generated() -> str:
+    lines = ["## Index: every check and the entry that handles it", "",
+             "### `python -m ops verify`: the layer a failing check names", "",
+             "| layer | runbook entry |", "|---|---|"]
+    lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in VERIFY_LAYERS.items()]
+    lines += ["", "### `python -m ops inspect`: the layer of a failing check", "", "| layer | runbook entry |", "|---|---|"]
+    lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in INSPECT_LAYERS.items()]
+    lines += ["", "### The GKE rules (`pulumi preview`, `python -m ops check`): what must hold, and why",
+              "", "A mandatory rule stops the preview before anything is declared; an advisory one is printed. "
+              "Each names its resource and fix.", "",
+              "| rule | level | what must hold | source |", "|---|---|---|---|"]
+    lines += [f"| `{rule.id}` | {rule.level.value} | {_cell(rule.summary)} | {_cell(rule.source)} |" for rule in gke.all_rules()]
+    return "\n".join(lines)
+
+
+def runbook_with_index(text: str) -> str:
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"docs/runbook.md has no generated-part markers ({BEGIN} ... {END})")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{generated()}\n{END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.runbook", description=__doc__)
+    parser.add_argument("--write", action="store_true", help="rewrite the generated part of docs/runbook.md")
+    args = parser.parse_args(argv)
+    if not args.write:
+        sys.stdout.write(generated() + "\n")
+        return 0
+    try:
+        RUNBOOK.write_text(runbook_with_index(RUNBOOK.read_text(encoding="utf-8")), encoding="utf-8")
+    except (OSError, ValueError) as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
