@@ -73,12 +73,12 @@ def _cell(text: str) -> str:
 
 def generated() -> str:
     lines = ["## Index: every check and the entry that handles it", "",
-             "### `python -m ops verify`: the layer a failing check names", "",
+             "### `ops verify`: the layer a failing check names", "",
              "| layer | runbook entry |", "|---|---|"]
     lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in VERIFY_LAYERS.items()]
-    lines += ["", "### `python -m ops inspect`: the layer of a failing check", "", "| layer | runbook entry |", "|---|---|"]
+    lines += ["", "### `ops inspect`: the layer of a failing check", "", "| layer | runbook entry |", "|---|---|"]
     lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in INSPECT_LAYERS.items()]
-    lines += ["", "### The GKE rules (`pulumi preview`, `python -m ops check`): what must hold, and why",
+    lines += ["", "### The GKE rules (`pulumi preview`, `ops check`): what must hold, and why",
               "", "A mandatory rule stops the preview before anything is declared; an advisory one is printed. "
               "Each names its resource and fix.", "",
               "| rule | level | what must hold | source |", "|---|---|---|---|"]
