@@ -49,6 +49,17 @@ def test_the_browser_and_verify_agree(lab: Lab, setup: str, connects: bool) -> N
         assert any(e["kind"] == "connect_error" and "xhr post error" in e["detail"] for e in seen.events), seen.text()
 
 
+def test_a_lifetime_cap_cuts_the_socket_and_the_browser_reconnects_with_a_new_session(lab: Lab) -> None:
+    """What users saw at 30 s: the load balancer ends the connection; socket.io-client reconnects, as a
+    new session. `ops verify --hold` past the cap reports the cut."""
+    seen = run_browser(lab.url("capped"), calls=1, timeout=5.0, hold=lab.cap * 2.5)
+    assert seen.connected and seen.answered == 1, seen.text()
+    assert any(e["kind"] == "disconnect" for e in seen.events), seen.text()
+    assert len(seen.sessions) >= 2 and len(set(seen.sessions)) == len(seen.sessions), seen.text()
+    verdict = verify(Options(lab.url("capped"), timeout=5.0, hold=lab.cap * 2))
+    assert not verdict.ok, verdict.text()
+
+
 def test_verify_browser_on_the_command_line(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", lab.url("fixed"), "--browser", "--timeout", "5"]) == 0
     out = capsys.readouterr().out

@@ -49,6 +49,7 @@ class BrowserReport:
     calls: int = 0
     answered: int = 0
     pods: list[str] = field(default_factory=list)  # who answered each call, in order
+    sessions: list[str] = field(default_factory=list)  # the Socket.IO session of every connect: more than one is a reconnect
     events: list[dict[str, Any]] = field(default_factory=list)  # {at: seconds, kind, detail}
     console: list[str] = field(default_factory=list)
     problem: str | None = None  # the page never reported back
@@ -76,13 +77,13 @@ def chromium_binary() -> str | None:
     return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
 
 
-def _page(url: str, calls: int, timeout: float) -> bytes:
+def _page(url: str, calls: int, timeout: float, hold: float = 0.0) -> bytes:
     parts = urlsplit(url)
     config = {"origin": f"{parts.scheme}://{parts.netloc}", "path": parts.path or "/socket.io/", "calls": calls,
-              "timeoutMs": int(timeout * 1000), "upgradeWaitMs": 3000, "maxConnectErrors": 3}
+              "timeoutMs": int(timeout * 1000), "upgradeWaitMs": 3000, "maxConnectErrors": 3, "holdMs": int(hold * 1000)}
     script = """
 const cfg = CONFIG, t0 = performance.now(), events = [];
-const result = {connected: false, transport: null, upgraded: false, calls: cfg.calls, answered: 0, pods: [], events};
+const result = {connected: false, transport: null, upgraded: false, calls: cfg.calls, answered: 0, pods: [], sessions: [], events};
 let finished = false, calling = false, connectErrors = 0;
 const log = (kind, detail) => { events.push({at: (performance.now() - t0) / 1000, kind, detail: String(detail)});
                                 console.log(`[verify] ${kind}: ${detail}`); };
@@ -94,7 +95,8 @@ const runCalls = async () => { if (calling) return; calling = true;
     try { result.pods.push(String(await socket.timeout(cfg.timeoutMs).emitWithAck("whoami"))); result.answered++; }
     catch (e) { log("call unanswered", e.message); }
   }
-  finish(); };
+  // With a hold, stay connected (through any cut and reconnect) before reporting.
+  if (cfg.holdMs > 0) setTimeout(finish, cfg.holdMs); else finish(); };
 const socket = io(cfg.origin, {path: cfg.path, transports: ["polling", "websocket"], reconnectionDelay: 300,
                                reconnectionDelayMax: 1000, timeout: cfg.timeoutMs});
 // Listen for the upgrade from the engine's open on: it can complete before the namespace's connect event.
@@ -102,6 +104,7 @@ socket.io.on("open", () => socket.io.engine.on("upgrade", (transport) => {
   result.upgraded = true; log("upgrade", transport.name); if (result.connected) runCalls(); }));
 socket.on("connect", () => {
   result.connected = true;
+  result.sessions.push(socket.id);
   const engine = socket.io.engine;
   log("connect", `sid ${socket.id} over ${engine.transport.name}`);
   if (result.upgraded) runCalls();
@@ -112,7 +115,7 @@ socket.on("connect_error", (e) => { log("connect_error", e.message + (e.descript
                                     if (++connectErrors >= cfg.maxConnectErrors && !result.connected) finish(); });
 socket.on("disconnect", (reason) => log("disconnect", reason));
 socket.io.on("reconnect_attempt", (n) => log("reconnect attempt", n));
-setTimeout(finish, cfg.timeoutMs * 2);
+setTimeout(finish, cfg.timeoutMs * 2 + cfg.holdMs);
 """.replace("CONFIG", json.dumps(config))
     return (f'<!doctype html><meta charset="utf-8"><title>ops verify --browser</title>'
             f'<script src="/socket.io.min.js"></script><script>{script}</script>').encode()
@@ -160,8 +163,9 @@ def _console_lines(stderr: str) -> list[str]:
     return [line for line in lines if not line.startswith('"[verify] ')][:MAX_CONSOLE_LINES]  # the page's own lines are the events
 
 
-def run_browser(url: str, calls: int = 10, timeout: float = 10.0) -> BrowserReport:
-    """Open the page in headless Chromium and return what the browser saw; BrowserUnavailable without Chromium or the bundle."""
+def run_browser(url: str, calls: int = 10, timeout: float = 10.0, hold: float = 0.0) -> BrowserReport:
+    """Open the page in headless Chromium and return what the browser saw; BrowserUnavailable without Chromium or the bundle.
+    With `hold`, the page stays connected that long after its calls, through any cut and reconnect."""
     binary = chromium_binary()
     if binary is None:
         raise BrowserUnavailable("--browser needs Chromium, which is not installed here. Fix: apt-get install chromium chromium-driver "
@@ -169,15 +173,15 @@ def run_browser(url: str, calls: int = 10, timeout: float = 10.0) -> BrowserRepo
     if not BUNDLE.is_file():
         raise BrowserUnavailable(f"--browser needs the pinned socket.io-client ({BUNDLE.relative_to(ROOT)}). Fix: make node-lab "
                                  "(npm ci --prefix tests/node_lab)")
-    server = _PageServer(_page(url, calls, timeout), BUNDLE.read_bytes())
+    server = _PageServer(_page(url, calls, timeout, hold), BUNDLE.read_bytes())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     report = BrowserReport(url, calls=calls)
     with tempfile.TemporaryDirectory(prefix="ops-verify-browser-") as profile, tempfile.TemporaryFile("w+") as stderr:
         browser = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"http://127.0.0.1:{server.server_address[1]}/"],
                                    stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
         try:
-            if not server.reported.wait(timeout * 3 + 10):
-                report.problem = f"the page reported nothing within {timeout * 3 + 10:g} s (Chromium failed to start or the page hung)"
+            if not server.reported.wait(timeout * 3 + hold + 10):
+                report.problem = f"the page reported nothing within {timeout * 3 + hold + 10:g} s (Chromium failed to start or the page hung)"
         finally:
             _stop(browser)
             server.shutdown()
@@ -188,6 +192,7 @@ def run_browser(url: str, calls: int = 10, timeout: float = 10.0) -> BrowserRepo
         found = server.result
         report.connected, report.transport, report.upgraded = bool(found.get("connected")), found.get("transport"), bool(found.get("upgraded"))
         report.answered, report.pods = int(found.get("answered", 0)), [str(pod) for pod in found.get("pods", [])]
+        report.sessions = [str(sid) for sid in found.get("sessions", [])]
         report.events = [event for event in found.get("events", []) if isinstance(event, dict)]
     elif report.problem is None:
         report.problem = "the page's report was not valid JSON"
