@@ -147,7 +147,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     inspect.add_argument("--context", help="kubeconfig context (default: the stack's coditect:cluster.context)")
     inspect.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     inspect.add_argument("--project", dest="gcp_project", help="Google Cloud project (default: the stack's gcp:project)")
-    inspect.add_argument("--gcp-endpoint", help="Compute API endpoint: a private endpoint, or http://127.0.0.1:PORT (anonymous) for a stand-in")
+    inspect.add_argument("--gcp-endpoint", help="Google Cloud API endpoint (Compute and Kubernetes Engine): a private endpoint, or http://127.0.0.1:PORT (anonymous) for a stand-in")
     inspect.add_argument("--wait", type=float, default=0.0, metavar="S", help="poll until every layer converges or S seconds pass")
     inspect.add_argument("--interval", type=float, default=10.0, metavar="S", help="seconds between polls under --wait (default 10)")
     inspect.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to wait for any single API answer (default 5)")
