@@ -1,6 +1,6 @@
 """Render a stack in memory and apply every check: the policy pack and strict schemas.
 
-The policy pack runs the same rule code as the components (``gke.rules``), here applied to
+The policy pack runs the same rule code as the components (the ``gke`` registry), here applied to
 whatever the program registered, including raw ``pulumi_kubernetes`` resources declared
 outside the components.
 """

@@ -7,11 +7,11 @@ test fails when the runbook's copy is not what this generates, or when a rule or
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import gke
+from ops.generated import GeneratedPart, cell
 from ops.inspect.model import Layer as InspectLayer
 from ops.verify.diagnoses import Layer as VerifyLayer
 
@@ -67,10 +67,6 @@ def _links(headings: tuple[str, ...]) -> str:
     return ", ".join(f"[{heading.split(' (')[0]}]({_anchor(heading)})" for heading in headings)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def generated() -> str:
     lines = ["## Index: every check and the entry that handles it", "",
              "### `ops verify`: the layer a failing check names", "",
@@ -82,32 +78,16 @@ def generated() -> str:
               "", "A mandatory rule stops the preview before anything is declared; an advisory one is printed. "
               "Each names its resource and fix.", "",
               "| rule | level | what must hold | source |", "|---|---|---|---|"]
-    lines += [f"| `{rule.id}` | {rule.level.value} | {_cell(rule.summary)} | {_cell(rule.source)} |" for rule in gke.all_rules()]
+    lines += [f"| `{rule.id}` | {rule.level.value} | {cell(rule.summary)} | {cell(rule.source)} |" for rule in gke.all_rules()]
     return "\n".join(lines)
 
 
+PART = GeneratedPart(RUNBOOK, BEGIN, END, generated)
+
+
 def runbook_with_index(text: str) -> str:
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"docs/runbook.md has no generated-part markers ({BEGIN} ... {END})")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{generated()}\n{END}{tail}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.runbook", description=__doc__)
-    parser.add_argument("--write", action="store_true", help="rewrite the generated part of docs/runbook.md")
-    args = parser.parse_args(argv)
-    if not args.write:
-        sys.stdout.write(generated() + "\n")
-        return 0
-    try:
-        RUNBOOK.write_text(runbook_with_index(RUNBOOK.read_text(encoding="utf-8")), encoding="utf-8")
-    except (OSError, ValueError) as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 1
-    return 0
+    return PART.filled(text)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(PART.main("python -m ops.runbook", __doc__))
