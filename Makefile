@@ -9,7 +9,7 @@ PIP_INSTALL := bin/pip install --quiet --disable-pip-version-check --require-has
 LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 
-.PHONY: setup node-lab browser test lint ruff mypy mypy-pack render check lock hooks clean
+.PHONY: setup node-lab browser test lint engine test-engine ruff mypy mypy-pack render check lock hooks clean
 
 setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser
 
@@ -83,3 +83,12 @@ hooks: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(SCAN) .pytest_cache .mypy_cache .ruff_cache tests/node_lab/node_modules
+
+# The real engine (engine/build.sh): the Pulumi CLI, the Kubernetes provider, etcd and kube-apiserver, built
+# from the Go module proxy into ~/.cache/coditect-engine (cold: about 35 to 45 minutes on 2 cores; warm: seconds).
+engine:
+	engine/build.sh
+
+# `pulumi preview/up/destroy` of the local stack under the real engine, on a loopback cluster (tests_engine/).
+test-engine: $(VENV)/.installed engine
+	$(VENV)/bin/python -m pytest -n 0 -q tests_engine || { status=$$?; [ $$status -ne 5 ] || echo "make test-engine: pytest collected no tests" >&2; exit $$status; }

@@ -173,3 +173,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     probe.add_argument("--probe-timeout", type=float, default=3.0, metavar="S", help="seconds each probe waits (default 3)")
     probe.add_argument("--json", action="store_true", help="print one machine-readable report")
     probe.set_defaults(run=_probe)
+
+    from ops import cluster
+
+    cluster.register(commands)
