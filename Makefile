@@ -85,10 +85,10 @@ clean:
 	rm -rf $(VENV) $(SCAN) .pytest_cache .mypy_cache .ruff_cache tests/node_lab/node_modules
 
 # The real engine (engine/build.sh): the Pulumi CLI, the Kubernetes provider, etcd and kube-apiserver, built
-# from the Go module proxy into ~/.cache/coditect-engine (cold: about 35 to 45 minutes on 2 cores; warm: seconds).
+# from the Go module proxy into ~/.cache/coditect-engine (cold: about 25 minutes on 2 cores, measured; warm: seconds).
 engine:
 	engine/build.sh
 
 # `pulumi preview/up/destroy` of the local stack under the real engine, on a loopback cluster (tests_engine/).
 test-engine: $(VENV)/.installed engine
-	$(VENV)/bin/python -m pytest -n 0 -q tests_engine || { status=$$?; [ $$status -ne 5 ] || echo "make test-engine: pytest collected no tests" >&2; exit $$status; }
+	$(VENV)/bin/python -m pytest -n 0 tests_engine || { status=$$?; [ $$status -ne 5 ] || echo "make test-engine: pytest collected no tests" >&2; exit $$status; }

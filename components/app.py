@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 from pulumi import ResourceOptions
 
 import gke
+from components.adoption import register_adoption
 from components.backend_config import BackendConfig
 from components.base import InvariantError
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
@@ -124,6 +125,7 @@ def cluster_provider(target: Target) -> k8s.Provider:
         pulumi.log.warn(
             f"Adoption run on {target.cluster_context}: existing objects are taken over (upsert) and kubectl's field ownership "
             "is overridden (patch force). Remove coditect:cluster.adopt after this pulumi up.")
+        register_adoption()
     return k8s.Provider("cluster", context=target.cluster_context, cluster_identifier=target.cluster_context,
                         upsert_existing_objects=target.adopt, enable_patch_force=target.adopt)
 

@@ -38,7 +38,7 @@ workdir() { local w="$cache/src/$1"; rm -rf "$w"; mkdir -p "$w"; cp -R "$repo/en
 build_cli() {
   local v="v$PULUMI_VERSION" module=github.com/pulumi/pulumi/pkg/v3 log="$cache/logs/cli.log"
   if built pulumi "$v"; then echo "engine: cli: pulumi $v cached"; return; fi
-  echo "engine: cli: building pulumi $v from $module (cold: about 10 to 15 minutes on 2 cores)"
+  echo "engine: cli: building pulumi $v from $module (cold: about 7 minutes on 2 cores)"
   : >"$log"; local w; w=$(workdir cli); cd "$w"
   step cli "go mod tidy" "$module@$v" "$log" go mod tidy
   # Without the version stamp `pulumi version` prints nothing and the SDK's minimum-version check fails.
@@ -52,7 +52,7 @@ build_kubernetes_provider() {
   local v="$KUBERNETES_PROVIDER_VERSION" module="github.com/pulumi/pulumi-kubernetes/provider/v4"
   local log="$cache/logs/kubernetes-provider.log" name=pulumi-resource-kubernetes
   if built $name "$v"; then echo "engine: kubernetes-provider: $name $v cached"; return; fi
-  echo "engine: kubernetes-provider: building $name $v from $module@$KUBERNETES_PROVIDER_MODULE_VERSION (cold: about 8 to 12 minutes)"
+  echo "engine: kubernetes-provider: building $name $v from $module@$KUBERNETES_PROVIDER_MODULE_VERSION (cold: about 10 minutes)"
   : >"$log"; local w; w=$(workdir kubernetes-provider); cd "$w"
   step kubernetes-provider "go mod download" "$module" "$log" go mod download "$module"
   local d; d=$(go list -m -f '{{.Dir}}' "$module")/cmd/pulumi-resource-kubernetes
@@ -67,7 +67,7 @@ build_kubernetes_provider() {
 build_etcd() {
   local v="v$ETCD_VERSION" module=go.etcd.io/etcd/server/v3 log="$cache/logs/etcd.log"
   if built etcd "$v"; then echo "engine: etcd: $v cached"; return; fi
-  echo "engine: etcd: building etcd $v from $module (cold: about 2 to 4 minutes)"
+  echo "engine: etcd: building etcd $v from $module (cold: about 1 minute)"
   : >"$log"; local w; w=$(workdir etcd); cd "$w"
   step etcd "go mod tidy" "$module@$v" "$log" go mod tidy
   step etcd "go build" "$module@$v" "$log" go build -trimpath -ldflags "-s -w" -o "$bin/etcd" "$module"
@@ -78,11 +78,11 @@ build_kube() {
   local v="v$KUBERNETES_VERSION" module=k8s.io/kubernetes log="$cache/logs/kube.log"
   local minor=${KUBERNETES_VERSION#*.}; minor=${minor%%.*}
   local staging="v0.${KUBERNETES_VERSION#*.}"
-  local mains=(kube-apiserver kube-controller-manager kube-scheduler)
+  local mains=(kube-apiserver kube-controller-manager)  # no scheduler: the local cluster has no nodes
   local all=1 m
   for m in "${mains[@]}"; do built "$m" "$v" || all=0; done
   if [ $all = 1 ]; then echo "engine: kube: ${mains[*]} $v cached"; return; fi
-  echo "engine: kube: building ${mains[*]} $v from $module (cold: about 20 to 30 minutes)"
+  echo "engine: kube: building ${mains[*]} $v from $module (cold: about 7 minutes)"
   : >"$log"; local w; w=$(workdir kube); cd "$w"
   step kube "go mod download" "$module@$v" "$log" go mod download -json "$module@$v"
   local gomod; gomod=$(go mod download -json "$module@$v" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
