@@ -97,7 +97,7 @@ k8s.apiextensions.CustomResource("bad-bc", api_version="cloud.google.com/v1", ki
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("render", "qa"), "no stack 'qa': Pulumi.qa.yaml does not exist (stacks: dev, prod, staging)"),
+        (("render", "qa"), "no stack 'qa': Pulumi.qa.yaml does not exist (stacks: dev, local, prod, staging)"),
         (("render", "../etc"), "'../etc' is not a valid stack name"),
         (("render",), "render needs a STACK"),
         (("verify-nothing",), "invalid choice"),
