@@ -135,3 +135,14 @@ def test_a_settings_change_flows_into_the_file(tmp_path: Path) -> None:
     stack_file.write_text(stack_file.read_text().replace("internetPorts: [443]", "internetPorts: [443, 8443]", 1))
     assert render("prod", root / "rendered", io.StringIO(), root) == 0
     assert json.loads(config_path(root, "prod").read_text())["ide-egress"]["internetPorts"] == [443, 8443]
+
+
+def test_ci_preview_and_the_readme_pass_the_stacks_own_file() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    preview = workflow["jobs"]["preview"]
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == sorted(STACKS)
+    step = next(s for s in preview["steps"] if str(s.get("uses", "")).startswith("pulumi/actions"))
+    assert step["with"]["policyPacks"] == "policy" and step["with"]["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
+    readme = (ROOT / "README.md").read_text()
+    assert "pulumi preview --diff --policy-pack policy --policy-pack-config policy/config/prod.json" in readme
+    assert all(config_path(ROOT, stack).exists() for stack in STACKS)
