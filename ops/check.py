@@ -84,8 +84,9 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
     config_file = config_path(root, stack)
     expected = pack_config_text(settings, stack)
     try:
-        pack_config = json.loads(expected) if fresh_pack_config else load_pack_config(stack, config_file.parent)
-        enforced_levels(pack_config, str(config_file))  # every level valid before the program reads them
+        committed = load_pack_config(stack, config_file.parent)
+        enforced_levels(committed, str(config_file))  # every level valid before the program reads them
+        pack_config = json.loads(expected) if fresh_pack_config else committed
     except PackConfigError as error:
         raise UsageError(str(error)) from None
     report = StackReport(stack, pack_config_text=expected)
