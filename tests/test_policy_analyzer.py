@@ -43,7 +43,7 @@ def configured(stack: str) -> Any:
     """The analyzer after the engine's Configure call with policy/config/<stack>.json: each policy's
     properties and its level (the engine resolves the level; the file's, else the policy's own)."""
     config = load_pack_config(stack)
-    levels = {p.name: p.enforcement_level for p in POLICIES}
+    levels = {p.name: p.enforcement_level or EnforcementLevel.ADVISORY for p in POLICIES}
     wire = {EnforcementLevel.ADVISORY: proto.ADVISORY, EnforcementLevel.MANDATORY: proto.MANDATORY}
     analyzer = servicer()
     policy_config = {}
