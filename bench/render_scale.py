@@ -31,9 +31,9 @@ from components.network_policy import EgressPolicy, NamespaceDefaultDeny  # noqa
 from components.plan import declaration_plan  # noqa: E402
 from components.service import NegService  # noqa: E402
 from gke import Level  # noqa: E402
-from ops.check import policy_defaults, settings_for  # noqa: E402
+from ops.check import settings_for  # noqa: E402
 from ops.manifests import dump_yaml_documents, manifests_of  # noqa: E402
-from ops.policy_gate import run_policies  # noqa: E402
+from ops.policy_gate import load_pack_config, run_policies  # noqa: E402
 from ops.program import run_program  # noqa: E402
 from ops.schemas import validate_all  # noqa: E402
 
@@ -63,11 +63,11 @@ def program_with(services: int) -> Callable[[], None]:
 
 
 def render_seconds(services: int) -> tuple[int, float]:
-    config, secrets, settings = settings_for("dev")
+    config, secrets, _ = settings_for("dev")
     start = time.perf_counter()
     run = run_program("dev", config=config, secret_keys=secrets, program=program_with(services))
     manifests = manifests_of(run)
-    violations = run_policies(run.resources, {}, policy_defaults(settings))
+    violations = run_policies(run.resources, load_pack_config("dev"))  # the file the CLI gets
     assert not [v for v in violations if v.level is Level.MANDATORY]
     assert validate_all(manifests) == []
     dump_yaml_documents(manifests)

@@ -71,7 +71,13 @@ def _write_temporary(path: Path, content: bytes) -> Path:
 def write_files(files: Mapping[Path, str | bytes]) -> None:
     """Write every file of `files` (path -> content; text is written as UTF-8, newlines as given),
     all or none. WriteError, before any target changed, when one cannot be written."""
-    problems = [f"{clip(str(path), 200)}: {reason}" for path in files if (reason := _refusal(path))]
+    refused: dict[str, list[Path]] = {}
+    for path in files:
+        if reason := _refusal(path):
+            refused.setdefault(reason, []).append(path)
+    # One reason once (a read-only directory refuses every file in it), so the line stays short.
+    problems = [f"{clip(str(paths[0]), 200)}{f' (and {len(paths) - 1} more)' if len(paths) > 1 else ''}: {reason}"
+                for reason, paths in refused.items()]
     if problems:
         raise WriteError(f"cannot write {'; '.join(problems)}. Nothing was written. Fix: make the files writable, or choose another output directory")
     temporaries: dict[Path, Path] = {}

@@ -7,6 +7,7 @@ outside the components.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ops import gcp_api
 from ops.errors import UsageError
 from ops.gcp_api import ApiProblem
 from ops.manifests import gcp_resources, manifests_of
+from ops.pack_config import config_path, pack_config_text
 from ops.policy_gate import PackConfigError, Violation, load_pack_config, run_policies
 from ops.program import ROOT, ProgramRun, missing_components, run_program, stack_config
 from ops.schemas import SchemaProblem, validate_all
@@ -37,6 +39,7 @@ class StackReport:
     api_problems: list[ApiProblem] = field(default_factory=list)  # Google Cloud resources vs Google's API types
     # At preview: what could not be judged because a value is unknown until deploy (never a pass).
     unknown_at_preview: list[str] = field(default_factory=list)
+    pack_config_text: str = ""  # policy/config/<stack>.json as the stack's settings give it now
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -71,24 +74,22 @@ def settings_for(stack: str, root: Path = ROOT, stack_text: str | None = None) -
     return config, secrets, settings
 
 
-def policy_defaults(settings: Settings) -> dict[str, Any]:
-    """The stack's own values for the pack's config keys, as `--policy-pack-config` would carry them."""
-    containment = settings.containment
-    return {"minSessionSec": settings.socketio.min_session_sec, "sandboxRequired": containment.sandbox, "dns": containment.dns,
-            "internetPorts": list(containment.internet_ports), "clusterRanges": list(containment.cluster_ranges)}
-
-
-def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None, preview: bool = False) -> StackReport:
+def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None, preview: bool = False,
+                fresh_pack_config: bool = False) -> StackReport:
     """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check
-    it, as `pulumi up` runs it or, with `preview`, as `pulumi preview` does."""
+    it, as `pulumi up` runs it or, with `preview`, as `pulumi preview` does. The policy pack gets
+    policy/config/<stack>.json, as the CLI does; with `fresh_pack_config` (`render`, which writes
+    that file), the config the stack's settings give now."""
     config, secrets, settings = settings_for(stack, root, stack_text)
-    config_file = root / "policy" / "config" / f"{stack}.json"
+    config_file = config_path(root, stack)
+    expected = pack_config_text(settings, stack)
     try:
-        pack_config = load_pack_config(stack, config_file.parent)
-        enforced_levels(pack_config, str(config_file))  # every level valid before the program reads them
+        committed = load_pack_config(stack, config_file.parent)
+        enforced_levels(committed, str(config_file))  # every level valid before the program reads them
+        pack_config = json.loads(expected) if fresh_pack_config else committed
     except PackConfigError as error:
         raise UsageError(str(error)) from None
-    report = StackReport(stack)
+    report = StackReport(stack, pack_config_text=expected)
     try:
         run = run_program(stack, config=config, secret_keys=secrets, root=root, program=program, preview=preview)
     except SettingsError as error:
@@ -108,7 +109,7 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
     report.manifests = manifests_of(run)
     report.gcp = gcp_resources(run.resources)
     # The policy pack's own policies, with the stack's --policy-pack-config file.
-    report.findings = run_policies(run.resources, pack_config, policy_defaults(settings), unjudged=report.unknown_at_preview)
+    report.findings = run_policies(run.resources, pack_config, unjudged=report.unknown_at_preview)
     report.schema_problems = validate_all(report.manifests)
     for resource in run.resources:
         if resource.custom and gcp_api.is_google_cloud(resource.type):

@@ -56,10 +56,10 @@ def load_pack_config(stack: str, config_dir: Path = CONFIG_DIR) -> dict[str, Any
     return read_pack_config(config_dir / f"{stack}.json")
 
 
-def _policy_config(policy: Any, config: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+def _policy_config(policy: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """What the CLI hands a policy as its config: its entry of the file without the level."""
     entry = config.get(policy.name)
-    values = {k: v for k, v in entry.items() if k != "enforcementLevel"} if isinstance(entry, dict) else {}
-    return {**defaults, **values}
+    return {k: v for k, v in entry.items() if k != "enforcementLevel"} if isinstance(entry, dict) else {}
 
 
 def _holds_unknown(value: Any) -> bool:
@@ -85,15 +85,14 @@ def _options() -> PolicyResourceOptions:
 
 
 def run_policies(
-    resources: list[Captured], pack_config: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
-    unjudged: list[str] | None = None,
+    resources: list[Captured], pack_config: dict[str, Any] | None = None, unjudged: list[str] | None = None,
 ) -> list[Violation]:
     """Every policy of the pack over the custom resources a program registered. A resource policy
     that meets a value unknown at preview cannot run, as in the analyzer; `unjudged` collects those."""
     pack_config = pack_config or {}
     custom = [r for r in resources if r.custom]
     levels = enforced_levels(pack_config)
-    active = [(p, levels[p.name], _policy_config(p, pack_config, defaults or {})) for p in POLICIES if p.name in levels]
+    active = [(p, levels[p.name], _policy_config(p, pack_config)) for p in POLICIES if p.name in levels]
     violations: list[Violation] = []
     # As the analyzer does: each resource through every resource policy, then the stack policies.
     for r in custom:

@@ -11,11 +11,13 @@ from ops.atomic import write_files
 from ops.check import StackReport, UsageError, check_stack
 from ops.errors import clip, clip_lines
 from ops.manifests import dump_yaml, dump_yaml_documents
+from ops.pack_config import config_path
 from ops.program import ROOT, available_stacks, require_stacks, stack_file_names, stack_path
 
 DEFAULT_OUT = ROOT / "rendered"
 KUBERNETES_FILE = "kubernetes.yaml"
 GCP_FILE = "gcp.yaml"
+PACK_CONFIG_FILE = "policy-pack-config.json"
 HEADER = (
     "# Rendered by `python -m ops render {stack}` from __main__.py and Pulumi.{stack}.yaml; do not edit.\n"
     "# Targets cluster {cluster}, Google Cloud project {project}.\n"
@@ -59,14 +61,24 @@ def print_verdict(report: StackReport, out: TextIO) -> None:
         out.write(f"  not judged at preview (unknown until deploy; judged on up): {unknown}\n")
 
 
+def pack_config_target(stack: str, out_dir: Path, root: Path) -> Path:
+    """Where `render` writes the stack's policy pack config: policy/config/<stack>.json when it renders
+    the project's golden files, else next to the files it renders (an --out render leaves the project as it is)."""
+    if out_dir.resolve() == (root / DEFAULT_OUT.name).resolve():
+        return config_path(root, stack)
+    return out_dir / stack / PACK_CONFIG_FILE
+
+
 def render(stack: str, out_dir: Path, out: TextIO, root: Path = ROOT) -> int:
-    report = check_stack(stack, root)
+    report = check_stack(stack, root, fresh_pack_config=True)
     freeze_loaded_objects()
     if report.run is not None:
         target = out_dir / stack
-        write_files({target / name: text for name, text in rendered_files(report).items()})  # both files, or neither
+        pack_config = pack_config_target(stack, out_dir, root)
+        files: dict[Path, str] = {target / name: text for name, text in rendered_files(report).items()}
+        write_files({**files, pack_config: report.pack_config_text})  # every file, or none
         out.write(f"Rendered {stack}: {_shown(target / KUBERNETES_FILE)} ({len(report.manifests)} objects), "
-                  f"{_shown(target / GCP_FILE)} ({len(report.gcp)} resources)\n")
+                  f"{_shown(target / GCP_FILE)} ({len(report.gcp)} resources), {_shown(pack_config)} (policy pack config)\n")
         print_table(report, out)
     print_verdict(report, out)
     return 0 if report.ok else 1
@@ -89,10 +101,12 @@ def _shown(path: Path) -> str:
 
 
 def stale_files(report: StackReport, golden_dir: Path = DEFAULT_OUT) -> list[str]:
-    """Unified diffs of committed golden files that no longer match the program's render."""
+    """Unified diffs of committed golden files (and the stack's policy pack config beside them) that no
+    longer match the program's render."""
     diffs: list[str] = []
-    for name, text in rendered_files(report).items():
-        path = golden_dir / report.stack / name
+    expected = {golden_dir / report.stack / name: text for name, text in rendered_files(report).items()}
+    expected[config_path(golden_dir.parent, report.stack)] = report.pack_config_text
+    for path, text in expected.items():
         committed, unusable = _committed_text(path)
         if unusable:
             diffs.append(f"{path} {unusable}\n")

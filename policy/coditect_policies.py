@@ -28,38 +28,62 @@ from gke import policies as gke_policies
 from gke.manifest import Manifest, as_manifest, field_at, is_judged_type, reference
 
 PACK_NAME = "coditect-gke"
-DEFAULT_MIN_SESSION_SEC = limits.DEFAULT_MIN_SESSION_SEC
 PULUMI_LEVEL = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: EnforcementLevel.ADVISORY}
 
-# What stack policies read from the pack config (--policy-pack-config): the minimum session length,
-# and what the stack declares about the pods that run user code.
-CONTAINMENT_PROPERTIES: dict[str, dict[str, Any]] = {
-    "sandboxRequired": {"type": "boolean", "default": False},
-    "dns": {"type": "string", "enum": ["kube-dns", "node-local-dns", "cloud-dns"], "default": "kube-dns"},
-    "internetPorts": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}, "default": [443]},
-    "clusterRanges": {"type": "array", "items": {"type": "string"}, "default": []},
+# What stack policies read from the pack config (--policy-pack-config policy/config/<stack>.json,
+# written by `python -m ops render` from the stack's settings): the minimum session length, and what
+# the stack declares about the pods that run user code. No defaults here: the stack's settings are
+# the one owner of every value, and a policy run without them refuses instead of guessing.
+# Shape of the file: https://www.pulumi.com/docs/iac/using-pulumi/crossguard/configuration/
+# (top-level keys are policy names or "all"; a policy's entry holds enforcementLevel and its properties).
+SESSION_PROPERTIES: dict[str, dict[str, Any]] = {
+    "minSessionSec": {"type": "integer", "minimum": 1, "maximum": limits.TIMEOUT_SEC[1]},
 }
-STACK_CONFIG = {
-    gke_policies.WEBSOCKET_SESSIONS.name: PolicyConfigSchema(
-        properties={"minSessionSec": {"type": "integer", "minimum": 1, "maximum": limits.TIMEOUT_SEC[1], "default": DEFAULT_MIN_SESSION_SEC}},
-    ),
-    **{p.name: PolicyConfigSchema(properties=CONTAINMENT_PROPERTIES)
+CONTAINMENT_PROPERTIES: dict[str, dict[str, Any]] = {
+    "sandboxRequired": {"type": "boolean"},
+    "dns": {"type": "string"},  # the resolver's name; the stack's settings say which names exist
+    "internetPorts": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}},
+    "clusterRanges": {"type": "array", "items": {"type": "string"}},
+}
+STACK_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
+    gke_policies.WEBSOCKET_SESSIONS.name: SESSION_PROPERTIES,
+    **{p.name: CONTAINMENT_PROPERTIES
        for p in (gke_policies.IDE_EGRESS, gke_policies.IDE_SANDBOX, gke_policies.IDE_IDENTITY, gke_policies.NAMESPACE_DEFAULT_DENY,
                  gke_policies.SHARED_TENANCY)},
 }
+STACK_CONFIG = {name: PolicyConfigSchema(properties=properties, required=list(properties)) for name, properties in STACK_PROPERTIES.items()}
+REFRESH = "run `python -m ops render <stack>` and pass --policy-pack-config policy/config/<stack>.json"
 
 
-def context_from(config: Mapping[str, Any]) -> gke.Context:
-    """A stack policy's context from its config (absent keys: the defaults above)."""
+class PackConfigMissing(ValueError):
+    """A stack policy's config lacks a value it judges with; the message names the key and the fix."""
+
+
+def context_from(config: Mapping[str, Any], policy: str = "a stack policy") -> gke.Context:
+    """A stack policy's context from its config; PackConfigMissing when one of its keys is absent."""
+    missing = [key for key in STACK_PROPERTIES.get(policy, {}) if key not in config]
+    if missing:
+        raise PackConfigMissing(f"the policy pack config gives {policy} no {', '.join(missing)}, so it cannot judge this stack. Fix: {REFRESH}.")
+    session = config.get("minSessionSec")
     return gke.Context(
-        min_session_sec=int(config.get("minSessionSec", DEFAULT_MIN_SESSION_SEC)),
+        min_session_sec=int(session) if session is not None else None,
         containment=gke.Containment(
-            sandbox_required=bool(config.get("sandboxRequired", False)),
-            dns=str(config.get("dns", "kube-dns")),
-            internet_ports=frozenset(int(p) for p in config.get("internetPorts", [443])),
-            cluster_ranges=tuple(str(r) for r in config.get("clusterRanges", [])),
-        ),
+            sandbox_required=bool(config["sandboxRequired"]), dns=str(config["dns"]),
+            internet_ports=frozenset(int(p) for p in config["internetPorts"]),
+            cluster_ranges=tuple(str(r) for r in config["clusterRanges"]),
+        ) if "dns" in config else gke.Containment(),
     )
+
+
+def config_of(context: gke.Context) -> dict[str, dict[str, Any]]:
+    """The inverse of ``context_from``: each stack policy's properties for this context (what the
+    pack config file holds besides levels)."""
+    containment = context.containment
+    values: dict[str, Any] = {
+        "minSessionSec": context.min_session_sec, "sandboxRequired": containment.sandbox_required, "dns": containment.dns,
+        "internetPorts": sorted(containment.internet_ports), "clusterRanges": list(containment.cluster_ranges),
+    }
+    return {name: {key: values[key] for key in properties if values[key] is not None} for name, properties in STACK_PROPERTIES.items()}
 
 
 class FindingMessage(str):
@@ -142,7 +166,11 @@ def _stack_validator(policy: gke.Policy) -> Callable[[StackValidationArgs, Calla
 
     def validate(args: StackValidationArgs, report_violation: Callable[..., None]) -> None:
         config = args.get_config() if hasattr(args, "get_config") else {}
-        context = context_from(config)
+        try:
+            context = context_from(config, policy.name)
+        except PackConfigMissing as missing:  # judged on defaults, a contained stack would pass uncontained pods
+            report_violation(str(missing))
+            return
         manifests: list[Manifest] = []
         urns: dict[str, str] = {}
         unsure_namespaces: set[str] = set()

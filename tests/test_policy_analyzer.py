@@ -14,6 +14,7 @@ from pulumi_policy import EnforcementLevel
 
 from coditect_policies import PACK_NAME, POLICIES
 from components import internals
+from ops.policy_gate import load_pack_config
 from tests.conftest import ROOT
 from tests.policy_catalogue import CASES
 
@@ -38,11 +39,27 @@ def urn(key: str, kind: str) -> str:
     return f"urn:pulumi:dev::coditect::{TYPES[kind]}::{key}"
 
 
+def configured(stack: str) -> Any:
+    """The analyzer after the engine's Configure call with policy/config/<stack>.json: each policy's
+    properties and its level (the engine resolves the level; the file's, else the policy's own)."""
+    config = load_pack_config(stack)
+    levels = {p.name: p.enforcement_level or EnforcementLevel.ADVISORY for p in POLICIES}
+    wire = {EnforcementLevel.ADVISORY: proto.ADVISORY, EnforcementLevel.MANDATORY: proto.MANDATORY}
+    analyzer = servicer()
+    policy_config = {}
+    for name, entry in config.items():
+        properties = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+        level = EnforcementLevel(entry.get("enforcementLevel", levels[name].value))
+        policy_config[name] = proto.PolicyConfig(enforcementLevel=wire[level], properties=struct(properties))
+    analyzer.Configure(proto.ConfigureAnalyzerRequest(policyConfig=policy_config), None)
+    return analyzer
+
+
 def test_analyze_stack_reports_the_incident_as_the_engine_would() -> None:
     manifests = CASES[0].manifests()
     resources = [proto.AnalyzerResource(type=TYPES[m["kind"]], properties=struct(m), urn=urn(k, m["kind"]), name=k)
                  for k, m in manifests.items()]
-    response = servicer().AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None)
+    response = configured(CASES[0].stack).AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None)
     [diagnostic] = response.diagnostics
     assert diagnostic.policyName == "ingress-backends-exist" and diagnostic.enforcementLevel == proto.MANDATORY
     assert "coditect-api-v2" in diagnostic.message and diagnostic.urn == urn("ingress", "Ingress")

@@ -2,8 +2,8 @@
 
 The file is what ``pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json``
 passes to the pack: a JSON object of policy name (or ``all``) to a level, or to an object with an
-``enforcementLevel`` key. It is the one place a stack makes an advisory policy mandatory (prod
-requires image digests); the components and the offline check read the same file.
+``enforcementLevel`` key. `python -m ops render` generates it from the stack's settings; the
+components, the offline check and the CLI read the same file.
 """
 
 from __future__ import annotations

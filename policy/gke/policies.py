@@ -76,7 +76,7 @@ CONTAINER_HARDENING = Policy(
     ADVISORY, RESOURCE)
 IMAGE_DIGEST = Policy(
     "image-digest",
-    "Images pinned by digest, so what was reviewed is what runs (made mandatory for prod by policy/config/prod.json).",
+    "Images pinned by digest, so what was reviewed is what runs (mandatory in prod through its generated policy/config/prod.json).",
     ADVISORY, RESOURCE)
 CLOUD_ARMOR_RULES = Policy(
     "cloud-armor-rules",
