@@ -35,7 +35,9 @@ def engine_environment() -> dict[str, str]:
     """The real engine, offline: the built binaries first on PATH, a file backend, no update check or download."""
     return {
         "PATH": os.pathsep.join((str(ENGINE / "bin"), str(ROOT / "engine"), os.environ.get("PATH", ""))),
-        # The policy pack's interpreter: the dev virtualenv holds the versions policy/requirements.txt pins.
+        # The policy pack's language host runs on this interpreter (engine/language_host.py); the pack itself on the
+        # dev virtualenv, which holds the versions policy/requirements.txt pins.
+        "CODITECT_HOST_PYTHON": sys.executable,
         "CODITECT_POLICY_PYTHON": os.environ.get("CODITECT_POLICY_PYTHON", str(ROOT / ".venv" / "bin" / "python")),
         "PULUMI_HOME": str(ENGINE / "pulumi-home"),
         "PULUMI_BACKEND_URL": f"file://{ENGINE / 'state'}",
