@@ -21,6 +21,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from components.settings import CONFIG_NAMESPACE, Settings
 from tests.conftest import ROOT, STACKS
@@ -338,6 +339,15 @@ def test_every_stack_sets_the_declared_keys_with_their_types(stack: str) -> None
     for key, spec in project_config().items():
         assert key in config, f"Pulumi.{stack}.yaml does not set {key}: the CLI would stop"
         assert isinstance(config[key], python_type[spec["type"]]), f"Pulumi.{stack}.yaml: {key} is not a{'n' * (spec['type'] == 'object')} {spec['type']}"
+
+
+def test_pulumi_yaml_requires_a_cli_that_fails_on_a_failing_after_hook() -> None:
+    """Before 3.238 a failing after-hook is a warning: the inspection's fail mode would pass silently."""
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project.get("requiredPulumiVersion") == ">=3.238.0", "Pulumi.yaml: requiredPulumiVersion must be \">=3.238.0\""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    [cli] = [step["with"]["pulumi-version"] for step in workflow["jobs"]["preview"]["steps"] if str(step.get("uses", "")).startswith("pulumi/actions")]
+    assert Version(str(cli)) >= Version("3.238.0"), f"the CI preview's Pulumi CLI {cli} is older than Pulumi.yaml requires"
 
 
 # CI and hooks.
