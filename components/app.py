@@ -18,6 +18,7 @@ from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudg
 from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
 from components.ingress import IngressExtras, Route, WebsocketIngress
 from components.inspect_hook import inspection_hook
+from components.inspection import InspectionMarker
 from components.namespace import AppNamespace
 from components.network_policy import EgressPolicy, LoadBalancerNetworkPolicy, NamespaceDefaultDeny
 from components.nginx import NginxConfigMap, NginxSite
@@ -45,6 +46,7 @@ class App:
     tls: Tls | None
     cloud_armor: CloudArmor | None
     monitoring: SocketIOMonitoring | None
+    inspection: InspectionMarker
 
     @property
     def socketio_url(self) -> str:
@@ -151,7 +153,8 @@ def build_app(settings: Settings, target: Target) -> App:
 
 def inspection_hooks(settings: Settings, target: Target, declared: Callable[[], list[Manifest]]) -> pulumi.ResourceHookBinding | None:
     """After `up` creates or changes the BackendConfig or the Ingress: prove GKE applied them (warn, or
-    fail in prod; never in preview). `declared` gives the stack's manifests when the hook runs."""
+    fail in prod; never in preview). Bound to the InspectionMarker only, the stack's last object.
+    `declared` gives the stack's manifests when the hook runs."""
     hook = inspection_hook("inspect-after-apply", settings.inspection_mode, target.stack, target.cluster_context, target.project,
                            declared, deadline=settings.inspection.deadline_sec, interval=settings.inspection.interval_sec)
     return pulumi.ResourceHookBinding(after_create=[hook], after_update=[hook]) if hook is not None else None
@@ -181,7 +184,6 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
         settings=settings.backend_config,
         health=deployment.health,
         security_policy=cloud_armor.name if cloud_armor and gcp_settings.cloud_armor.enabled else None,
-        hooks=hooks,
         opts=on_cluster(depends_on=[cloud_armor] if cloud_armor else []),
     )
     service = NegService(
@@ -201,7 +203,6 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
         routes=tuple(Route(service, host=host) for host in settings.hosts),
         min_session_sec=settings.socketio.min_session_sec,
         extras=extras,
-        hooks=hooks,
         opts=on_cluster(depends_on=[r for r in (static_ip, tls) if r is not None]),
     )
     monitoring = (
@@ -221,8 +222,9 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
         if settings.autoscaling.enabled
         else None
     )
+    inspection = InspectionMarker("inspection", ns, backend_config, service, ingress, hooks=hooks, opts=on_cluster())
     policy = LoadBalancerNetworkPolicy("network-policy", deployment, opts=on_cluster())
     EgressPolicy("egress-policy", deployment, settings.containment, opts=on_cluster())
     NamespaceDefaultDeny("default-deny", ns, opts=on_cluster())
     return App(settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy,
-               static_ip, tls, cloud_armor, monitoring)
+               static_ip, tls, cloud_armor, monitoring, inspection)

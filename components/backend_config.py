@@ -35,7 +35,6 @@ class BackendConfig(pulumi.ComponentResource):
         settings: BackendConfigSettings,
         health: HealthEndpoint,
         security_policy: str | None = None,
-        hooks: pulumi.ResourceHookBinding | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("BackendConfig"), resource_name, None, opts)
@@ -53,7 +52,7 @@ class BackendConfig(pulumi.ComponentResource):
                 kind="BackendConfig",
                 metadata=metadata,
                 spec=self.spec,
-                opts=child_opts(self, [namespace], hooks=hooks),
+                opts=child_opts(self, [namespace]),
             )
             self.register_outputs({"name": settings.name})
 

@@ -65,7 +65,6 @@ class WebsocketIngress(pulumi.ComponentResource):
         routes: tuple[Route, ...],
         min_session_sec: int,
         extras: IngressExtras = IngressExtras(),
-        hooks: pulumi.ResourceHookBinding | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token("WebsocketIngress"), resource_name, None, opts)
@@ -116,7 +115,6 @@ class WebsocketIngress(pulumi.ComponentResource):
                     self,
                     [namespace, *services],
                     custom_timeouts=pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT),
-                    hooks=hooks,
                 ),
             )
             self.register_outputs({"name": self.resource.metadata.name})

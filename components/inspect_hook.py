@@ -1,9 +1,11 @@
 """A Pulumi resource hook that makes `pulumi up` prove what GKE did with the Ingress and the
-BackendConfig: after their create or update it runs `ops inspect`'s checks of Ingress translation
+BackendConfig: after they are created or changed (the hook is bound to the InspectionMarker, which
+depends on both; components/inspection.py) it runs `ops inspect`'s checks of Ingress translation
 and of the BackendConfig on the backend service, polling until they converge or a deadline passes.
 Then, per mode, a warning or a failure names what GKE has not applied. Hooks never run in preview.
 
-The Kubernetes and Compute clients are imported when the hook runs, not when the program loads.
+The Kubernetes and Compute clients are imported when the hook runs, not when the program loads; the
+Container API client (cluster layer) never on this path: it is not in the deploy lock.
 """
 
 from __future__ import annotations

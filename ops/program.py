@@ -53,8 +53,8 @@ class ProgramRun:
     def of_type(self, type_token: str) -> list[Captured]:
         return [r for r in self.resources if r.type == type_token]
 
-    def one(self, type_token: str) -> Captured:
-        found = self.of_type(type_token)
+    def one(self, type_token: str, name: str | None = None) -> Captured:
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
         if len(found) != 1:
             raise AssertionError(f"expected one {type_token}, found {[r.name for r in found]}")
         return found[0]

@@ -232,7 +232,7 @@ def test_production_site_config_passes_nginx_t(tmp_path: Path) -> None:
     binary = nginx_binary()
     if binary is None:
         pytest.skip("nginx is not installed")
-    config_map = stack_run("prod").one("kubernetes:core/v1:ConfigMap").inputs
+    config_map = stack_run("prod").one("kubernetes:core/v1:ConfigMap", "nginx-config").inputs
     (tmp_path / "default.conf").write_text(config_map["data"]["default.conf"])
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n    include {tmp_path}/default.conf;\n}}\n"

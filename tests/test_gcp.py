@@ -88,7 +88,7 @@ def test_uptime_check_probes_the_path_nginx_and_verify_serve(prod: ProgramRun) -
     uptime = prod.one(UPTIME).inputs
     check = uptime["httpCheck"]
     assert check["path"] == handshake_path("/theia/socket.io/") == "/theia/socket.io/?EIO=4&transport=polling"
-    site = prod.one("kubernetes:core/v1:ConfigMap").inputs["data"]["default.conf"]
+    site = prod.one("kubernetes:core/v1:ConfigMap", "nginx-config").inputs["data"]["default.conf"]
     assert f"location {check['path'].split('?')[0]} {{" in site
     verifier = Verifier(Options(f"https://{uptime['monitoredResource']['labels']['host']}/theia/socket.io/"))
     assert verifier.url("polling").startswith(f"https://coditect.ai{check['path']}&t=")
@@ -265,7 +265,7 @@ def test_tls_1_3_with_the_restricted_profile_is_accepted(run_with: RunWith) -> N
 
 
 def test_pod_nginx_keeps_connections_longer_than_the_load_balancer(prod: ProgramRun) -> None:
-    site = prod.one("kubernetes:core/v1:ConfigMap").inputs["data"]["default.conf"]
+    site = prod.one("kubernetes:core/v1:ConfigMap", "nginx-config").inputs["data"]["default.conf"]
     assert "keepalive_timeout 620s;" in site, "above the load balancer's fixed 600 s backend keepalive"
 
 

@@ -121,7 +121,7 @@ def test_every_child_is_parented_by_its_component(any_stack: ProgramRun) -> None
         "coditect:index:AppNamespace", "coditect:index:CombinedDeployment", "coditect:index:BackendConfig",
         "coditect:index:NegService", "coditect:index:WebsocketIngress", "coditect:index:DisruptionBudget",
         "coditect:index:LoadBalancerNetworkPolicy", "coditect:index:NginxConfigMap", "coditect:index:StaticIp",
-        "coditect:index:EgressPolicy", "coditect:index:NamespaceDefaultDeny",
+        "coditect:index:EgressPolicy", "coditect:index:NamespaceDefaultDeny", "coditect:index:InspectionMarker",
     }
     cloud = {"coditect:index:Tls", "coditect:index:CloudArmor", "coditect:index:SocketIOMonitoring"}
     assert core <= components <= core | cloud
@@ -177,7 +177,7 @@ def test_autoscaler_is_built_from_the_deployment_and_owns_replicas(run_with: Cal
 
 
 def test_nginx_site_config_is_mounted_and_agrees_with_the_load_balancer(any_stack: ProgramRun) -> None:
-    config_map = any_stack.one("kubernetes:core/v1:ConfigMap").inputs
+    config_map = any_stack.one("kubernetes:core/v1:ConfigMap", "nginx-config").inputs
     site = config_map["data"]["default.conf"]
     bc = any_stack.one(BACKEND_CONFIG).inputs["spec"]
     pod = any_stack.one(DEPLOYMENT).inputs["spec"]["template"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import re
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from components.settings import CONFIG_NAMESPACE, Settings
 from tests.conftest import ROOT, STACKS
@@ -138,9 +140,10 @@ def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def import_statements(path: Path, module_level_only: bool) -> Iterator[tuple[str, list[str]]]:
+def import_statements(path: Path, module_level_only: bool, functions: bool = False) -> Iterator[tuple[str, list[str]]]:
     """(module, imported names) of every absolute import in a file. Module level: what runs on import,
-    so not inside functions nor under `if TYPE_CHECKING:`."""
+    so not inside functions nor under `if TYPE_CHECKING:`; with `functions`, also what runs when any
+    function runs (every function body, never `if TYPE_CHECKING:`)."""
     def walk(statements: list[ast.stmt]) -> Iterator[tuple[str, list[str]]]:
         for statement in statements:
             if isinstance(statement, ast.Import):
@@ -152,7 +155,7 @@ def import_statements(path: Path, module_level_only: bool) -> Iterator[tuple[str
                 if not module_level_only:
                     yield from walk(statement.body)
                 yield from walk(statement.orelse)
-            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and module_level_only:
+            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and module_level_only and not functions:
                 continue
             else:
                 for field in ("body", "orelse", "finalbody", "handlers"):
@@ -163,11 +166,24 @@ def import_statements(path: Path, module_level_only: bool) -> Iterator[tuple[str
     yield from walk(ast.parse(path.read_text(), str(path)).body)
 
 
+def imported_module(module: str, names: list[str]) -> list[str]:
+    """The modules an import statement loads: `from google.cloud import container_v1` loads
+    google.cloud.container_v1 (a namespace package's top name says nothing about who provides it)."""
+    submodules = []
+    for name in names:
+        try:
+            if importlib.util.find_spec(f"{module}.{name}") is not None:
+                submodules.append(f"{module}.{name}")
+        except (ImportError, ValueError):
+            pass
+    return submodules or [module]
+
+
 def third_party_imports(paths: list[Path], module_level_only: bool = False, follow: bool = False,
-                        roots: tuple[Path, ...] = SOURCE_ROOTS) -> dict[str, Path]:
-    """Top-level names of the modules the files import that are neither stdlib nor first-party (found
-    under `roots`), with one importer each. `follow`: also scan the first-party modules they import,
-    as the interpreter would load them."""
+                        roots: tuple[Path, ...] = SOURCE_ROOTS, functions: bool = False) -> dict[str, Path]:
+    """The modules the files import that are neither stdlib nor first-party (found under `roots`), with
+    one importer each. `follow`: also scan the first-party modules they import, as the interpreter
+    would load them; `functions`: also the imports inside functions (see import_statements)."""
     found: dict[str, Path] = {}
     pending, seen = list(paths), set()
     while pending:
@@ -175,14 +191,15 @@ def third_party_imports(paths: list[Path], module_level_only: bool = False, foll
         if path in seen:
             continue
         seen.add(path)
-        for module, names in import_statements(path, module_level_only):
+        for module, names in import_statements(path, module_level_only, functions):
             first_party = module_files(module, roots) + [f for n in names for f in module_files(f"{module}.{n}", roots)]
             top = module.split(".")[0]
             if first_party or module_files(top, roots):
                 if follow:
                     pending += first_party
             elif top not in sys.stdlib_module_names and top != "__future__":
-                found.setdefault(top, path)
+                for loaded in imported_module(module, names):
+                    found.setdefault(loaded, path)
     return found
 
 
@@ -198,26 +215,93 @@ def moving_with(listed: set[str]) -> set[str]:
     return exact
 
 
+def requirement_closure(listed: set[str]) -> set[str]:
+    """The listed distributions and everything they require, transitively (as installed here)."""
+    closure, pending = set(), list(listed)
+    while pending:
+        name = pending.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        pending += [canonicalize_name(Requirement(r).name) for r in requires
+                    if Requirement(r).marker is None or Requirement(r).marker.evaluate({"extra": ""})]  # type: ignore[union-attr]
+    return closure
+
+
+def namespace_owners(module: str) -> set[str] | None:
+    """For a module in a namespace several distributions share (google): the ones whose files hold it
+    (google-cloud-compute does not install google.cloud.container_v1). None for any other module."""
+    top = module.split(".")[0]
+    names = {canonicalize_name(d) for d in importlib.metadata.packages_distributions().get(top, [])}
+    if len(names) < 2 or "." not in module:
+        return None
+    prefix = module.replace(".", "/")
+    return {canonicalize_name(d.metadata["Name"]) for d in importlib.metadata.distributions()
+            if canonicalize_name(d.metadata["Name"]) in names and any(str(f).startswith((prefix + "/", prefix + ".")) for f in d.files or [])}
+
+
 def unlisted(imports: dict[str, Path], listed: set[str]) -> dict[str, str]:
-    """Imports that no distribution named in `listed` provides: {module: importing file}."""
+    """Imports that no distribution named in `listed` provides: {module: importing file}. In a shared
+    namespace, a member installed by what the listed ones require counts (google.api_core)."""
     providers = importlib.metadata.packages_distributions()
-    provided = listed | moving_with(listed)
-    return {module: str(path.relative_to(ROOT)) for module, path in imports.items()
-            if not {canonicalize_name(d) for d in providers.get(module, [])} & provided}
+    provided, closure = listed | moving_with(listed), requirement_closure(listed)
+    missing = {}
+    for module, path in imports.items():
+        owners = namespace_owners(module)
+        ok = owners & closure if owners is not None else {canonicalize_name(d) for d in providers.get(module.split(".")[0], [])} & provided
+        if not ok:
+            missing[module] = str(path.relative_to(ROOT))
+    return missing
+
+
+# Imported inside functions the program's modules define, but only on paths `pulumi up` never takes,
+# with why. tests/test_deploy_venv.py runs the hook in a virtualenv of the deploy lock, which proves it
+# for the hook's path.
+OUTSIDE_THE_DEPLOY_LOCK = {
+    "google.cloud.container_v1": "ops/inspect/container.py: the cluster layer only; the hook inspects translation and the BackendConfig",
+    "google.cloud.container_v1.services.cluster_manager.transports": "ops/inspect/container.py: the cluster layer's client, as above",
+    "kubernetes_validate.utils": "components/internals.py: strict schemas for ops render/check and the tests",
+    "pulumi_policy.policy": "components/internals.py: the policy pack's analyzer, run by ops check and the tests",
+    "pulumi_policy.proxy": "components/internals.py: as above",
+    "pulumi_policy": "ops/policy_gate.py: ops check",
+    "jsonschema": "ops/schemas.py: ops render/check",
+    "referencing": "ops/schemas.py: ops render/check",
+}
 
 
 def test_the_program_imports_only_what_pulumi_up_installs() -> None:
-    """`pulumi up` runs __main__.py with requirements.txt installed: every module it loads on import
-    (components, the rule engine) imports only those packages at module level."""
-    imports = third_party_imports([ROOT / "__main__.py"], module_level_only=True, follow=True)
+    """`pulumi up` runs __main__.py with requirements.txt installed: every module it loads imports only
+    those packages at module level, and inside its functions (the hook imports in the hook) only what
+    requirements.lock installs, but for the paths named in OUTSIDE_THE_DEPLOY_LOCK."""
+    program = [ROOT / "__main__.py"]
+    imports = third_party_imports(program, module_level_only=True, follow=True)
     assert set(imports) >= {"pulumi", "pulumi_kubernetes", "pydantic"}, "the scan followed the program"
     assert not unlisted(imports, requirement_names(ROOT / "requirements.txt"))
+    in_functions = third_party_imports(program, module_level_only=True, follow=True, functions=True)
+    assert {m.split(".")[0] for m in in_functions} >= {"kubernetes", "google"}, "the scan followed the hook's function-level imports"
+    missing = unlisted(in_functions, set(lock_pins(ROOT / "requirements.lock")))
+    assert set(OUTSIDE_THE_DEPLOY_LOCK) <= set(missing), f"stale exemptions: {set(OUTSIDE_THE_DEPLOY_LOCK) - set(missing)}"
+    assert not {m: f for m, f in missing.items() if m not in OUTSIDE_THE_DEPLOY_LOCK}, (
+        "imported inside the program's functions but not in requirements.lock (not in the virtualenv `pulumi up` gets)")
 
 
 def test_everything_else_imports_only_the_dev_requirements() -> None:
     files = [ROOT / "__main__.py"] + [p for d in ("components", "ops", "tests", "tests_engine", "engine", "bench", "policy") for p in sorted((ROOT / d).rglob("*.py"))
                                       if "node_modules" not in p.parts and ".venv" not in p.parts]
     assert not unlisted(third_party_imports(files), requirement_names(ROOT / "requirements-dev.txt"))
+
+
+def test_the_import_scan_sees_function_level_imports(tmp_path: Path) -> None:
+    """The guard fires on an import inside a function, and on a namespace package's unlisted member."""
+    program = tmp_path / "program.py"
+    program.write_text("import pulumi\n\ndef hook() -> None:\n    from google.cloud import container_v1\n")
+    assert set(third_party_imports([program], module_level_only=True)) == {"pulumi"}
+    imports = third_party_imports([program], module_level_only=True, functions=True)
+    assert set(unlisted({m: ROOT / "program.py" for m in imports}, requirement_names(ROOT / "requirements.txt"))) == {"google.cloud.container_v1"}
 
 
 # Pulumi.yaml's typed config.
@@ -261,6 +345,15 @@ def test_every_stack_sets_the_declared_keys_with_their_types(stack: str) -> None
     for key, spec in project_config().items():
         assert key in config, f"Pulumi.{stack}.yaml does not set {key}: the CLI would stop"
         assert isinstance(config[key], python_type[spec["type"]]), f"Pulumi.{stack}.yaml: {key} is not a{'n' * (spec['type'] == 'object')} {spec['type']}"
+
+
+def test_pulumi_yaml_requires_a_cli_that_fails_on_a_failing_after_hook() -> None:
+    """Before 3.238 a failing after-hook is a warning: the inspection's fail mode would pass silently."""
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project.get("requiredPulumiVersion") == ">=3.238.0", "Pulumi.yaml: requiredPulumiVersion must be \">=3.238.0\""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    [cli] = [step["with"]["pulumi-version"] for step in workflow["jobs"]["preview"]["steps"] if str(step.get("uses", "")).startswith("pulumi/actions")]
+    assert Version(str(cli)) >= Version("3.238.0"), f"the CI preview's Pulumi CLI {cli} is older than Pulumi.yaml requires"
 
 
 # CI and hooks.

@@ -9,22 +9,15 @@ container.clusters.get (in roles/container.clusterViewer).
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-# google-api-core warns about the Python version on import; the command's output is not the place.
-warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
+from ops.inspect.compute import is_loopback
+from ops.inspect.model import AccessDenied, Unreachable
 
-from google.api_core import exceptions as api_exceptions  # noqa: E402
-from google.api_core.client_options import ClientOptions  # noqa: E402
-from google.auth.credentials import AnonymousCredentials  # noqa: E402
-from google.cloud import container_v1  # noqa: E402
-from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerRestTransport  # noqa: E402
-
-from ops.inspect.compute import is_loopback  # noqa: E402
-from ops.inspect.model import AccessDenied, Unreachable  # noqa: E402
+if TYPE_CHECKING:
+    from google.cloud import container_v1
 
 Json = dict[str, Any]
 API = "Kubernetes Engine API"
@@ -58,6 +51,17 @@ class ClusterReader:
         self._client: container_v1.ClusterManagerClient | None = None
 
     def _cluster_manager(self) -> container_v1.ClusterManagerClient:
+        # Imported here: google-cloud-container is not in the deploy lock (requirements.lock), and only
+        # the cluster layer reads it, which the after-up hook never asks for.
+        import warnings
+
+        # google-api-core warns about the Python version on import; the command's output is not the place.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
+        from google.api_core.client_options import ClientOptions
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import container_v1
+        from google.cloud.container_v1.services.cluster_manager.transports import ClusterManagerRestTransport
+
         if self._client is None:
             if is_loopback(self.endpoint):
                 transport = ClusterManagerRestTransport(host=urlsplit(self.endpoint).netloc, credentials=AnonymousCredentials(), url_scheme="http")
@@ -68,6 +72,9 @@ class ClusterReader:
 
     def get(self, cluster: ClusterRef) -> Json | None:
         """The cluster as the REST API's JSON (camelCase, enums by name); None when it does not exist."""
+        from google.api_core import exceptions as api_exceptions
+        from google.cloud import container_v1
+
         try:
             message = self._cluster_manager().get_cluster(name=cluster.resource, retry=None, timeout=self.timeout)
         except api_exceptions.NotFound:

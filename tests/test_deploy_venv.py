@@ -1,0 +1,100 @@
+"""The after-up hook runs in the virtualenv `pulumi up` gets: one built from requirements-pip.lock and
+requirements.lock only (not the dev lock these tests run in). In it the program's modules are imported
+and the hook's inspection is called against the stand-ins, so every import the hook performs when
+it runs (function-level ones included) must be satisfied by the deploy lock.
+
+Slow (building the virtualenv takes a minute or two); the virtualenv is cached under ~/.cache, keyed
+by the locks' sha256, so later runs take seconds. Under CI=true a virtualenv that cannot be built is
+a failure, elsewhere (no network) a skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.standin.harness import closed_port_url, running
+from tests.standin.servers import write_kubeconfig
+from tests.standin.world import CONTEXT, PROJECT, healthy_world
+
+LOCKS = ("requirements-pip.lock", "requirements.lock")
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coditect" / "deploy-venv"
+INSTALL_TIMEOUT_SEC = 900
+
+# What the program does on `pulumi up` (cwd = the project, the program's directory on sys.path), then
+# what the hook does when the engine calls it: _inspect_until with the stack's manifests.
+HOOK_RUN = """
+import json, sys
+import yaml
+import components.app, components.inspect_hook
+from components.inspect_hook import _inspect_until
+manifests = [m for m in yaml.safe_load_all(open("rendered/prod/kubernetes.yaml")) if m]
+kubeconfig, endpoint = sys.argv[1], sys.argv[2]
+print(json.dumps(_inspect_until(manifests, "prod", sys.argv[3], sys.argv[4], 0.0, 0.01, kubeconfig, endpoint, 2.0)))
+"""
+
+
+def lock_key() -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for lock in LOCKS:
+        digest.update((ROOT / lock).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def deploy_python() -> Path:
+    """The cached virtualenv's interpreter, built (into a temporary directory, then renamed into place
+    so parallel workers never see half an install) when the locks changed."""
+    target = CACHE / lock_key()
+    python = target / "bin" / "python"
+    if python.is_file():
+        return python
+    CACHE.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(dir=CACHE, prefix="build-"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(build)], check=True, capture_output=True, timeout=120)
+        for lock in LOCKS:
+            subprocess.run([str(build / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes",
+                            "-r", str(ROOT / lock)], check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SEC)
+        try:
+            build.rename(target)
+        except OSError:  # another worker finished first
+            shutil.rmtree(build, ignore_errors=True)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        shutil.rmtree(build, ignore_errors=True)
+        detail = getattr(error, "stderr", "") or ""
+        message = f"cannot build the deploy virtualenv from {' + '.join(LOCKS)}: {error}; {str(detail)[-600:]}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return python
+
+
+@pytest.mark.slow
+def test_the_hook_runs_in_the_virtualenv_pulumi_up_installs(tmp_path: Path) -> None:
+    python = deploy_python()
+    with running(healthy_world(), tmp_path) as standins:
+        result = subprocess.run([str(python), "-c", HOOK_RUN, str(standins.kubeconfig), standins.compute_url, CONTEXT, PROJECT],
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"the hook failed in the deploy virtualenv:\n{result.stderr[-2000:]}"
+    assert json.loads(result.stdout.splitlines()[-1]) is None, result.stdout
+
+
+@pytest.mark.slow
+def test_the_hook_fails_with_a_message_when_the_cluster_is_unreachable(tmp_path: Path) -> None:
+    """Every import of the hook's path runs before it reads: a closed port gives a message, not an ImportError."""
+    python = deploy_python()
+    closed = closed_port_url()
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig.json", closed, CONTEXT)
+    result = subprocess.run([str(python), "-c", HOOK_RUN, str(kubeconfig), closed, CONTEXT, PROJECT],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"the hook failed in the deploy virtualenv:\n{result.stderr[-2000:]}"
+    assert json.loads(result.stdout.splitlines()[-1]).startswith("cannot prove that GKE applied the BackendConfig:"), result.stdout
