@@ -90,3 +90,14 @@ def test_a_missing_required_key_stops_the_cli_before_the_program(project_copy: D
     preview = project_copy("preview")
     assert preview.returncode != 0
     assert missing_key in preview.stdout + preview.stderr, _explain(preview)
+
+
+def test_the_cli_enforces_the_required_version_pulumi_yaml_declares(project_copy: Driver) -> None:
+    """`requiredPulumiVersion` is read by the CLI itself: a range the CLI is outside stops it before the program."""
+    project = project_copy.root / "Pulumi.yaml"
+    text = project.read_text()
+    assert 'requiredPulumiVersion: ">=3.238.0"' in text
+    project.write_text(text.replace('requiredPulumiVersion: ">=3.238.0"', 'requiredPulumiVersion: ">=99.0.0"'))
+    preview = project_copy("preview")
+    assert preview.returncode != 0
+    assert "99.0.0" in preview.stdout + preview.stderr, _explain(preview)
