@@ -44,8 +44,11 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     if live.ingress is None:
         yield Check(layer, "Ingress exists", ingress, "metadata.name", desired.ingress, NONE, Status.MISSING, "not deployed, or deployed under another name")
         return
-    if live.warnings:
-        latest = max(live.warnings, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    # A warning since the Ingress last changed is about its current spec. An older one (events live an hour)
+    # counts only while what GKE wrote back does not yet serve the declared backends.
+    warnings = live.warnings or ([] if written_back(live) else live.stale_warnings)
+    if warnings:
+        latest = max(warnings, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
         shown = f"{latest.get('reason')}: {latest.get('message')} (x{latest.get('count') or 1})"
         yield Check(layer, "translation and sync errors", ingress, "events[type=Warning]", NONE, shown, Status.DRIFT,
                     "GKE stops at the first translation error: nothing on the load balancer changes")
@@ -55,7 +58,9 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     routed = ", ".join(f"{n} (no such Service)" if n in dangling else n for n in live.routed)
     check = _compare(layer, "backend Services", ingress, "spec.rules[].http.paths[].backend.service.name", ", ".join(desired.ingress_services), routed)
     yield check if not dangling else Check(**{**check.__dict__, "status": Status.DRIFT})
-    expected = ["backends", "url-map", "target-proxy", "forwarding-rule"]
+    # With allow-http "false" ingress-gce deletes the HTTP pair instead of writing it
+    # (k8s.io/ingress-gce pkg/loadbalancers/l7.go, GetLBAnnotations).
+    expected = ["backends", "url-map"] + (["target-proxy", "forwarding-rule"] if desired.allow_http else [])
     if desired.certificates:
         expected += ["https-target-proxy", "https-forwarding-rule", "ssl-cert"]
     absent = [key for key in expected if live.annotation(key) is None]
@@ -66,6 +71,26 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     target_ip = _get(live.address, "address") if desired.static_ip else "an IP"
     status = Status.OK if ips and (not desired.static_ip or target_ip in ips) else (Status.MISSING if not ips else Status.DRIFT)
     yield Check(layer, "load balancer IP", ingress, "status.loadBalancer.ingress[].ip", _text(target_ip), ", ".join(ips) or NONE, status)
+
+
+def url_map_services(url_map: Mapping[str, Any] | None) -> set[str]:
+    """Every backend service a URL map sends requests to (default, per host, per path)."""
+    if not url_map:
+        return set()
+    links = [url_map.get("defaultService")]
+    for matcher in url_map.get("pathMatchers") or []:
+        links.append(matcher.get("defaultService"))
+        links += [rule.get("service") for rule in matcher.get("pathRules") or []]
+    return {resource_name(str(link)) for link in links if link}
+
+
+def written_back(live: Live) -> bool:
+    """GKE's last sync succeeded for the current spec: its url map (read from Compute) and its backends
+    annotation both name the backend service of every declared backend."""
+    wanted = {b.neg for b in live.backends if b.neg}
+    if not wanted or len(wanted) < len(live.backends) or live.url_map is None:
+        return False
+    return wanted <= url_map_services(live.url_map) and wanted <= set(live.health)
 
 
 def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str]) -> Iterator[Check]:
