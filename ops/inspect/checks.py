@@ -14,6 +14,7 @@ from ops.inspect.desired import Desired
 from ops.inspect.live import Live, LiveBackend
 from ops.inspect.model import Check, Layer, Status
 
+Json = dict[str, Any]
 NEG_READY = "cloud.google.com/load-balancer-neg-ready"
 NONE = "none"
 
@@ -102,9 +103,12 @@ def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str])
     yield _compare(layer, "NEG", service, f"metadata.annotations[cloud.google.com/neg-status].network_endpoint_groups[{want.port}]",
                    "a NEG", "a NEG" if backend.neg else None, "written by the NEG controller once the Service is behind an Ingress")
     name = backend.neg or "?"
-    state = health.get(name)
-    status = {"HEALTHY": Status.OK, "UNHEALTHY": Status.DRIFT, None: Status.MISSING}.get(state, Status.PENDING)
-    yield Check(layer, "backend health", f"BackendService {name}", "Ingress annotation ingress.kubernetes.io/backends", "HEALTHY", _text(state), status)
+    if backend.endpoints is not None:
+        yield _endpoint_health(layer, name, backend)
+    else:  # no backend service to ask: what the last sync wrote is all there is
+        state = health.get(name)
+        status = {"HEALTHY": Status.OK, "UNHEALTHY": Status.DRIFT, None: Status.MISSING}.get(state, Status.PENDING)
+        yield Check(layer, "backend health", f"BackendService {name}", "Ingress annotation ingress.kubernetes.io/backends", "HEALTHY", _text(state), status)
     if want.pod_selector:
         gated = [p for p in backend.pods if any(g.get("conditionType") == NEG_READY for g in _get(p, "spec.readinessGates") or [])]
         ready = [p for p in gated if any(c.get("type") == NEG_READY and c.get("status") == "True" for c in _get(p, "status.conditions") or [])]
@@ -113,6 +117,27 @@ def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str])
         ok = total > 0 and len(ready) == total
         yield Check(layer, "NEG readiness gate", f"Pods of {service}", f"status.conditions[{NEG_READY}]", f"{total or 'all'}/{total or 'all'} pods True",
                     live_text, Status.OK if ok else Status.PENDING, "pods turn Ready only once healthy in the NEG")
+
+
+def _endpoint_health(layer: Layer, name: str, backend: LiveBackend) -> Check:
+    """Every endpoint HEALTHY, as getHealth reports it; an unhealthy one is named by IP:port and its pod."""
+    endpoints = backend.endpoints or []
+    pods = {str(_get(p, "status.podIP")): str(_get(p, "metadata.name")) for p in backend.pods if _get(p, "status.podIP")}
+    bad = [e for e in endpoints if e.get("healthState") != "HEALTHY"]
+    field = "getHealth healthStatus[].healthState"
+    if not endpoints:
+        return Check(layer, "backend health", f"BackendService {name}", field, "HEALTHY", NONE, Status.MISSING, "no endpoint in any NEG")
+    if not bad:
+        return Check(layer, "backend health", f"BackendService {name}", field, "HEALTHY", f"HEALTHY ({len(endpoints)}/{len(endpoints)} endpoints)", Status.OK)
+
+    def named(endpoint: Json) -> str:
+        address = f"{endpoint.get('ipAddress')}:{endpoint.get('port')}"
+        pod = pods.get(str(endpoint.get("ipAddress")))
+        return f"{address}{f' (pod {pod})' if pod else ''} {endpoint.get('healthState') or 'UNKNOWN'}"
+
+    live_text = f"UNHEALTHY {len(bad)}/{len(endpoints)} endpoints: " + ", ".join(named(e) for e in bad)
+    return Check(layer, "backend health", f"BackendService {name}", field, "HEALTHY", live_text, Status.DRIFT,
+                 "the load balancer's health check fails on these endpoints")
 
 
 # BackendConfig spec path -> (BackendService field path, metric)

@@ -25,6 +25,7 @@ class LiveBackend:
     neg: str | None = None  # the NEG (and, with NEG, backend service) name from neg-status
     backend_service: Json | None = None
     health_check: Json | None = None
+    endpoints: list[Json] | None = None  # getHealth's healthStatus over every NEG of the backend service; None: not read
     pods: list[Json] = field(default_factory=list)
 
 
@@ -112,6 +113,12 @@ def _backend(desired: DesiredBackend, namespace: str, kube: KubeReader, compute:
         live.backend_service = compute.get("backendServices", live.neg)
         checks = (live.backend_service or {}).get("healthChecks") or []
         live.health_check = compute.get("healthChecks", resource_name(checks[0])) if checks else None
+        if live.backend_service is not None:
+            # The backends annotation says HEALTHY once any one endpoint is, and only once per sync: ask the
+            # load balancer itself, per NEG (one per zone).
+            live.endpoints = []
+            for backend in live.backend_service.get("backends") or []:
+                live.endpoints += compute.group_health(live.neg, str(backend.get("group"))) or []
     live.pods = kube.pods(namespace, desired.pod_selector) if desired.pod_selector else []
     return live
 
