@@ -68,7 +68,8 @@ def _inspect(args: argparse.Namespace) -> int:
     from ops.inspect.run import Options, run
 
     options = Options(stack=args.stack, root=Path(args.project).resolve(), context=args.context, kubeconfig=args.kubeconfig,
-                      project=args.gcp_project, gcp_endpoint=args.gcp_endpoint, wait=args.wait, interval=args.interval,
+                      project=args.gcp_project, gcp_endpoint=args.gcp_endpoint, compute_endpoint=args.compute_endpoint,
+                      container_endpoint=args.container_endpoint, wait=args.wait, interval=args.interval,
                       json=args.json, timeout=args.timeout)
     return run(options, sys.stdout, sys.stderr)
 
@@ -147,7 +148,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     inspect.add_argument("--context", help="kubeconfig context (default: the stack's coditect:cluster.context)")
     inspect.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     inspect.add_argument("--project", dest="gcp_project", help="Google Cloud project (default: the stack's gcp:project)")
-    inspect.add_argument("--gcp-endpoint", help="Google Cloud API endpoint (Compute and Kubernetes Engine): a private endpoint, or http://127.0.0.1:PORT (anonymous) for a stand-in")
+    inspect.add_argument("--gcp-endpoint", help="one endpoint serving both the Compute and the Kubernetes Engine API, as a stand-in at "
+                         "http://127.0.0.1:PORT (anonymous) does; --compute-endpoint and --container-endpoint take precedence over it")
+    inspect.add_argument("--compute-endpoint", help="Compute Engine API endpoint, e.g. a Private Service Connect endpoint "
+                         "(default: --gcp-endpoint, else https://compute.googleapis.com)")
+    inspect.add_argument("--container-endpoint", help="Kubernetes Engine API endpoint, e.g. a Private Service Connect endpoint "
+                         "(default: --gcp-endpoint, else https://container.googleapis.com)")
     inspect.add_argument("--wait", type=float, default=0.0, metavar="S", help="poll until every layer converges or S seconds pass")
     inspect.add_argument("--interval", type=float, default=10.0, metavar="S", help="seconds between polls under --wait (default 10)")
     inspect.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to wait for any single API answer (default 5)")

@@ -176,7 +176,7 @@ def stack_config(stack: str, root: Path = ROOT, stack_text: str | None = None) -
     if not isinstance(config, dict):
         raise StackFileError(f"{path.name}: 'config' must be a mapping of keys to values")
     for key, value in config.items():
-        merged[key if ":" in key else f"{project}:{key}"] = value
+        merged[stack_files.config_key(key, path.name)] = value
     secret_keys = [k for k, v in merged.items() if isinstance(v, dict) and set(v) == {"secure"}]
     engine = {k: (SECRET_PLACEHOLDER if k in secret_keys else _engine_value(v)) for k, v in merged.items()}
     return engine, secret_keys

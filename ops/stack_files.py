@@ -86,6 +86,23 @@ def key_text(path: Path_) -> str:
     return text
 
 
+def config_key(key: object, where: str) -> str:
+    """A stack file's config key as the Pulumi CLI reads it (pulumi/pulumi sdk/go/common/resource/config/key.go,
+    ParseKey): `<namespace>:<name>`, or the older `<namespace>:config:<name>`, which means `<namespace>:<name>`.
+    Any other key the CLI refuses, so it is refused here too, rather than read under a namespace it never had."""
+    text = str(key)
+    parts = text.split(":")
+    if len(parts) == 2:
+        return text
+    if len(parts) == 3 and parts[1] == "config":
+        return f"{parts[0]}:{parts[2]}"
+    shown = clip(repr(text), 120)
+    if len(parts) == 1:
+        raise StackFileError(f"{where}: config key {shown} has no namespace, and the Pulumi CLI refuses it. Fix: write it as coditect:{clip(text, 100)}")
+    raise StackFileError(f"{where}: config key {shown} is not <namespace>:<name> (nor <namespace>:config:<name>), and the Pulumi CLI refuses it. "
+                         "Fix: write it as coditect:<key>")
+
+
 def _line(event: yaml.Event) -> int:
     return event.start_mark.line + 1 if event.start_mark is not None else 0
 

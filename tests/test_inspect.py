@@ -61,7 +61,8 @@ def test_healthy_stack_converges_and_only_reads(live: Running, capsys: pytest.Ca
     assert "converged (1 poll" in out and "DRIFT" not in out and "diagnosis" not in out
     for layer in ("ingress translation", "backends", "backendconfig applied", "front end", "leftovers"):
         assert f"\n{layer}\n" in out
-    assert live.world.requests and {method for _, method, _ in live.world.requests} == {"GET"}
+    assert live.world.requests and {method for _, method, _ in live.world.requests} == {"GET", "POST"}
+    assert {path.rsplit("/", 1)[-1] for _, method, path in live.world.requests if method == "POST"} == {"getHealth"}  # a read, by its body
     assert {api for api, _, _ in live.world.requests} == {"kubernetes", "compute"}
 
 
@@ -97,7 +98,9 @@ def test_backend_config_not_applied(live: Running, capsys: pytest.CaptureFixture
 def test_unhealthy_backend_whose_health_check_path_is_not_the_readiness_probe(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
     world = live.world
     name = world.backend_service_name
-    world.ingress["metadata"]["annotations"]["ingress.kubernetes.io/backends"] = json.dumps({name: "UNHEALTHY"})
+    for statuses in world.health.values():
+        for status in statuses:
+            status["healthState"] = "UNHEALTHY"
     world.health_check["httpHealthCheck"]["requestPath"] = "/"
     code, document = report(live, capsys)
     assert code == 1

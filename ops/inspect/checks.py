@@ -14,6 +14,7 @@ from ops.inspect.desired import Desired
 from ops.inspect.live import Live, LiveBackend
 from ops.inspect.model import Check, Layer, Status
 
+Json = dict[str, Any]
 NEG_READY = "cloud.google.com/load-balancer-neg-ready"
 NONE = "none"
 
@@ -44,8 +45,11 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     if live.ingress is None:
         yield Check(layer, "Ingress exists", ingress, "metadata.name", desired.ingress, NONE, Status.MISSING, "not deployed, or deployed under another name")
         return
-    if live.warnings:
-        latest = max(live.warnings, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    # A warning since the Ingress last changed is about its current spec. An older one (events live an hour)
+    # counts only while what GKE wrote back does not yet serve the declared backends.
+    warnings = live.warnings or ([] if written_back(live) else live.stale_warnings)
+    if warnings:
+        latest = max(warnings, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
         shown = f"{latest.get('reason')}: {latest.get('message')} (x{latest.get('count') or 1})"
         yield Check(layer, "translation and sync errors", ingress, "events[type=Warning]", NONE, shown, Status.DRIFT,
                     "GKE stops at the first translation error: nothing on the load balancer changes")
@@ -55,7 +59,9 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     routed = ", ".join(f"{n} (no such Service)" if n in dangling else n for n in live.routed)
     check = _compare(layer, "backend Services", ingress, "spec.rules[].http.paths[].backend.service.name", ", ".join(desired.ingress_services), routed)
     yield check if not dangling else Check(**{**check.__dict__, "status": Status.DRIFT})
-    expected = ["backends", "url-map", "target-proxy", "forwarding-rule"]
+    # With allow-http "false" ingress-gce deletes the HTTP pair instead of writing it
+    # (k8s.io/ingress-gce pkg/loadbalancers/l7.go, GetLBAnnotations).
+    expected = ["backends", "url-map"] + (["target-proxy", "forwarding-rule"] if desired.allow_http else [])
     if desired.certificates:
         expected += ["https-target-proxy", "https-forwarding-rule", "ssl-cert"]
     absent = [key for key in expected if live.annotation(key) is None]
@@ -68,6 +74,26 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     yield Check(layer, "load balancer IP", ingress, "status.loadBalancer.ingress[].ip", _text(target_ip), ", ".join(ips) or NONE, status)
 
 
+def url_map_services(url_map: Mapping[str, Any] | None) -> set[str]:
+    """Every backend service a URL map sends requests to (default, per host, per path)."""
+    if not url_map:
+        return set()
+    links = [url_map.get("defaultService")]
+    for matcher in url_map.get("pathMatchers") or []:
+        links.append(matcher.get("defaultService"))
+        links += [rule.get("service") for rule in matcher.get("pathRules") or []]
+    return {resource_name(str(link)) for link in links if link}
+
+
+def written_back(live: Live) -> bool:
+    """GKE's last sync succeeded for the current spec: its url map (read from Compute) and its backends
+    annotation both name the backend service of every declared backend."""
+    wanted = {b.neg for b in live.backends if b.neg}
+    if not wanted or len(wanted) < len(live.backends) or live.url_map is None:
+        return False
+    return wanted <= url_map_services(live.url_map) and wanted <= set(live.health)
+
+
 def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str]) -> Iterator[Check]:
     layer, want = Layer.BACKENDS, backend.desired
     service = f"Service {desired.namespace}/{want.service}"
@@ -77,9 +103,12 @@ def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str])
     yield _compare(layer, "NEG", service, f"metadata.annotations[cloud.google.com/neg-status].network_endpoint_groups[{want.port}]",
                    "a NEG", "a NEG" if backend.neg else None, "written by the NEG controller once the Service is behind an Ingress")
     name = backend.neg or "?"
-    state = health.get(name)
-    status = {"HEALTHY": Status.OK, "UNHEALTHY": Status.DRIFT, None: Status.MISSING}.get(state, Status.PENDING)
-    yield Check(layer, "backend health", f"BackendService {name}", "Ingress annotation ingress.kubernetes.io/backends", "HEALTHY", _text(state), status)
+    if backend.endpoints is not None:
+        yield _endpoint_health(layer, name, backend)
+    else:  # no backend service to ask: what the last sync wrote is all there is
+        state = health.get(name)
+        status = {"HEALTHY": Status.OK, "UNHEALTHY": Status.DRIFT, None: Status.MISSING}.get(state, Status.PENDING)
+        yield Check(layer, "backend health", f"BackendService {name}", "Ingress annotation ingress.kubernetes.io/backends", "HEALTHY", _text(state), status)
     if want.pod_selector:
         gated = [p for p in backend.pods if any(g.get("conditionType") == NEG_READY for g in _get(p, "spec.readinessGates") or [])]
         ready = [p for p in gated if any(c.get("type") == NEG_READY and c.get("status") == "True" for c in _get(p, "status.conditions") or [])]
@@ -88,6 +117,27 @@ def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str])
         ok = total > 0 and len(ready) == total
         yield Check(layer, "NEG readiness gate", f"Pods of {service}", f"status.conditions[{NEG_READY}]", f"{total or 'all'}/{total or 'all'} pods True",
                     live_text, Status.OK if ok else Status.PENDING, "pods turn Ready only once healthy in the NEG")
+
+
+def _endpoint_health(layer: Layer, name: str, backend: LiveBackend) -> Check:
+    """Every endpoint HEALTHY, as getHealth reports it; an unhealthy one is named by IP:port and its pod."""
+    endpoints = backend.endpoints or []
+    pods = {str(_get(p, "status.podIP")): str(_get(p, "metadata.name")) for p in backend.pods if _get(p, "status.podIP")}
+    bad = [e for e in endpoints if e.get("healthState") != "HEALTHY"]
+    field = "getHealth healthStatus[].healthState"
+    if not endpoints:
+        return Check(layer, "backend health", f"BackendService {name}", field, "HEALTHY", NONE, Status.MISSING, "no endpoint in any NEG")
+    if not bad:
+        return Check(layer, "backend health", f"BackendService {name}", field, "HEALTHY", f"HEALTHY ({len(endpoints)}/{len(endpoints)} endpoints)", Status.OK)
+
+    def named(endpoint: Json) -> str:
+        address = f"{endpoint.get('ipAddress')}:{endpoint.get('port')}"
+        pod = pods.get(str(endpoint.get("ipAddress")))
+        return f"{address}{f' (pod {pod})' if pod else ''} {endpoint.get('healthState') or 'UNKNOWN'}"
+
+    live_text = f"UNHEALTHY {len(bad)}/{len(endpoints)} endpoints: " + ", ".join(named(e) for e in bad)
+    return Check(layer, "backend health", f"BackendService {name}", field, "HEALTHY", live_text, Status.DRIFT,
+                 "the load balancer's health check fails on these endpoints")
 
 
 # BackendConfig spec path -> (BackendService field path, metric)

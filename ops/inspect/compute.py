@@ -81,12 +81,24 @@ class ComputeReader:
         """The resource as the REST API's JSON (camelCase); None when it does not exist."""
         keyword = COLLECTIONS[collection][2]
         call: Callable[..., Any] = self._client(collection).get
+        return self._call(call, PERMISSION[collection], **{keyword: name})
+
+    def group_health(self, backend_service: str, group: str) -> list[Json] | None:
+        """backendServices.getHealth for one backend (a NEG self-link): the health of each of its endpoints
+        as the load balancer's probes see it now (https://cloud.google.com/compute/docs/reference/rest/v1/backendServices/getHealth);
+        None when the backend service does not exist."""
+        call: Callable[..., Any] = self._client("backendServices").get_health
+        answer = self._call(call, "compute.backendServices.get", backend_service=backend_service,
+                            resource_group_reference_resource=compute_v1.ResourceGroupReference(group=group))
+        return None if answer is None else list(answer.get("healthStatus") or [])
+
+    def _call(self, call: Callable[..., Any], permission: str, **request: Any) -> Json | None:
         try:
-            message = call(project=self.project, retry=None, timeout=self.timeout, **{keyword: name})
+            message = call(project=self.project, retry=None, timeout=self.timeout, **request)
         except api_exceptions.NotFound:
             return None
         except (api_exceptions.Forbidden, api_exceptions.Unauthenticated) as error:
-            raise AccessDenied(API, f"IAM permission {PERMISSION[collection]} on project {self.project}", error.message) from None
+            raise AccessDenied(API, f"IAM permission {permission} on project {self.project}", error.message) from None
         except api_exceptions.GoogleAPICallError as error:
             raise Unreachable(API, self.endpoint, f"HTTP {error.code}: {error.message}") from None
         except OSError as error:  # the transport's failures (requests' exceptions are OSErrors): refused, reset, timed out

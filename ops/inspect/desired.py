@@ -43,6 +43,7 @@ class Desired:
     redirect_to_https: bool
     certificates: Mapping[str, tuple[str, ...]]  # ManagedCertificate name -> domains
     declared: frozenset[tuple[str, str]]  # (kind, name) of every namespaced object declared
+    allow_http: bool = True  # kubernetes.io/ingress.allow-http: with "false" GKE builds no HTTP proxy/forwarding rule
 
     def declares(self, kind: str, name: str) -> bool:
         return (kind, name) in self.declared
@@ -155,7 +156,17 @@ def desired_from_manifests(manifests: Iterable[Manifest]) -> Desired:
         redirect_to_https=bool((frontend.get("redirectToHttps") or {}).get("enabled")),
         certificates=certificates,
         declared=frozenset((str(m.get("kind")), str(_meta(m).get("name"))) for m in manifests),
+        allow_http=allows_http(annotations),
     )
+
+
+# strconv.ParseBool's false spellings; any other value (or none) leaves HTTP on, as ingress-gce reads it
+# (k8s.io/ingress-gce pkg/annotations/ingress.go AllowHTTP).
+_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
+
+
+def allows_http(annotations: Mapping[str, Any]) -> bool:
+    return str(annotations.get("kubernetes.io/ingress.allow-http", "true")) not in _FALSE
 
 
 def render_desired(stack: str, root: Path) -> tuple[Desired, StackTarget]:

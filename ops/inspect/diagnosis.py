@@ -73,7 +73,7 @@ def diagnose(checks: list[Check]) -> list[Diagnosis]:
 
     by_metric = {c.metric: c for c in failing}
     unhealthy, probe = by_metric.get("backend health"), by_metric.get("health check = readiness probe")
-    if unhealthy and unhealthy.live == "UNHEALTHY" and probe:
+    if unhealthy and unhealthy.live.startswith("UNHEALTHY") and probe:
         found.append(_of(probe, f"{unhealthy.resource} is UNHEALTHY: its health check probes {probe.live}, but the pods' readiness probe serves {probe.target}",
                          "state healthCheck.requestPath and port in the BackendConfig (the program does, from the Deployment's health endpoint); "
                          "GKE keeps an existing health check's path unless the BackendConfig sets it"))
@@ -92,6 +92,10 @@ def _specific(check: Check) -> Diagnosis | None:
         return _of(check, f"Cloud Armor policy {check.live} is still attached to {check.resource} although gcp.cloudArmor.enabled is false",
                    "the BackendConfig states securityPolicy.name \"\" (detach); wait for GKE to apply it (`inspect --wait`), and keep "
                    "gcp.cloudArmor.keepDetachedPolicy true until then: Compute refuses to delete a policy still attached")
+    if check.metric == "backend health" and check.status is Status.DRIFT:
+        return _of(check, f"{check.resource} is {check.live}",
+                   "read why with `gcloud compute backend-services get-health`; check those pods' logs and that the health check's "
+                   "path and port answer 200 from the pods")
     if check.metric == "request logging":
         return _of(check, f"Load balancer request logging is {'off' if check.live in ('False', 'none') else check.live} on {check.resource}",
                    "GKE changes logging only when the BackendConfig states a logging block (the program states it); the Socket.IO metric and "

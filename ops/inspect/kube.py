@@ -91,8 +91,10 @@ class KubeReader(KubernetesApi):
     def service(self, namespace: str, name: str) -> Json | None:
         return self._read("get", "services", "", namespace, self.core.read_namespaced_service, name, namespace)
 
-    def events_of(self, namespace: str, kind: str, name: str) -> list[Json]:
-        selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+    def events_of(self, namespace: str, kind: str, name: str, uid: str) -> list[Json]:
+        """Events of this very object: with its uid, a recreated object does not inherit the old one's events
+        (the apiserver indexes involvedObject.uid for field selectors: kubernetes pkg/registry/core/event/strategy.go)."""
+        selector = f"involvedObject.kind={kind},involvedObject.name={name},involvedObject.uid={uid}"
         return self._items("list", "events", "", namespace, self.core.list_namespaced_event, namespace, field_selector=selector)
 
     def pods(self, namespace: str, labels: Mapping[str, str]) -> list[Json]:

@@ -28,7 +28,9 @@ class Options:
     context: str | None = None
     kubeconfig: str | None = None
     project: str | None = None
-    gcp_endpoint: str | None = None
+    gcp_endpoint: str | None = None  # both APIs (a loopback stand-in); each flag below takes precedence for its API
+    compute_endpoint: str | None = None
+    container_endpoint: str | None = None
     wait: float = 0.0
     interval: float = DEFAULT_INTERVAL
     json: bool = False
@@ -37,22 +39,27 @@ class Options:
     def validate(self) -> None:
         if self.wait < 0 or self.interval <= 0 or self.timeout <= 0:
             raise UsageError("--wait must be >= 0, --interval and --timeout > 0")
-        if self.gcp_endpoint and not self.gcp_endpoint.startswith(("http://", "https://")):
-            raise UsageError(f"--gcp-endpoint {self.gcp_endpoint!r} must be a URL (https://… or http://127.0.0.1:PORT)")
+        for flag, endpoint in (("--gcp-endpoint", self.gcp_endpoint), ("--compute-endpoint", self.compute_endpoint),
+                               ("--container-endpoint", self.container_endpoint)):
+            if endpoint and not endpoint.startswith(("http://", "https://")):
+                raise UsageError(f"{flag} {endpoint!r} must be a URL (https://… or http://127.0.0.1:PORT)")
 
 
 class Inspector:
     """Reads through both official clients; one per command (or hook), reused across polls."""
 
-    def __init__(self, desired: Desired, target: StackTarget, kubeconfig: str | None, gcp_endpoint: str | None, timeout: float) -> None:
+    def __init__(self, desired: Desired, target: StackTarget, kubeconfig: str | None, gcp_endpoint: str | None, timeout: float,
+                 *, compute_endpoint: str | None = None, container_endpoint: str | None = None) -> None:
         from ops.inspect.compute import ComputeReader
         from ops.inspect.container import ClusterReader
         from ops.inspect.kube import KubeReader
 
         self.desired, self.target = desired, target
         self.kube = KubeReader(target.context, kubeconfig, timeout)
-        self.compute = ComputeReader(target.project, gcp_endpoint, timeout)
-        self.container = ClusterReader(gcp_endpoint, timeout)
+        # Private Service Connect gives each Google API its own endpoint
+        # (https://cloud.google.com/vpc/docs/configure-private-service-connect-apis): one per API, else the shared one.
+        self.compute = ComputeReader(target.project, compute_endpoint or gcp_endpoint, timeout)
+        self.container = ClusterReader(container_endpoint or gcp_endpoint, timeout)
 
     def inspect(self, stack: str, layers: Collection[Layer] = tuple(Layer)) -> report.Inspection:
         from ops.inspect.live import read_live
@@ -102,7 +109,8 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
     target = StackTarget(options.context or target.context, options.project or target.project, target.cluster)
     if not target.project:
         raise UsageError(f"no Google Cloud project: set gcp:project in Pulumi.{options.stack}.yaml or pass --project")
-    inspector = Inspector(desired, target, options.kubeconfig, options.gcp_endpoint, options.timeout)
+    inspector = Inspector(desired, target, options.kubeconfig, options.gcp_endpoint, options.timeout,
+                          compute_endpoint=options.compute_endpoint, container_endpoint=options.container_endpoint)
     try:
         inspection = poll(lambda: inspector.inspect(options.stack), options.wait, options.interval,
                           lambda i, elapsed: err.write(report.progress(i, elapsed) + "\n"), sleep)

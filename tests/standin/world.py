@@ -30,6 +30,8 @@ class World:
     kube_forbidden: set[str] = field(default_factory=set)  # plurals whose reads answer 403
     compute_forbidden: set[str] = field(default_factory=set)  # collections whose gets answer 403
     clusters: dict[str, Json] = field(default_factory=dict)  # Container API clusters by projects/P/locations/L/clusters/N
+    # getHealth answers by (backend service, NEG self-link): the healthStatus entries of that NEG's endpoints
+    health: dict[tuple[str, str], list[Json]] = field(default_factory=dict)
     container_forbidden: bool = False  # GetCluster answers 403
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (api, method, path) of every request served
 
@@ -65,9 +67,10 @@ def healthy_world() -> World:
     world = World()
     world.add("ingresses", fixture("k8s_ingress"))
     world.add("services", fixture("k8s_service"))
-    for suffix in ("2xkqp", "8fj4w", "q7m2d"):
+    for suffix, ip in (("2xkqp", "10.8.1.23"), ("8fj4w", "10.8.2.17"), ("q7m2d", "10.8.3.9")):
         pod = fixture("k8s_pod")
         pod["metadata"]["name"] = f"coditect-combined-7d9c8b6f5d-{suffix}"
+        pod["status"]["podIP"] = ip
         world.add("pods", pod)
     world.add("events", fixture("k8s_event_ip"))
     world.add("backendconfigs", fixture("k8s_backendconfig"))
@@ -82,9 +85,21 @@ def healthy_world() -> World:
                              ("addresses", "compute_address")):
         body = fixture(name)
         world.compute[(collection, body["name"])] = body
+    service = world.backend_service
+    zones = [str(b["group"]) for b in service["backends"]]
+    # Two pods in the first zone's NEG, one in the second's; every endpoint passing the health check.
+    for group, ips in ((zones[0], ("10.8.1.23", "10.8.2.17")), (zones[1], ("10.8.3.9",))):
+        world.health[(service["name"], group)] = [endpoint(ip, "HEALTHY") for ip in ips]
     cluster = fixture("container_cluster")
     world.clusters[f"projects/{PROJECT}/locations/{cluster['location']}/clusters/{cluster['name']}"] = cluster
     return world
+
+
+def endpoint(ip: str, state: str) -> Json:
+    """One healthStatus entry of getHealth for a NEG endpoint
+    (https://cloud.google.com/compute/docs/reference/rest/v1/backendServices/getHealth)."""
+    return {"ipAddress": ip, "port": 8080, "healthState": state, "forwardingRuleIp": "34.120.7.42",
+            "forwardingRule": f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/forwardingRules/k8s2-fs-c2a4e1f0-coditect-app-coditect-ingress-6y1n0bkx"}
 
 
 def copy_world(world: World) -> World:
