@@ -44,9 +44,9 @@ def main() -> int:
     if status.returncode != 0:
         print("no local cluster: run `python -m ops cluster start`", file=sys.stderr)
         return 2
-    deploy = Path(subprocess.run(["bash", "engine/deploy-venv.sh"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip())
+    deploy = Path(subprocess.run([sys.executable, "engine/deploy_venv.py"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip())
     env = {**os.environ, "KUBECONFIG": str(ROOT / ".engine" / "kubeconfig")}
-    preview = [str(deploy / "bin" / "python"), "engine/drive.py", "preview", "--stack", args.stack]
+    preview = [str(deploy), "engine/drive.py", "preview", "--stack", args.stack]
     check = [sys.executable, "-m", "ops", "check", args.stack]
     timed(preview, env)
     timed(check, env)

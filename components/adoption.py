@@ -11,6 +11,8 @@ of a normal run, and which `ops render` (mocks run no transforms) never shows.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 PATCH_FORCE = "pulumi.com/patchForce"
@@ -21,7 +23,7 @@ def force_patch(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformR
     if not args.custom or not args.type_.startswith("kubernetes:") or args.type_.startswith("pulumi:providers:"):
         return None
     props = dict(args.props)
-    metadata = dict(props.get("metadata") or {})
+    metadata: dict[str, Any] = dict(props.get("metadata") or {})  # type: ignore[arg-type]  # plain inputs here: the program passes no Output as metadata
     metadata["annotations"] = {**dict(metadata.get("annotations") or {}), PATCH_FORCE: "true"}
     props["metadata"] = metadata
     return pulumi.ResourceTransformResult(props=props, opts=args.opts)

@@ -6,7 +6,7 @@
 The Python language host cannot be built from the module proxy, so the program runs as the Automation API's
 inline program: the CLI runs the real engine (plan, diff, ordering, config validation, hooks, policy packs,
 the Kubernetes provider) and calls back into this process, which runs `__main__.py` unchanged. Run it with
-the deploy virtualenv (engine/deploy-venv.sh): the packages `pulumi up` would install.
+the deploy virtualenv (engine/deploy_venv.py): the packages `pulumi up` would install.
 
 The one local-only addition is a transform that sets `pulumi.com/skipAwait` on the kinds whose readiness
 needs a controller the loopback cluster lacks (no nodes for pods, no load balancer for the Ingress); it is

@@ -33,10 +33,10 @@ def _python() -> str:
 
 
 class PolicyOnlyLanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
-    def GetPluginInfo(self, request: Any, context: Any) -> Any:
+    def GetPluginInfo(self, request: Any, context: Any) -> Any:  # noqa: ARG002 (the servicer's signature)
         return plugin_pb2.PluginInfo(version=VERSION)
 
-    def RunPlugin(self, request: Any, context: Any) -> Iterator[Any]:
+    def RunPlugin(self, request: Any, context: Any) -> Iterator[Any]:  # noqa: ARG002
         directory = request.info.program_directory or request.program
         env = {**os.environ, **dict(e.split("=", 1) for e in request.env if "=" in e)}
         process = subprocess.Popen([_python(), "-u", directory, *request.args], cwd=request.pwd or directory, env=env,
@@ -57,7 +57,7 @@ class PolicyOnlyLanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
                 open_streams -= 1
                 continue
             name, line = item
-            yield language_pb2.RunPluginResponse(**{name: line})
+            yield language_pb2.RunPluginResponse(stdout=line) if name == "stdout" else language_pb2.RunPluginResponse(stderr=line)
         yield language_pb2.RunPluginResponse(exitcode=process.wait())
 
 

@@ -10,25 +10,19 @@ a failure, elsewhere (no network) a skip.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from engine.deploy_venv import DeployVenvError
+from engine.deploy_venv import deploy_python as build_deploy_venv
 from tests.conftest import ROOT
 from tests.standin.harness import closed_port_url, running
 from tests.standin.servers import write_kubeconfig
 from tests.standin.world import CONTEXT, PROJECT, healthy_world
-
-LOCKS = ("requirements-pip.lock", "requirements.lock")
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coditect" / "deploy-venv"
-INSTALL_TIMEOUT_SEC = 900
 
 # What the program does on `pulumi up` (cwd = the project, the program's directory on sys.path), then
 # what the hook does when the engine calls it: _inspect_until with the stack's manifests.
@@ -43,39 +37,15 @@ print(json.dumps(_inspect_until(manifests, "prod", sys.argv[3], sys.argv[4], 0.0
 """
 
 
-def lock_key() -> str:
-    digest = hashlib.sha256(sys.version.encode())
-    for lock in LOCKS:
-        digest.update((ROOT / lock).read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def deploy_python() -> Path:
-    """The cached virtualenv's interpreter, built (into a temporary directory, then renamed into place
-    so parallel workers never see half an install) when the locks changed."""
-    target = CACHE / lock_key()
-    python = target / "bin" / "python"
-    if python.is_file():
-        return python
-    CACHE.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=CACHE, prefix="build-"))
+    """The deploy virtualenv's interpreter (engine/deploy_venv.py); under CI a failed build fails."""
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(build)], check=True, capture_output=True, timeout=120)
-        for lock in LOCKS:
-            subprocess.run([str(build / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes",
-                            "-r", str(ROOT / lock)], check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SEC)
-        try:
-            build.rename(target)
-        except OSError:  # another worker finished first
-            shutil.rmtree(build, ignore_errors=True)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-        shutil.rmtree(build, ignore_errors=True)
-        detail = getattr(error, "stderr", "") or ""
-        message = f"cannot build the deploy virtualenv from {' + '.join(LOCKS)}: {error}; {str(detail)[-600:]}"
+        return build_deploy_venv()
+    except DeployVenvError as error:
         if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+    raise AssertionError('unreachable')
 
 
 @pytest.mark.slow

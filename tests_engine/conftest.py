@@ -48,8 +48,13 @@ def engine() -> Path:
 @pytest.fixture(scope="session")
 def deploy_python(engine: Path) -> str:
     """The interpreter of the virtualenv `pulumi up` builds: requirements-pip.lock + requirements.lock only."""
-    out = subprocess.run(["bash", str(ROOT / "engine" / "deploy-venv.sh")], capture_output=True, text=True, timeout=900, check=True)
-    return str(Path(out.stdout.strip()) / "bin" / "python")
+    from engine.deploy_venv import DeployVenvError
+    from engine.deploy_venv import deploy_python as build
+
+    try:
+        return str(build())
+    except DeployVenvError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
