@@ -33,7 +33,7 @@ import components.app, components.inspect_hook
 from components.inspect_hook import _inspect_until
 manifests = [m for m in yaml.safe_load_all(open("rendered/prod/kubernetes.yaml")) if m]
 kubeconfig, endpoint = sys.argv[1], sys.argv[2]
-print(json.dumps(_inspect_until(manifests, "prod", sys.argv[3], sys.argv[4], 0.0, 0.01, kubeconfig, endpoint, 2.0)))
+print(json.dumps(_inspect_until(manifests, "prod", sys.argv[3], sys.argv[4], 0.0, 0.01, kubeconfig, endpoint, 10.0)))  # a generous answer timeout: the machine may be busy
 """
 
 
