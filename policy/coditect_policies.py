@@ -35,7 +35,7 @@ PULUMI_LEVEL = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: Enf
 # and what the stack declares about the pods that run user code.
 CONTAINMENT_PROPERTIES: dict[str, dict[str, Any]] = {
     "sandboxRequired": {"type": "boolean", "default": False},
-    "dns": {"type": "string", "enum": ["kube-dns", "node-local-dns", "cloud-dns"], "default": "kube-dns"},
+    "dns": {"type": "string", "enum": list(limits.DNS_CHOICES), "default": "node-local"},
     "internetPorts": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}, "default": [443]},
     "clusterRanges": {"type": "array", "items": {"type": "string"}, "default": []},
 }
@@ -55,7 +55,7 @@ def context_from(config: Mapping[str, Any]) -> gke.Context:
         min_session_sec=int(config.get("minSessionSec", DEFAULT_MIN_SESSION_SEC)),
         containment=gke.Containment(
             sandbox_required=bool(config.get("sandboxRequired", False)),
-            dns=str(config.get("dns", "kube-dns")),
+            dns=str(config.get("dns", "node-local")),
             internet_ports=frozenset(int(p) for p in config.get("internetPorts", [443])),
             cluster_ranges=tuple(str(r) for r in config.get("clusterRanges", [])),
         ),
