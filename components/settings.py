@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     Strict,
     StringConstraints,
     ValidationError,
@@ -320,6 +321,14 @@ class ClusterPreconditions(Model):
     least_privilege_node_service_account: Bool = False  # P4: not the Compute default service account
     kubelet_read_only_port: Bool = True  # P5: 10255 open unless turned off
     limited_anonymous_auth: Bool = False  # P6
+    # The resolver the cluster serves is declared as containment.dns (the egress is derived from it);
+    # Settings hands it here so that `ops inspect` compares it with the cluster beside P1-P6.
+    _dns: str | None = PrivateAttr(default=None)
+
+    @property
+    def dns(self) -> str | None:
+        """containment.dns of the stack these preconditions belong to (None outside a Settings)."""
+        return self._dns
 
 
 class ClusterSettings(Model):
@@ -453,6 +462,11 @@ class Settings(Model):
         problems = [*self._prod_problems(), *self._pod_problems(), *self._google_cloud_problems()]
         if problems:
             raise conflict(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _declare_cluster_dns(self) -> Settings:
+        self.cluster.preconditions._dns = self.containment.dns
         return self
 
     def _prod_problems(self) -> list[tuple[str, str]]:
