@@ -72,13 +72,19 @@ class EgressPolicy(pulumi.ComponentResource):
 
 
 def _dns_rule(settings: ContainmentSettings) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
+    """UDP and TCP 53 to exactly the resolver the cluster serves: an ipBlock for a link-local resolver
+    (a hostNetwork cache or the metadata server is no pod a selector can match), the kube-dns pods
+    where the pods fall back to them (kubernetes cluster/addons/dns/nodelocaldns/README.md)."""
+    peers = []
     resolver = limits.DNS_RESOLVER_ADDRESSES.get(settings.dns)
-    peer = (k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=f"{resolver}/32")) if resolver else
-            k8s.networking.v1.NetworkPolicyPeerArgs(
-                namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_SYSTEM_NAMESPACE_LABELS)),
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_DNS_POD_LABELS))))
+    if resolver:
+        peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=f"{resolver}/32")))
+    if settings.dns in limits.DNS_KUBE_DNS_FALLBACK:
+        peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_SYSTEM_NAMESPACE_LABELS)),
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_DNS_POD_LABELS))))
     return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol=protocol) for protocol in ("UDP", "TCP")], to=[peer])
+        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol=protocol) for protocol in ("UDP", "TCP")], to=peers)
 
 
 def _internet_rule(settings: ContainmentSettings) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:

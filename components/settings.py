@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     Strict,
     StringConstraints,
     ValidationError,
@@ -320,6 +321,14 @@ class ClusterPreconditions(Model):
     least_privilege_node_service_account: Bool = False  # P4: not the Compute default service account
     kubelet_read_only_port: Bool = True  # P5: 10255 open unless turned off
     limited_anonymous_auth: Bool = False  # P6
+    # The resolver the cluster serves is declared as containment.dns (the egress is derived from it);
+    # Settings hands it here so that `ops inspect` compares it with the cluster beside P1-P6.
+    _dns: str | None = PrivateAttr(default=None)
+
+    @property
+    def dns(self) -> str | None:
+        """containment.dns of the stack these preconditions belong to (None outside a Settings)."""
+        return self._dns
 
 
 class ClusterSettings(Model):
@@ -344,20 +353,18 @@ class IngressSettings(Model):
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
-DNS_RESOLVERS = {
-    # The resolver IDE pods query, and so where the egress policy lets UDP/TCP 53 go (containment-facts B7).
-    "kube-dns": None,  # kube-dns pods in kube-system, reached through a selector peer
-    "node-local-dns": "169.254.20.10/32",  # NodeLocal DNSCache
-    "cloud-dns": "169.254.169.254/32",  # Cloud DNS for GKE answers on the metadata address, port 53 only
-}
-
-
 class ContainmentSettings(Model):
     """The IDE runs its users' code: its pods may reach DNS and the internet on the declared ports,
     nothing in the cluster, the VPC or the metadata server, and run in GKE Sandbox (gVisor) where on."""
 
     sandbox: Bool = False  # runtimeClassName gvisor; prod requires it
-    dns: Literal["kube-dns", "node-local-dns", "cloud-dns"] = "kube-dns"
+    # The resolver the IDE pods query, so where UDP/TCP 53 may go: the cluster's, read and compared by
+    # `ops inspect` (addonsConfig.dnsCacheConfig, networkConfig.dnsConfig). node-local by default:
+    # NodeLocal DNSCache is always on in Autopilot and on by default in Standard clusters from
+    # 1.34.1-gke.3720000 (https://cloud.google.com/kubernetes-engine/docs/how-to/nodelocal-dns-cache),
+    # and its rule keeps the kube-dns pods as fallback, so it also serves an older kube-dns-only cluster.
+    # cloud-dns: Cloud DNS without the cache (169.254.169.254:53 only).
+    dns: Literal["node-local", "kube-dns", "cloud-dns"] = "node-local"
     internet_ports: tuple[Int, ...] = Field((443,), min_length=1)  # e.g. package registries on 443
     # The cluster's pod, service, node and control-plane ranges: excepted from internet egress.
     cluster_ranges: tuple[str, ...] = ()
@@ -455,6 +462,11 @@ class Settings(Model):
         problems = [*self._prod_problems(), *self._pod_problems(), *self._google_cloud_problems()]
         if problems:
             raise conflict(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _declare_cluster_dns(self) -> Settings:
+        self.cluster.preconditions._dns = self.containment.dns
         return self
 
     def _prod_problems(self) -> list[tuple[str, str]]:

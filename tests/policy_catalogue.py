@@ -161,14 +161,15 @@ def _add(key: str, manifest: dict[str, Any]) -> Callable[[Manifests], None]:
 
 
 # A contained IDE: the baseline's pods marked as running user code, with their own service account,
-# an egress policy (DNS to kube-dns, the internet on 443 except private and link-local space) and a
+# an egress policy (DNS to NodeLocal DNSCache with kube-dns as fallback, the internet on 443 except private and link-local space) and a
 # namespace default deny. The containment cases break one thing of it.
 PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"]
 
 
 def _dns_rule() -> dict[str, Any]:
     return {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "to": [{"ipBlock": {"cidr": "169.254.20.10/32"}},
+                   {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]}
 
 
@@ -300,6 +301,13 @@ CASES: tuple[Case, ...] = (
     Case("the metadata server reachable on port 80", "egress-metadata-denied", "reach the metadata server at 169.254.169.254:80/TCP",
          _contained_then(lambda m: m["egress"]["spec"]["egress"].append(
              {"ports": [{"port": 80, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}]}))),
+    Case("a second policy selecting the IDE pods by matchExpressions opens the metadata server", "egress-metadata-denied",
+         "reach the metadata server at 169.254.169.254:80/TCP",
+         _contained_then(_add("metadata_by_expression", {
+             "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "web-metadata", "namespace": NS},
+             "spec": {"podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]},
+                      "policyTypes": ["Egress"],
+                      "egress": [{"ports": [{"port": 80, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}]}]}}))),
     Case("a DNS peer with namespaceSelector {}: every namespace", "egress-no-allow-all", "has an empty namespaceSelector",
          _contained_then(lambda m: m["egress"]["spec"]["egress"][0]["to"].append({"namespaceSelector": {}}))),
     Case("egress into the VPC: 10.0.0.0/8 on 443", "egress-no-lateral", "lets its pods reach 10.0.0.0/8, inside 10.0.0.0/8",

@@ -57,7 +57,8 @@ def test_a_cluster_that_provides_what_prod_declares_converges(live: Running, cap
     assert code == 0, document["diagnoses"]
     rows = cluster_rows(document)
     assert list(rows) == ["NetworkPolicy enforced", "Workload Identity", "gVisor node pool", "node service account",
-                          "kubelet read-only port", "limited anonymous access"]
+                          "kubelet read-only port", "limited anonymous access", "DNS resolver"]
+    assert rows["DNS resolver"]["live"] == ("node-local: addonsConfig.dnsCacheConfig.enabled true, networkConfig.dnsConfig.clusterDns KUBE_DNS")
     assert rows["NetworkPolicy enforced"]["live"].startswith("dataplane-v2: networkConfig.datapathProvider ADVANCED_DATAPATH")
     assert rows["Workload Identity"]["live"] == "true: workloadPool coditect-prod.svc.id.goog; GKE_METADATA on 2/2 node pools"
     assert document["layers"]["cluster"] is True
@@ -136,6 +137,44 @@ def test_each_mismatch_is_one_diagnosis_naming_field_live_declared_and_fix(
     assert (diagnosis["live"], diagnosis["desired"]) == (failing[metric]["live"], failing[metric]["target"])
     assert document["layers"] == {"cluster": False, "ingress translation": True, "backends": True, "backendconfig applied": True,
                                   "front end": True, "leftovers": True}
+
+
+# (case, the change to the live cluster, what it serves, the detail)
+DNS_CLUSTERS = [
+    ("Standard, NodeLocal DNSCache off, kube-dns", _set("addonsConfig.dnsCacheConfig.enabled", False), "kube-dns",
+     "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns KUBE_DNS"),
+    ("Standard, no addonsConfig, no dnsConfig", _both(_set("addonsConfig", None), _set("networkConfig.dnsConfig", None)), "kube-dns",
+     "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns unset"),
+    ("Standard, Cloud DNS without the cache", _both(_set("addonsConfig", None), _set("networkConfig.dnsConfig", {"clusterDns": "CLOUD_DNS"})),
+     "cloud-dns", "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns CLOUD_DNS"),
+    ("Autopilot", _both(_set("addonsConfig", None), _set("autopilot", {"enabled": True})), "node-local", "Autopilot (NodeLocal DNSCache always on)"),
+]
+
+
+@pytest.mark.parametrize(("change", "served", "detail"), [c[1:] for c in DNS_CLUSTERS], ids=[c[0] for c in DNS_CLUSTERS])
+def test_a_dns_declaration_the_cluster_does_not_serve_is_refused(
+        live: Running, capsys: pytest.CaptureFixture[str], change: Callable[[World], None], served: str, detail: str) -> None:
+    change(live.world)
+    code, document, _ = inspect(live, capsys)
+    row = cluster_rows(document)["DNS resolver"]
+    assert row["live"].startswith(f"{served}: {detail}") and row["target"] == "node-local"
+    if served == "node-local":
+        assert row["status"] == "ok"
+        return
+    assert code == 1 and row["status"] != "ok"
+    (diagnosis,) = [d for d in document["diagnoses"] if d["field"].endswith("(declared: containment.dns)")]
+    assert diagnosis["cause"].startswith(f"DNS resolver: the stack declares containment.dns node-local, the cluster serves {served}")
+    assert diagnosis["fix"] == f"declare what the cluster serves: coditect:containment.dns: {served} in the stack file"
+
+
+def test_a_dns_declaration_the_cluster_serves_passes() -> None:
+    for dns, cluster in (("node-local", fixture("container_cluster")),
+                         ("cloud-dns", {**fixture("container_cluster"), "addonsConfig": {}, "networkConfig": {"dnsConfig": {"clusterDns": "CLOUD_DNS"}}}),
+                         ("kube-dns", {**fixture("container_cluster"), "addonsConfig": {"dnsCacheConfig": {"enabled": False}}})):
+        preconditions = PROD.preconditions.model_copy()
+        preconditions._dns = dns
+        (check,) = [c for c in cluster_checks(ClusterDeclaration(preconditions, prod=True), REF, cluster) if c.metric == "DNS resolver"]
+        assert check.ok and check.live.startswith(f"{dns}: "), dns
 
 
 def test_a_declaration_that_undersells_the_cluster_is_a_stale_declaration() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -160,7 +161,8 @@ def test_the_script_reports_how_far_each_probe_got_and_never_what_it_received(ht
     assert observed["token"] == Observation("reached", "HTTP 200")  # the proxy from the environment is not used
     assert observed["no header"] == Observation("reached", "HTTP 403")
     assert observed["open port"] == Observation("reached", "connected")
-    assert observed["closed port"] == Observation("blocked", "connection refused")
+    # a reset is the destination answering: the path is open, it is no policy block
+    assert observed["closed port"] == Observation("refused", "path open: connection refused (reset), only the port is closed")
     assert observed["unset variable"] == Observation("error", "$NO_SUCH_VARIABLE is not set")
     assert observed["resolve"].outcome == "reached" and "127.0.0.1" in observed["resolve"].detail
     assert observed["no such name"].outcome == "unresolved"
@@ -188,6 +190,7 @@ def test_parse_log_keeps_only_well_formed_probe_lines() -> None:
     (Expect.BLOCKED, "unresolved", Verdict.INCONCLUSIVE), (Expect.BLOCKED, "error", Verdict.INCONCLUSIVE),
     (Expect.REACHABLE, "reached", Verdict.AS_EXPECTED), (Expect.REACHABLE, "blocked", Verdict.WRONG),
     (Expect.REACHABLE, "unresolved", Verdict.WRONG), (Expect.BLOCKED, None, Verdict.NO_RESULT),
+    (Expect.BLOCKED, "refused", Verdict.WRONG), (Expect.REACHABLE, "refused", Verdict.WRONG),
 ])
 def test_verdicts(expect: Expect, outcome: str | None, verdict: Verdict) -> None:
     probe = Probe("p", "tcp", "h", 1, expect, "")
@@ -319,3 +322,44 @@ def test_the_job_standin_is_strict(tmp_path: Path) -> None:
                 urllib.request.urlopen(urllib.request.Request(url + path, method=method))
             assert error.value.code in (404, 405), (method, path)
     assert cluster.jobs == {}
+
+
+def test_a_refused_connection_where_a_block_is_expected_fails_saying_the_path_is_open(
+        stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    refused = line("kubelet 10250", "refused", "path open: connection refused (reset), only the port is closed")
+    log = contained_log().replace(line("kubelet 10250", "blocked", "timed out after 3s"), refused)
+    code, out, _ = probe(Cluster(log=log), tmp_path, capsys)
+    assert code == 1
+    assert "refused (path open" in out and "blocked (timed out after 3s)" in out  # each shown as what it is
+    assert "  - kubelet 10250: expected blocked, observed refused (path open: connection refused (reset), only the port is closed): " \
+           "the path is open, no policy blocks it" in out
+    assert "1 of " in out
+
+
+@pytest.fixture
+def dropping_port() -> Iterator[int]:
+    """A loopback port that drops connection attempts, as a NetworkPolicy does: a listener whose accept
+    queue is full (listen(0), one connection held, never accepted) lets Linux drop further SYNs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    held = socket.create_connection(("127.0.0.1", port), timeout=2)
+    try:
+        yield port
+    finally:
+        held.close()
+        server.close()
+
+
+def test_the_script_tells_a_timeout_from_a_reset(dropping_port: int) -> None:
+    """A destination that drops (a policy block) times out; one that resets (a closed port) is refused."""
+    closed = int(closed_port_url().rsplit(":", 1)[1])
+    table = (Probe("dropped", "tcp", "127.0.0.1", dropping_port, Expect.BLOCKED, ""),
+             Probe("reset", "tcp", "127.0.0.1", closed, Expect.BLOCKED, ""))
+    command = build_job(golden_manifests("prod"), table, NAME, probe_timeout=1)["spec"]["template"]["spec"]["containers"][0]["command"]
+    done = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, timeout=60, check=True, env={"PATH": "/usr/bin:/bin"})
+    found = results(table, done.stdout)
+    assert [(r.observed.outcome if r.observed else None, r.verdict) for r in found] == [
+        ("blocked", Verdict.AS_EXPECTED), ("refused", Verdict.WRONG)]
+    assert found[0].observed == Observation("blocked", "timed out after 1s")

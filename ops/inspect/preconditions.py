@@ -1,5 +1,5 @@
-"""The cluster preconditions P1-P6 (containment-facts E.2) read live and compared with the stack's
-declaration (coditect:cluster.preconditions).
+"""The cluster preconditions P1-P6 (containment-facts E.2) and the DNS resolver read live and compared
+with the stack's declaration (coditect:cluster.preconditions, coditect:containment.dns).
 
 Pure functions of (declaration, Container API v1 Cluster JSON): the fields are the API's own
 (https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#Cluster).
@@ -107,6 +107,36 @@ def _anonymous_auth(cluster: Json) -> tuple[bool, str]:
     return mode == "LIMITED", f"anonymousAuthenticationConfig.mode {mode}"
 
 
+def _dns_served(cluster: Json) -> tuple[str, str]:
+    """The resolver the cluster's pods query. NodeLocal DNSCache (addonsConfig.dnsCacheConfig) answers
+    first wherever it runs, and always in Autopilot; else Cloud DNS for GKE (networkConfig.dnsConfig
+    clusterDns CLOUD_DNS) on the metadata address; else kube-dns
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/nodelocal-dns-cache,
+    https://cloud.google.com/kubernetes-engine/docs/how-to/cloud-dns)."""
+    cache = bool(_get(cluster, "addonsConfig.dnsCacheConfig.enabled"))
+    provider = _get(cluster, "networkConfig.dnsConfig.clusterDns") or "unset"
+    detail = f"addonsConfig.dnsCacheConfig.enabled {str(cache).lower()}, networkConfig.dnsConfig.clusterDns {provider}"
+    if _autopilot(cluster):
+        return "node-local", f"Autopilot (NodeLocal DNSCache always on), networkConfig.dnsConfig.clusterDns {provider}"
+    if cache:
+        return "node-local", detail
+    return ("cloud-dns" if provider == "CLOUD_DNS" else "kube-dns"), detail
+
+
+DNS_METRIC = "DNS resolver"
+DNS_FIELD = "addonsConfig.dnsCacheConfig.enabled, networkConfig.dnsConfig.clusterDns (declared: containment.dns)"
+DNS_WHY = "the IDE's egress allows DNS to another resolver than the cluster serves: every name lookup of the IDE fails"
+
+
+def _dns_check(declaration: ClusterDeclaration, resource: str, cluster: Json) -> Check | None:
+    declared = declaration.preconditions.dns
+    if declared is None:
+        return None  # preconditions outside a stack's settings declare no resolver
+    served, detail = _dns_served(cluster)
+    return Check(Layer.CLUSTER, DNS_METRIC, resource, DNS_FIELD, declared, f"{served}: {detail}",
+                 Status.OK if served == declared else Status.DRIFT, DNS_WHY)
+
+
 @dataclass(frozen=True)
 class Precondition:
     id: str
@@ -186,6 +216,9 @@ def cluster_checks(declaration: ClusterDeclaration, ref: ClusterRef | None, clus
             status = Status.DRIFT
         yield Check(Layer.CLUSTER, precondition.metric, resource, f"{precondition.field} (declared: preconditions.{precondition.key})",
                     _value_text(declared), f"{_value_text(value)}: {detail}", status, precondition.why)
+    dns = _dns_check(declaration, resource, cluster)
+    if dns is not None:
+        yield dns
 
 
 def diagnoses(checks: Iterable[Check], declaration: ClusterDeclaration, ref: ClusterRef | None) -> list[Diagnosis]:
@@ -195,6 +228,11 @@ def diagnoses(checks: Iterable[Check], declaration: ClusterDeclaration, ref: Clu
 def diagnosis(check: Check, declaration: ClusterDeclaration, ref: ClusterRef | None) -> Diagnosis:
     """A cluster check that failed: the cluster lacks what containment needs (fix the cluster) or the
     declaration says other than the cluster does (fix the stack file)."""
+    if check.metric == DNS_METRIC:  # any resolver serves the IDE, so long as its egress reaches that one
+        served = check.live.split(":", 1)[0]
+        return Diagnosis(f"{DNS_METRIC}: the stack declares containment.dns {check.target}, the cluster serves {served}, so {DNS_WHY}",
+                         f"declare what the cluster serves: coditect:containment.dns: {served} in the stack file",
+                         check.resource, check.field, check.live, check.target)
     precondition = BY_METRIC.get(check.metric)
     if precondition is None or ref is None:  # not identified, or not found
         fix = ("name the context gke_PROJECT_LOCATION_NAME (gcloud container clusters get-credentials NAME --location LOCATION --project PROJECT)"

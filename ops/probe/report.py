@@ -1,7 +1,9 @@
 """From the pod's log to a verdict per probe: expected, observed, and whether they agree.
 
 A must-block probe that never got as far as a connection (its name did not resolve, the script
-failed) proves nothing about the block: INCONCLUSIVE, and it fails the run like a WRONG one.
+failed) proves nothing about the block: INCONCLUSIVE, and it fails the run like a WRONG one. Only a
+timeout proves a policy block (Calico and Cilium drop denied packets); a refused connection means
+the path is open and only the port closed: WRONG.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from enum import StrEnum
 from ops.probe.script import LINE_PREFIX
 from ops.probe.table import Expect, Probe
 
-OUTCOMES = {"reached", "blocked", "unresolved", "error"}
+OUTCOMES = {"reached", "blocked", "refused", "unresolved", "error"}
+# A refused connection was answered by the destination: nothing in between dropped it.
+PATH_OPEN = {"reached", "refused"}
 
 
 class Verdict(StrEnum):
@@ -44,7 +48,7 @@ class Result:
             return Verdict.AS_EXPECTED if outcome == "reached" else Verdict.WRONG
         if outcome == "blocked":
             return Verdict.AS_EXPECTED
-        return Verdict.WRONG if outcome == "reached" else Verdict.INCONCLUSIVE
+        return Verdict.WRONG if outcome in PATH_OPEN else Verdict.INCONCLUSIVE
 
 
 def parse_log(log: str) -> dict[str, Observation]:
@@ -90,6 +94,9 @@ def text(found: list[Result], heading: str) -> str:
 def _observed(result: Result) -> str:
     if result.observed is None:
         return "the pod printed no result for it"
+    if result.observed.outcome == "refused" and result.probe.expect is Expect.BLOCKED:
+        return (f"observed refused ({result.observed.detail}): the path is open, no policy blocks it "
+                "(a NetworkPolicy block drops the packets and the connection times out)")
     return f"observed {result.observed.outcome} ({result.observed.detail})"
 
 

@@ -1,8 +1,12 @@
 """What runs inside the probe pod: Python's standard library only (`python3 -c SCRIPT TABLE TIMEOUT`),
 every probe at once with its own timeout, then one machine-readable line per probe, in table order:
 
-    coditect-probe {"name": ..., "outcome": "reached"|"blocked"|"unresolved"|"error", "detail": ...}
+    coditect-probe {"name": ..., "outcome": "reached"|"blocked"|"refused"|"unresolved"|"error", "detail": ...}
 
+"blocked" is a timeout only: Calico and Cilium (GKE Dataplane V2) drop the packets a NetworkPolicy
+denies, so the client hears nothing. A refused connection got a reset from the destination: the path
+is open and only the port is closed ("refused"). Any other failure (no route, unreachable) proves no
+policy block ("error").
 Nothing a probe receives is printed (a metadata token never reaches the log): only how far it got.
 Proxies from the environment are ignored: the question is what the pod reaches directly.
 """
@@ -30,9 +34,9 @@ def failed(error):
     if isinstance(error, ssl.SSLError):  # the TCP connection was made: this is no block
         return "error", "TLS failed: %s" % (error.reason or type(error).__name__)
     if isinstance(error, ConnectionRefusedError):
-        return "blocked", "connection refused"
+        return "refused", "path open: connection refused (reset), only the port is closed"
     if isinstance(error, OSError) and error.errno is not None:
-        return "blocked", os.strerror(error.errno)
+        return "error", os.strerror(error.errno)
     return "error", type(error).__name__
 
 

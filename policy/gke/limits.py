@@ -127,8 +127,15 @@ PRIVATE_RANGES_V6: Final = ("fc00::/7", "fe80::/10")
 # What rule R4 calls lateral: the VPC's and the cluster's private space (link-local 169.254.0.0/16 is R3's,
 # the metadata rule).
 LATERAL_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
-# Where the resolver of each DNS setup answers (containment-facts B7): kube-dns is reached by selector.
-DNS_RESOLVER_ADDRESSES: Final = {"node-local-dns": "169.254.20.10", "cloud-dns": "169.254.169.254"}
+# Where the resolver of each DNS setup answers; kube-dns is reached by selector. NodeLocal DNSCache
+# listens on 169.254.20.10 with hostNetwork, which no pod selector matches (kubernetes
+# cluster/addons/dns/nodelocaldns/README.md: allow it by ipBlock); Cloud DNS for GKE answers on the
+# metadata address, port 53 (https://cloud.google.com/kubernetes-engine/docs/how-to/cloud-dns).
+DNS_RESOLVER_ADDRESSES: Final = {"node-local": "169.254.20.10", "cloud-dns": "169.254.169.254"}
+# Setups whose pods fall back to the kube-dns pods while the node's cache is down or being upgraded
+# (the kube-dns ClusterIP is served by the cache, else by kube-dns): both must be reachable.
+DNS_KUBE_DNS_FALLBACK: Final = frozenset({"kube-dns", "node-local"})
+DNS_CHOICES: Final = ("node-local", "kube-dns", "cloud-dns")
 KUBE_DNS_POD_LABELS: Final = {"k8s-app": "kube-dns"}
 KUBE_SYSTEM_NAMESPACE_LABELS: Final = {"kubernetes.io/metadata.name": "kube-system"}
 GVISOR_RUNTIME_CLASS: Final = "gvisor"

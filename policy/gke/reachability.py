@@ -7,7 +7,8 @@ policy allows it: the rule's ``ports`` are empty or one matches (port, or port..
 protocol, TCP by default), and its ``to`` is empty or one peer matches. An ``ipBlock`` peer matches an
 address inside ``cidr`` and outside every ``except``. Selector peers (pods, namespaces) cannot be
 resolved offline: they match only destinations described as in-cluster pods, never an IP address.
-Rules are allow-only and additive; a non-isolated pod may reach everything.
+Rules are allow-only and additive; a non-isolated pod may reach everything. Selectors are evaluated
+with matchExpressions; one that cannot be resolved is assumed to select when judging what is allowed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gke.manifest import Manifest, as_list, as_number, field_at, mapping_at, namespace_of, selects
+from gke.manifest import Manifest, as_list, as_number, field_at, mapping_at, namespace_of
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -49,18 +50,54 @@ def network(text: Any) -> Network | None:
         return None
 
 
-def selects_pod(policy: Manifest, pod_labels: Mapping[str, Any], namespace: str) -> bool:
+def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool | None:
+    """Whether a LabelSelector matches these labels: matchLabels and every matchExpressions requirement
+    (In, NotIn, Exists, DoesNotExist), ANDed; an empty selector matches everything
+    (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#resources-that-support-set-based-requirements).
+    None: it cannot be resolved (an unknown operator, values missing where required or given where not)."""
+    match = field_at(selector, "matchLabels")
+    expressions = field_at(selector, "matchExpressions")
+    if (match is not None and not isinstance(match, Mapping)) or (expressions is not None and not isinstance(expressions, list)):
+        return None
+    result: bool | None = all(labels.get(k) == v for k, v in (match or {}).items())
+    for requirement in expressions or []:
+        verdict = _requirement_matches(requirement, labels)
+        if verdict is False:
+            return False
+        if verdict is None:
+            result = None
+    return result
+
+
+def _requirement_matches(requirement: Any, labels: Mapping[str, Any]) -> bool | None:
+    if not isinstance(requirement, Mapping) or not isinstance(requirement.get("key"), str):
+        return None
+    key, operator, values = requirement["key"], requirement.get("operator"), requirement.get("values")
+    if values is not None and (not isinstance(values, list) or not all(isinstance(v, str) for v in values)):
+        return None
+    if operator in ("In", "NotIn"):
+        if not values:
+            return None  # the API server requires values for In and NotIn
+        inside = key in labels and labels[key] in values
+        return inside if operator == "In" else not inside
+    if operator in ("Exists", "DoesNotExist"):
+        if values:
+            return None  # and none for Exists and DoesNotExist
+        return (key in labels) == (operator == "Exists")
+    return None
+
+
+def selects_pod(policy: Manifest, pod_labels: Mapping[str, Any], namespace: str, assume: bool = True) -> bool:
+    """Whether the policy selects the pod. `assume`: the answer for a selector that cannot be resolved.
+    Egress rules of all selecting policies are ORed, so judging what is allowed assumes it selects (a
+    policy ignored would drop its allows); judging whether the pod is isolated at all assumes not."""
     if namespace_of(policy) != namespace:
         return False
     selector = field_at(policy, "spec", "podSelector")
     if not isinstance(selector, Mapping):
         return False
-    match = mapping_at(selector, "matchLabels")
-    # An empty podSelector selects every pod of the namespace. (matchExpressions: not used here, so a
-    # policy relying on them is treated as selecting nothing, never as selecting more.)
-    if field_at(selector, "matchExpressions"):
-        return False
-    return not match or selects(match, pod_labels)
+    verdict = selector_matches(selector, pod_labels)
+    return assume if verdict is None else verdict
 
 
 def has_egress(policy: Manifest) -> bool:
@@ -70,9 +107,10 @@ def has_egress(policy: Manifest) -> bool:
     return bool(as_list(field_at(policy, "spec", "egress")))
 
 
-def egress_policies(policies: Iterable[Manifest], pod_labels: Mapping[str, Any], namespace: str) -> list[Manifest]:
-    """The NetworkPolicies that isolate this pod for egress."""
-    return [p for p in policies if has_egress(p) and selects_pod(p, pod_labels, namespace)]
+def egress_policies(policies: Iterable[Manifest], pod_labels: Mapping[str, Any], namespace: str,
+                    assume: bool = True) -> list[Manifest]:
+    """The NetworkPolicies that isolate this pod for egress (`assume`: see selects_pod)."""
+    return [p for p in policies if has_egress(p) and selects_pod(p, pod_labels, namespace, assume)]
 
 
 def _port_matches(port_spec: Mapping[str, Any], destination: Destination) -> bool:
@@ -111,8 +149,8 @@ def _peer_matches(peer: Mapping[str, Any], destination: Destination) -> bool:
 
 
 def selects_all_or(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
-    match = mapping_at(selector, "matchLabels")
-    return not match or selects(match, labels)
+    """A peer's selector; one that cannot be resolved is taken to match (what is allowed is judged)."""
+    return selector_matches(selector, labels) is not False
 
 
 def rule_allows(rule: Mapping[str, Any], destination: Destination) -> bool:
@@ -125,10 +163,9 @@ def rule_allows(rule: Mapping[str, Any], destination: Destination) -> bool:
 
 def allows(policies: Sequence[Manifest], pod_labels: Mapping[str, Any], namespace: str, destination: Destination) -> bool:
     """Whether a pod with these labels in this namespace may open a connection to `destination`."""
-    isolating = egress_policies(policies, pod_labels, namespace)
-    if not isolating:
-        return True
-    return any(rule_allows(rule, destination) for policy in isolating
+    if not egress_policies(policies, pod_labels, namespace, assume=False):
+        return True  # not isolated for certain: it may reach everything
+    return any(rule_allows(rule, destination) for policy in egress_policies(policies, pod_labels, namespace)
                for rule in as_list(field_at(policy, "spec", "egress")) if isinstance(rule, Mapping))
 
 

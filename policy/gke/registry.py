@@ -51,7 +51,7 @@ class Containment:
     """What a stack declares about the pods that run its users' code (settings ``containment``)."""
 
     sandbox_required: bool = False  # those pods must run in GKE Sandbox (runtimeClassName gvisor)
-    dns: str = "kube-dns"  # the resolver they query: kube-dns, node-local-dns or cloud-dns
+    dns: str = "node-local"  # the resolver they query: node-local, kube-dns or cloud-dns (limits.DNS_CHOICES)
     internet_ports: frozenset[int] = frozenset({443})  # where on the internet they may connect
     cluster_ranges: tuple[str, ...] = ()  # the cluster's pod, service, node and control-plane CIDRs
 

@@ -74,7 +74,7 @@ def no_allow_all(manifest: Manifest) -> Iterator[Problem]:
             "Pods that run user code are selected by a NetworkPolicy with Egress.", f"{FACTS} R1; containment-facts B1")
 def egress_isolated(stack: StackView, _context: Context) -> Iterator[Problem]:
     for workload in user_code_workloads(stack):
-        if not egress_policies(network_policies(stack), pod_labels(workload), namespace_of(workload)):
+        if not egress_policies(network_policies(stack), pod_labels(workload), namespace_of(workload), assume=False):
             yield Problem("runs user code but no NetworkPolicy with Egress selects its pods: they reach the metadata server, the "
                           "kubelet, the cluster and the VPC.",
                           "declare an egress policy for its pod labels (components.EgressPolicy).", resource=reference(workload))
@@ -87,10 +87,11 @@ def _metadata_destinations() -> list[Destination]:
 @stack_rule("egress-metadata-denied", policy.IDE_EGRESS, (NETWORK_POLICY, *WORKLOADS),
             "No egress rule lets pods that run user code reach the metadata server (169.254.169.254:80/8080, 169.254.169.252:987/988).",
             f"{FACTS} R3; containment-facts A2-A5")
-def metadata_denied(stack: StackView, _context: Context) -> Iterator[Problem]:
+def metadata_denied(stack: StackView, context: Context) -> Iterator[Problem]:
+    resolvers = _resolver_networks(context)
     for workload in user_code_workloads(stack):
         labels, namespace = pod_labels(workload), namespace_of(workload)
-        if not egress_policies(network_policies(stack), labels, namespace):
+        if not egress_policies(network_policies(stack), labels, namespace, assume=False):
             continue  # not isolated at all: ide-egress-isolated's finding
         blamed: set[tuple[str, int]] = set()
         for destination in _metadata_destinations():
@@ -98,18 +99,43 @@ def metadata_denied(stack: StackView, _context: Context) -> Iterator[Problem]:
                 blamed.add((reference(policy_manifest), index))
                 yield Problem(f"spec.egress[{index}] of {reference(policy_manifest)} lets its pods reach the metadata server at "
                               f"{destination}, which hands out credentials.",
-                              "except 169.254.0.0/16 from every ipBlock that contains it.", resource=reference(workload), subject=str(destination))
-        # Defence in depth (R3): an ipBlock that contains a metadata address excepts it, whatever its ports.
+                              _metadata_fix(policy_manifest, index), resource=reference(workload), subject=str(destination))
+        # Defence in depth (R3): an ipBlock that contains a metadata address excepts it, whatever its ports;
+        # only the declared resolver on port 53 alone may be inside (Cloud DNS answers on 169.254.169.254:53).
         for policy_manifest in egress_policies(network_policies(stack), labels, namespace):
             for i, rule in enumerate(_egress_rules(policy_manifest)):
                 if (reference(policy_manifest), i) in blamed:
                     continue
+                dns = _is_dns_rule(rule)
                 for peer in [p for p in as_list(rule.get("to")) if isinstance(p, Mapping)]:
-                    if any(any(d.ip is not None and d.ip in part for d in _metadata_destinations()) for part in allowed_networks(peer)):
+                    parts = [part for part in allowed_networks(peer) if not (dns and _inside(part, resolvers))]
+                    if any(any(d.ip is not None and d.ip in part for d in _metadata_destinations()) for part in parts):
                         yield Problem(f"spec.egress[{i}] of {reference(policy_manifest)} does not except the metadata addresses from "
                                       f"{mapping_at(peer, 'ipBlock').get('cidr')}: one port away from handing out credentials.",
-                                      "add 169.254.0.0/16 to the ipBlock's except.", resource=reference(workload), subject=f"spec.egress[{i}]")
+                                      _peer_fix(peer), resource=reference(workload), subject=f"spec.egress[{i}]")
                         break
+
+
+LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
+
+
+def _peer_fix(peer: Mapping[str, Any]) -> str:
+    """`except` must be a strict subset of `cidr` (kubernetes pkg/apis/networking/validation/validation.go,
+    ValidateIPBlock): a block inside link-local cannot except 169.254.0.0/16, it must go."""
+    cidr = network(mapping_at(peer, "ipBlock").get("cidr"))
+    if cidr is not None and cidr.version == 4 and cidr.subnet_of(LINK_LOCAL):  # type: ignore[arg-type]
+        return (f"remove the ipBlock {cidr}: it names the metadata server; only DNS may go there, on port 53 alone "
+                "(UDP and TCP), with containment.dns cloud-dns.")
+    return "add 169.254.0.0/16 to the ipBlock's except."
+
+
+def _metadata_fix(policy_manifest: Mapping[str, Any], index: int) -> str:
+    rules = _egress_rules(policy_manifest)
+    rule = rules[index] if index < len(rules) else {}
+    peers = [p for p in as_list(rule.get("to")) if isinstance(p, Mapping) and mapping_at(p, "ipBlock")]
+    if not peers:
+        return "give that rule ports and destinations that exclude the metadata server (an empty `to` or `ports` allows everything)."
+    return "; ".join(dict.fromkeys(_peer_fix(p) for p in peers))
 
 
 def allowed_networks(peer: Mapping[str, Any]) -> list[Network]:
@@ -175,11 +201,15 @@ def no_lateral(stack: StackView, context: Context) -> Iterator[Problem]:
                             break
 
 
-def _dns_destinations(context: Context, protocol: str) -> Destination:
+def _dns_destinations(context: Context, protocol: str) -> list[Destination]:
+    """Every resolver the pods may query: the declared one, and the kube-dns pods where they fall back to them."""
+    found = []
     resolver = limits.DNS_RESOLVER_ADDRESSES.get(context.containment.dns)
     if resolver:
-        return address(resolver, DNS_PORT, protocol)
-    return Destination(DNS_PORT, protocol, pod_labels=limits.KUBE_DNS_POD_LABELS, namespace_labels=limits.KUBE_SYSTEM_NAMESPACE_LABELS)
+        found.append(address(resolver, DNS_PORT, protocol))
+    if context.containment.dns in limits.DNS_KUBE_DNS_FALLBACK:
+        found.append(Destination(DNS_PORT, protocol, pod_labels=limits.KUBE_DNS_POD_LABELS, namespace_labels=limits.KUBE_SYSTEM_NAMESPACE_LABELS))
+    return found
 
 
 @stack_rule("egress-dns-allowed", policy.IDE_EGRESS, (NETWORK_POLICY, *WORKLOADS),
@@ -187,13 +217,15 @@ def _dns_destinations(context: Context, protocol: str) -> Destination:
 def dns_allowed(stack: StackView, context: Context) -> Iterator[Problem]:
     for workload in user_code_workloads(stack):
         labels, namespace = pod_labels(workload), namespace_of(workload)
-        if not egress_policies(network_policies(stack), labels, namespace):
+        if not egress_policies(network_policies(stack), labels, namespace, assume=False):
             continue
         for protocol in ("UDP", "TCP"):
-            destination = _dns_destinations(context, protocol)
-            if not allowing_rules(network_policies(stack), labels, namespace, destination):
+            for destination in _dns_destinations(context, protocol):
+                if allowing_rules(network_policies(stack), labels, namespace, destination):
+                    continue
                 yield Problem(f"its pods cannot reach DNS ({context.containment.dns}, {destination}): the IDE fails on every name lookup.",
-                              f"allow {protocol} 53 to the resolver the cluster uses.", resource=reference(workload), subject=f"DNS {protocol}")
+                              f"allow {protocol} 53 to the resolver the cluster uses.", resource=reference(workload),
+                              subject=f"DNS {protocol} {destination}")
 
 
 def _inside(part: Network, ranges: list[Network]) -> bool:
