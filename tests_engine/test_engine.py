@@ -101,3 +101,26 @@ def test_the_cli_enforces_the_required_version_pulumi_yaml_declares(project_copy
     preview = project_copy("preview")
     assert preview.returncode != 0
     assert "99.0.0" in preview.stdout + preview.stderr, _explain(preview)
+
+
+def test_config_set_path_as_the_cli_writes_it_reaches_the_program(project_copy: Driver) -> None:
+    """`pulumi config set --path` edits the stack file the CLI's way; the program reads the nested value."""
+    import os
+    import subprocess
+
+    from engine.drive import engine_environment
+
+    created = project_copy("preview")  # creates the stack in the copy's own backend
+    assert created.returncode == 0, _explain(created)
+    env = {**os.environ, **engine_environment()}
+    env["PULUMI_BACKEND_URL"] = f"file://{project_copy.root / '.engine' / 'state'}"
+    env["PULUMI_HOME"] = str(project_copy.root / ".engine" / "pulumi-home")
+    setting = subprocess.run([str(project_copy.root / ".engine" / "bin" / "pulumi"), "config", "set", "--path", "coditect:deployment.replicas",
+                              "3", "--stack", "local", "--non-interactive"], cwd=project_copy.root, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert setting.returncode == 0, setting.stdout + setting.stderr
+    stack = yaml.safe_load((project_copy.root / "Pulumi.local.yaml").read_text())
+    assert stack["config"]["coditect:deployment"]["replicas"] == 3
+    preview = project_copy("preview")
+    assert preview.returncode == 0, _explain(preview)
+    assert "replicas: 3" in preview.stdout, _explain(preview)
