@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import kubernetes
 import yaml
@@ -14,7 +15,7 @@ import yaml
 from tests_engine.conftest import Driver
 from tests_engine.test_engine import _explain
 
-NEXT = {"version": "1.6.0", "images": {
+NEXT: dict[str, Any] = {"version": "1.6.0", "images": {
     "nginx": "us-docker.pkg.dev/coditect/app/nginx@sha256:" + "1" * 64,
     "ide": "us-docker.pkg.dev/coditect/app/theia@sha256:" + "2" * 64,
 }}
@@ -28,7 +29,9 @@ def _git(root: Path, *args: str) -> None:
 def _images(cluster: Path) -> dict[str, str]:
     client = kubernetes.config.new_client_from_config(str(cluster), context="coditect-local")
     deployment = kubernetes.client.AppsV1Api(client).read_namespaced_deployment("coditect-combined", "coditect-local")
-    return {c.name: c.image for c in deployment.spec.template.spec.containers}
+    pod = deployment.spec.template.spec
+    assert pod is not None
+    return {c.name: str(c.image) for c in pod.containers}
 
 
 def _changes(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
