@@ -226,7 +226,8 @@ def test_wait_times_out(live: Running) -> None:
     assert f"NOT converged: 1 of 23 checks ({polls} polls" in out.getvalue()
 
 
-@pytest.mark.parametrize("arguments", [["--wait", "-1"], ["--interval", "0"], ["--gcp-endpoint", "compute.example"], ["--context", "no-such-context"]])
+@pytest.mark.parametrize("arguments", [["--wait", "-1"], ["--interval", "0"], ["--wait", "nan"], ["--interval", "nan"], ["--timeout", "nan"],
+                                       ["--timeout", "inf"], ["--wait", "1e999"], ["--gcp-endpoint", "compute.example"], ["--context", "no-such-context"]])
 def test_bad_arguments_exit_2(live: Running, capsys: pytest.CaptureFixture[str], arguments: list[str]) -> None:
     code, _, err = inspect(live, *arguments, capsys=capsys)
     assert code == 2

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -37,8 +39,9 @@ class Options:
     timeout: float = 5.0  # per API request
 
     def validate(self) -> None:
-        if self.wait < 0 or self.interval <= 0 or self.timeout <= 0:
-            raise UsageError("--wait must be >= 0, --interval and --timeout > 0")
+        # float() takes "nan" and "inf": a NaN passes every comparison, and `--wait nan` would poll for ever.
+        if not all(math.isfinite(v) for v in (self.wait, self.interval, self.timeout)) or self.wait < 0 or self.interval <= 0 or self.timeout <= 0:
+            raise UsageError("--wait, --interval and --timeout take finite seconds: --wait >= 0, --interval and --timeout > 0")
         for flag, endpoint in (("--gcp-endpoint", self.gcp_endpoint), ("--compute-endpoint", self.compute_endpoint),
                                ("--container-endpoint", self.container_endpoint)):
             if endpoint and not endpoint.startswith(("http://", "https://")):
