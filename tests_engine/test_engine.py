@@ -4,6 +4,8 @@ file order (one stack's life); `make test-engine` runs them in one process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -103,24 +105,40 @@ def test_the_cli_enforces_the_required_version_pulumi_yaml_declares(project_copy
     assert "99.0.0" in preview.stdout + preview.stderr, _explain(preview)
 
 
-def test_config_set_path_as_the_cli_writes_it_reaches_the_program(project_copy: Driver) -> None:
-    """`pulumi config set --path` edits the stack file the CLI's way; the program reads the nested value."""
-    import os
-    import subprocess
-
+def _pulumi(copy: Driver, *args: str) -> subprocess.CompletedProcess[str]:
+    """The built CLI itself on the copy's own backend (after a driver call created the stack there)."""
     from engine.drive import engine_environment
 
+    env = {**os.environ, **engine_environment()}
+    env["PULUMI_BACKEND_URL"] = f"file://{copy.root / '.engine' / 'state'}"
+    env["PULUMI_HOME"] = str(copy.root / ".engine" / "pulumi-home")
+    return subprocess.run([str(copy.root / ".engine" / "bin" / "pulumi"), *args, "--stack", "local", "--non-interactive"], cwd=copy.root,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_config_set_path_as_the_cli_writes_it_reaches_the_program(project_copy: Driver) -> None:
+    """`pulumi config set --path` edits the stack file the CLI's way; the program reads the nested value."""
     created = project_copy("preview")  # creates the stack in the copy's own backend
     assert created.returncode == 0, _explain(created)
-    env = {**os.environ, **engine_environment()}
-    env["PULUMI_BACKEND_URL"] = f"file://{project_copy.root / '.engine' / 'state'}"
-    env["PULUMI_HOME"] = str(project_copy.root / ".engine" / "pulumi-home")
-    setting = subprocess.run([str(project_copy.root / ".engine" / "bin" / "pulumi"), "config", "set", "--path", "coditect:deployment.replicas",
-                              "3", "--stack", "local", "--non-interactive"], cwd=project_copy.root, env=env, capture_output=True, text=True,
-                             timeout=120)
+    setting = _pulumi(project_copy, "config", "set", "--path", "coditect:deployment.replicas", "3")
     assert setting.returncode == 0, setting.stdout + setting.stderr
     stack = yaml.safe_load((project_copy.root / "Pulumi.local.yaml").read_text())
     assert stack["config"]["coditect:deployment"]["replicas"] == 3
     preview = project_copy("preview")
     assert preview.returncode == 0, _explain(preview)
     assert "replicas: 3" in preview.stdout, _explain(preview)
+
+
+def test_a_secret_value_set_by_the_cli_reaches_the_program_decrypted(project_copy: Driver) -> None:
+    """`pulumi config set --secret`: the stack file holds only the ciphertext, and the engine hands the program
+    the plaintext (here the first host, which reaches the Ingress rule)."""
+    created = project_copy("preview")
+    assert created.returncode == 0, _explain(created)
+    setting = _pulumi(project_copy, "config", "set", "--secret", "--path", "coditect:hosts[0]", "secret.coditect.test")
+    assert setting.returncode == 0, setting.stdout + setting.stderr
+    text = (project_copy.root / "Pulumi.local.yaml").read_text()
+    assert "secure:" in text and "secret.coditect.test" not in text
+    preview = project_copy("preview")
+    assert preview.returncode == 0, _explain(preview)
+    assert "local.coditect.test" not in preview.stdout, "the program still sees the old host:\n" + _explain(preview)
+    assert "secret.coditect.test" in preview.stdout or "[secret]" in preview.stdout, _explain(preview)
