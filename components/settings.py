@@ -274,7 +274,7 @@ class CloudArmorSettings(Model):
     @classmethod
     def _preconfigured(cls, names: tuple[str, ...]) -> tuple[str, ...]:
         for name in names:
-            if not re.match(PRECONFIGURED_WAF, name):
+            if not re.fullmatch(PRECONFIGURED_WAF, name):  # fullmatch: `$` in re.match also matches before a final newline
                 raise ValueError(f"{name[:80]!r} is not a Google preconfigured WAF rule set name such as sqli-v33-stable")
             if len(WAF_RULE_DESCRIPTION.format(name)) > limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX:
                 raise ValueError(f"{name!r} is too long: its Cloud Armor rule description would exceed "
@@ -296,7 +296,7 @@ class MonitoringSettings(Model):
     @classmethod
     def _channels(cls, channels: tuple[str, ...]) -> tuple[str, ...]:
         for channel in channels:
-            if not re.match(r"^projects/[a-z0-9-]+/notificationChannels/[0-9]+$", channel):
+            if not re.fullmatch(r"projects/[a-z0-9-]+/notificationChannels/[0-9]+", channel):
                 raise ValueError(f"{channel!r} is not projects/<project>/notificationChannels/<id>")
         return channels
 
@@ -426,7 +426,7 @@ class Settings(Model):
     @classmethod
     def _hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
         for host in hosts:
-            if not re.match(HOSTNAME, host) or len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+            if not re.fullmatch(HOSTNAME, host) or len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
                 raise ValueError(f"{host[:120]!r} is not a lower-case DNS name such as coditect.ai "
                                  "(labels of at most 63 characters, no wildcards, no scheme)")
         duplicates = sorted({h for h in hosts if hosts.count(h) > 1})

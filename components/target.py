@@ -15,7 +15,7 @@ from components.settings import CONFIG_NAMESPACE, Settings, SettingsError
 GCP_PROJECT_KEY = "gcp:project"
 # Google Cloud project ids: 6 to 30 lower-case letters, digits and hyphens, starting with a letter and
 # not ending with a hyphen (Resource Manager, Project.projectId).
-PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")  # used with fullmatch: `$` would accept a final newline
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def read_target(settings: Settings, config: Mapping[str, Any], stack: str) -> Ta
     if not project:
         raise _refuse(stack, GCP_PROJECT_KEY, "is required but not set: every stack names the Google Cloud project it deploys to",
                       f"pulumi config set {GCP_PROJECT_KEY} <project-id> -s {stack}")
-    if not isinstance(project, str) or not PROJECT_ID.match(project):
+    if not isinstance(project, str) or not PROJECT_ID.fullmatch(project):
         raise _refuse(stack, GCP_PROJECT_KEY, f"{str(project)[:80]!r} is not a Google Cloud project id (6-30 lower-case letters, digits, hyphens)",
                       f"pulumi config set {GCP_PROJECT_KEY} <project-id> -s {stack}")
     return Target(stack, project, settings.cluster.context, settings.cluster.adopt)

@@ -24,7 +24,7 @@ from components.settings import shown_value
 # Inputs that pulumi-gcp uses to build the request URL, never sent in the body.
 URL_FIELDS = frozenset({"project"})
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1)}
-DURATION = re.compile(r"^-?\d+(\.\d{1,9})?s$")
+DURATION = re.compile(r"-?[0-9]+(\.[0-9]{1,9})?s")  # used with fullmatch (ASCII digits; no final newline)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def _scalar(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[tuple[
         enum = schema.get("enum")
         if enum and value not in enum:
             yield path, f"is {shown_value(value)}, not one of the API's values: {', '.join(enum)}"
-        if fmt == "google-duration" and not DURATION.match(value):
+        if fmt == "google-duration" and not DURATION.fullmatch(value):
             yield path, f"is {shown_value(value)}, the API expects a duration such as '300s'"
         pattern = schema.get("pattern")
         if pattern and not re.fullmatch(pattern, value):

@@ -144,3 +144,34 @@ def test_a_request_never_exceeds_its_limit(quantities: tuple[str, str]) -> None:
 def test_the_app_never_lands_in_a_system_namespace(namespace: str) -> None:
     result = outcome(with_value("namespace", namespace))
     assert isinstance(result, Settings) != (namespace in {"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+# A final newline: `re.match(...$)` accepted it (`$` also matches before a last "\n"); every such setting
+# is now judged with fullmatch, and a tag's `\w` is ASCII as the image grammar's is.
+NEWLINE_CASES = {
+    "hosts": lambda v: with_value("hosts", [v]),
+    "gcp.cloudArmor.wafRules": lambda v: with_value("gcp.cloudArmor.wafRules", [v]),
+    "gcp.monitoring.notificationChannels": lambda v: with_value("gcp.monitoring.notificationChannels", [v]),
+    "release.images.ide": lambda v: with_value("release.images.ide", v),
+}
+VALID = {"hosts": "coditect.ai", "gcp.cloudArmor.wafRules": "sqli-v33-stable",
+         "gcp.monitoring.notificationChannels": "projects/coditect-prod/notificationChannels/42",
+         "release.images.ide": "us-docker.pkg.dev/coditect/app/theia@sha256:" + "d" * 64}
+
+
+@pytest.mark.parametrize("key", sorted(NEWLINE_CASES))
+def test_a_value_with_a_final_newline_is_refused_and_the_clean_one_passes(key: str) -> None:
+    assert isinstance(outcome(NEWLINE_CASES[key](VALID[key])), Settings)
+    assert key.split(".")[-1] in refusal(NEWLINE_CASES[key](VALID[key] + "\n"))
+
+
+@BUDGET
+@given(suffix=st.sampled_from(["\n", "\r\n", "\n\n", " ", "\t"]), key=st.sampled_from(sorted(NEWLINE_CASES)))
+def test_trailing_whitespace_never_passes(suffix: str, key: str) -> None:
+    assert isinstance(outcome(NEWLINE_CASES[key](VALID[key] + suffix)), str)
+
+
+def test_an_image_tag_is_ascii() -> None:
+    assert parse_image("registry.example/app:v1") is not None
+    assert parse_image("registry.example/app:v1é") is None
+    assert parse_image("registry.example/app:v1\n") is None

@@ -48,6 +48,14 @@ def test_a_malformed_project_is_refused() -> None:
         read_target(settings, {"gcp:project": "My Project"}, "dev")
 
 
+@pytest.mark.parametrize("project", ["coditect-dev\n", "coditect-dev\r\n", " coditect-dev", "coditect-dév"])
+def test_a_project_id_with_anything_around_it_is_refused(project: str) -> None:
+    settings = parse_settings(stack_settings_raw("dev"), "dev")
+    assert read_target(settings, {"gcp:project": "coditect-dev"}, "dev").project == "coditect-dev"
+    with pytest.raises(SettingsError, match="gcp:project"):
+        read_target(settings, {"gcp:project": project}, "dev")
+
+
 def test_a_stack_without_a_cluster_is_refused() -> None:
     raw = stack_settings_raw("dev")
     del raw["cluster"]

@@ -213,7 +213,7 @@ _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 IMAGE_REFERENCE = re.compile(
     rf"^(?:(?P<domain>{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?)/)?"
     rf"(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
-    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"  # the grammar's \w is ASCII (distribution/reference)
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
 IMAGE_NAME_MAX = 255  # the name part (domain and path)
@@ -230,7 +230,7 @@ def parse_image(image: Any) -> ImageReference | None:
     """The parts of a valid image reference, or None for anything else."""
     if not isinstance(image, str):
         return None
-    match = IMAGE_REFERENCE.match(image)
+    match = IMAGE_REFERENCE.fullmatch(image)  # not match: `$` also matches before a final newline
     if match is None:
         return None
     name = f"{match['domain']}/{match['path']}" if match["domain"] else match["path"]
