@@ -18,15 +18,21 @@ import pulumi
 PATCH_FORCE = "pulumi.com/patchForce"
 
 
+def annotated(args: pulumi.ResourceTransformArgs, annotations: dict[str, str]) -> pulumi.ResourceTransformResult:
+    """The resource of a transform with `annotations` added to its metadata (the program passes metadata as
+    plain inputs, never as one Output)."""
+    props = dict(args.props)
+    metadata: dict[str, Any] = dict(props.get("metadata") or {})  # type: ignore[arg-type]
+    metadata["annotations"] = {**dict(metadata.get("annotations") or {}), **annotations}
+    props["metadata"] = metadata
+    return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+
 def force_patch(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
     """`pulumi.com/patchForce: "true"` on every Kubernetes object (not on providers or components)."""
     if not args.custom or not args.type_.startswith("kubernetes:") or args.type_.startswith("pulumi:providers:"):
         return None
-    props = dict(args.props)
-    metadata: dict[str, Any] = dict(props.get("metadata") or {})  # type: ignore[arg-type]  # plain inputs here: the program passes no Output as metadata
-    metadata["annotations"] = {**dict(metadata.get("annotations") or {}), PATCH_FORCE: "true"}
-    props["metadata"] = metadata
-    return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+    return annotated(args, {PATCH_FORCE: "true"})
 
 
 def register_adoption() -> None:

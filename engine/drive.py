@@ -50,15 +50,9 @@ def engine_environment() -> dict[str, str]:
 
 
 def skip_await(args: Any) -> Any:
-    import pulumi
+    from components.adoption import annotated
 
-    if args.type_ not in NO_CONTROLLER_KINDS:
-        return None
-    props = dict(args.props)
-    metadata = dict(props.get("metadata") or {})
-    metadata["annotations"] = {**dict(metadata.get("annotations") or {}), "pulumi.com/skipAwait": "true"}
-    props["metadata"] = metadata
-    return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+    return annotated(args, {"pulumi.com/skipAwait": "true"}) if args.type_ in NO_CONTROLLER_KINDS else None
 
 
 def program(appended: list[str]) -> None:

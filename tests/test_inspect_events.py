@@ -5,33 +5,22 @@ a recreated Ingress is a new object, and allow-http "false" drops the HTTP annot
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ops.__main__ import main
 from ops.inspect.desired import allows_http
+from tests import test_inspect as inspect_tests
 from tests.standin.harness import Running, golden_desired, running
 from tests.standin.world import fixture, healthy_world
-from tests.test_inspect import failing, use_desired
+from tests.test_inspect import failing, report, use_desired
 
 EVENT_LAST_SEEN = "2026-11-27T10:12:40Z"  # lastTimestamp of the k8s_event_translation_failed fixture
 
 
-@pytest.fixture
-def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
-    use_desired(monkeypatch, golden_desired())
-    with running(healthy_world(), tmp_path) as standins:
-        yield standins
-
-
-def report(standins: Running, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code = main(["inspect", "prod", "--kubeconfig", str(standins.kubeconfig), "--gcp-endpoint", standins.compute_url, "--json"])
-    return code, json.loads(capsys.readouterr().out)
+live = inspect_tests.live  # the stack on the healthy stand-ins (a fixture)
 
 
 def changed_at(world_ingress: dict[str, Any], time: str) -> None:

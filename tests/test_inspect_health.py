@@ -4,31 +4,18 @@ only once per sync: through the real `google-cloud-compute` client against the s
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ops.__main__ import main
 from ops.inspect.compute import ComputeReader, api_exceptions
-from tests.standin.harness import Running, golden_desired, running
+from tests import test_inspect as inspect_tests
+from tests.standin.harness import Running
 from tests.standin.servers import ComputeHandler, serving
 from tests.standin.world import PROJECT, healthy_world
-from tests.test_inspect import failing, use_desired
+from tests.test_inspect import failing, report
 
-
-@pytest.fixture
-def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
-    use_desired(monkeypatch, golden_desired())
-    with running(healthy_world(), tmp_path) as standins:
-        yield standins
-
-
-def report(standins: Running, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code = main(["inspect", "prod", "--kubeconfig", str(standins.kubeconfig), "--gcp-endpoint", standins.compute_url, "--json"])
-    return code, json.loads(capsys.readouterr().out)
+live = inspect_tests.live  # the stack on the healthy stand-ins (a fixture)
 
 
 def health(document: dict[str, Any]) -> dict[str, Any]:

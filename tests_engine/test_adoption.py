@@ -17,6 +17,7 @@ import kubernetes
 import yaml
 from kubernetes.dynamic import DynamicClient
 
+from ops.cluster import CONTEXT
 from tests_engine.conftest import Driver
 from tests_engine.test_engine import _explain, _golden, _live
 
@@ -38,7 +39,7 @@ def _set_adopt(root: Path, adopt: bool) -> None:
 
 
 def test_adoption_takes_over_kubectl_objects_without_replacing_them(project_copy: Driver, cluster: Path) -> None:
-    client = kubernetes.config.new_client_from_config(str(cluster), context="coditect-local")
+    client = kubernetes.config.new_client_from_config(str(cluster), context=CONTEXT)
     golden = _golden()
     live_setup = copy.deepcopy(golden)
     backend = next(m for m in live_setup if m["kind"] == "BackendConfig")

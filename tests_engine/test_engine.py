@@ -14,6 +14,7 @@ import kubernetes
 import pytest
 import yaml
 
+from ops.cluster import CONTEXT
 from tests_engine.conftest import ROOT, Driver
 
 RENDERED = ROOT / "rendered" / "local" / "kubernetes.yaml"
@@ -21,7 +22,7 @@ NAMESPACE = "coditect-local"
 
 
 def _client(kubeconfig: Path) -> kubernetes.client.ApiClient:
-    return kubernetes.config.new_client_from_config(str(kubeconfig), context="coditect-local")
+    return kubernetes.config.new_client_from_config(str(kubeconfig), context=CONTEXT)
 
 
 def _golden() -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import kubernetes
 import pytest
 import yaml
 
+from ops.cluster import CONTEXT
 from tests_engine.conftest import Driver
 from tests_engine.test_engine import _explain, _golden, _live
 
@@ -35,7 +36,7 @@ def test_the_hook_runs_after_what_it_inspects_and_reports_per_mode(project_copy:
             assert "warning" in out.lower()
         else:
             assert up.returncode != 0, "fail mode let an unproven BackendConfig pass:\n" + _explain(up)
-        client = kubernetes.config.new_client_from_config(str(cluster), context="coditect-local")
+        client = kubernetes.config.new_client_from_config(str(cluster), context=CONTEXT)
         inspected = [m for m in _golden() if m["kind"] in ("BackendConfig", "Service", "Ingress")]
         missing = [m["metadata"]["name"] for m in inspected if _live(client, m) is None]
         assert not missing, f"the hook ran before {missing} existed"

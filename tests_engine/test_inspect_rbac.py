@@ -15,6 +15,7 @@ import kubernetes
 import pytest
 import yaml
 
+from ops.cluster import CONTEXT
 from tests_engine.conftest import ROOT, Driver
 from tests_engine.test_engine import NAMESPACE, _explain
 
@@ -48,7 +49,7 @@ def token_kubeconfig(client: kubernetes.client.ApiClient, role: dict[str, Any], 
     assert status is not None
     token = status.token
     config = yaml.safe_load(cluster_kubeconfig.read_text())
-    config["users"] = [{"name": "coditect-local", "user": {"token": token}}]
+    config["users"] = [{"name": CONTEXT, "user": {"token": token}}]
     out.write_text(yaml.safe_dump(config))
     return out
 
@@ -69,7 +70,7 @@ def deployed(project_copy: Driver) -> Any:
 
 
 def test_the_documented_role_is_enough_and_each_rule_is_needed(deployed: Driver, cluster: Path, tmp_path: Path) -> None:
-    admin = kubernetes.config.new_client_from_config(str(cluster), context="coditect-local")
+    admin = kubernetes.config.new_client_from_config(str(cluster), context=CONTEXT)
     role = documented_role()
     full = _inspect(token_kubeconfig(admin, role, cluster, tmp_path / "inspect.kubeconfig"))
     assert full.returncode != NO_ACCESS, f"the README's Role is not enough:\n{full.stdout}{full.stderr}"
@@ -85,7 +86,7 @@ def test_the_documented_role_is_enough_and_each_rule_is_needed(deployed: Driver,
 def test_the_documented_probe_role_lets_probe_create_its_job(deployed: Driver, cluster: Path, tmp_path: Path) -> None:
     """No node runs the Job's pod here, so the probe cannot finish (exit 1); what the real server judges is the
     access: with the README's Role nothing is refused, without `jobs create` the probe exits 3 naming it."""
-    admin = kubernetes.config.new_client_from_config(str(cluster), context="coditect-local")
+    admin = kubernetes.config.new_client_from_config(str(cluster), context=CONTEXT)
     role = documented_role("coditect-probe")
     probe = [sys.executable, "-m", "ops", "probe", "local", "--peer", "10.96.0.10:80", "--deadline", "20", "--probe-timeout", "2"]
     full = subprocess.run([*probe, "--kubeconfig", str(token_kubeconfig(admin, role, cluster, tmp_path / "probe.kubeconfig"))],

@@ -12,8 +12,9 @@ from typing import Any
 import kubernetes
 import yaml
 
+from ops.cluster import CONTEXT
 from tests_engine.conftest import Driver
-from tests_engine.test_engine import _explain
+from tests_engine.test_engine import NAMESPACE, _explain
 
 NEXT: dict[str, Any] = {"version": "1.6.0", "images": {
     "nginx": "us-docker.pkg.dev/coditect/app/nginx@sha256:" + "1" * 64,
@@ -27,8 +28,8 @@ def _git(root: Path, *args: str) -> None:
 
 
 def _images(cluster: Path) -> dict[str, str]:
-    client = kubernetes.config.new_client_from_config(str(cluster), context="coditect-local")
-    deployment = kubernetes.client.AppsV1Api(client).read_namespaced_deployment("coditect-combined", "coditect-local")
+    client = kubernetes.config.new_client_from_config(str(cluster), context=CONTEXT)
+    deployment = kubernetes.client.AppsV1Api(client).read_namespaced_deployment("coditect-combined", NAMESPACE)
     pod = deployment.spec.template.spec
     assert pod is not None
     return {c.name: str(c.image) for c in pod.containers}
