@@ -70,3 +70,26 @@ class Unreachable(Exception):
         self.api = api
         self.endpoint = endpoint
         self.detail = detail
+
+
+class Malformed(Exception):
+    """An API answered, but not with what it promises (truncated or non-JSON body, a list where an object
+    belongs, a field of the wrong type, an answer over its size or time bound). Exit 1: the live system
+    cannot be judged from it, and that is a finding about the server, not about the arguments."""
+
+    def __init__(self, api: str, what: str, problem: str) -> None:
+        super().__init__(f"{api}: {what}: {problem}")
+        self.api = api
+        self.what = what
+        self.problem = problem
+
+
+class CredentialsRefused(Exception):
+    """An API answered 401 (or the credential plugin failed): the credentials are not accepted at all,
+    which no RBAC or IAM grant fixes. `fix` says how to get working credentials."""
+
+    def __init__(self, api: str, detail: str, fix: str) -> None:
+        super().__init__(f"{api} refused the credentials: {detail}. Fix: {fix}")
+        self.api = api
+        self.detail = detail
+        self.fix = fix

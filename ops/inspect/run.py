@@ -16,7 +16,7 @@ from ops.inspect.checks import all_checks
 from ops.inspect.container import cluster_of
 from ops.inspect.desired import Desired, StackTarget, render_desired
 from ops.inspect.diagnosis import diagnose
-from ops.inspect.model import AccessDenied, Check, Layer, Unreachable
+from ops.inspect.model import AccessDenied, Check, CredentialsRefused, Layer, Malformed, Unreachable
 
 CONVERGED, DRIFT, NO_ACCESS = 0, 1, 3
 DEFAULT_INTERVAL = 10.0
@@ -121,6 +121,9 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
         return NO_ACCESS
     except Unreachable as down:
         err.write(f"error: {down}\n")
+        return DRIFT
+    except (Malformed, CredentialsRefused) as bad:
+        err.write(f"error: {bad}\n")
         return DRIFT
     finally:
         inspector.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ops.errors import UsageError
-from ops.inspect.model import AccessDenied, Unreachable
+from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 from ops.probe import report
 from ops.probe.cluster import JobClient
 from ops.probe.job import CONTAINER, DEFAULT_IMAGE, PROBE_LABEL, build_job
@@ -99,6 +99,9 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
         return NO_ACCESS
     except Unreachable as down:
         err.write(f"error: {down}\n")
+        return NOT_AS_EXPECTED
+    except (Malformed, CredentialsRefused) as bad:
+        err.write(f"error: {bad}\n")
         return NOT_AS_EXPECTED
     finally:
         cluster.close()
