@@ -9,9 +9,12 @@ PIP_INSTALL := bin/pip install --quiet --disable-pip-version-check --require-has
 LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 
-.PHONY: setup node-lab browser test lint engine test-engine ruff mypy mypy-pack render check lock hooks clean
+ACTIONLINT_VERSION := v1.7.12
+TOOLS := $(HOME)/.cache/coditect-tools/bin
 
-setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser
+.PHONY: setup node-lab browser tools test lint engine test-engine ruff mypy mypy-pack render check lock hooks clean
+
+setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser tools
 
 # The durations below were measured on the 2-core machine with fresh virtualenvs and an empty pip cache
 # (whole `make setup`: about 2 minutes); pip's time goes into unpacking, so a warm cache barely helps.
@@ -46,6 +49,15 @@ browser:
 		echo "setup: apt-get install chromium chromium-driver (usually one to two minutes)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "chromium not found: the browser tests will be skipped (as root: apt-get install chromium chromium-driver)"; fi
+
+# actionlint checks the workflows (tests/test_workflows.py), built from the Go module proxy (about 20 s) outside
+# the repository; shellcheck, which it runs on every `run:` script, comes from Debian (.ci/run installs it).
+tools:
+	@if [ -x $(TOOLS)/actionlint ] && $(TOOLS)/actionlint -version | grep -qx '$(ACTIONLINT_VERSION)'; then :; \
+	elif command -v go >/dev/null 2>&1; then \
+		echo "setup: actionlint $(ACTIONLINT_VERSION) from the Go module proxy into $(TOOLS) (usually 20 seconds)"; \
+		GOBIN=$(TOOLS) GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION); \
+	else echo "go not found: actionlint is not built and the workflow lint test will be skipped (fails under CI=true)"; fi
 
 # pytest exits 5 when it collected no test: for this suite a broken selection, never a pass.
 test: setup

@@ -82,6 +82,12 @@ def _probe(args: argparse.Namespace) -> int:
     return run(options, sys.stdout, sys.stderr)
 
 
+def _target(args: argparse.Namespace) -> int:
+    from ops.deploy_target import run
+
+    return run(args.stack, Path(args.project).resolve(), sys.stdout, args.github_output)
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ops.verify import DEFAULT_POLLS, POD_HEADER
     from ops.verify.options import MAX_HOLD_S, MAX_POLLS, MAX_TIMEOUT_S
@@ -179,6 +185,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     probe.add_argument("--probe-timeout", type=float, default=3.0, metavar="S", help="seconds each probe waits (default 3)")
     probe.add_argument("--json", action="store_true", help="print one machine-readable report")
     probe.set_defaults(run=_probe)
+
+    target = commands.add_parser(
+        "target", help="where a stack deploys (project, location, cluster, context, verify URL), from its stack file alone",
+        description="Prints key=value lines; the delivery workflow reads them to fetch credentials for the stack's own cluster.",
+    )
+    target.add_argument("stack", metavar="STACK")
+    target.add_argument("--github-output", action="store_true", help="also append the lines to $GITHUB_OUTPUT (inside GitHub Actions)")
+    target.set_defaults(run=_target)
 
     from ops import cluster
 
