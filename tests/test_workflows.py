@@ -37,7 +37,10 @@ def workflow(name: str) -> dict[Any, Any]:
 
 def _triggers(flow: dict[Any, Any]) -> dict[str, Any]:
     on = flow.get("on", flow.get(True))  # YAML 1.1 reads the key `on` as true
-    return on if isinstance(on, dict) else {name: None for name in on}
+    if isinstance(on, dict):
+        return on
+    assert isinstance(on, list), on
+    return {name: None for name in on}
 
 
 def _tool_or_skip(path: Path | None, name: str) -> Path:
