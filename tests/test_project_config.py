@@ -351,9 +351,8 @@ def test_pulumi_yaml_requires_a_cli_that_fails_on_a_failing_after_hook() -> None
     """Before 3.238 a failing after-hook is a warning: the inspection's fail mode would pass silently."""
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project.get("requiredPulumiVersion") == ">=3.238.0", "Pulumi.yaml: requiredPulumiVersion must be \">=3.238.0\""
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
-    [cli] = [step["with"]["pulumi-version"] for step in workflow["jobs"]["preview"]["steps"] if str(step.get("uses", "")).startswith("pulumi/actions")]
-    assert Version(str(cli)) >= Version("3.238.0"), f"the CI preview's Pulumi CLI {cli} is older than Pulumi.yaml requires"
+    cli = yaml.safe_load((ROOT / ".github" / "workflows" / "stack.yml").read_text())["env"]["PULUMI_VERSION"]
+    assert Version(str(cli)) >= Version("3.238.0"), f"the delivery's Pulumi CLI {cli} is older than Pulumi.yaml requires"
 
 
 # CI and hooks.
@@ -362,9 +361,8 @@ def test_ci_workflow_parses_lints_and_installs_from_the_locks() -> None:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
     runs = {job: " ".join(str(step.get("run", "")) for step in spec["steps"]) for job, spec in workflow["jobs"].items()}
     assert re.search(r"\bmake (-k )?lint\b", runs["lint"]) and ".ci/run" in runs["test"]
-    assert "--require-hashes -r requirements.lock" in runs["preview"]
-    [cli] = [step["with"]["pulumi-version"] for step in workflow["jobs"]["preview"]["steps"] if str(step.get("uses", "")).startswith("pulumi/actions")]
-    assert {str(cli)} == versions(lock_pins(ROOT / "requirements.lock")["pulumi"]), "the preview's Pulumi CLI is the locked SDK's version"
+    cli = yaml.safe_load((ROOT / ".github" / "workflows" / "stack.yml").read_text())["env"]["PULUMI_VERSION"]
+    assert {str(cli)} == versions(lock_pins(ROOT / "requirements.lock")["pulumi"]), "the delivery's Pulumi CLI is the locked SDK's version"
 
 
 def test_pre_commit_hooks_run_the_project_tools() -> None:

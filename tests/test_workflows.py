@@ -185,3 +185,14 @@ def test_target_refuses_a_context_the_workflow_cannot_use(tmp_path: Path, contex
 def test_target_accepts_a_zonal_cluster(tmp_path: Path) -> None:
     target = deploy_target("staging", _project_with(tmp_path, "gke_coditect-staging_europe-west4-b_ide-1", "coditect-staging"))
     assert (target.location, target.cluster) == ("europe-west4-b", "ide-1")
+
+
+def test_every_deployed_stack_encrypts_with_its_own_kms_key() -> None:
+    """No passphrase in the workflow: each stack's secrets provider is a Cloud KMS key in its own project."""
+    for stack in DEPLOYED_STACKS:
+        document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
+        provider = document.get("secretsprovider", "")
+        match = re.fullmatch(r"gcpkms://projects/([a-z0-9-]+)/locations/[a-z0-9-]+/keyRings/[\w-]+/cryptoKeys/([\w-]+)", provider)
+        assert match, f"Pulumi.{stack}.yaml: secretsprovider {provider!r}"
+        assert match.group(1) == document["config"]["gcp:project"], stack
+    assert "PULUMI_CONFIG_PASSPHRASE" not in (WORKFLOWS / "stack.yml").read_text(encoding="utf-8")
