@@ -175,8 +175,17 @@ def stack_config(stack: str, root: Path = ROOT, stack_text: str | None = None) -
     config = stack_file.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path.name}: 'config' must be a mapping of keys to values")
-    for key, value in config.items():
-        merged[stack_files.config_key(key, path.name)] = value
+    if "environment" in stack_file:  # an ESC import: the CLI's merged view, or a refusal naming `environment:`
+        from ops import esc
+
+        resolved, _ = esc.merged_config(stack, root, stack_file)
+        merged.update(resolved)
+        for key, value in config.items():  # a proposed stack file (promote, rollback) wins as the CLI lets it win
+            full = stack_files.config_key(key, path.name)
+            merged[full] = esc.merge_patch(merged.get(full), value)
+    else:
+        for key, value in config.items():
+            merged[stack_files.config_key(key, path.name)] = value
     secret_keys = [k for k, v in merged.items() if isinstance(v, dict) and set(v) == {"secure"}]
     engine = {k: (SECRET_PLACEHOLDER if k in secret_keys else _engine_value(v)) for k, v in merged.items()}
     return engine, secret_keys
