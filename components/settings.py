@@ -15,38 +15,38 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import pulumi
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PrivateAttr,
     Strict,
-    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from components import internals
 from gke import limits
-from gke.manifest import parse_image
+from gke.manifest import IMAGE_REFERENCE, parse_image
 
 CONFIG_NAMESPACE = "coditect"
-ENVIRONMENTS = ("dev", "staging", "prod")
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-HOSTNAME = r"^(([a-z0-9]+|[a-z0-9][-a-z0-9]*[a-z0-9])\.)+[a-z][-a-z0-9]*[a-z0-9]$"
-QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 
 Environment = Literal["dev", "staging", "prod"]
+
+
 def _not_a_boolean(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"is a boolean ({str(value).lower()}), not a number")
@@ -61,9 +61,191 @@ Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
 Fraction = Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
+
+# --- constrained strings ----------------------------------------------------------------------
+# Every setting with a grammar is one of these: judged whole (re.fullmatch, because `$` in re.match
+# also matches before a final newline), ASCII where the grammar is ASCII (re.ASCII: `\w` and `\d`
+# would otherwise admit Unicode lookalikes), and bounded in length before the pattern runs.
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """What one kind of setting string must be, as metadata of ``Annotated[str, Grammar(...)]`` (pydantic
+    calls the two hooks below). Tests and the fuzzer find every constrained setting by walking the model
+    for it (see ``constrained_settings``)."""
+
+    name: str  # what the value must be, as the error says it: "a lower-case DNS name such as coditect.ai"
+    pattern: re.Pattern[str]
+    max_length: int
+    example: str
+    min_length: int = 1
+    check: Callable[[str], str | None] | None = None  # a further problem beyond the pattern, or None
+    length_reason: str = ""  # why max_length, where an API sets it
+
+    def problem(self, value: str) -> str | None:
+        if not self.min_length <= len(value) <= self.max_length:  # before the pattern: a megabyte is never matched
+            why = f" ({self.length_reason})" if self.length_reason else ""
+            return (f"{clip(value)!r} is not {self.name}: it has {len(value)} characters, "
+                    f"and {self.min_length} to {self.max_length} are allowed{why}")
+        if value != value.strip():
+            return f"{clip(value)!r} has leading or trailing whitespace; remove it"
+        if self.pattern.fullmatch(value) is None:
+            return f"{clip(value)!r} is not {self.name}"
+        return self.check(value) if self.check else None
+
+    def validate(self, value: str) -> str:
+        problem = self.problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.validate, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(maxLength=self.max_length, minLength=self.min_length, examples=[self.example])
+        if "(?P<" not in self.pattern.pattern:  # a JSON schema pattern is ECMA: no named groups
+            json_schema["pattern"] = f"^(?:{self.pattern.pattern})$"
+        return json_schema
+
+
+def clip(value: str, limit: int = 120) -> str:
+    return value if len(value) <= limit else f"{value[:limit]}..."
+
+
+def pattern_string(name: str, regex: str | re.Pattern[str], *, example: str, max_length: int, min_length: int = 1,
+                   ascii: bool = True, check: Callable[[str], str | None] | None = None, length_reason: str = "") -> Grammar:
+    """The constraint of a str setting (``Annotated[str, pattern_string(...)]``): only what `regex`
+    matches whole, between the lengths given, ASCII classes unless `ascii` is False."""
+    source = regex.pattern if isinstance(regex, re.Pattern) else regex
+    flags = (re.ASCII if ascii else 0) | (regex.flags & re.IGNORECASE if isinstance(regex, re.Pattern) else 0)
+    grammar = Grammar(name, re.compile(source, flags), max_length, example, min_length, check, length_reason)
+    if grammar.problem(example) is not None:
+        raise AssertionError(f"the example {example!r} is not {name}")
+    return grammar
+
+
+@dataclass(frozen=True)
+class Entries:
+    """At most `most` entries in a list setting, counted before any entry is judged (ten thousand bad
+    entries give one line, not ten thousand), with the reason for the bound."""
+
+    most: int
+    reason: str
+    least: int = 0
+
+    def count(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            if len(value) > self.most:
+                raise ValueError(f"has {len(value)} entries; at most {self.most} ({self.reason})")
+            if len(value) < self.least:
+                raise ValueError(f"has {len(value)} entries; at least {self.least}")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self.count, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(maxItems=self.most, minItems=self.least)
+        return json_schema
+
+
+def grammar_of(annotation: Any, metadata: Iterable[Any] = ()) -> tuple[Grammar, bool] | None:
+    """(the Grammar, whether it is a list of them) of a field's type, or None."""
+    for entry in metadata:
+        if isinstance(entry, Grammar):
+            return entry, False
+    if get_origin(annotation) is Annotated:
+        return grammar_of(get_args(annotation)[0], get_args(annotation)[1:])
+    args = get_args(annotation)
+    if get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        found = grammar_of(args[0])
+        return (found[0], True) if found else None
+    for arg in args:  # Optional[...]
+        if arg is not type(None) and (found := grammar_of(arg)):
+            return found
+    return None
+
+
+def constrained_settings(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Grammar, bool, Any]]:
+    """(config key, Grammar, is a list, default) of every constrained string setting under `model`."""
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        found = grammar_of(field.annotation, field.metadata)
+        if found:
+            yield key, found[0], found[1], field.default
+            continue
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            yield from constrained_settings(nested, f"{key}.")
+
+
 # Kubernetes object names are RFC 1123 labels; a Service port name is an IANA service name (15 at most).
-DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
-PortName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=15)]
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DnsLabel = Annotated[str, pattern_string("an RFC 1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)",
+                          DNS_LABEL, example="coditect-app", max_length=63, length_reason="an RFC 1123 label has at most 63")]
+PortName = Annotated[str, pattern_string("an IANA service name (lower-case letters, digits and '-')", DNS_LABEL, example="http", max_length=15,
+                          length_reason="a port name has at most 15")]
+# A label value (kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
+# at most 63 characters, alphanumerics at both ends, '-', '_', '.' and alphanumerics between.
+LABEL_VALUE = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+LabelValue = Annotated[str, pattern_string("a Kubernetes label value (letters and digits at both ends; '-', '_', '.' between)", LABEL_VALUE,
+                            example="1.4.2", max_length=63,
+                            length_reason="a label value has at most 63 characters")]
+QUANTITY = r"[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?"
+Quantity = Annotated[str, pattern_string("a Kubernetes quantity such as 250m or 1Gi", QUANTITY, example="250m", max_length=32)]
+HttpPath = Annotated[str, pattern_string("a path such as /healthz (letters, digits, '/', '_', '.', '-')", r"/[A-Za-z0-9/_.-]*",
+                          example="/healthz", max_length=1024)]
+DirectoryPath = Annotated[str, pattern_string("a path that starts and ends with /, such as /theia/socket.io/", r"/([A-Za-z0-9_.-]+/)+",
+                               example="/theia/socket.io/", max_length=1024)]
+# A ManagedCertificate domain's grammar (schemas/crds/managedcertificate.networking.gke.io.yaml) with
+# labels of at most 63 characters and names of at most 253 (RFC 1035).
+HOSTNAME = r"(([a-z0-9]|[a-z0-9][-a-z0-9]{0,61}[a-z0-9])\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
+Host = Annotated[str, pattern_string("a lower-case DNS name such as coditect.ai (labels of at most 63 characters, no wildcards, no scheme)",
+                      HOSTNAME, example="coditect.ai", max_length=253, length_reason="a DNS name has at most 253")]
+# kubeconfig context names, as `gcloud container clusters get-credentials` writes them (gke_P_LOC_NAME).
+ClusterContext = Annotated[str, pattern_string("a kubeconfig context name such as gke_my-project_us-central1_my-cluster",
+                                r"[A-Za-z0-9][A-Za-z0-9_.:@/-]*", example="gke_coditect-prod_us-central1_coditect", max_length=253)]
+# Google's preconfigured WAF rule sets are named <attack>-v<NN>-<stable|canary> (e.g. sqli-v33-stable);
+# anything else would be pasted into a CEL expression.
+PRECONFIGURED_WAF = r"[a-z0-9]+(-[a-z0-9]+)*-v[0-9]{2}-(stable|canary)"
+WAF_RULE_DESCRIPTION = "OWASP preconfigured WAF: {}"  # the Cloud Armor rule's description (at most 64 characters)
+WafRuleSet = Annotated[str, pattern_string("a Google preconfigured WAF rule set name such as sqli-v33-stable", PRECONFIGURED_WAF,
+                            example="sqli-v33-stable", length_reason=f"its Cloud Armor rule's description, {WAF_RULE_DESCRIPTION!r}, "
+                                                                     f"has at most {limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX}",
+                            max_length=limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX - len(WAF_RULE_DESCRIPTION.format("")))]
+NotificationChannel = Annotated[str, pattern_string("projects/<project>/notificationChannels/<id>", r"projects/[a-z0-9-]+/notificationChannels/[0-9]+",
+                                     example="projects/coditect-prod/notificationChannels/42", max_length=256)]
+
+
+def _image_problem(image: str) -> str | None:
+    return None if parse_image(image) else f"{clip(image)!r} has a repository name longer than 255 characters"
+
+
+ImageReference = Annotated[str, pattern_string("an image reference: registry/repository[:tag][@sha256:<64 lower-case hex>]", IMAGE_REFERENCE,
+                                example="us-docker.pkg.dev/coditect/app/theia:1.4.2", max_length=512, check=_image_problem)]
+
+
+def _cluster_range_problem(text: str) -> str | None:
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError as error:
+        return f"{text!r} is not a CIDR range ({error})"
+    if str(network) != text:
+        return f"{text!r} is not written as Kubernetes compares it; write {network}"
+    if network.prefixlen == 0:
+        # The internet egress rule excepts cluster ranges from its ipBlock 0.0.0.0/0 (components/network_policy.py),
+        # and Kubernetes refuses an except that is not a strict subset of its cidr (kubernetes
+        # pkg/apis/networking/validation/validation.go, ValidateIPBlock).
+        return (f"{text} covers every address: it cannot be excepted from the internet egress ipBlock (the API refuses an except "
+                "that is not a strict subset of its cidr); list the cluster's pod, service, node and control-plane ranges instead")
+    return None
+
+
+ClusterRange = Annotated[str, pattern_string("a CIDR range such as 10.0.0.0/14", r"[0-9a-f.:]+/[0-9]{1,3}", example="10.0.0.0/14", max_length=43,
+                              check=_cluster_range_problem)]
 
 
 # The error type of cross-field problems: its context carries (config key, problem) pairs, so each is
@@ -101,10 +283,10 @@ def quantity(text: str) -> Decimal:
 
 
 class ContainerResources(Model):
-    cpu_request: str = Field("250m", pattern=QUANTITY)
-    memory_request: str = Field("256Mi", pattern=QUANTITY)
-    cpu_limit: str = Field("1", pattern=QUANTITY)
-    memory_limit: str = Field("1Gi", pattern=QUANTITY)
+    cpu_request: Quantity = "250m"
+    memory_request: Quantity = "256Mi"
+    cpu_limit: Quantity = "1"
+    memory_limit: Quantity = "1Gi"
 
     def request_problems(self) -> list[tuple[str, str]]:
         """(key, problem) where a request exceeds its limit: the API server rejects such a pod."""
@@ -124,24 +306,15 @@ class Resources(Model):
     )
 
 
-def _image_reference(image: str) -> str:
-    if parse_image(image) is None:
-        raise ValueError(f"{image[:120]!r} is not an image reference: registry/repository[:tag][@sha256:<64 lower-case hex>]")
-    return image
-
-
-ImageReferenceText = Annotated[str, AfterValidator(_image_reference)]
-
-
 class Images(Model):
-    nginx: ImageReferenceText = Field(description="the nginx front container (serves the IDE and proxies Socket.IO)")
-    ide: ImageReferenceText = Field(description="the IDE server (Theia) container")
+    nginx: ImageReference = Field(description="the nginx front container (serves the IDE and proxies Socket.IO)")
+    ide: ImageReference = Field(description="the IDE server (Theia) container")
 
 
 class Release(Model):
     """What moves between stacks on promotion: the app version and the image of every container."""
 
-    version: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
+    version: LabelValue = Field(description="becomes the app.kubernetes.io/version label of every pod")
     images: Images
 
     @field_validator("version", mode="before")
@@ -172,7 +345,7 @@ class DeploymentSettings(Model):
     replicas: Int = Field(3, ge=1, le=100)
     serving_port: Int = Field(8080, ge=1024, le=65535, description="nginx listens here; unprivileged (>= 1024)")
     ide_port: Int = Field(3000, ge=1024, le=65535, description="the IDE server listens here, behind nginx")
-    health_path: str = Field("/healthz", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    health_path: HttpPath = "/healthz"
     run_as_user: Int = Field(10001, ge=10000, le=2147483647, description=">= 10000: never a host user")
     # Keep serving while the load balancer drains this pod's connections; SIGTERM comes after it.
     # Unset: backendConfig.drainingTimeoutSec (see Settings._derive_pre_stop).
@@ -224,14 +397,13 @@ class BackendConfigSettings(Model):
 
 
 class SocketIOSettings(Model):
-    path: str = Field("/theia/socket.io/", pattern=r"^/([A-Za-z0-9_.-]+/)+$", description="starts and ends with /")
+    path: DirectoryPath = Field("/theia/socket.io/", description="starts and ends with /")
     min_session_sec: Int = Field(limits.DEFAULT_MIN_SESSION_SEC, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
 
 
 class StaticIpSettings(Model):
     enabled: Bool = True
-    name: str | None = Field(None, pattern=DNS_LABEL, max_length=63,
-                                description="global address name; default coditect-<environment>-ip")
+    name: DnsLabel | None = Field(None, description="global address name; default coditect-<environment>-ip")
 
 
 class TlsSettings(Model):
@@ -251,12 +423,6 @@ class RateLimitSettings(Model):
     ban_duration_sec: Int = Field(300, ge=60, le=86400)
 
 
-# Google's preconfigured WAF rule sets are named <attack>-v<NN>-<stable|canary> (e.g. sqli-v33-stable);
-# anything else would be pasted into a CEL expression.
-PRECONFIGURED_WAF = r"^[a-z0-9]+(-[a-z0-9]+)*-v[0-9]{2}-(stable|canary)$"
-WAF_RULE_DESCRIPTION = "OWASP preconfigured WAF: {}"  # the Cloud Armor rule's description (at most 64 characters)
-
-
 class CloudArmorSettings(Model):
     """``enabled`` attaches the policy to the backend. Turning it off takes two ``pulumi up``s: first
     ``enabled: false`` detaches it (the BackendConfig states an empty policy name; a missing block
@@ -267,18 +433,14 @@ class CloudArmorSettings(Model):
     enabled: Bool = True
     keep_detached_policy: Bool = True
     mode: Literal["preview", "enforce"] = "enforce"
-    waf_rules: tuple[str, ...] = ("sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable")
+    # Google publishes fewer than 20 preconfigured rule sets (https://cloud.google.com/armor/docs/waf-rules).
+    waf_rules: Annotated[tuple[WafRuleSet, ...], Entries(20, "Google's preconfigured WAF rule sets number fewer than 20")] = (
+        "sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable")
     rate_limit: RateLimitSettings = RateLimitSettings()
 
     @field_validator("waf_rules")
     @classmethod
     def _preconfigured(cls, names: tuple[str, ...]) -> tuple[str, ...]:
-        for name in names:
-            if not re.fullmatch(PRECONFIGURED_WAF, name):  # fullmatch: `$` in re.match also matches before a final newline
-                raise ValueError(f"{name[:80]!r} is not a Google preconfigured WAF rule set name such as sqli-v33-stable")
-            if len(WAF_RULE_DESCRIPTION.format(name)) > limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX:
-                raise ValueError(f"{name!r} is too long: its Cloud Armor rule description would exceed "
-                                 f"{limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX} characters")
         if len(set(names)) != len(names):
             raise ValueError("lists a rule set twice")
         return names
@@ -289,16 +451,9 @@ class MonitoringSettings(Model):
     period_sec: Literal[60, 300, 600, 900] = 300
     failures_before_alert: Int = Field(3, ge=1, le=10, description="consecutive check periods that must fail")
     failing_regions: Int = Field(2, ge=1, le=6, description="checker regions that must fail in the same period")
-    notification_channels: tuple[str, ...] = Field(
+    # An alerting policy names at most 16 notification channels (https://cloud.google.com/monitoring/quotas).
+    notification_channels: Annotated[tuple[NotificationChannel, ...], Entries(16, "an alerting policy takes at most 16 notification channels")] = Field(
         (), description="notification channel resource names: projects/<p>/notificationChannels/<id>")
-
-    @field_validator("notification_channels")
-    @classmethod
-    def _channels(cls, channels: tuple[str, ...]) -> tuple[str, ...]:
-        for channel in channels:
-            if not re.fullmatch(r"projects/[a-z0-9-]+/notificationChannels/[0-9]+", channel):
-                raise ValueError(f"{channel!r} is not projects/<project>/notificationChannels/<id>")
-        return channels
 
 
 class GcpSettings(Model):
@@ -337,7 +492,7 @@ class ClusterSettings(Model):
     ``gcloud container clusters get-credentials NAME --location LOC --project P`` names it
     ``gke_P_LOC_NAME``."""
 
-    context: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$")
+    context: ClusterContext
     # For the one `pulumi up` that takes over objects created by kubectl: the provider then creates
     # by updating what exists (upsert) and forces server-side apply over kubectl's field ownership
     # (patch force). Set it for that run only.
@@ -365,9 +520,10 @@ class ContainmentSettings(Model):
     # and its rule keeps the kube-dns pods as fallback, so it also serves an older kube-dns-only cluster.
     # cloud-dns: Cloud DNS without the cache (169.254.169.254:53 only).
     dns: Literal["node-local", "kube-dns", "cloud-dns"] = "node-local"
-    internet_ports: tuple[Int, ...] = Field((443,), min_length=1)  # e.g. package registries on 443
+    internet_ports: Annotated[tuple[Int, ...], Entries(64, "each port is an entry of the internet egress rule; a few registries need one or two",
+                                                          least=1)] = (443,)  # e.g. package registries on 443
     # The cluster's pod, service, node and control-plane ranges: excepted from internet egress.
-    cluster_ranges: tuple[str, ...] = ()
+    cluster_ranges: Annotated[tuple[ClusterRange, ...], Entries(64, "a cluster has four kinds of range: pod, service, node, control plane")] = ()
 
     @field_validator("internet_ports")
     @classmethod
@@ -378,16 +534,6 @@ class ContainmentSettings(Model):
             if port == 53:
                 raise ValueError("53 is DNS, which goes to the declared resolver only; remove it")
         return ports
-
-    @field_validator("cluster_ranges")
-    @classmethod
-    def _ranges(cls, ranges: tuple[str, ...]) -> tuple[str, ...]:
-        for text in ranges:
-            try:
-                ipaddress.ip_network(text, strict=True)
-            except ValueError as error:
-                raise ValueError(f"{text[:60]!r} is not a CIDR range ({error})") from None
-        return ranges
 
 
 class InspectionSettings(Model):
@@ -402,7 +548,8 @@ class InspectionSettings(Model):
 class Settings(Model):
     environment: Environment
     namespace: DnsLabel = "coditect-app"
-    hosts: tuple[str, ...] = Field(("coditect.ai",), min_length=1)
+    # A ManagedCertificate holds at most 100 domains (spec.domains maxItems, schemas/crds/managedcertificate.networking.gke.io.yaml).
+    hosts: Annotated[tuple[Host, ...], Entries(100, "a ManagedCertificate holds at most 100 domains", least=1)] = ("coditect.ai",)
     release: Release
     deployment: DeploymentSettings = DeploymentSettings()
     autoscaling: Autoscaling = Autoscaling()
@@ -425,10 +572,6 @@ class Settings(Model):
     @field_validator("hosts")
     @classmethod
     def _hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
-        for host in hosts:
-            if not re.fullmatch(HOSTNAME, host) or len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
-                raise ValueError(f"{host[:120]!r} is not a lower-case DNS name such as coditect.ai "
-                                 "(labels of at most 63 characters, no wildcards, no scheme)")
         duplicates = sorted({h for h in hosts if hosts.count(h) > 1})
         if duplicates:
             raise ValueError(f"{', '.join(duplicates)} listed more than once; GKE keeps only the last rule per host")

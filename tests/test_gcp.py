@@ -198,7 +198,7 @@ def test_bad_notification_channel_is_named() -> None:
 
     raw = stack_settings_raw("prod")
     raw["gcp"]["monitoring"]["notificationChannels"] = ["oncall@example.com"]
-    with pytest.raises(SettingsError, match=r"coditect:gcp.monitoring.notificationChannels: .*'oncall@example.com' is not projects/"):
+    with pytest.raises(SettingsError, match=r"coditect:gcp.monitoring.notificationChannels\[0\]: .*'oncall@example.com' is not projects/"):
         parse_settings(raw, "prod")
 
 
