@@ -165,7 +165,7 @@ def test_what_a_grammar_accepts_is_ascii_bounded_and_trimmed(key: str, text: str
         ("release.version", "", "it has 0 characters"),
         ("containment.clusterRanges", ["0.0.0.0/0"], "coditect:containment.clusterRanges[0]: 0.0.0.0/0 covers every address"),
         ("containment.clusterRanges", ["::/0"], "::/0 covers every address"),
-        ("containment.clusterRanges", ["10.0.0.0/08"], "is not written as Kubernetes compares it; write 10.0.0.0/8"),
+        ("containment.clusterRanges", ["10.0.0.0/08"], "is not in canonical form; write 10.0.0.0/8"),
         ("containment.clusterRanges", ["10.0.0.1/8"], "is not a CIDR range (10.0.0.1/8 has host bits set)"),
         ("gcp.cloudArmor.wafRules", ["a" * 40 + "-v33-stable"], "has at most 64"),
     ],
@@ -236,3 +236,22 @@ def test_gcp_project_with_a_final_newline_is_refused() -> None:
     with pytest.raises(SettingsError, match="gcp:project: 'coditect-prod\\\\n' is not a Google Cloud project id"):
         read_target(settings_, {"gcp:project": "coditect-prod\n"}, "prod")
     assert read_target(settings_, {"gcp:project": "coditect-prod"}, "prod").project == "coditect-prod"
+
+
+@pytest.mark.parametrize(("key", "value"), [("hosts", "coditect.ai"), ("gcp.cloudArmor.wafRules", "sqli-v33-stable")])
+def test_a_repeated_entry_is_refused_and_distinct_ones_pass(key: str, value: str) -> None:
+    """A property of the list: the Ingress merges a repeated host into one rule, so no GKE rule could see it."""
+    message = outcome(with_value(key, [value, value]))
+    assert isinstance(message, str) and f"coditect:{key}: {value} listed more than once" in message
+    other = "www.coditect.ai" if key == "hosts" else "xss-v33-stable"
+    assert isinstance(outcome(with_value(key, [value, other])), Settings)
+
+
+def test_the_json_schema_states_every_bound() -> None:
+    """settings.md is generated from the schema: the grammar, the lengths and the entry bounds appear in it."""
+    schema = Settings.model_json_schema()
+    hosts = schema["properties"]["hosts"]
+    assert (hosts["maxItems"], hosts["minItems"], hosts["uniqueItems"]) == (100, 1, True)
+    assert hosts["items"]["maxLength"] == 253 and hosts["items"]["pattern"].startswith("^(?:")
+    version = schema["$defs"]["Release"]["properties"]["version"]
+    assert version["maxLength"] == 63 and version["examples"] == ["1.4.2"]

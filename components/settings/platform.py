@@ -77,18 +77,24 @@ class GcpSettings(Model):
 
 
 class ClusterPreconditions(Model):
-    """What the cluster must provide for the containment here to mean anything (containment-facts E.2,
-    P1-P6). The project does not own the cluster: these are declarations, checked against what the stack
-    needs (a prod stack on a cluster that enforces no NetworkPolicy, or without Workload Identity, is
-    refused: every egress policy would be inert and the metadata server would hand out the node's
-    credentials)."""
+    """What the cluster must provide for the containment here to mean anything (P1-P6 below). The
+    project does not own the cluster: these are declarations, checked against what the stack needs (a
+    prod stack on a cluster that enforces no NetworkPolicy, or without Workload Identity, is refused:
+    every egress policy would be inert and the metadata server would hand out the node's credentials)."""
 
-    network_policy: Literal["dataplane-v2", "calico", "none"] = "none"  # P1: who enforces NetworkPolicy
-    workload_identity: Bool = False  # P2: GKE_METADATA on every node pool that can run IDE pods
-    sandbox_node_pool: Bool = False  # P3: a gVisor node pool (COS_CONTAINERD) exists
-    least_privilege_node_service_account: Bool = False  # P4: not the Compute default service account
-    kubelet_read_only_port: Bool = True  # P5: 10255 open unless turned off
-    limited_anonymous_auth: Bool = False  # P6
+    # P1: NetworkPolicy is enforced only by a network plugin that implements it
+    # (https://kubernetes.io/docs/concepts/services-networking/network-policies/#prerequisites).
+    network_policy: Literal["dataplane-v2", "calico", "none"] = "none"
+    # P2: GKE_METADATA on every node pool that can run IDE pods
+    # (https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity).
+    workload_identity: Bool = False
+    # P3: a gVisor node pool exists (https://cloud.google.com/kubernetes-engine/docs/how-to/sandbox-pods).
+    sandbox_node_pool: Bool = False
+    # P4-P6 (https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster): not the Compute
+    # default service account on nodes; the kubelet's read-only port 10255 closed; anonymous access limited.
+    least_privilege_node_service_account: Bool = False
+    kubelet_read_only_port: Bool = True
+    limited_anonymous_auth: Bool = False
     # The resolver the cluster serves is declared as containment.dns (the egress is derived from it);
     # Settings hands it here so that `ops inspect` compares it with the cluster beside P1-P6.
     _dns: str | None = PrivateAttr(default=None)

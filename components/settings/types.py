@@ -173,7 +173,7 @@ DnsLabel = Annotated[str, pattern_string("an RFC 1123 label (lower-case letters,
                           DNS_LABEL, example="coditect-app", max_length=63, length_reason="an RFC 1123 label has at most 63")]
 PortName = Annotated[str, pattern_string("an IANA service name (lower-case letters, digits and '-')", DNS_LABEL, example="http", max_length=15,
                           length_reason="a port name has at most 15")]
-# A label value (kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
+# A label value (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
 # at most 63 characters, alphanumerics at both ends, '-', '_', '.' and alphanumerics between.
 LABEL_VALUE = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 LabelValue = Annotated[str, pattern_string("a Kubernetes label value (letters and digits at both ends; '-', '_', '.' between)", LABEL_VALUE,
@@ -219,7 +219,7 @@ def _cluster_range_problem(text: str) -> str | None:
     except ValueError as error:
         return f"{text!r} is not a CIDR range ({error})"
     if str(network) != text:
-        return f"{text!r} is not written as Kubernetes compares it; write {network}"
+        return f"{text!r} is not in canonical form; write {network}"
     if network.prefixlen == 0:
         # The internet egress rule excepts cluster ranges from its ipBlock 0.0.0.0/0 (components/network_policy.py),
         # and Kubernetes refuses an except that is not a strict subset of its cidr (kubernetes
