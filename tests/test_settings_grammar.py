@@ -210,7 +210,7 @@ def test_ten_thousand_hosts_in_a_stack_file_are_refused_as_too_many_values_not_a
     with pytest.raises(StackFileError) as raised:
         stack_files.parse(text, "Pulumi.prod.yaml")
     message = str(raised.value)
-    assert "alias" not in message and f"more than {stack_files.MAX_VALUES} values" in message and "coditect:hosts" in message
+    assert "alias" not in message and f"more than {stack_files.MAX_VALUES} values" in message and "Fix: shorten coditect:hosts" in message
     aliased = "config:\n  coditect:a: &x [" + ", ".join(["1"] * 200) + "]\n" + "".join(f"  coditect:b{i}: *x\n" for i in range(60))
     with pytest.raises(StackFileError, match="YAML aliases multiply"):
         stack_files.parse(aliased, "Pulumi.prod.yaml")
