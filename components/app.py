@@ -75,6 +75,7 @@ CONFIG_KEY_OF_RULE: dict[str, str] = {
     "frontendconfig-redirect-needs-http": "gcp.tls.allowHttp",
     "ingress-allow-http-without-tls": "gcp.tls.allowHttp",
     "ingress-duplicate-host": "hosts",
+    "ssl-policy-tls13-profile": "gcp.tls.sslPolicyProfile",
     "image-digest": "release.images.{subject}",  # the finding's subject is the container: nginx or ide
 }
 

@@ -158,9 +158,14 @@ class _Builder:
 
     def count(self, event: yaml.Event, values: int) -> None:
         self.values += values
-        if self.values > MAX_VALUES:
+        if self.values > MAX_VALUES and self.aliases:
             raise self.refuse(event, f"the document expands to more than {MAX_VALUES} values (YAML aliases multiply what they name)",
                               "write the values out; a stack file needs no aliases")
+        if self.values > MAX_VALUES:  # no alias: the values are written out, one list or mapping is too long
+            longest = max(self.open, key=lambda frame: len(frame.value), default=None)
+            where = clip(key_text(longest.path), 120) if longest and longest.path else "the list or mapping this value is in"
+            raise self.refuse(event, f"the document has more than {MAX_VALUES} values (scalars, lists and mappings; a stack file "
+                                     "holds a few hundred)", f"shorten {where}")
 
     def feed(self, event: yaml.Event) -> None:
         if isinstance(event, yaml.DocumentStartEvent):

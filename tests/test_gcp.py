@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.app import StackRefused
 from components.gcp import handshake_expression, handshake_path, uptime_alert_condition
 from components.settings import SettingsError
 from ops.program import ProgramRun
@@ -198,7 +199,7 @@ def test_bad_notification_channel_is_named() -> None:
 
     raw = stack_settings_raw("prod")
     raw["gcp"]["monitoring"]["notificationChannels"] = ["oncall@example.com"]
-    with pytest.raises(SettingsError, match=r"coditect:gcp.monitoring.notificationChannels: .*'oncall@example.com' is not projects/"):
+    with pytest.raises(SettingsError, match=r"coditect:gcp.monitoring.notificationChannels\[0\]: .*'oncall@example.com' is not projects/"):
         parse_settings(raw, "prod")
 
 
@@ -241,11 +242,17 @@ def test_request_logs_cannot_be_turned_off_under_monitoring(run_with: RunWith) -
     assert run_with("dev", no_logs).one(BACKEND_CONFIG).inputs["spec"]["logging"] == {"enable": False}
 
 
+def test_a_tls_1_3_minimum_needs_the_restricted_profile_under_its_key(run_with: RunWith) -> None:
+    """The ssl-policy-tls13-profile rule owns the check; its finding is reported under the setting."""
+    with pytest.raises(StackRefused) as raised:
+        run_with("prod", lambda raw: raw["gcp"].update({"tls": {"minTlsVersion": "TLS_1_3"}}))
+    assert ("coditect:gcp.tls.sslPolicyProfile: [ssl-policy-tls13-profile] SslPolicy coditect-prod-ssl-policy: sets minTlsVersion TLS_1_3 "
+            "with profile 'MODERN'; Compute accepts TLS 1.3 as the minimum only with profile RESTRICTED") in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda raw: raw["gcp"].update({"tls": {"minTlsVersion": "TLS_1_3"}}),
-         "coditect:gcp.tls.sslPolicyProfile: is MODERN with minTlsVersion TLS_1_3; Compute accepts TLS 1.3 only with profile RESTRICTED"),
         (lambda raw: raw.update({"hosts": ["a" * 60 + ".coditect.ai"]}),
          "is longer than 63 characters, the most a ManagedCertificate domain may have"),
         (lambda raw: raw["gcp"].update({"cloudArmor": {"wafRules": ["sqli-v33-stable', {}) || true || evaluatePreconfiguredWaf('xss-v33-stable"]}}),
