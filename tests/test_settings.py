@@ -34,7 +34,8 @@ CHANNELS = {"monitoring": {"notificationChannels": ["projects/p/notificationChan
 
 
 def test_defaults_are_the_production_state() -> None:
-    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "gcp": CHANNELS, "containment": {"sandbox": True}})
+    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["coditect.ai"], "gcp": CHANNELS,
+                                 "containment": {"sandbox": True}})
     assert s.namespace == "coditect-app"
     assert s.deployment.name == "coditect-combined"
     assert s.service.name == "coditect-combined-service"
@@ -86,8 +87,13 @@ def test_affinity_type_outside_gke_set() -> None:
 
 
 def test_prod_requires_two_replicas() -> None:
-    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "deployment": {"replicas": 1}})
+    message = error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["coditect.ai"], "deployment": {"replicas": 1}})
     assert "coditect:deployment.replicas: is 1; prod needs at least 2 replicas" in message
+
+
+def test_hosts_have_no_default() -> None:
+    """No stack inherits production's domain by forgetting its own."""
+    assert "coditect:hosts: is required but not set" in error_for({"environment": "dev", "release": RELEASE, "cluster": CLUSTER})
 
 
 def test_duplicate_and_malformed_hosts() -> None:
@@ -118,10 +124,11 @@ def test_config_values_arrive_as_engine_text_and_are_decoded(monkeypatch: pytest
     pulumi.runtime.set_all_config({})
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({
         "coditect:environment": "dev", "coditect:release": json.dumps(RELEASE), "coditect:cluster": json.dumps(CLUSTER), "other:key": "x",
+        "coditect:hosts": json.dumps(["dev.coditect.ai"]),
         "coditect:deployment": json.dumps({"replicas": 2}),
     }))
     raw = raw_config()
-    assert raw == {"environment": "dev", "release": RELEASE, "cluster": CLUSTER, "deployment": {"replicas": 2}}
+    assert raw == {"environment": "dev", "release": RELEASE, "cluster": CLUSTER, "hosts": ["dev.coditect.ai"], "deployment": {"replicas": 2}}
     assert parse_settings(raw, "dev").deployment.replicas == 2
 
 

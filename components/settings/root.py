@@ -29,7 +29,8 @@ class Settings(Model):
     environment: Environment
     namespace: DnsLabel = "coditect-app"
     # A ManagedCertificate holds at most 100 domains (spec.domains maxItems, schemas/crds/managedcertificate.networking.gke.io.yaml).
-    hosts: Annotated[tuple[Host, ...], Entries(100, "a ManagedCertificate holds at most 100 domains", least=1, unique=True)] = ("coditect.ai",)
+    # Required, no default: a stack that forgot its hosts must not silently serve (and certify) production's domain.
+    hosts: Annotated[tuple[Host, ...], Entries(100, "a ManagedCertificate holds at most 100 domains", least=1, unique=True)]
     release: Release
     deployment: DeploymentSettings = DeploymentSettings()
     autoscaling: Autoscaling = Autoscaling()
