@@ -9,7 +9,7 @@ PIP_INSTALL := bin/pip install --quiet --disable-pip-version-check --require-has
 LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 
-.PHONY: setup node-lab browser test lint engine test-engine ruff mypy mypy-pack render check lock hooks clean
+.PHONY: setup node-lab browser test lint engine test-engine ruff mypy mypy-pack render check docs lock hooks clean
 
 setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser
 
@@ -69,6 +69,12 @@ render: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(VENV)/bin/python -m ops check
+
+# Every generated part of the documentation (tests/test_docs.py fails when one is stale and names this target).
+docs: $(VENV)/.installed
+	$(VENV)/bin/python -m ops.settings_doc --write
+	$(VENV)/bin/python -m ops.rule_table --write
+	$(VENV)/bin/python -m ops.runbook --write
 
 # The program's lock is constrained by the dev lock, so `pulumi up` runs the versions the tests ran.
 # Existing pins are kept; `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed.
