@@ -82,7 +82,10 @@ def _type(schema: Schema) -> str:
     return str(kind)
 
 
+# JSON Schema's bounds, and pydantic's own names for them, which it emits when a validator wraps the
+# constrained type (the Fraction type of components.settings).
 BOUNDS = (("minimum", ">= {}"), ("exclusiveMinimum", "> {}"), ("maximum", "<= {}"), ("exclusiveMaximum", "< {}"),
+          ("ge", ">= {}"), ("gt", "> {}"), ("le", "<= {}"), ("lt", "< {}"),
           ("minLength", "at least {} character(s)"), ("maxLength", "at most {} characters"),
           ("minItems", "at least {} item(s)"), ("maxItems", "at most {} items"), ("pattern", "matches `{}`"))
 

@@ -134,7 +134,8 @@ def test_the_settings_reference_holds_every_area_with_its_real_defaults() -> Non
     for row in ("| `cluster.context` | (required) |", "| `containment.dns` | `\"node-local\"` |",
                 "| `inspection.deadlineSec` | `600` |", "| `release.images.ide` | (required) |",
                 "| `deployment.resources.nginx.cpuRequest` | `\"100m\"` |", "| `deployment.resources.ide.cpuRequest` | `\"500m\"` |",
-                "| `backendConfig.timeoutSec` | `86400` | integer; >= 1; <= 86400 |"):
+                "| `backendConfig.timeoutSec` | `86400` | integer; >= 1; <= 86400 |",
+                "| `backendConfig.logging.sampleRate` | `1.0` | number; >= 0.0; <= 1.0 |"):
         assert row in text, row
 
 
