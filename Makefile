@@ -12,7 +12,7 @@ pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 ACTIONLINT_VERSION := v1.7.12
 TOOLS := $(HOME)/.cache/coditect-tools/bin
 
-.PHONY: setup node-lab browser tools test lint engine test-engine ruff mypy mypy-pack render check lock hooks clean
+.PHONY: setup node-lab browser tools test lint engine test-engine ruff mypy mypy-pack render check docs lock hooks clean
 
 setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser tools
 
@@ -81,6 +81,12 @@ render: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(VENV)/bin/python -m ops check
+
+# Every generated part of the documentation (tests/test_docs.py fails when one is stale and names this target).
+docs: $(VENV)/.installed
+	$(VENV)/bin/python -m ops.settings_doc --write
+	$(VENV)/bin/python -m ops.rule_table --write
+	$(VENV)/bin/python -m ops.runbook --write
 
 # The program's lock is constrained by the dev lock, so `pulumi up` runs the versions the tests ran.
 # Existing pins are kept; `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed.

@@ -1,22 +1,23 @@
-"""The generated part of docs/runbook.md: every GKE rule, every `ops verify` layer and every
-`ops inspect` layer, each pointing at the runbook entry that handles it.
+"""The generated part of docs/runbook.md: every `ops verify` layer and every `ops inspect` layer, each
+pointing at the runbook entry that handles it, then a link to the GKE rules (docs/rules.md, generated
+from the registry by ops/rule_table.py: the rules are listed there only).
 
-``python -m ops.runbook`` prints it; ``--write`` replaces it between the markers in the runbook. A
-test fails when the runbook's copy is not what this generates, or when a rule or layer has no entry.
+``python -m ops.runbook`` prints it; ``--write`` replaces it between the markers in the runbook;
+``--check`` exits 1 when it is stale. A test fails when the runbook's copy is not what this generates,
+or when a layer has no entry.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-import gke
-from ops.generated import GeneratedPart, cell
+from ops.generated import DOCS, GeneratedPart
 from ops.inspect.model import Layer as InspectLayer
 from ops.verify.diagnoses import Layer as VerifyLayer
 
-RUNBOOK = Path(__file__).resolve().parent.parent / "docs" / "runbook.md"
-BEGIN = "<!-- generated:begin (python -m ops.runbook --write; do not edit) -->"
+RUNBOOK = DOCS / "runbook.md"
+COMMAND = "python -m ops.runbook --write"
+BEGIN = f"<!-- generated:begin ({COMMAND}; do not edit) -->"
 END = "<!-- generated:end -->"
 
 # The runbook's hand-written entries, by heading.
@@ -74,15 +75,13 @@ def generated() -> str:
     lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in VERIFY_LAYERS.items()]
     lines += ["", "### `ops inspect`: the layer of a failing check", "", "| layer | runbook entry |", "|---|---|"]
     lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in INSPECT_LAYERS.items()]
-    lines += ["", "### The GKE rules (`pulumi preview`, `ops check`): what must hold, and why",
-              "", "A mandatory rule stops the preview before anything is declared; an advisory one is printed. "
-              "Each names its resource and fix.", "",
-              "| rule | level | what must hold | source |", "|---|---|---|---|"]
-    lines += [f"| `{rule.id}` | {rule.level.value} | {cell(rule.summary)} | {cell(rule.source)} |" for rule in gke.all_rules()]
+    lines += ["", "### The GKE rules (`pulumi preview`, `ops check`)", "",
+              "Every rule, with what must hold and its source: [rules.md](rules.md). A mandatory rule stops the "
+              "preview before anything is declared; an advisory one is printed. Each names its resource and fix."]
     return "\n".join(lines)
 
 
-PART = GeneratedPart(RUNBOOK, BEGIN, END, generated)
+PART = GeneratedPart(RUNBOOK, BEGIN, END, generated, COMMAND)
 
 
 def runbook_with_index(text: str) -> str:

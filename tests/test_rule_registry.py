@@ -1,4 +1,4 @@
-"""The rule registry drives the policy pack, the catalogue tests and the README's rule table."""
+"""The rule registry drives the policy pack, the catalogue tests and docs/rules.md (tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from coditect_policies import POLICIES
 from gke import Scope, all_rules, rules_of
 from gke import policies as gke_policies
 from gke.manifest import CLUSTER_SCOPED_KINDS, FRONTEND_CONFIG, MANAGED_CERTIFICATE
-from ops.rule_table import README, readme_with_table
 from tests.policy_catalogue import CASES
 from tests.test_containment import STACK_FIRING
 from tests.test_gke_rules import FIRING
@@ -46,8 +45,3 @@ def test_stack_rules_are_the_ones_reading_several_kinds() -> None:
     for rule in all_rules():
         if rule.scope is Scope.RESOURCE:
             assert len({k for k in rule.kinds if k not in {"StatefulSet", "ReplicaSet", "DaemonSet"}}) == 1, rule.id
-
-
-def test_readme_rule_table_is_generated_from_the_registry() -> None:
-    readme = README.read_text(encoding="utf-8")
-    assert readme_with_table(readme) == readme, "README.md's rule table is stale: run `python -m ops.rule_table --write`"

@@ -66,4 +66,6 @@ def test_every_rule_and_every_layer_has_an_entry() -> None:
     assert set(ENTRIES) <= headings, set(ENTRIES) - headings
     assert {e for entries in (*VERIFY_LAYERS.values(), *INSPECT_LAYERS.values()) for e in entries} <= set(ENTRIES)
     index = text.split("<!-- generated:begin", 1)[1]
-    assert all(f"`{rule.id}`" in index for rule in gke.all_rules())
+    assert "[rules.md](rules.md)" in index, "the runbook's index links to the one list of the rules"
+    rules = (ROOT / "docs" / "rules.md").read_text()
+    assert all(f"| `{rule.id}` |" in rules for rule in gke.all_rules())

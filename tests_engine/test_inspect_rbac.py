@@ -24,7 +24,7 @@ NO_ACCESS = 3
 
 def documented_role(name: str = "coditect-inspect") -> dict[str, Any]:
     """A Role exactly as the README shows it, in the local stack's namespace."""
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "operations.md").read_text()
     block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if f"name: {name}," in b)
     role: dict[str, Any] = yaml.safe_load(block)
     role["metadata"]["namespace"] = NAMESPACE
