@@ -138,11 +138,14 @@ def test_a_settings_change_flows_into_the_file(tmp_path: Path) -> None:
 
 
 def test_ci_preview_and_the_readme_pass_the_stacks_own_file() -> None:
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
-    preview = workflow["jobs"]["preview"]
-    assert sorted(preview["strategy"]["matrix"]["stack"]) == sorted(STACKS)
-    step = next(s for s in preview["steps"] if str(s.get("uses", "")).startswith("pulumi/actions"))
-    assert step["with"]["policyPacks"] == "policy" and step["with"]["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
+    """The delivery's stack job passes the file `ops target` names, which is this module's config_path."""
+    from ops.deploy_target import deploy_target
+
+    (job,) = yaml.safe_load((ROOT / ".github" / "workflows" / "stack.yml").read_text())["jobs"].values()
+    step = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions"))
+    assert step["with"]["policyPacks"] == "policy" and step["with"]["policyPackConfigs"] == "${{ steps.target.outputs.pack_config }}"
+    for stack in ("dev", "staging", "prod"):
+        assert ROOT / deploy_target(stack, ROOT).pack_config == config_path(ROOT, stack)
     readme = (ROOT / "README.md").read_text()
     assert "pulumi preview --diff --policy-pack policy --policy-pack-config policy/config/prod.json" in readme
     assert all(config_path(ROOT, stack).exists() for stack in STACKS)
