@@ -12,7 +12,7 @@ pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 ACTIONLINT_VERSION := v1.7.12
 TOOLS := $(HOME)/.cache/coditect-tools/bin
 
-.PHONY: setup node-lab browser tools test lint engine test-engine ruff mypy mypy-pack render check docs lock hooks clean
+.PHONY: setup node-lab browser tools test test-fast lint engine test-engine ruff mypy mypy-pack render check docs lock hooks clean
 
 setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser tools
 
@@ -62,6 +62,11 @@ tools:
 # pytest exits 5 when it collected no test: for this suite a broken selection, never a pass.
 test: setup
 	$(VENV)/bin/python -m pytest || { status=$$?; [ $$status -ne 5 ] || echo "make test: pytest collected no tests" >&2; exit $$status; }
+
+# The suite without the lab (real nginx, Socket.IO servers, Chromium) and the deploy-virtualenv builds: the
+# program, rules, settings and ops against stand-ins, for the edit-test loop. CI runs `make test`.
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -m "not lab and not slow"
 
 # `make -k lint` runs every check even when one fails. mypy runs twice: policy/__main__.py and the
 # project's __main__.py are both the module `__main__`.

@@ -14,6 +14,8 @@ from ops.verify import browser as browser_module
 from ops.verify.browser import BUNDLE, chromium_binary, run_browser
 from tests.lab import Lab, nginx_binary
 
+pytestmark = pytest.mark.lab  # real nginx, Socket.IO servers and Chromium: `make test-fast` skips them
+
 CALLS = 5
 
 

@@ -24,6 +24,8 @@ from ops.verify.protocol import SocketIOPacket, socketio_message
 from tests.conftest import ROOT, stack_run
 from tests.lab import Lab, nginx_binary, node_ready
 
+pytestmark = pytest.mark.lab  # real nginx, Socket.IO servers and Chromium: `make test-fast` skips them
+
 T = TypeVar("T")
 
 
