@@ -43,14 +43,23 @@ def choose(found: History, to: str | None) -> Release:
             raise Refused(f"Pulumi.{found.stack}.yaml holds a release no commit has: say which one to go back to with --to VERSION "
                           f"(python -m ops history {found.stack})")
         older = found.releases[found.releases.index(current) + 1:]
+        if not older and found.cut:
+            raise Refused(f"{_described(current)} is the oldest release of Pulumi.{found.stack}.yaml in the history read here, "
+                          f"and that history is incomplete: {found.cut}")
         if not older:
             raise Refused(f"{_described(current)} is the oldest release Pulumi.{found.stack}.yaml has held: there is none before it")
         return older[0]
     matches = [release for release in found.releases if release.version == to]
     if not matches and len(to) >= 7:
         matches = [release for release in found.releases if release.commit.startswith(to.lower())]
+        skipped = [skip for skip in found.skipped if skip.commit.startswith(to.lower())]
+        if not matches and skipped:
+            raise Refused(f"commit {skipped[0].commit[:12]} holds no release to go back to: {skipped[0].reason}")
     if not matches:
         held = ", ".join(dict.fromkeys(release.version for release in found.releases)) or "none"
+        if found.cut:  # the release may well be in the commits that were not read: never say "never held"
+            raise Refused(f"release {to!r} is not in the part of Pulumi.{found.stack}.yaml's history read here (releases, newest first: "
+                          f"{held}), and that history is incomplete: {found.cut}")
         raise Refused(f"Pulumi.{found.stack}.yaml has never held release {to!r} (its releases, newest first: {held}); "
                       f"see python -m ops history {found.stack}")
     distinct = {tuple(sorted(release.images.items())) for release in matches}
