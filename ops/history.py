@@ -103,18 +103,20 @@ class History:
 class _Deadline:
     """The time left of one history reading, so that git's calls together stay within HISTORY_DEADLINE_S."""
 
-    def __init__(self, seconds: float = HISTORY_DEADLINE_S) -> None:
-        self.seconds, self.ends = seconds, time.monotonic() + seconds
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = HISTORY_DEADLINE_S if seconds is None else seconds
+        self.ends = time.monotonic() + self.seconds
 
     def left(self) -> float:
         return self.ends - time.monotonic()
 
 
 def git(root: Path, *arguments: str, stdin: bytes | None = None, deadline: _Deadline | None = None,
-        max_output: int = GIT_MAX_OUTPUT) -> bytes:
+        max_output: int | None = None) -> bytes:
     """git's output in `root`, or Refused saying why git could not answer: not installed, failed, slower than
     GIT_TIMEOUT_S (or the reading's deadline), or more than `max_output` bytes."""
     timeout = min(GIT_TIMEOUT_S, deadline.left()) if deadline is not None else GIT_TIMEOUT_S
+    max_output = GIT_MAX_OUTPUT if max_output is None else max_output
     if timeout <= 0:
         raise Refused(f"reading the history took more than {deadline.seconds if deadline else GIT_TIMEOUT_S:g} s (the bound); "
                       "nothing was changed. Fix: run it again on a less loaded machine, or restore the release by hand")
@@ -132,7 +134,7 @@ def git(root: Path, *arguments: str, stdin: bytes | None = None, deadline: _Dead
             process.kill()
         process.wait()
     if problem == "time":
-        raise Refused(f"git {arguments[0]} did not answer within {timeout:.0f} s (the bound); nothing was changed. "
+        raise Refused(f"git {arguments[0]} did not answer within {timeout:.3g} s (the bound); nothing was changed. "
                       "Fix: run it again; if git is this slow here, `git gc` the repository")
     if problem == "size":
         raise Refused(f"git {arguments[0]} answered more than {max_output} bytes (the bound); nothing was changed")
