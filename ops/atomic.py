@@ -250,8 +250,8 @@ def _acquire(lock: Path, wait: float) -> int:
         except BlockingIOError:
             os.close(descriptor)
             if time.monotonic() >= ends:
-                raise WriteError(f"{clip(str(lock.parent / lock.name[1:-5]), 200)} is being written by another command ({_holder(lock)}; "
-                                 f"lock file {clip(str(lock), 200)}). Nothing was written. Fix: let it finish, then run the command again") from None
+                raise WriteError(f"{lock.name[1:-5]} is being written by another command ({_holder(lock)}; lock file {clip(str(lock), 160)}). "
+                                 "Nothing was written. Fix: let it finish, then run the command again") from None
             time.sleep(0.05)
             continue
         # The holder before us may have removed the file after we opened it: then ours is no longer the lock.
@@ -262,16 +262,24 @@ def _acquire(lock: Path, wait: float) -> int:
         if not same:
             os.close(descriptor)
             continue
-        os.ftruncate(descriptor, 0)
-        os.write(descriptor, f"pid {os.getpid()}: {clip(' '.join(sys.argv), 200)}, since {time.strftime('%H:%M:%S')}".encode("utf-8", "replace"))
+        with contextlib.suppress(OSError):  # who holds it is told to a waiter as a courtesy; a full disk must not stop the lock
+            os.ftruncate(descriptor, 0)
+            os.write(descriptor, f"pid {os.getpid()}: {_command_line()}, since {time.strftime('%H:%M:%S UTC', time.gmtime())}".encode("utf-8", "replace"))
         return descriptor
+
+
+def _command_line() -> str:
+    """This process's command as its user typed it, short: `python -m ops promote staging prod`."""
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    shown = "python -m ops" if program.name == "__main__.py" and program.parent.name == "ops" else program.name
+    return clip(" ".join([shown, *sys.argv[1:]]), 80)
 
 
 def _holder(lock: Path) -> str:
     """Who holds the lock, as its holder wrote it (bounded, printable)."""
     try:
         with lock.open("rb") as stream:
-            text = stream.read(300).decode("utf-8", "replace")
+            text = stream.read(200).decode("utf-8", "replace")
     except OSError:
         text = ""
     return "".join(char if char.isprintable() else "?" for char in text) or "a process that has not said who it is yet"
