@@ -10,7 +10,11 @@ plumbing is used (one `git log`, one `git cat-file --batch`), so a long history 
 from __future__ import annotations
 
 import json
+import os
+import re
+import selectors
 import subprocess
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,8 +26,22 @@ from ops.program import ROOT, stack_path
 from ops.promote import RELEASE_KEY
 from ops.stack_diff import Refused
 
+# Bounds on what reading the history may cost (README, "Bounds"): a history longer than MAX_COMMITS is
+# read from its newest commits and says so; each git call gets GIT_TIMEOUT_S, the whole reading
+# HISTORY_DEADLINE_S; git's answer is cut at GIT_MAX_OUTPUT bytes; a revision of the stack file larger than
+# stack_files.MAX_BYTES is never read (its size is asked first), and the revisions read at once hold at most
+# BATCH_BYTES, so a 400 MB blob in an old commit costs one `cat-file --batch-check` line.
+MAX_COMMITS = 1000
 GIT_TIMEOUT_S = 30.0
-_FIELD = "\x1f"  # between git log fields: a byte no name, date or hash holds
+HISTORY_DEADLINE_S = 60.0
+GIT_MAX_OUTPUT = 16 << 20
+BATCH_BYTES = 8 << 20
+MAX_SUBJECT = 1000  # characters kept of a subject or an author: what is printed is clipped further
+_HASH = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256 object names
+# Settings of the user's git that would change what `git log` prints (a signature check on stdout, renames
+# followed into paths cat-file is not asked for): fixed for ops' own calls.
+_GIT_SETTINGS = ("-c", "log.showSignature=false", "-c", "log.follow=false", "-c", "i18n.logOutputEncoding=UTF-8", "-c", "core.pager=cat")
+UNSHALLOW_FIX = "git fetch --unshallow (in GitHub Actions: actions/checkout with fetch-depth: 0)"
 
 
 @dataclass(frozen=True)
@@ -62,24 +80,121 @@ class History:
     releases: list[Release] = field(default_factory=list)  # newest first
     skipped: list[Skipped] = field(default_factory=list)
     uncommitted: Release | None = None  # the file now holds a release no commit has
+    shallow: bool = False  # a shallow clone: the commits before its boundary are not there to read
+    cut_at: int | None = None  # only the newest `cut_at` commits were read (MAX_COMMITS)
+
+    @property
+    def cut(self) -> str | None:
+        """Why releases older than the oldest listed may exist but are not listed, with the fix; None when complete."""
+        reasons = []
+        if self.shallow:
+            reasons.append(f"this is a shallow clone, so the history of Pulumi.{self.stack}.yaml is cut at its oldest fetched commit. "
+                           f"Fix: {UNSHALLOW_FIX}")
+        if self.cut_at is not None:
+            reasons.append(f"only the newest {self.cut_at} commits that changed Pulumi.{self.stack}.yaml were read (the bound); "
+                           "an older release is restored from its commit by hand (git show COMMIT:Pulumi.STACK.yaml)")
+        return "; ".join(reasons) or None
 
     @property
     def current(self) -> Release | None:
         return next((release for release in self.releases if release.current), None)
 
 
-def git(root: Path, *arguments: str, stdin: bytes | None = None) -> bytes:
-    """git's output in `root`, or Refused saying why git could not answer."""
+class _Deadline:
+    """The time left of one history reading, so that git's calls together stay within HISTORY_DEADLINE_S."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = HISTORY_DEADLINE_S if seconds is None else seconds
+        self.ends = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        return self.ends - time.monotonic()
+
+
+def git(root: Path, *arguments: str, stdin: bytes | None = None, deadline: _Deadline | None = None,
+        max_output: int | None = None) -> bytes:
+    """git's output in `root`, or Refused saying why git could not answer: not installed, failed, slower than
+    GIT_TIMEOUT_S (or the reading's deadline), or more than `max_output` bytes."""
+    timeout = min(GIT_TIMEOUT_S, deadline.left()) if deadline is not None else GIT_TIMEOUT_S
+    max_output = GIT_MAX_OUTPUT if max_output is None else max_output
+    if timeout <= 0:
+        raise Refused(f"reading the history took more than {deadline.seconds if deadline else GIT_TIMEOUT_S:g} s (the bound); "
+                      "nothing was changed. Fix: run it again on a less loaded machine, or restore the release by hand")
+    command = ["git", "-C", str(root), *_GIT_SETTINGS, *arguments]
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}  # never ask, never take the index lock
     try:
-        done = subprocess.run(["git", "-C", str(root), *arguments], input=stdin, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
+        process = subprocess.Popen(command, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     except FileNotFoundError:
         raise Refused("git is not installed: the release history is read from git. Fix: install git") from None
-    except subprocess.TimeoutExpired:
-        raise Refused(f"git {arguments[0]} did not answer within {GIT_TIMEOUT_S:g} s") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    try:
+        out, err, problem = _collect(process, stdin, timeout, max_output)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    if problem == "time":
+        raise Refused(f"git {arguments[0]} did not answer within {timeout:.3g} s (the bound); nothing was changed. "
+                      "Fix: run it again; if git is this slow here, `git gc` the repository")
+    if problem == "size":
+        raise Refused(f"git {arguments[0]} answered more than {max_output} bytes (the bound); nothing was changed")
+    if process.returncode != 0:
+        message = err.decode("utf-8", "replace").strip().splitlines()
         raise Refused(f"git {arguments[0]} failed in {clip(str(root), 200)}: {clip(message[-1] if message else 'no message', 300)}")
-    return done.stdout
+    return out
+
+
+def _collect(process: subprocess.Popen[bytes], stdin: bytes | None, timeout: float, max_output: int) -> tuple[bytes, bytes, str | None]:
+    """(stdout, stderr, None), or the problem ("time", "size") that stopped reading; stdin is fed as git reads it."""
+    ends = time.monotonic() + timeout
+    out, err = bytearray(), bytearray()
+    pending = memoryview(stdin or b"")
+    with selectors.DefaultSelector() as selector:
+        assert process.stdout is not None and process.stderr is not None
+        selector.register(process.stdout, selectors.EVENT_READ, out)
+        selector.register(process.stderr, selectors.EVENT_READ, err)
+        if process.stdin is not None:
+            if pending:
+                os.set_blocking(process.stdin.fileno(), False)
+                selector.register(process.stdin, selectors.EVENT_WRITE)
+            else:
+                process.stdin.close()
+        while selector.get_map():
+            left = ends - time.monotonic()
+            if left <= 0:
+                return bytes(out), bytes(err), "time"
+            for key, _ in selector.select(left):
+                if key.fileobj is process.stdin:
+                    try:
+                        pending = pending[os.write(key.fd, pending[:1 << 16]):]
+                    except BrokenPipeError:
+                        pending = pending[:0]
+                    if not pending:
+                        selector.unregister(key.fileobj)
+                        process.stdin.close()
+                    continue
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                key.data.extend(chunk)
+                if len(out) > max_output or len(err) > 1 << 16:
+                    return bytes(out), bytes(err), "size"
+    try:
+        process.wait(max(0.0, ends - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return bytes(out), bytes(err), "time"
+    return bytes(out), bytes(err), None
+
+
+def is_shallow(root: Path, deadline: _Deadline | None = None) -> bool:
+    """Whether `root` is in a shallow clone (git 2.15 answers true/false; older git echoes the option, so the
+    `shallow` file that marks such a clone is looked for instead)."""
+    answer = git(root, "rev-parse", "--is-shallow-repository", "--git-path", "shallow", deadline=deadline).decode("utf-8", "replace").split("\n")
+    if answer[0] in ("true", "false"):
+        return answer[0] == "true"
+    shallow_file = Path(answer[1] if len(answer) > 1 and answer[1] else ".git/shallow")
+    return (shallow_file if shallow_file.is_absolute() else root / shallow_file).exists()
 
 
 def release_of(data: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
@@ -94,34 +209,102 @@ def release_of(data: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     return version, {str(role): image for role, image in images.items()}
 
 
-def _commits(root: Path, file_name: str) -> list[tuple[str, str, str, str]]:
-    """(hash, ISO date, author, subject) of every commit that changed the file, newest first."""
-    out = git(root, "log", f"--format=%H{_FIELD}%aI{_FIELD}%an <%ae>{_FIELD}%s", "--", file_name).decode("utf-8", "replace")
+@dataclass(frozen=True)
+class Logged:
+    """One commit that changed the stack file, as `git log` tells it."""
+
+    commit: str
+    date: str
+    author: str
+    subject: str
+
+
+def _text(field: bytes) -> str:
+    """A field git copied from a commit (an author, a subject): text whatever its bytes, and bounded."""
+    return clip(field.decode("utf-8", "replace"), MAX_SUBJECT)
+
+
+def _commits(root: Path, file_name: str, deadline: _Deadline | None = None) -> list[Logged]:
+    """Every commit that changed the file, newest first, at most MAX_COMMITS + 1 of them. Fields and commits are
+    NUL-separated (`-z`, `%x00`): a subject holds no NUL (git refuses one in a message), so any subject parses."""
+    out = git(root, "log", "-z", f"--max-count={MAX_COMMITS + 1}", "--format=%H%x00%aI%x00%an <%ae>%x00%s", "--", file_name,
+              deadline=deadline)
+    fields = out.split(b"\0")
+    if fields and fields[-1] == b"":
+        fields.pop()
+    if len(fields) % 4:
+        raise Refused(f"git log's answer for {file_name} has {len(fields)} fields, not 4 per commit; nothing was read. "
+                      "Fix: check the repository with `git fsck`")
     commits = []
-    for line in out.splitlines():
-        parts = line.split(_FIELD)
-        if len(parts) == 4:
-            commits.append((parts[0], parts[1], parts[2], parts[3]))
+    for at in range(0, len(fields), 4):
+        commit, date, author, subject = fields[at:at + 4]
+        if not _HASH.fullmatch(commit):
+            raise Refused(f"git log named commit {clip(repr(commit), 80)}, which is not an object name; nothing was read. "
+                          "Fix: check the repository with `git fsck`")
+        commits.append(Logged(commit.decode(), _text(date), _text(author), _text(subject)))
     return commits
 
 
-def _revisions(root: Path, file_name: str, hashes: list[str]) -> list[bytes | str]:
-    """The file's bytes at each commit (one `git cat-file --batch`), or why there are none."""
-    if not hashes:
-        return []
-    out = git(root, "cat-file", "--batch", stdin="".join(f"{commit}:./{file_name}\n" for commit in hashes).encode())
-    revisions: list[bytes | str] = []
+Revision = bytes | str  # the file's bytes at a commit, or why they were not read
+
+
+def _sizes(root: Path, objects: list[str], deadline: _Deadline | None) -> list[tuple[str, int] | None]:
+    """(object name, size) of each blob `<commit>:./<file>`, or None where the commit has no such file."""
+    out = git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin="".join(f"{o}\n" for o in objects).encode(),
+              deadline=deadline)
+    lines = out.split(b"\n")
+    found: list[tuple[str, int] | None] = []
+    for line in lines[:len(objects)]:
+        parts = line.split()
+        found.append((parts[0].decode(), int(parts[2])) if len(parts) == 3 and parts[1] == b"blob" and parts[2].isdigit() else None)
+    if len(found) != len(objects):
+        raise Refused(f"git cat-file answered for {len(found)} of {len(objects)} revisions; nothing was read")
+    return found
+
+
+def _blobs(root: Path, names: list[str], deadline: _Deadline | None) -> dict[str, bytes]:
+    """The content of each blob (each known to be at most stack_files.MAX_BYTES), read BATCH_BYTES at a time at most."""
+    contents: dict[str, bytes] = {}
+    out = git(root, "cat-file", "--batch", stdin="".join(f"{name}\n" for name in names).encode(), deadline=deadline,
+              max_output=BATCH_BYTES + len(names) * 100 + stack_files.MAX_BYTES)
     position = 0
-    for _ in hashes:
+    for name in names:
         header_end = out.index(b"\n", position)
         header = out[position:header_end].split()
         position = header_end + 1
-        if len(header) != 3 or header[1] != b"blob":  # `<object> missing`: the commit deleted the file
-            revisions.append("the file does not exist in this commit")
-            continue
-        size = int(header[2])
-        revisions.append(out[position:position + size] if size <= stack_files.MAX_BYTES else f"larger than {stack_files.MAX_BYTES} bytes")
+        size = int(header[2]) if len(header) == 3 and header[2].isdigit() else 0
+        contents[name] = out[position:position + size]
         position += size + 1
+    return contents
+
+
+def _revisions(root: Path, file_name: str, hashes: list[str], deadline: _Deadline | None = None) -> list[Revision]:
+    """The file's bytes at each commit, or why they were not read: missing there, or larger than the reader's bound
+    (its size is asked first, so such a revision is never read). Each distinct blob is read once."""
+    if not hashes:
+        return []
+    sizes = _sizes(root, [f"{commit}:./{file_name}" for commit in hashes], deadline)
+    wanted = list(dict.fromkeys(found[0] for found in sizes if found is not None and found[1] <= stack_files.MAX_BYTES))
+    contents: dict[str, bytes] = {}
+    batch: list[str] = []
+    batch_bytes = 0
+    by_name = {found[0]: found[1] for found in sizes if found is not None}
+    for name in wanted:
+        if batch and batch_bytes + by_name[name] > BATCH_BYTES:
+            contents |= _blobs(root, batch, deadline)
+            batch, batch_bytes = [], 0
+        batch.append(name)
+        batch_bytes += by_name[name]
+    if batch:
+        contents |= _blobs(root, batch, deadline)
+    revisions: list[Revision] = []
+    for found in sizes:
+        if found is None:
+            revisions.append("the file does not exist in this commit")
+        elif found[1] > stack_files.MAX_BYTES:
+            revisions.append(f"the file is {found[1]} bytes in this commit, over the {stack_files.MAX_BYTES}-byte bound of a stack file; not read")
+        else:
+            revisions.append(contents[found[0]])
     return revisions
 
 
@@ -139,24 +322,28 @@ def _read_release(revision: bytes | str, name: str) -> tuple[str, dict[str, str]
 def read_history(stack: str, root: Path = ROOT) -> History:
     """The stack file's releases from git, newest first, the current one marked; Refused without git history."""
     path = stack_path(stack, root)  # StackFileError (exit 2) for a bad or unknown stack
-    commits = _commits(root, path.name)
+    deadline = _Deadline()
+    commits = _commits(root, path.name, deadline)
+    shallow = is_shallow(root, deadline)
     if not commits:
         raise Refused(f"{path.name} has no git history (never committed, or {clip(str(root), 200)} is not in a git repository). "
                       "Fix: commit the stack file; every later release is then read from its history")
-    history = History(stack)
-    entries: list[tuple[tuple[str, dict[str, str]], tuple[str, str, str, str]]] = []
-    for logged, revision in zip(commits, _revisions(root, path.name, [c[0] for c in commits]), strict=True):
+    history = History(stack, shallow=shallow)
+    if len(commits) > MAX_COMMITS:
+        commits, history.cut_at = commits[:MAX_COMMITS], MAX_COMMITS
+    entries: list[tuple[tuple[str, dict[str, str]], Logged]] = []
+    for logged, revision in zip(commits, _revisions(root, path.name, [c.commit for c in commits], deadline), strict=True):
         release = _read_release(revision, path.name)
         if isinstance(release, str):
-            history.skipped.append(Skipped(logged[0], release))
+            history.skipped.append(Skipped(logged.commit, release))
         elif entries and entries[-1][0] == release:
             entries[-1] = (release, logged)  # an older commit with the same release: it brought the release in
         else:
             entries.append((release, logged))
     now = release_of(stack_files.read(path))
-    for (version, images), (commit, date, author, subject) in entries:
+    for (version, images), logged in entries:
         is_current = (version, images) == now and not any(release.current for release in history.releases)
-        history.releases.append(Release(version, images, commit, date, author, subject, current=is_current))
+        history.releases.append(Release(version, images, logged.commit, logged.date, logged.author, logged.subject, current=is_current))
     if now is not None and history.current is None:
         history.uncommitted = Release(now[0], now[1], "", "", "", "(uncommitted)", current=True)
     return history
@@ -174,6 +361,8 @@ def print_history(history: History, out: TextIO) -> None:
             out.write(f"      {role}: {image}\n")
     for skipped in history.skipped:
         out.write(f"  (commit {skipped.commit[:12]} skipped: {skipped.reason})\n")
+    if history.cut:
+        out.write(f"Older releases are not listed: {history.cut}\n")
     out.write("* = what the stack file holds now. Roll back with `python -m ops rollback "
               f"{history.stack} [--to VERSION] --dry-run`.\n")
 
@@ -184,6 +373,9 @@ def history_json(history: History) -> str:
         "releases": [{**asdict(release), "pinned": release.pinned} for release in history.releases],
         "uncommitted": asdict(history.uncommitted) if history.uncommitted else None,
         "skipped": [asdict(skipped) for skipped in history.skipped],
+        "shallow": history.shallow,
+        "cut_at": history.cut_at,
+        "cut": history.cut,
     }, indent=2)
 
 

@@ -8,6 +8,7 @@ the target's golden render. It never deploys: the change goes through review and
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -21,10 +22,10 @@ from ruamel.yaml.comments import CommentedMap
 
 from gke.manifest import is_digest_pinned
 from ops import stack_files
-from ops.atomic import write_files
+from ops.atomic import locked, write_files
 from ops.check import check_stack
 from ops.errors import StackFileError, UsageError, clip
-from ops.program import ROOT
+from ops.program import ROOT, is_stack_name
 from ops.render import DEFAULT_OUT, rendered_files
 from ops.stack_diff import Refused, flatten, require_stacks
 from ops.stack_files import StackDocument
@@ -53,6 +54,7 @@ class Promotion:
     render_diffs: dict[str, str]  # rendered file name -> unified diff, only files that change
     new_stack_text: str
     new_rendered: dict[str, str]  # rendered file name -> text
+    old_stack_text: str | None = None  # the stack file as read: the write is refused if it holds anything else by then
 
 
 def _round_trip_yaml() -> YAML:
@@ -246,7 +248,7 @@ def plan(source: str, target: str, skip_stage: bool = False, root: Path = ROOT) 
     render_diffs = {name: render_diff for name, text in new_rendered.items()
                     if (render_diff := _before_after_diff(before_rendered.get(name, ""), text, f"rendered/{target}/{name}"))}
     return Promotion(source, target, changes, _before_after_diff(before_text, after_text, f"Pulumi.{target}.yaml"),
-                     render_diffs, after_text, new_rendered)
+                     render_diffs, after_text, new_rendered, before_text)
 
 
 def _before_after_diff(before: str, after: str, label: str) -> str:
@@ -256,8 +258,18 @@ def _before_after_diff(before: str, after: str, label: str) -> str:
 def _write(promotion: Promotion, root: Path) -> None:
     """The stack file and its golden render, all together or none (WriteError before any changed)."""
     golden = root / DEFAULT_OUT.name / promotion.target
-    write_files({root / f"Pulumi.{promotion.target}.yaml": promotion.new_stack_text,
-                 **{golden / name: text for name, text in promotion.new_rendered.items()}})
+    stack_file = root / f"Pulumi.{promotion.target}.yaml"
+    write_files({stack_file: promotion.new_stack_text, **{golden / name: text for name, text in promotion.new_rendered.items()}},
+                unchanged={stack_file: promotion.old_stack_text} if promotion.old_stack_text is not None else None)
+
+
+def writing(root: Path, stack: str, dry_run: bool) -> contextlib.AbstractContextManager[None]:
+    """The stack file's writers' lock, unless nothing will be written (or there is no such stack file: the plan
+    then refuses it with the reason)."""
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if dry_run or not is_stack_name(stack) or not stack_file.exists():
+        return contextlib.nullcontext()
+    return locked(stack_file)
 
 
 def show_and_write(promotion: Promotion, heading: str, out: TextIO, dry_run: bool, root: Path) -> bool:
@@ -277,17 +289,19 @@ def show_and_write(promotion: Promotion, heading: str, out: TextIO, dry_run: boo
 
 
 def promote(source: str, target: str, out: TextIO, dry_run: bool = False, skip_stage: bool = False, root: Path = ROOT) -> int:
-    """The `promote` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write)."""
-    try:
-        promotion = plan(source, target, skip_stage, root)
-    except Refused as refusal:
-        out.write(f"refused: {refusal}\n")
-        return 1
-    if not promotion.changes:
-        out.write(f"{target} already runs {source}'s release; nothing to do.\n")
-        return 0
-    if not show_and_write(promotion, f"Promote {source} -> {target}", out, dry_run, root):
-        return 0
+    """The `promote` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write). The target's
+    lock is held from its read to its write, so a concurrent promote or rollback of it is refused (exit 3)."""
+    with writing(root, target, dry_run):
+        try:
+            promotion = plan(source, target, skip_stage, root)
+        except Refused as refusal:
+            out.write(f"refused: {refusal}\n")
+            return 1
+        if not promotion.changes:
+            out.write(f"{target} already runs {source}'s release; nothing to do.\n")
+            return 0
+        if not show_and_write(promotion, f"Promote {source} -> {target}", out, dry_run, root):
+            return 0
     out.write(f"Wrote Pulumi.{target}.yaml and rendered/{target}/. Nothing was deployed: open a pull request; CI runs "
               f"`pulumi preview --policy-pack policy` on {target}; after review, `pulumi up -s {target}`, then `python -m ops verify`.\n")
     return 0

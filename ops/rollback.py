@@ -19,7 +19,7 @@ from ops import stack_files
 from ops.check import check_stack, settings_for
 from ops.history import History, Release, git, read_history
 from ops.program import ROOT, stack_path
-from ops.promote import RELEASE_KEY, Promotion, ReleaseChange, _before_after_diff, _merged, _with_release, show_and_write
+from ops.promote import RELEASE_KEY, Promotion, ReleaseChange, _before_after_diff, _merged, _with_release, show_and_write, writing
 from ops.render import rendered_files
 from ops.stack_diff import Refused, flatten
 
@@ -43,14 +43,23 @@ def choose(found: History, to: str | None) -> Release:
             raise Refused(f"Pulumi.{found.stack}.yaml holds a release no commit has: say which one to go back to with --to VERSION "
                           f"(python -m ops history {found.stack})")
         older = found.releases[found.releases.index(current) + 1:]
+        if not older and found.cut:
+            raise Refused(f"{_described(current)} is the oldest release of Pulumi.{found.stack}.yaml in the history read here, "
+                          f"and that history is incomplete: {found.cut}")
         if not older:
             raise Refused(f"{_described(current)} is the oldest release Pulumi.{found.stack}.yaml has held: there is none before it")
         return older[0]
     matches = [release for release in found.releases if release.version == to]
     if not matches and len(to) >= 7:
         matches = [release for release in found.releases if release.commit.startswith(to.lower())]
+        skipped = [skip for skip in found.skipped if skip.commit.startswith(to.lower())]
+        if not matches and skipped:
+            raise Refused(f"commit {skipped[0].commit[:12]} holds no release to go back to: {skipped[0].reason}")
     if not matches:
         held = ", ".join(dict.fromkeys(release.version for release in found.releases)) or "none"
+        if found.cut:  # the release may well be in the commits that were not read: never say "never held"
+            raise Refused(f"release {to!r} is not in the part of Pulumi.{found.stack}.yaml's history read here (releases, newest first: "
+                          f"{held}), and that history is incomplete: {found.cut}")
         raise Refused(f"Pulumi.{found.stack}.yaml has never held release {to!r} (its releases, newest first: {held}); "
                       f"see python -m ops history {found.stack}")
     distinct = {tuple(sorted(release.images.items())) for release in matches}
@@ -90,7 +99,8 @@ def plan(stack: str, to: str | None = None, root: Path = ROOT) -> tuple[Release,
     render_diffs = {name: render_diff for name, text in new_rendered.items()
                     if (render_diff := _before_after_diff(before_rendered.get(name, ""), text, f"rendered/{stack}/{name}"))}
     promotion = Promotion(f"{release.version}@{release.commit[:12]}", stack, changes,
-                          _before_after_diff(document.text, after_text, f"Pulumi.{stack}.yaml"), render_diffs, after_text, new_rendered)
+                          _before_after_diff(document.text, after_text, f"Pulumi.{stack}.yaml"), render_diffs, after_text, new_rendered,
+                          document.text)
     return release, promotion
 
 
@@ -102,17 +112,19 @@ def verify_url(stack: str, root: Path) -> str:
 
 
 def rollback(stack: str, out: TextIO, to: str | None = None, dry_run: bool = False, root: Path = ROOT) -> int:
-    """The `rollback` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write)."""
-    try:
-        release, promotion = plan(stack, to, root)
-    except Refused as refusal:
-        out.write(f"refused: {refusal}\n")
-        return 1
-    if not promotion.changes:
-        out.write(f"Pulumi.{stack}.yaml already holds release {_described(release)}; nothing to do.\n")
-        return 0
-    if not show_and_write(promotion, f"Roll {stack} back to {_described(release)}", out, dry_run, root):
-        return 0
+    """The `rollback` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write). The stack
+    file's lock is held from its read to its write, so a concurrent promote or rollback of it is refused (exit 3)."""
+    with writing(root, stack, dry_run):
+        try:
+            release, promotion = plan(stack, to, root)
+        except Refused as refusal:
+            out.write(f"refused: {refusal}\n")
+            return 1
+        if not promotion.changes:
+            out.write(f"Pulumi.{stack}.yaml already holds release {_described(release)}; nothing to do.\n")
+            return 0
+        if not show_and_write(promotion, f"Roll {stack} back to {_described(release)}", out, dry_run, root):
+            return 0
     out.write(f"Wrote Pulumi.{stack}.yaml and rendered/{stack}/. Nothing was deployed. Next:\n"
               f"  git commit -m 'Roll {stack} back to {release.version}' -- Pulumi.{stack}.yaml rendered/{stack}\n"
               f"  pulumi up -s {stack}\n"
