@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 # google-api-core warns about the Python version on import; the command's output is not the place.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
 
+from google.api_core import exceptions as api_exceptions  # noqa: E402, F401  (tests reach the client's errors through here)
 from google.api_core.client_options import ClientOptions  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 from google.cloud import compute_v1  # noqa: E402
@@ -29,7 +30,7 @@ from google.cloud.compute_v1.services.target_http_proxies.transports import Targ
 from google.cloud.compute_v1.services.target_https_proxies.transports import TargetHttpsProxiesRestTransport  # noqa: E402
 from google.cloud.compute_v1.services.url_maps.transports import UrlMapsRestTransport  # noqa: E402
 
-from ops.inspect.gcp_http import bound, call  # noqa: E402
+from ops.inspect.gcp_http import bound, call, default_credentials  # noqa: E402
 from ops.inspect.model import Malformed  # noqa: E402
 
 Json = dict[str, Any]
@@ -73,6 +74,7 @@ class ComputeReader:
         self.endpoint = endpoint or DEFAULT_ENDPOINT
         self.timeout = timeout
         self._clients: dict[str, Any] = {}
+        self._credentials: Any = None  # Application Default Credentials, found once for every collection
 
     def _client(self, collection: str) -> Any:
         if collection not in self._clients:
@@ -81,7 +83,8 @@ class ComputeReader:
                 transport = transport_class(host=urlsplit(self.endpoint).netloc, credentials=AnonymousCredentials(), url_scheme="http")
                 client = client_class(transport=transport)
             else:  # Application Default Credentials, found (or not: DefaultCredentialsError) here
-                client = client_class(transport="rest", client_options=ClientOptions(api_endpoint=self.endpoint))
+                self._credentials = self._credentials or default_credentials(self.timeout)
+                client = client_class(credentials=self._credentials, transport="rest", client_options=ClientOptions(api_endpoint=self.endpoint))
             self._clients[collection] = client
             bound(client.transport, self.timeout)
         return self._clients[collection]

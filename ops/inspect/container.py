@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ops.inspect.compute import is_loopback
-from ops.inspect.gcp_http import bound, call
+from ops.inspect.gcp_http import bound, call, default_credentials
 
 if TYPE_CHECKING:
     from google.cloud import container_v1
@@ -71,7 +71,8 @@ class ClusterReader:
                 transport = ClusterManagerRestTransport(host=urlsplit(self.endpoint).netloc, credentials=AnonymousCredentials(), url_scheme="http")
                 self._client = container_v1.ClusterManagerClient(transport=transport)
             else:
-                self._client = container_v1.ClusterManagerClient(transport="rest", client_options=ClientOptions(api_endpoint=self.endpoint))
+                self._client = container_v1.ClusterManagerClient(credentials=default_credentials(self.timeout), transport="rest",
+                                                                 client_options=ClientOptions(api_endpoint=self.endpoint))
             bound(self._client.transport, self.timeout)
         return self._client
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,10 +27,10 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
-from ops.verify.bounded_http import ACCEPT_ENCODING, decompress
 from ops.verify.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
 
 T = TypeVar("T")
+ACCEPT_ENCODING = "gzip, deflate"  # only what `decompress` undoes under its cap
 CHUNK = 65536
 SHOWN_BYTES = 200  # of a body that is not what the API promises, quoted in the one-line error
 
@@ -120,8 +121,14 @@ def _timeouts(asked: Any, seconds: float) -> tuple[float, float]:
 class BoundedAdapter(HTTPAdapter):
     """requests' HTTP adapter with a total deadline per exchange and caps on the body as sent and decoded."""
 
-    def __init__(self, seconds: float, max_body: int = MAX_BODY_BYTES, max_decoded: int = MAX_DECODED_BYTES) -> None:
+    def __init__(self, seconds: float, max_body: int = MAX_BODY_BYTES, max_decoded: int = MAX_DECODED_BYTES, *,
+                 api: bool = True) -> None:
         self.seconds, self.max_body, self.max_decoded = seconds, max_body, max_decoded
+        # api: a Google API's session, whose answers are JSON objects and Google errors. Otherwise the session
+        # google-auth gets tokens through: its answers (OAuth 2.0 errors, RFC 6749 section 5.2; the metadata
+        # server's plain text) pass as sent, and a bound is raised as requests' error, which google-auth
+        # reports as a TransportError of the token endpoint, not of the object being read.
+        self.api = api
         self.clock = Clock()  # before HTTPAdapter's __init__, which builds the pool manager
         super().__init__(max_retries=0)
 
@@ -144,6 +151,14 @@ class BoundedAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, stream: bool = False,  # noqa: ARG002 (always streamed: read here)
              timeout: float | tuple[float | None, float | None] | None = None, verify: bool | str = True,
              cert: str | tuple[str, str] | None = None, proxies: dict[str, str] | None = None) -> requests.Response:
+        try:
+            return self._send(request, timeout, verify, cert, proxies)
+        except (BoundExceeded, BrokenAnswer) as error:
+            if not self.api:
+                raise requests.exceptions.ConnectionError(f"{request.url}: {error}") from None
+            raise
+
+    def _send(self, request: requests.PreparedRequest, timeout: Any, verify: Any, cert: Any, proxies: Any) -> requests.Response:
         deadline = Deadline(self.seconds)
         self.clock.deadline = deadline
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what `decompress` undoes under its cap
@@ -165,14 +180,19 @@ class BoundedAdapter(HTTPAdapter):
                 raise
         finally:
             self.clock.deadline = None
-        response._content = body if response.status_code < 400 else error_body(response.status_code, body)
+        if self.api and response.status_code >= 400:
+            body = error_body(response.status_code, body)
+        elif self.api and 200 <= response.status_code < 300 and not body.lstrip().startswith(b"{"):
+            # json_format.Parse takes any empty iterable ([], "") for an empty message: only an object is one.
+            raise BrokenAnswer(f"the answer is not the API's object (a JSON object) but {shown(body)}")
+        response._content = body
         response._content_consumed = True
         return response
 
     def _body(self, response: requests.Response, deadline: Deadline) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body:
-            raise BoundExceeded(Stage.BODY, f"a Content-Length of {declared} bytes, over the {self.max_body}-byte cap on a response body")
+            raise BoundExceeded(Stage.BODY, f"more than {self.max_body} bytes (the cap on a response body): its Content-Length is {declared}")
         raw = bytearray()
         try:
             while chunk := response.raw.read(CHUNK, decode_content=False):
@@ -189,12 +209,40 @@ class BoundedAdapter(HTTPAdapter):
         codings = [c.strip().lower() for c in response.headers.get("Content-Encoding", "").split(",") if c.strip()]
         try:
             for coding in reversed(codings):  # applied in order, so undone in reverse
-                body = decompress(body, coding)
+                body = decompress(body, coding, self.max_decoded)
         except ValueError as error:
             raise BrokenAnswer(str(error)) from None
         if len(body) > self.max_decoded:
             raise BoundExceeded(Stage.DECODING, f"more than {self.max_decoded} bytes once decompressed")
         return body
+
+
+def decompress(body: bytes, coding: str, cap: int = MAX_DECODED_BYTES) -> bytes:
+    """One content coding undone, stopping at `cap` bytes; ValueError for an unknown or corrupt coding.
+    (ops.verify.bounded_http's, without its httpx: the after-up hook reads Compute in the deploy venv.)"""
+    if coding == "identity":
+        return body
+    if coding in ("gzip", "x-gzip"):
+        candidates = [zlib.MAX_WBITS | 16]
+    elif coding == "deflate":
+        candidates = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped as the RFC says, raw as some servers send
+    else:
+        raise ValueError(f"a body in {coding!r}, which was not asked for (Accept-Encoding: {ACCEPT_ENCODING})")
+    errors = []
+    for wbits in candidates:
+        decoder = zlib.decompressobj(wbits)
+        try:
+            decoded = decoder.decompress(body, cap + 1)
+        except zlib.error as error:
+            errors.append(str(error))
+            continue
+        if len(decoded) > cap or decoder.unconsumed_tail:
+            raise BoundExceeded(Stage.DECODING, f"more than {cap} bytes once decompressed from {len(body)} ({coding})")
+        if not decoder.eof:
+            errors.append("the compressed stream ends early")
+            continue
+        return decoded
+    raise ValueError(f"a corrupt {coding} body: {errors[-1]}")
 
 
 def shown(body: bytes) -> str:
@@ -242,7 +290,7 @@ def bound(transport: Any, seconds: float) -> Any:
         # A loopback stand-in: anonymous credentials cannot be refreshed, so a 401 is reported as the server sent it.
         session._refresh_status_codes = ()  # type: ignore[attr-defined]
     for each in sessions:
-        adapter = BoundedAdapter(seconds)
+        adapter = BoundedAdapter(seconds, api=each is session)
         each.mount("https://", adapter)
         each.mount("http://", adapter)
     return transport
@@ -260,7 +308,7 @@ def call(read: Callable[[], T], *, api: str, what: str, endpoint: str, permissio
     Every other outcome that is not the object becomes one of the inspection's stops: 401 or credentials
     that cannot be had: CredentialsRefused (no IAM grant fixes it); 403: AccessDenied naming `permission`;
     an answer the client cannot parse, cut short, or over a byte cap or the deadline: Malformed naming
-    `what`; no answer at all: Unreachable."""
+    `what`; no answer at all (nor its headers within the deadline): Unreachable."""
     from google.api_core import exceptions as api_exceptions
     from google.auth import exceptions as auth_exceptions
     from google.protobuf import json_format
@@ -269,7 +317,7 @@ def call(read: Callable[[], T], *, api: str, what: str, endpoint: str, permissio
         return read()
     except api_exceptions.NotFound:
         return None
-    except api_exceptions.Unauthenticated as error:
+    except api_exceptions.Unauthorized as error:  # HTTP 401 (Unauthenticated is its gRPC name)
         raise CredentialsRefused(api, f"HTTP 401: {_printable(str(error.message))}", fix) from None
     except api_exceptions.Forbidden as error:
         raise AccessDenied(api, permission, _printable(str(error.message))) from None
@@ -278,7 +326,7 @@ def call(read: Callable[[], T], *, api: str, what: str, endpoint: str, permissio
     except auth_exceptions.GoogleAuthError as error:  # DefaultCredentialsError, RefreshError, a metadata server that fails
         raise CredentialsRefused(api, f"{type(error).__name__}: {_printable(str(error))}", fix) from None
     except BoundExceeded as error:
-        if error.stage in (Stage.CONNECT, Stage.TLS):
+        if error.stage in (Stage.CONNECT, Stage.TLS, Stage.REQUEST, Stage.HEADERS):  # no answer yet: as a timeout always was
             raise Unreachable(api, endpoint, str(error)) from None
         raise Malformed(api, what, f"the answer's {error}") from None
     except BrokenAnswer as error:
@@ -289,3 +337,21 @@ def call(read: Callable[[], T], *, api: str, what: str, endpoint: str, permissio
         raise Malformed(api, what, f"the answer is not the API's object: {_printable(str(error))}") from None
     except OSError as error:  # requests' failures (its exceptions are OSErrors): refused, reset, not HTTP
         raise Unreachable(api, endpoint, type(error).__name__) from None
+
+
+SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)  # covers compute.readonly and container's reads
+
+
+def default_credentials(seconds: float) -> Any:
+    """Application Default Credentials, found through a bounded session: google.auth.default() asks the
+    metadata server, or a workload identity pool's token endpoint, over HTTP before any client exists
+    (https://google-auth.readthedocs.io/en/latest/reference/google.auth.html#google.auth.default)."""
+    import google.auth
+    from google.auth.transport.requests import Request
+
+    session = requests.Session()
+    adapter = BoundedAdapter(seconds, api=False)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    credentials, _ = google.auth.default(scopes=list(SCOPES), request=Request(session))
+    return credentials
