@@ -44,6 +44,7 @@ class Clock:
 
     def __init__(self) -> None:
         self.deadline: Deadline | None = None
+        self.sent = False  # whether the exchange's request went out (else it stopped connecting)
 
     def wait(self, asked: float | None) -> float | None:
         """What one socket operation may wait: the smaller of urllib3's timeout and what the deadline leaves."""
@@ -89,6 +90,7 @@ class DeadlineSocket:
     def sendall(self, *args: Any) -> None:
         self._arm()
         self._sock.sendall(*args)
+        self._clock.sent = True
 
     def send(self, *args: Any) -> int:
         self._arm()
@@ -160,7 +162,7 @@ class BoundedAdapter(HTTPAdapter):
 
     def _send(self, request: requests.PreparedRequest, timeout: Any, verify: Any, cert: Any, proxies: Any) -> requests.Response:
         deadline = Deadline(self.seconds)
-        self.clock.deadline = deadline
+        self.clock.deadline, self.clock.sent = deadline, False
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what `decompress` undoes under its cap
         try:
             try:
@@ -171,7 +173,9 @@ class BoundedAdapter(HTTPAdapter):
                 raise
             except requests.exceptions.RequestException:
                 if deadline.expired():
-                    raise deadline.exceeded(Stage.HEADERS) from None
+                    # urllib3 reports a slow TLS handshake as a read timeout: before the request went out, it was one
+                    connecting = Stage.TLS if (request.url or "").startswith("https:") else Stage.CONNECT
+                    raise deadline.exceeded(Stage.HEADERS if self.clock.sent else connecting) from None
                 raise
             try:
                 body = self._body(response, deadline)
