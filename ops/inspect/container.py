@@ -3,7 +3,9 @@
 Which cluster: the stack's kubeconfig context, which ``gcloud container clusters get-credentials``
 names gke_PROJECT_LOCATION_NAME. A loopback ``--gcp-endpoint`` (a stand-in) is reached over plain
 HTTP with anonymous credentials, as for Compute; a 403 stops the inspection naming
-container.clusters.get (in roles/container.clusterViewer).
+container.clusters.get (in roles/container.clusterViewer), a 401 or credentials that cannot be had say
+how to get working ones, and an answer the client cannot parse names the cluster. Every exchange is
+bounded in time and bytes (ops.inspect.gcp_http).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ops.inspect.compute import is_loopback
-from ops.inspect.model import AccessDenied, Unreachable
+from ops.inspect.gcp_http import bound, call, default_credentials
 
 if TYPE_CHECKING:
     from google.cloud import container_v1
@@ -23,6 +25,8 @@ Json = dict[str, Any]
 API = "Kubernetes Engine API"
 DEFAULT_ENDPOINT = "https://container.googleapis.com"
 PERMISSION = "container.clusters.get"
+FIX = ("gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS naming the key of a service account "
+       "with roles/container.clusterViewer on the project")
 # Project ids, locations and cluster names hold no underscore, so the context splits unambiguously.
 GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?)$")
 
@@ -67,23 +71,21 @@ class ClusterReader:
                 transport = ClusterManagerRestTransport(host=urlsplit(self.endpoint).netloc, credentials=AnonymousCredentials(), url_scheme="http")
                 self._client = container_v1.ClusterManagerClient(transport=transport)
             else:
-                self._client = container_v1.ClusterManagerClient(transport="rest", client_options=ClientOptions(api_endpoint=self.endpoint))
+                self._client = container_v1.ClusterManagerClient(credentials=default_credentials(self.timeout), transport="rest",
+                                                                 client_options=ClientOptions(api_endpoint=self.endpoint))
+            bound(self._client.transport, self.timeout)
         return self._client
 
     def get(self, cluster: ClusterRef) -> Json | None:
         """The cluster as the REST API's JSON (camelCase, enums by name); None when it does not exist."""
-        from google.api_core import exceptions as api_exceptions
         from google.cloud import container_v1
 
-        try:
-            message = self._cluster_manager().get_cluster(name=cluster.resource, retry=None, timeout=self.timeout)
-        except api_exceptions.NotFound:
+        def read() -> container_v1.Cluster:
+            return self._cluster_manager().get_cluster(name=cluster.resource, retry=None, timeout=self.timeout)
+
+        message = call(read, api=API, what=f"cluster {cluster.resource}", endpoint=self.endpoint,
+                       permission=f"IAM permission {PERMISSION} on {cluster.resource}", fix=FIX)
+        if message is None:
             return None
-        except (api_exceptions.Forbidden, api_exceptions.Unauthenticated) as error:
-            raise AccessDenied(API, f"IAM permission {PERMISSION} on {cluster.resource}", error.message) from None
-        except api_exceptions.GoogleAPICallError as error:
-            raise Unreachable(API, self.endpoint, f"HTTP {error.code}: {error.message}") from None
-        except OSError as error:  # the transport's failures (requests' exceptions are OSErrors): refused, reset, timed out
-            raise Unreachable(API, self.endpoint, type(error).__name__) from None
         data: Json = container_v1.Cluster.to_dict(message, preserving_proto_field_name=False, use_integers_for_enums=False)
         return data

@@ -144,7 +144,21 @@ class ComputeHandler(_Handler):
     def api_of(self, path: str) -> str:
         return "container" if CONTAINER_PATH.match(urlsplit(path).path) else self.api
 
+    def _served_raw(self, path: str) -> bool:
+        """An answer the world gives as bytes (World.gcp_raw) instead of the API's object."""
+        if path not in self.world.gcp_raw:
+            return False
+        code, content_type, data = self.world.gcp_raw[path]
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return True
+
     def answer(self, path: str, query: dict[str, list[str]]) -> None:
+        if self._served_raw(path):
+            return
         if CONTAINER_PATH.match(path):
             self.cluster(path, query)
             return
@@ -172,6 +186,10 @@ class ComputeHandler(_Handler):
             return
         self.world.requests.append((self.api, "POST", self.path))
         length = int(self.headers.get("Content-Length") or 0)
+        if urlsplit(self.path).path in self.world.gcp_raw:
+            self.rfile.read(length)
+            self._served_raw(urlsplit(self.path).path)
+            return
         try:
             body = json.loads(self.rfile.read(length) or b"null")
         except ValueError:

@@ -34,6 +34,9 @@ class World:
     health: dict[tuple[str, str], list[Json]] = field(default_factory=dict)
     container_forbidden: bool = False  # GetCluster answers 403
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (api, method, path) of every request served
+    # Google Cloud answers served as given, by request path: (status, Content-Type, body bytes) of a server
+    # that breaks the API's promise (a truncated object, an HTML page, a list, a 401).
+    gcp_raw: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
 
     def one(self, plural: str, name: str) -> Json:
         return next(o for o in self.kube[plural] if o["metadata"]["name"] == name)
