@@ -64,7 +64,16 @@ def _rollback(args: argparse.Namespace) -> int:
     return rollback(args.stack, sys.stdout, to=args.to, dry_run=args.dry_run, root=Path(args.project).resolve())
 
 
+def _no_kubeconfig_first(args: argparse.Namespace) -> None:
+    """Refuse a missing kubeconfig (naming the gcloud command that writes one) before importing the
+    command, whose client libraries take seconds to load."""
+    from ops.kubeconfig import require_present, stack_context
+
+    require_present(args.kubeconfig, args.context or stack_context(args.stack, Path(args.project).resolve()))
+
+
 def _inspect(args: argparse.Namespace) -> int:
+    _no_kubeconfig_first(args)
     from ops.inspect.run import Options, run
 
     options = Options(stack=args.stack, root=Path(args.project).resolve(), context=args.context, kubeconfig=args.kubeconfig,
@@ -75,6 +84,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _probe(args: argparse.Namespace) -> int:
+    _no_kubeconfig_first(args)
     from ops.probe.run import Options, run
 
     options = Options(stack=args.stack, root=Path(args.project).resolve(), peer=args.peer, registry=args.registry, context=args.context,

@@ -17,6 +17,7 @@ from ops.inspect.container import cluster_of
 from ops.inspect.desired import Desired, StackTarget, render_desired
 from ops.inspect.diagnosis import diagnose
 from ops.inspect.model import AccessDenied, Check, CredentialsRefused, Layer, Malformed, Unreachable
+from ops.kubeconfig import preflight
 
 CONVERGED, DRIFT, NO_ACCESS = 0, 1, 3
 DEFAULT_INTERVAL = 10.0
@@ -107,6 +108,7 @@ def poll(inspect: Callable[[], report.Inspection], wait: float, interval: float,
 
 def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep) -> int:
     options.validate()
+    preflight(options.kubeconfig, options.context, options.stack, options.root)  # before the seconds of rendering
     desired, target = render_desired(options.stack, options.root)
     target = StackTarget(options.context or target.context, options.project or target.project, target.cluster)
     if not target.project:

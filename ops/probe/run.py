@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from ops.errors import UsageError
 from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
+from ops.kubeconfig import preflight
 from ops.probe import report
 from ops.probe.cluster import JobClient
 from ops.probe.job import CONTAINER, DEFAULT_IMAGE, PROBE_LABEL, build_job
@@ -80,6 +81,7 @@ def _pod_state(pod: dict[str, Any]) -> str:
 def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic, make_name: Callable[[], str] = lambda: f"coditect-probe-{secrets.token_hex(3)}") -> int:
     options.validate()
+    preflight(options.kubeconfig, options.context, options.stack, options.root)  # before the seconds of rendering
     table = probe_table(parse_peer(options.peer), parse_registry(options.registry))
     manifests, context = render_stack(options.stack, options.root)
     name = make_name()
