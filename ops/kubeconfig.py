@@ -67,6 +67,13 @@ _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
 _KINDS = {"clusters": "cluster", "users": "user", "contexts": "context"}
 
 
+def _show(value: object, limit: int = 200) -> str:
+    """`value` as text safe to print: control characters escaped (a value from a file or a plugin could
+    hold a terminal's escape sequences), at most `limit` characters."""
+    text = str(value)
+    return clip(text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text), limit)
+
+
 # --- where the kubeconfig is ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -77,27 +84,34 @@ class Source:
     origin: str  # "--kubeconfig", "$KUBECONFIG" or "~/.kube/config"
 
     def describe(self) -> str:
-        return f"{self.origin} ({', '.join(clip(str(p), 200) for p in self.paths)})"
+        return f"{self.origin} ({', '.join(_show(str(p), 200) for p in self.paths)})"
 
 
 def locate(explicit: str | None, environ: Mapping[str, str] | None = None) -> Source | None:
     """The files kubectl would read; None when there is no kubeconfig at all."""
     environ = os.environ if environ is None else environ
     if explicit:
-        return Source((Path(explicit).expanduser(),), "--kubeconfig")  # must exist: read() says so if not
+        return Source((_expanded(explicit),), "--kubeconfig")  # must exist: read() says so if not
     listed = environ.get("KUBECONFIG", "")
     if listed:
-        paths = [Path(p).expanduser() for p in dict.fromkeys(listed.split(os.pathsep)) if p]
+        paths = [_expanded(p) for p in dict.fromkeys(listed.split(os.pathsep)) if p]
         existing = tuple(p for p in paths if os.path.lexists(p))
         return Source(existing, "$KUBECONFIG") if existing else None
     home = Path(environ.get("HOME") or Path.home()) / ".kube" / "config"
     return Source((home,), "~/.kube/config") if os.path.lexists(home) else None
 
 
+def _expanded(path: str) -> Path:
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # ~user of no such user
+        return Path(path)
+
+
 def where_looked(environ: Mapping[str, str] | None = None) -> str:
     environ = os.environ if environ is None else environ
     if environ.get("KUBECONFIG"):
-        return f"no file of $KUBECONFIG ({clip(environ['KUBECONFIG'], 200)}) exists"
+        return f"no file of $KUBECONFIG ({_show(environ['KUBECONFIG'], 200)}) exists"
     return "--kubeconfig not given, $KUBECONFIG not set and ~/.kube/config does not exist"
 
 
@@ -151,7 +165,7 @@ def preflight(explicit: str | None, context: str | None, stack: str, root: Path)
 
 def read_bounded(path: Path, what: str, limit: int) -> bytes:
     """The bytes of the regular file `path`, at most `limit`, or UsageError naming `what` and why."""
-    shown = clip(str(path), 200)
+    shown = _show(str(path), 200)
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise UsageError(f"{what}: {shown} is {_file_kind(os.stat(path).st_mode)}, not a regular file. Fix: point it at the file itself")
@@ -165,6 +179,8 @@ def read_bounded(path: Path, what: str, limit: int) -> bytes:
         raise UsageError(f"{what}: {shown} does not exist") from None
     except OSError as error:
         raise UsageError(f"{what}: {shown} cannot be read: {error.strerror or error}") from None
+    except ValueError:  # a NUL in the path
+        raise UsageError(f"{what}: {shown} is not a path (it holds a NUL character)") from None
     if len(raw) > limit:
         raise UsageError(f"{what}: {shown} is larger than {limit} bytes, the most this reader takes. Fix: point it at the right file")
     return raw
@@ -217,7 +233,7 @@ class _Builder:
                     self._add(event, value, 1)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if event.tag not in _SEQUENCE_OR_MAPPING:
-                    raise self.fail(event, f"tag {clip(str(event.tag), 60)} is not a kubeconfig value. Fix: remove it")
+                    raise self.fail(event, f"tag {_show(str(event.tag), 60)} is not a kubeconfig value. Fix: remove it")
                 container: list[Any] | dict[str, Any] = {} if kind is yaml.MappingStartEvent else []
                 self._add(event, container, 1)
                 if len(frames) >= MAX_DEPTH:
@@ -252,7 +268,7 @@ class _Builder:
             if type(value) is not str:
                 raise self.fail(event, f"a mapping key must be text, found {_kind(value)}. Fix: quote it")
             if value in container:
-                raise self.fail(event, f"key {clip(value, 80)!r} appears twice in one mapping. Fix: keep one")
+                raise self.fail(event, f"key {_show(value, 80)!r} appears twice in one mapping. Fix: keep one")
             if value == "<<":
                 raise self.fail(event, "merge keys (<<) are not read. Fix: write the keys out")
             frame[1] = value
@@ -268,7 +284,7 @@ def _scalar(event: yaml.ScalarEvent, builder: _Builder) -> Any:
     if tag is None:
         return _plain(value) if not event.style else value
     if tag not in _SCALAR_TAGS:
-        raise builder.fail(event, f"tag {clip(str(tag), 60)} is not a kubeconfig value. Fix: remove it")
+        raise builder.fail(event, f"tag {_show(str(tag), 60)} is not a kubeconfig value. Fix: remove it")
     return value if tag in ("!", f"{_CORE}str") else _plain(value)
 
 
@@ -278,7 +294,7 @@ def _plain(value: str) -> Any:
     first = value[:1]
     if first.isdigit() or (first and first in "-+."):
         if _INT.fullmatch(value):
-            return int(value)
+            return int(value) if len(value) < 100 else value  # Python refuses ints of over 4,300 digits
         if _FLOAT.fullmatch(value):
             return float(value)
     return value
@@ -295,7 +311,7 @@ def _unique_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]
         built = dict(pairs)
         if len(built) != len(pairs):
             twice = next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i]))
-            raise UsageError(f"{name}: key {clip(twice, 80)!r} appears twice in one mapping. Fix: keep one")
+            raise UsageError(f"{name}: key {_show(twice, 80)!r} appears twice in one mapping. Fix: keep one")
         return built
     return build
 
@@ -313,7 +329,7 @@ def parse(text: str, name: str) -> Any:
     try:
         builder.run(yaml.parse(text, Loader=_LOADER))
     except yaml.YAMLError as error:
-        raise UsageError(f"{name} is not valid YAML: {clip(str(error), 300)}".replace("\n", " ") + ". Fix: correct the file, or "
+        raise UsageError(f"{name} is not valid YAML: {_show(str(error).replace(chr(10), ' '), 300)}. Fix: correct the file, or "
                          "write it again (gcloud container clusters get-credentials)") from None
     except RecursionError:
         raise UsageError(f"{name}: nested too deep to be a kubeconfig") from None
@@ -347,8 +363,8 @@ def read(source: Source) -> Merged:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise UsageError(f"{what} {clip(str(path), 200)}: byte offset {error.start} is not UTF-8. Fix: save it as UTF-8") from None
-        document = parse(text, f"kubeconfig {clip(str(path), 200)}")
+            raise UsageError(f"{what} {_show(str(path), 200)}: byte offset {error.start} is not UTF-8. Fix: save it as UTF-8") from None
+        document = parse(text, f"kubeconfig {_show(str(path), 200)}")
         found = _index(document, path, entries)
         current = found if current is None else current
     return Merged(source, entries, current)
@@ -356,7 +372,7 @@ def read(source: Source) -> Merged:
 
 def _index(document: Any, path: Path, entries: dict[str, dict[str, Entry]]) -> str | None:
     """Add the file's entries (names not seen before) to `entries`; the file's current-context."""
-    shown = f"kubeconfig {clip(str(path), 200)}"
+    shown = f"kubeconfig {_show(str(path), 200)}"
     if document is None:
         return None  # an empty file: kubectl reads it as no configuration
     if not isinstance(document, dict):
@@ -381,7 +397,7 @@ def _index(document: Any, path: Path, entries: dict[str, dict[str, Entry]]) -> s
             if body is not None and not isinstance(body, dict):
                 raise UsageError(f"{shown}: {key}.{body_key} must be a mapping, found {_kind(body)}")
             if name in seen:  # client-go refuses it too ("duplicate name in list")
-                raise UsageError(f"{shown}: {key}: name {clip(name, 100)!r} appears twice in {kind}. Fix: keep one")
+                raise UsageError(f"{shown}: {key}: name {_show(name, 100)!r} appears twice in {kind}. Fix: keep one")
             seen.add(name)
             entries[kind].setdefault(name, Entry(body or {}, f"{key}.{body_key}", path))
     current = document.get("current-context")
@@ -404,7 +420,7 @@ class Resolved:
 
 
 def _where(entry: Entry, field: str) -> str:
-    return f"kubeconfig {clip(str(entry.file), 200)}: {entry.key}.{field}"
+    return f"kubeconfig {_show(str(entry.file), 200)}: {entry.key}.{field}"
 
 
 def _text(entry: Entry, field: str, required: bool = False) -> str | None:
@@ -449,7 +465,10 @@ def _data(entry: Entry, field: str, marker: bytes) -> bytes | None:
 
 def _relative(entry: Entry, path: str) -> Path:
     """kubectl reads a relative path against the kubeconfig's own directory (clientcmd ResolveLocalPaths)."""
-    candidate = Path(path).expanduser()
+    try:
+        candidate = Path(path).expanduser()
+    except RuntimeError:  # ~user of no such user: the path as written, which then does not exist
+        candidate = Path(path)
     return candidate if candidate.is_absolute() else entry.file.parent / candidate
 
 
@@ -486,12 +505,16 @@ def _cluster(entry: Entry) -> dict[str, Any]:
         if value is not None:
             cluster[field] = value
     proxy = cluster.get("proxy-url")
-    if proxy is not None and urlsplit(proxy).scheme not in ("http", "https", "socks5"):
+    try:
+        scheme = urlsplit(proxy).scheme if proxy is not None else "http"
+    except ValueError:
+        scheme = ""
+    if scheme not in ("http", "https", "socks5"):
         raise UsageError(f"{_where(entry, 'proxy-url')} {clip(repr(proxy), 120)} must be an http, https or socks5 URL")
     return cluster
 
 
-def resolve(merged: Merged, context: str | None, run_plugins: bool = True, exec_deadline: float = EXEC_DEADLINE) -> Resolved:
+def resolve(merged: Merged, context: str | None, run_plugins: bool = True, exec_deadline: float | None = None) -> Resolved:
     """The selected context judged and resolved, or UsageError naming the file, key and fix."""
     files = merged.source.describe()
     name = context or merged.current_context
@@ -500,7 +523,7 @@ def resolve(merged: Merged, context: str | None, run_plugins: bool = True, exec_
     found = merged.entries["contexts"].get(name)
     if found is None:
         known = sorted(merged.entries["contexts"])
-        listed = ", ".join(clip(k, 80) for k in known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
+        listed = ", ".join(_show(k, 80) for k in known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
         raise UsageError(f"kubeconfig {files} has no context {clip(repr(name), 120)} (it has {listed or 'none'}). "
                          f"Fix: {credentials_command(name)}")
     cluster_name = _text(found, "cluster", required=True)
@@ -516,7 +539,7 @@ def resolve(merged: Merged, context: str | None, run_plugins: bool = True, exec_
         if user is None:
             raise UsageError(f"{_where(found, 'user')} names user {clip(repr(user_name), 120)}, which no users[] entry has. "
                              f"Fix: {credentials_command(name)}")
-        user_body = _user(user, cluster_body, run_plugins, exec_deadline)
+        user_body = _user(user, cluster_body, run_plugins, EXEC_DEADLINE if exec_deadline is None else exec_deadline)
     document = {"apiVersion": "v1", "kind": "Config", "current-context": name,
                 "clusters": [{"name": "cluster", "cluster": cluster_body}],
                 "users": [{"name": "user", "user": user_body}],
@@ -535,7 +558,7 @@ def _user(entry: Entry, cluster: Mapping[str, Any], run_plugins: bool, exec_dead
     if token is None and token_file is not None:
         token = read_bounded(_relative(entry, token_file), _where(entry, "tokenFile"), MAX_CREDENTIAL_BYTES).decode("utf-8", "replace").strip()
         if not token:
-            raise UsageError(f"{_where(entry, 'tokenFile')}: {clip(token_file, 200)} is empty. Fix: write the token into it")
+            raise UsageError(f"{_where(entry, 'tokenFile')}: {_show(token_file, 200)} is empty. Fix: write the token into it")
     certificate = _data(entry, "client-certificate", b"CERTIFICATE")
     key = _data(entry, "client-key", b"")
     if (certificate is None) != (key is None):
@@ -567,8 +590,8 @@ def _plugin_fix(command: str, args: Iterable[str], hint: str | None, installed: 
                     "(https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin)")
         return "run `gcloud auth login` (the plugin uses gcloud's account), then try again"
     if hint and not installed:
-        return clip(" ".join(hint.split()), 300)
-    return f"run `{clip(' '.join([command, *args]), 200)}` yourself to see why" if installed else f"install {clip(base, 100)} or put it on PATH"
+        return _show(" ".join(hint.split()), 300)
+    return f"run `{_show(' '.join([command, *args]), 200)}` yourself to see why" if installed else f"install {_show(base, 100)} or put it on PATH"
 
 
 def _exec_settings(entry: Entry, plugin: Any) -> tuple[str, list[str], dict[str, str], str]:
@@ -603,13 +626,13 @@ def run_exec(entry: Entry, plugin: Any, cluster: Mapping[str, Any], run: bool, d
     client certificate and key (PEM bytes)."""
     command, args, env, api_version = _exec_settings(entry, plugin)
     hint = plugin.get("installHint") if isinstance(plugin.get("installHint"), str) else None
-    name = clip(os.path.basename(command), 100)
+    name = _show(os.path.basename(command), 100)
     path = command if os.sep in command else shutil.which(command)
     if path and os.sep in command and not os.path.isabs(command):
         path = str(entry.file.parent / command)  # clientcmd: a path with a separator is relative to the kubeconfig
     if not path or not os.path.isfile(path) or not os.access(path, os.X_OK):
         raise UsageError(f"credential plugin {name} ({_where(entry, 'exec.command')}) is not installed: "
-                         f"{clip(command, 200)} is not an executable file on PATH. Fix: {_plugin_fix(command, args, hint, False)}")
+                         f"{_show(command, 200)} is not an executable file on PATH. Fix: {_plugin_fix(command, args, hint, False)}")
     if not run:
         return {}
     spec: dict[str, Any] = {"interactive": False}
@@ -619,7 +642,7 @@ def run_exec(entry: Entry, plugin: Any, cluster: Mapping[str, Any], run: bool, d
     stdout, stderr, code = _run_bounded([path, *args], {**os.environ, **env, "KUBERNETES_EXEC_INFO": json.dumps(info)}, deadline,
                                         lambda problem: UsageError(f"credential plugin {name} {problem}. Fix: {_plugin_fix(command, args, hint, True)}"))
     if code != 0:
-        said = clip(" ".join(stderr.decode("utf-8", "replace").split()), 300) or "it printed nothing on stderr"
+        said = _show(" ".join(stderr.decode("utf-8", "replace").split()), 300) or "it printed nothing on stderr"
         raise UsageError(f"credential plugin {name} failed: exit status {code}: {said}; fix: {_plugin_fix(command, args, hint, True)}")
     return _exec_credential(stdout, name, api_version, _plugin_fix(command, args, hint, True))
 
@@ -630,8 +653,8 @@ def _run_bounded(argv: list[str], env: dict[str, str], deadline: float, fail: Ca
     try:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                    start_new_session=True)
-    except OSError as error:
-        raise fail(f"cannot be started: {error.strerror or error}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in an argument, an environment name with "="
+        raise fail(f"cannot be started: {_show(str(error.strerror if isinstance(error, OSError) else error), 200)}") from None
     streams = {process.stdout: bytearray(), process.stderr: bytearray()}
     end = time.monotonic() + deadline
     with selectors.DefaultSelector() as selector:
@@ -696,7 +719,7 @@ def _exec_credential(stdout: bytes, name: str, api_version: str, fix: str) -> di
 
 # --- for the client ----------------------------------------------------------------------------------
 
-def load(explicit: str | None, context: str | None, exec_deadline: float = EXEC_DEADLINE) -> Resolved:
+def load(explicit: str | None, context: str | None, exec_deadline: float | None = None) -> Resolved:
     """The context resolved from the kubeconfig kubectl would read, or UsageError."""
     return resolve(read(require_present(explicit, context)), context, exec_deadline=exec_deadline)
 
@@ -711,5 +734,5 @@ def client_configuration(context: str | None, explicit: str | None) -> Configura
     try:
         config.load_kube_config_from_dict(resolved.document, context=resolved.context, client_configuration=configuration, persist_config=False)
     except (ConfigException, ValueError, OSError) as error:  # what the checks above leave: the client's own refusals
-        raise UsageError(f"kubeconfig {resolved.origin}, context {clip(resolved.context, 120)}: {clip(str(error), 300)}") from None
+        raise UsageError(f"kubeconfig {resolved.origin}, context {_show(resolved.context, 120)}: {_show(str(error), 300)}") from None
     return configuration
