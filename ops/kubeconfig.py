@@ -354,12 +354,25 @@ class Merged:
     current_context: str | None
 
 
+_LAST_READ: dict[tuple[Any, ...], Merged] = {}  # the last files parsed, by content: the preflight's parse serves the client's
+
+
 def read(source: Source) -> Merged:
+    """Every file of `source` read (bounded), parsed and indexed; files read before with the same bytes
+    are not parsed again (the content is the key: a timestamp can miss a quick rewrite)."""
+    what = f"kubeconfig (from {source.origin})"
+    raws = tuple(read_bounded(path, what, MAX_BYTES) for path in source.paths)
+    key = (source, raws)
+    if key not in _LAST_READ:
+        _LAST_READ.clear()
+        _LAST_READ[key] = _parsed(source, raws, what)
+    return _LAST_READ[key]
+
+
+def _parsed(source: Source, raws: tuple[bytes, ...], what: str) -> Merged:
     entries: dict[str, dict[str, Entry]] = {kind: {} for kind in _KINDS}
     current: str | None = None
-    for path in source.paths:
-        what = f"kubeconfig (from {source.origin})"
-        raw = read_bounded(path, what, MAX_BYTES)
+    for path, raw in zip(source.paths, raws, strict=True):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:

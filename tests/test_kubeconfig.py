@@ -132,6 +132,22 @@ def test_twenty_thousand_users_load_in_well_under_a_second_of_work(tmp_path: Pat
     assert resolved.document["users"][0]["user"]["token"] == f"tok-{users - 1:08d}-abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def test_the_preflight_parse_serves_the_client_and_a_rewrite_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    real = kubeconfig.parse
+
+    def counted(text: str, name: str) -> Any:
+        parsed.append(name)
+        return real(text, name)
+    monkeypatch.setattr(kubeconfig, "parse", counted)
+    path = write(tmp_path / "config", document())
+    kubeconfig.preflight(str(path), None, "prod", ROOT)
+    assert kubeconfig.load(str(path), CONTEXT).server == "https://203.0.113.10"
+    assert len(parsed) == 1
+    write(path, document(server="https://203.0.113.11"))  # the same size, within the same clock tick: the bytes decide
+    assert kubeconfig.load(str(path), CONTEXT).server == "https://203.0.113.11" and len(parsed) == 2
+
+
 # --- malformed files --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("content", "expected"), [
