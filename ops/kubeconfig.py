@@ -62,6 +62,7 @@ STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
+_TOKEN = re.compile(r"[!-~]+")  # visible ASCII: what an HTTP header value carries unchanged
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _KINDS = {"clusters": "cluster", "users": "user", "contexts": "context"}
@@ -244,7 +245,9 @@ class _Builder:
                 if frame[2] is not None:
                     self.anchors[frame[2]] = (frame[0], self.nodes - frame[3] + 1)
             elif kind is alias:
-                value, size = self.anchors[str(event.anchor)]  # the parser refuses an unknown alias first
+                if event.anchor not in self.anchors:  # libyaml's parser leaves this to a composer, which this is
+                    raise self.fail(event, f"alias *{_show(event.anchor, 60)} names no anchor before it. Fix: define &{_show(event.anchor, 60)} first")
+                value, size = self.anchors[event.anchor]
                 self._add(event, value, size)
             elif kind is yaml.DocumentStartEvent:
                 self.documents += 1
@@ -579,11 +582,15 @@ def _user(entry: Entry, cluster: Mapping[str, Any], run_plugins: bool, exec_dead
         raise UsageError(f"{_where(entry, missing)} (or {missing}-data) is missing: a client certificate needs its key. Fix: add it")
     username, password = _text(entry, "username"), _text(entry, "password")
     plugin = entry.body.get("exec")
+    source = "token" if entry.body.get("token") else "tokenFile"
     if token is None and certificate is None and plugin is not None:
         resolved = run_exec(entry, plugin, cluster, run_plugins, exec_deadline)
-        token = resolved.get("token")
+        token, source = resolved.get("token"), "exec (the plugin's status.token)"
         certificate, key = resolved.get("certificate"), resolved.get("key")
     if token is not None:
+        if not _TOKEN.fullmatch(token):  # it becomes an HTTP header: a line break or a non-ASCII character cannot be sent
+            raise UsageError(f"{_where(entry, source)}: the token holds white space, a control or a non-ASCII character, which an "
+                             "Authorization header cannot carry. Fix: write the token alone")
         user["token"] = token
     if certificate is not None and key is not None:
         user["client-certificate-data"] = base64.b64encode(certificate).decode()

@@ -163,6 +163,7 @@ def test_the_preflight_parse_serves_the_client_and_a_rewrite_is_read_again(tmp_p
     ("{1: x}\n", "a mapping key must be text, found a number"),
     ("base: &b {x: 1}\nother:\n  <<: *b\n", "merge keys (<<) are not read"),
     ("kind: Config\n---\nkind: Config\n", "a second YAML document"),
+    ("*0\n", "alias *0 names no anchor before it"),
     ("clusters: !!python/object:os.system x\n", "is not a kubeconfig value"),
     ("[" * 100 + "]" * 100, "more than 64 levels of nesting"),
     ("\n".join([f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" if i else "l0: &l0 [x, x, x, x, x, x, x, x, x, x]"
@@ -201,6 +202,8 @@ def test_a_bad_cluster_field_is_named(tmp_path: Path, field: str, value: Any, ex
     ({"client-certificate-data": "@@@", "client-key-data": "@@@"}, "users[0].user.client-certificate-data is not base64"),
     ({"client-certificate-data": base64.b64encode(PEM).decode()}, "users[0].user.client-key (or client-key-data) is missing"),
     ({"token": ["a"]}, "users[0].user.token must be text, found a list"),
+    ({"token": "abc\ndef"}, "users[0].user.token: the token holds white space, a control or a non-ASCII character"),
+    ({"token": "€uro"}, "users[0].user.token: the token holds white space"),
     ({"auth-provider": {"name": "gcp"}}, "users[0].user.auth-provider: auth-provider plugins were removed"),
     ({"exec": "gcloud"}, "users[0].user.exec must be a mapping"),
     ({"exec": {"command": "x"}}, "users[0].user.exec.apiVersion is missing"),
@@ -386,6 +389,13 @@ def test_the_plugins_token_reaches_the_api_through_the_real_client(tmp_path: Pat
     assert Recorder.seen == [("/api/v1/namespaces/ns/pods", "Bearer from-plugin")]
     sent = json.loads(info.read_text())
     assert sent["kind"] == "ExecCredential" and sent["spec"]["interactive"] is False and sent["spec"]["cluster"]["server"] == recorder
+
+
+def test_a_plugins_token_that_no_header_can_carry_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "answer").write_text(credential({"token": "two\nlines"}))
+    script = plugin(tmp_path, "multiline", f"cat {tmp_path / 'answer'}\n")
+    assert "users[0].user.exec (the plugin's status.token): the token holds white space" in refused(
+        write(tmp_path / "config", document(user=exec_user(script))))
 
 
 def test_a_plugins_client_certificate_is_handed_to_the_client(tmp_path: Path) -> None:
