@@ -422,6 +422,19 @@ def test_no_kubeconfig_names_the_get_credentials_command_of_the_stack(tmp_path: 
     assert "no file of $KUBECONFIG" in (err := capsys.readouterr().err) and "Fix: python -m ops cluster start" in err
 
 
+@pytest.mark.parametrize(("command", "said"), [
+    (["inspect", "prod", "--wait", "nan"], "error: --wait, --interval and --timeout take finite seconds"),
+    (["probe", "prod", "--peer", "10.52.1.9"], "error: --peer '10.52.1.9' must be HOST:PORT"),
+    (["probe", "prod", "--peer", "10.52.1.9:8080", "--deadline", "5"], "error: --deadline must be 10..3600 s"),
+])
+def test_a_bad_argument_is_said_before_a_missing_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                                            command: list[str], said: str) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    assert main(command) == 2
+    assert capsys.readouterr().err.startswith(said)
+
+
 def test_no_kubeconfig_is_refused_in_well_under_a_second_as_a_whole_process(tmp_path: Path) -> None:
     import subprocess
 
