@@ -226,12 +226,17 @@ class _Builder:
             if kind is scalar:  # the common case inlined: a plain text value under a mapping key
                 value = event.value if event.tag is None and event.style else _scalar(event, self)
                 frame = frames[-1] if frames else None
-                if frame is not None and frame[1] is not _NO_KEY and event.anchor is None:
+                if frame is None or event.anchor is not None or type(frame[0]) is not dict:
+                    self._add(event, value, 1)
+                elif frame[1] is not _NO_KEY:
                     self.nodes += 1
                     frame[0][frame[1]] = value
                     frame[1] = _NO_KEY
+                elif type(value) is str and value not in frame[0] and value != "<<":  # a key
+                    self.nodes += 1
+                    frame[1] = value
                 else:
-                    self._add(event, value, 1)
+                    self._add(event, value, 1)  # says what is wrong with the key
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if event.tag not in _SEQUENCE_OR_MAPPING:
                     raise self.fail(event, f"tag {_show(str(event.tag), 60)} is not a kubeconfig value. Fix: remove it")
@@ -330,7 +335,11 @@ def parse(text: str, name: str) -> Any:
             raise UsageError(f"{name}: nested too deep to be a kubeconfig") from None
     builder = _Builder(name)
     try:
-        builder.run(yaml.parse(text, Loader=_LOADER))
+        loader = _LOADER(text)
+        try:
+            builder.run(iter(loader.get_event, None))  # the parser's own method: no generator between it and the builder
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         raise UsageError(f"{name} is not valid YAML: {_show(str(error).replace(chr(10), ' '), 300)}. Fix: correct the file, or "
                          "write it again (gcloud container clusters get-credentials)") from None
