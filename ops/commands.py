@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from ops.errors import UsageError
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -64,22 +68,56 @@ def _rollback(args: argparse.Namespace) -> int:
     return rollback(args.stack, sys.stdout, to=args.to, dry_run=args.dry_run, root=Path(args.project).resolve())
 
 
-def _inspect(args: argparse.Namespace) -> int:
-    from ops.inspect.run import Options, run
+def _kubeconfig_first(args: argparse.Namespace, arguments_checked: Callable[[], object]) -> None:
+    """Refuse a missing or unusable kubeconfig (naming the gcloud command that writes one) before
+    importing the command, whose client libraries take seconds to load. A bad argument is still said
+    first, as run() orders them: `arguments_checked` (the import and the check) runs only on a refusal.
+    run() checks the kubeconfig again; the parse is reused (ops/kubeconfig.py parses unchanged bytes once)."""
+    from ops.kubeconfig import preflight
 
-    options = Options(stack=args.stack, root=Path(args.project).resolve(), context=args.context, kubeconfig=args.kubeconfig,
-                      project=args.gcp_project, gcp_endpoint=args.gcp_endpoint, compute_endpoint=args.compute_endpoint,
-                      container_endpoint=args.container_endpoint, wait=args.wait, interval=args.interval,
-                      json=args.json, timeout=args.timeout)
-    return run(options, sys.stdout, sys.stderr)
+    try:
+        preflight(args.kubeconfig, args.context, args.stack, Path(args.project).resolve())
+    except UsageError:
+        arguments_checked()
+        raise
+
+
+def _inspect_options(args: argparse.Namespace) -> Any:
+    from ops.inspect.options import Options
+
+    return Options(stack=args.stack, root=Path(args.project).resolve(), context=args.context, kubeconfig=args.kubeconfig,
+                   project=args.gcp_project, gcp_endpoint=args.gcp_endpoint, compute_endpoint=args.compute_endpoint,
+                   container_endpoint=args.container_endpoint, wait=args.wait, interval=args.interval,
+                   json=args.json, timeout=args.timeout)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    _kubeconfig_first(args, lambda: _inspect_options(args).validate())
+    from ops.inspect.run import run
+
+    return run(_inspect_options(args), sys.stdout, sys.stderr)
+
+
+def _probe_options(args: argparse.Namespace) -> Any:
+    from ops.probe.options import Options
+
+    return Options(stack=args.stack, root=Path(args.project).resolve(), peer=args.peer, registry=args.registry, context=args.context,
+                   kubeconfig=args.kubeconfig, image=args.image, deadline=args.deadline, probe_timeout=args.probe_timeout, json=args.json)
+
+
+def _probe_arguments_checked(args: argparse.Namespace) -> None:
+    from ops.probe.table import parse_peer, parse_registry
+
+    _probe_options(args).validate()
+    parse_peer(args.peer)
+    parse_registry(args.registry)
 
 
 def _probe(args: argparse.Namespace) -> int:
-    from ops.probe.run import Options, run
+    _kubeconfig_first(args, lambda: _probe_arguments_checked(args))
+    from ops.probe.run import run
 
-    options = Options(stack=args.stack, root=Path(args.project).resolve(), peer=args.peer, registry=args.registry, context=args.context,
-                      kubeconfig=args.kubeconfig, image=args.image, deadline=args.deadline, probe_timeout=args.probe_timeout, json=args.json)
-    return run(options, sys.stdout, sys.stderr)
+    return run(_probe_options(args), sys.stdout, sys.stderr)
 
 
 def _target(args: argparse.Namespace) -> int:

@@ -11,11 +11,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
-from ops.errors import UsageError
 from ops.inspect.model import AccessDenied, Unreachable
 
 Json = dict[str, Any]
@@ -28,11 +26,9 @@ class KubernetesApi:
     wire is the API being unreachable. Shared by `ops inspect` (reads) and `ops probe` (its Job)."""
 
     def __init__(self, context: str, kubeconfig: str | None = None, timeout: float = 5.0) -> None:
-        configuration = client.Configuration()
-        try:
-            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False)
-        except (ConfigException, OSError) as error:
-            raise UsageError(f"kubeconfig {kubeconfig or '(default)'}: {error}") from None
+        from ops.kubeconfig import client_configuration
+
+        configuration = client_configuration(context, kubeconfig)  # the one bounded loader: files, YAML, plugins (UsageError)
         configuration.retries = 0  # one attempt per call: the callers' wait loops are the retry, and they say so
         self.endpoint = str(configuration.host)
         self.timeout = timeout

@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 from ops.errors import UsageError
@@ -17,34 +14,10 @@ from ops.inspect.container import cluster_of
 from ops.inspect.desired import Desired, StackTarget, render_desired
 from ops.inspect.diagnosis import diagnose
 from ops.inspect.model import AccessDenied, Check, CredentialsRefused, Layer, Malformed, Unreachable
+from ops.inspect.options import DEFAULT_INTERVAL, Options  # noqa: F401 - Options: the command's arguments, importable without the clients
+from ops.kubeconfig import preflight
 
 CONVERGED, DRIFT, NO_ACCESS = 0, 1, 3
-DEFAULT_INTERVAL = 10.0
-
-
-@dataclass(frozen=True)
-class Options:
-    stack: str
-    root: Path
-    context: str | None = None
-    kubeconfig: str | None = None
-    project: str | None = None
-    gcp_endpoint: str | None = None  # both APIs (a loopback stand-in); each flag below takes precedence for its API
-    compute_endpoint: str | None = None
-    container_endpoint: str | None = None
-    wait: float = 0.0
-    interval: float = DEFAULT_INTERVAL
-    json: bool = False
-    timeout: float = 5.0  # per API request
-
-    def validate(self) -> None:
-        # float() takes "nan" and "inf": a NaN passes every comparison, and `--wait nan` would poll for ever.
-        if not all(math.isfinite(v) for v in (self.wait, self.interval, self.timeout)) or self.wait < 0 or self.interval <= 0 or self.timeout <= 0:
-            raise UsageError("--wait, --interval and --timeout take finite seconds: --wait >= 0, --interval and --timeout > 0")
-        for flag, endpoint in (("--gcp-endpoint", self.gcp_endpoint), ("--compute-endpoint", self.compute_endpoint),
-                               ("--container-endpoint", self.container_endpoint)):
-            if endpoint and not endpoint.startswith(("http://", "https://")):
-                raise UsageError(f"{flag} {endpoint!r} must be a URL (https://… or http://127.0.0.1:PORT)")
 
 
 class Inspector:
@@ -107,6 +80,7 @@ def poll(inspect: Callable[[], report.Inspection], wait: float, interval: float,
 
 def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep) -> int:
     options.validate()
+    preflight(options.kubeconfig, options.context, options.stack, options.root)  # before the seconds of rendering
     desired, target = render_desired(options.stack, options.root)
     target = StackTarget(options.context or target.context, options.project or target.project, target.cluster)
     if not target.project:

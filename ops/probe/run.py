@@ -7,42 +7,20 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from ops.errors import UsageError
 from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
+from ops.kubeconfig import preflight
 from ops.probe import report
 from ops.probe.cluster import JobClient
-from ops.probe.job import CONTAINER, DEFAULT_IMAGE, PROBE_LABEL, build_job
-from ops.probe.table import DEFAULT_REGISTRY, parse_peer, parse_registry, probe_table
+from ops.probe.job import CONTAINER, PROBE_LABEL, build_job
+from ops.probe.options import Options  # the command's arguments, importable without the client
+from ops.probe.table import parse_peer, parse_registry, probe_table
 
 AS_EXPECTED, NOT_AS_EXPECTED, NO_ACCESS = 0, 1, 3
 GRACE = 15  # seconds the command waits beyond the Job's own activeDeadlineSeconds
-
-
-@dataclass(frozen=True)
-class Options:
-    stack: str
-    root: Path
-    peer: str
-    registry: str = DEFAULT_REGISTRY
-    context: str | None = None
-    kubeconfig: str | None = None
-    image: str = DEFAULT_IMAGE
-    deadline: int = 120  # seconds, the Job's activeDeadlineSeconds
-    probe_timeout: float = 3.0
-    interval: float = 2.0
-    json: bool = False
-
-    def validate(self) -> None:
-        if not 10 <= self.deadline <= 3600 or not 0.1 <= self.probe_timeout <= 60 or self.interval <= 0:
-            raise UsageError("--deadline must be 10..3600 s, --probe-timeout 0.1..60 s")
-        if self.probe_timeout * 2 >= self.deadline:
-            raise UsageError(f"--probe-timeout {self.probe_timeout:g} leaves the pod no time within --deadline {self.deadline}")
-        if not self.image or any(c.isspace() for c in self.image):
-            raise UsageError(f"--image {self.image[:100]!r} is not an image reference")
 
 
 def render_stack(stack: str, root: Path) -> tuple[list[dict[str, Any]], str]:
@@ -81,6 +59,7 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
         clock: Callable[[], float] = time.monotonic, make_name: Callable[[], str] = lambda: f"coditect-probe-{secrets.token_hex(3)}") -> int:
     options.validate()
     table = probe_table(parse_peer(options.peer), parse_registry(options.registry))
+    preflight(options.kubeconfig, options.context, options.stack, options.root)  # before the seconds of rendering
     manifests, context = render_stack(options.stack, options.root)
     name = make_name()
     job = build_job(manifests, table, name, options.image, options.probe_timeout, options.deadline)
