@@ -2,7 +2,7 @@
 
 A shape is a tuple of (path, type): "spec.rules[].http.paths[].backend.service.name" with `str` says
 spec.rules is a list, each rule, its http and each of its paths an object, and the name a string, where
-present. An absent or null field passes (the readers
+present; "metadata.annotations.*" with `str` says every value of that map is a string. An absent or null field passes (the readers
 treat it as unset); a field of another type is `Malformed`, naming the API, the object and the field
 with its index (spec.rules[2].http is a list, not an object), so no reader meets a string where it
 iterates objects.
@@ -45,6 +45,10 @@ def _nodes(node: Any, parts: list[str], where: str) -> Iterator[tuple[str, Any]]
     if not isinstance(node, dict):
         raise _Wrong(where or "the answer", node, "an object")  # every step of a path is an object
     part, rest = parts[0], parts[1:]
+    if part == "*":  # every value of a map (annotations, neg-status's network_endpoint_groups)
+        for name, value in node.items():
+            yield from _nodes(value, rest, f"{where}[{json.dumps(name)}]")
+        return
     key = part.removesuffix("[]")
     child = node.get(key)
     here = f"{where}.{key}" if where else key
