@@ -216,6 +216,8 @@ def is_transport_error(error: Exception) -> bool:
 def status_message(error: ApiException) -> str:
     """The message of the API's Status object, or the raw reason."""
     try:
-        return str(json.loads(error.body or "{}").get("message") or error.reason)
-    except ValueError:
+        status = json.loads(error.body or "{}")
+    except (ValueError, TypeError):
         return str(error.reason)
+    message = status.get("message") if isinstance(status, dict) else None  # a Status object, or whatever the server sent
+    return str(message or error.reason)[:300]
