@@ -159,7 +159,7 @@ def main_fuzz() -> int:
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
     rng = random.Random(options.seed)
-    inspect_run.render_desired = lambda _stack, _root: (golden_desired(), StackTarget(CONTEXT, PROJECT))
+    inspect_run.render_desired = lambda stack, root: (golden_desired(), StackTarget(CONTEXT, PROJECT))  # noqa: ARG005
     hk.bomb("gzip", 1024)  # compressed once, before the count starts
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     outcomes: Counter[str] = Counter()
