@@ -303,7 +303,7 @@ def _put(obj: Json, spot: str, value: Any) -> None:
         obj[head] = value
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["services", "ingresses"]), spot_index=st.integers(0, 5), value=JSON_VALUES)
 def test_any_value_in_a_read_field_is_a_verdict_or_one_line(kind: str, spot_index: int, value: Any, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
@@ -318,7 +318,7 @@ def test_any_value_in_a_read_field_is_a_verdict_or_one_line(kind: str, spot_inde
         one_error_line(err)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.binary(max_size=40) | JSON_VALUES.map(lambda v: json.dumps(v).encode()), status=st.sampled_from([200, 200, 500, 401, 410]))
 def test_any_body_for_a_read_is_an_answer_or_one_line(body: bytes, status: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err, _ = inspect(tmp_path, hk.Sabotage().on(PODS, hk.body(body, status)), capsys=capsys)
