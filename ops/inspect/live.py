@@ -4,18 +4,51 @@ self-links. Reads only; a missing object is recorded as None, never created."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ops.inspect.compute import ComputeReader, resource_name
 from ops.inspect.desired import Desired, DesiredBackend
-from ops.inspect.kube import KubeReader
+from ops.inspect.kube import API, KubeReader
+from ops.inspect.model import Malformed
+from ops.inspect.shapes import Shape, check, json_annotation
 
 Json = dict[str, Any]
 ANNOTATION = "ingress.kubernetes.io/"
 NEG_STATUS = "cloud.google.com/neg-status"
+
+# The fields this module and checks.py read, by kind (the API reference's types:
+# https://kubernetes.io/docs/reference/kubernetes-api/). Checked on every object read, so a reader never
+# meets a string where it iterates objects; an absent field stays unset.
+METADATA: Shape = (("metadata.name", str), ("metadata.uid", str), ("metadata.annotations.*", str),
+                   ("metadata.creationTimestamp", str), ("metadata.managedFields[].time", str))
+INGRESS: Shape = (*METADATA, ("spec.defaultBackend.service.name", str), ("spec.rules[].http.paths[].backend.service.name", str),
+                  ("status.loadBalancer.ingress[].ip", str))
+EVENT: Shape = (*METADATA, ("type", str), ("reason", str), ("message", str), ("count", int), ("lastTimestamp", str), ("eventTime", str),
+                ("series.lastObservedTime", str))
+POD: Shape = (*METADATA, ("spec.readinessGates[].conditionType", str), ("status.conditions[].type", str), ("status.conditions[].status", str),
+              ("status.podIP", str))
+CERTIFICATE: Shape = (*METADATA, ("status.certificateStatus", str), ("status.domainStatus[].domain", str), ("status.domainStatus[].status", str))
+AUTOSCALER: Shape = (*METADATA, ("spec.scaleTargetRef.kind", str), ("spec.scaleTargetRef.name", str))
+# cloud.google.com/neg-status, as the NEG controller writes it: {"network_endpoint_groups": {"PORT": "NEG"}, "zones": [...]}
+# (k8s.io/ingress-gce pkg/neg/types/types.go, NegStatus).
+NEG_STATUS_SHAPE: Shape = (("network_endpoint_groups.*", str), ("zones[]", str))
+# ingress.kubernetes.io/backends: {"BACKEND SERVICE": "HEALTHY" | "UNHEALTHY" | "Unknown"} (pkg/loadbalancers/l7.go).
+BACKENDS_SHAPE: Shape = (("*", str),)
+
+
+def checked(obj: Json | None, shape: Shape, what: str) -> Json | None:
+    if obj is not None:
+        check(obj, shape, API, what)
+    return obj
+
+
+def checked_all(objects: list[Json], shape: Shape, what: str) -> list[Json]:
+    for index, obj in enumerate(objects):
+        name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
+        check(obj, shape, API, f"{what} item {index}" + (f" ({name})" if isinstance(name, str) else ""))
+    return objects
 
 
 @dataclass
@@ -55,21 +88,14 @@ class Live:
         return str(value) if value else None
 
 
-def _json_annotation(obj: Json | None, key: str) -> dict[str, Any]:
-    raw = ((obj or {}).get("metadata") or {}).get("annotations", {}).get(key)
-    try:
-        parsed = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
 def _time(value: Any) -> datetime | None:
     """An RFC 3339 Time or MicroTime as the API writes it; None when absent or unreadable."""
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
+    # The API writes UTC with a Z; a time without a zone is taken as UTC, so every time compares with every other.
+    return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
 
 
 def last_change(obj: Json) -> datetime | None:
@@ -99,16 +125,29 @@ def split_by_freshness(events: list[Json], since: datetime | None) -> tuple[list
 
 
 def routed_services(ingress: Json) -> list[str]:
+    """Every Service the Ingress routes to; a service backend without a name (IngressServiceBackend.name is
+    required) is Malformed. The types were checked against INGRESS when it was read."""
     spec = ingress.get("spec") or {}
-    names = [spec["defaultBackend"]["service"]["name"]] if (spec.get("defaultBackend") or {}).get("service") else []
-    for rule in spec.get("rules") or []:
-        names += [p["backend"]["service"]["name"] for p in (rule.get("http") or {}).get("paths") or [] if "service" in p.get("backend", {})]
+    backends = [("spec.defaultBackend", spec.get("defaultBackend"))]
+    for r, rule in enumerate(spec.get("rules") or []):
+        backends += [(f"spec.rules[{r}].http.paths[{i}].backend", p.get("backend")) for i, p in enumerate((rule.get("http") or {}).get("paths") or [])]
+    names = []
+    for where, backend in backends:
+        service = (backend or {}).get("service")
+        if service is None:
+            continue  # a resource backend, or none
+        if not service.get("name"):
+            meta = ingress.get("metadata") or {}
+            raise Malformed(API, f"Ingress {meta.get('namespace')}/{meta.get('name')}", f"{where}.service has no name")
+        names.append(str(service["name"]))
     return list(dict.fromkeys(names))
 
 
 def _backend(desired: DesiredBackend, namespace: str, kube: KubeReader, compute: ComputeReader) -> LiveBackend:
-    live = LiveBackend(desired, service=kube.service(namespace, desired.service))
-    live.neg = _json_annotation(live.service, NEG_STATUS).get("network_endpoint_groups", {}).get(str(desired.port))
+    what = f"Service {namespace}/{desired.service}"
+    live = LiveBackend(desired, service=checked(kube.service(namespace, desired.service), METADATA, what))
+    negs = json_annotation(live.service, NEG_STATUS, NEG_STATUS_SHAPE, API, what).get("network_endpoint_groups") or {}
+    live.neg = negs.get(str(desired.port))
     if live.neg:
         live.backend_service = compute.get("backendServices", live.neg)
         checks = (live.backend_service or {}).get("healthChecks") or []
@@ -119,22 +158,24 @@ def _backend(desired: DesiredBackend, namespace: str, kube: KubeReader, compute:
             live.endpoints = []
             for backend in live.backend_service.get("backends") or []:
                 live.endpoints += compute.group_health(live.neg, str(backend.get("group"))) or []
-    live.pods = kube.pods(namespace, desired.pod_selector) if desired.pod_selector else []
+    live.pods = checked_all(kube.pods(namespace, desired.pod_selector), POD, f"the Pod list of {namespace}") if desired.pod_selector else []
     return live
 
 
 def read_live(desired: Desired, kube: KubeReader, compute: ComputeReader) -> Live:
     ns = desired.namespace
-    live = Live(ingress=kube.ingress(ns, desired.ingress))
+    what = f"Ingress {ns}/{desired.ingress}"
+    live = Live(ingress=checked(kube.ingress(ns, desired.ingress), INGRESS, what))
     if live.ingress is not None:
         uid = str((live.ingress.get("metadata") or {}).get("uid") or "")
-        warnings = [e for e in kube.events_of(ns, "Ingress", desired.ingress, uid) if e.get("type") == "Warning"]
+        events = checked_all(kube.events_of(ns, "Ingress", desired.ingress, uid), EVENT, f"the Event list of {what}")
+        warnings = [e for e in events if e.get("type") == "Warning"]
         # Events outlive the fix by up to --event-ttl (1h by default,
         # https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/): only those after
         # the Ingress's last change speak of its current spec.
         live.warnings, live.stale_warnings = split_by_freshness(warnings, last_change(live.ingress))
         live.routed = {name: kube.service(ns, name) is not None for name in routed_services(live.ingress)}
-        live.health = {str(k): str(v) for k, v in _json_annotation(live.ingress, ANNOTATION + "backends").items()}
+        live.health = {str(k): str(v) for k, v in json_annotation(live.ingress, ANNOTATION + "backends", BACKENDS_SHAPE, API, what).items()}
     live.backends = [_backend(b, ns, kube, compute) for b in desired.backends]
     if (url_map := live.annotation("url-map")) is not None:
         live.url_map = compute.get("urlMaps", url_map)
@@ -146,10 +187,10 @@ def read_live(desired: Desired, kube: KubeReader, compute: ComputeReader) -> Liv
         live.https_proxy = compute.get("targetHttpsProxies", proxy)
     if desired.static_ip:
         live.address = compute.get("addresses", desired.static_ip)
-    live.certificates = {name: kube.managed_certificate(ns, name) for name in desired.certificates}
-    live.ingresses = kube.ingresses(ns)
-    live.backend_configs = kube.backend_configs(ns)
-    live.autoscalers = kube.autoscalers(ns)
-    live.disruption_budgets = kube.disruption_budgets(ns)
-    live.deployments = kube.deployments(ns)
+    live.certificates = {name: checked(kube.managed_certificate(ns, name), CERTIFICATE, f"ManagedCertificate {ns}/{name}") for name in desired.certificates}
+    live.ingresses = checked_all(kube.ingresses(ns), METADATA, f"the Ingress list of {ns}")
+    live.backend_configs = checked_all(kube.backend_configs(ns), METADATA, f"the BackendConfig list of {ns}")
+    live.autoscalers = checked_all(kube.autoscalers(ns), AUTOSCALER, f"the HorizontalPodAutoscaler list of {ns}")
+    live.disruption_budgets = checked_all(kube.disruption_budgets(ns), METADATA, f"the PodDisruptionBudget list of {ns}")
+    live.deployments = checked_all(kube.deployments(ns), METADATA, f"the Deployment list of {ns}")
     return live

@@ -40,7 +40,8 @@ def render_stack(stack: str, root: Path) -> tuple[list[dict[str, Any]], str]:
 
 
 def _finished(job: dict[str, Any] | None) -> str | None:
-    """"Complete" or "Failed" (with the reason) once the Job controller says so; None while running."""
+    """"Complete" or "Failed" (with the reason) once the Job controller says so; None while running.
+    The conditions' shape was checked when the Job was read (ops/probe/cluster.py JOB_SHAPE)."""
     for condition in ((job or {}).get("status") or {}).get("conditions") or []:
         if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
             return str(condition["type"]) + (f" ({condition['reason']})" if condition.get("reason") else "")
@@ -48,8 +49,9 @@ def _finished(job: dict[str, Any] | None) -> str | None:
 
 
 def _pod_state(pod: dict[str, Any]) -> str:
+    # The shape was checked when the pod was read (ops/probe/cluster.py POD_SHAPE); a null field reads as unset.
     status = pod.get("status") or {}
-    waiting = [s.get("state", {}).get("waiting") for s in status.get("containerStatuses") or [] if s.get("state", {}).get("waiting")]
+    waiting: list[dict[str, Any]] = [w for s in status.get("containerStatuses") or [] if (w := (s.get("state") or {}).get("waiting"))]
     reasons = [f"{w.get('reason')}: {w.get('message') or ''}".rstrip(": ") for w in waiting]
     unscheduled = [c.get("message") for c in status.get("conditions") or [] if c.get("type") == "PodScheduled" and c.get("status") == "False"]
     return ", ".join([str(status.get("phase") or "unknown"), *reasons, *[f"not scheduled: {m}" for m in unscheduled]])
