@@ -383,7 +383,7 @@ def test_the_plugins_token_reaches_the_api_through_the_real_client(tmp_path: Pat
     try:
         from kubernetes import client
 
-        assert api.call("list", "pods", "", "ns", client.CoreV1Api(api._client).list_namespaced_pod, "ns") is not None
+        assert api.call("list", "pods", "", "ns", client.CoreV1Api(api._client).list_namespaced_pod, "ns", what="pods in ns") is not None
     finally:
         api.close()
     assert Recorder.seen == [("/api/v1/namespaces/ns/pods", "Bearer from-plugin")]
