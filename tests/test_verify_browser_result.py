@@ -172,8 +172,9 @@ class _Quiet(WSGIRequestHandler):
 
 @contextlib.contextmanager
 def refusing_socketio(message: str) -> Iterator[str]:
-    """A real python-socketio server (threading, long-polling) whose connect handler refuses with `message`."""
-    sio = socketio.Server(async_mode="threading", cors_allowed_origins="*")
+    """A real python-socketio server (threading, long-polling only: wsgiref cannot hand over a socket for a WebSocket,
+    so an upgrade is refused with 400 rather than a server-side traceback) whose connect handler refuses with `message`."""
+    sio = socketio.Server(async_mode="threading", cors_allowed_origins="*", transports=["polling"])
 
     @sio.event
     def connect(sid: str, environ: dict[str, Any]) -> None:
