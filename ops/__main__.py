@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from ops import commands
+from ops import commands, terminal
 from ops.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, UsageError, WriteError, clip, clip_lines
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # the default --project: this program's own directory
@@ -79,7 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The one error boundary of every command: an expected failure is one message (what, where, fix)
-    and its exit code; only a bug shows a traceback."""
+    and its exit code; only a bug shows a traceback. Everything printed passes the terminal-safe printer
+    (`ops.terminal`): what came from a server, a cluster or git cannot drive the terminal."""
+    with terminal.safe_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

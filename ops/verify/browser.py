@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -34,6 +36,11 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-web-security", "--enable-logging=stderr", "--v=0")
 MAX_RESULT_BYTES = 1 << 20
 MAX_CONSOLE_LINES = 200
+MAX_EVENTS = 1000
+MAX_LISTED = 10_000  # pods, sessions: more than any run's calls or reconnects
+MAX_FIELD_CHARS = 2000
+TOKEN_HEADER = "X-Ops-Verify-Token"  # the page's proof that a result is its own (see _PageHandler.do_POST)
+MAX_REFUSALS_SHOWN = 3
 
 
 class BrowserUnavailable(Exception):
@@ -52,11 +59,12 @@ class BrowserReport:
     sessions: list[str] = field(default_factory=list)  # the Socket.IO session of every connect: more than one is a reconnect
     events: list[dict[str, Any]] = field(default_factory=list)  # {at: seconds, kind, detail}
     console: list[str] = field(default_factory=list)
-    problem: str | None = None  # the page never reported back
+    problem: str | None = None  # the page never reported back, or its result was malformed
+    refused: list[str] = field(default_factory=list)  # results posted without this run's token: forged, or a redirect to the result server
 
     @property
     def ok(self) -> bool:
-        return self.problem is None and self.connected and self.upgraded and self.answered == self.calls and len(set(self.pods)) <= 1
+        return self.problem is None and not self.refused and self.connected and self.upgraded and self.answered == self.calls and len(set(self.pods)) <= 1
 
     def text(self) -> str:
         verdict = "PASS" if self.ok else "FAIL"
@@ -65,6 +73,9 @@ class BrowserReport:
                  f"calls answered {self.answered}/{self.calls} pods: {pods}"]
         if self.problem:
             lines.append(f"  problem: {self.problem}")
+        if self.refused:
+            lines.append(f"  refused {len(self.refused)} result(s) not from this run's page (no or a wrong token; forged, or the endpoint "
+                         f"redirected a request to the result server): {'; '.join(self.refused[:MAX_REFUSALS_SHOWN])}")
         lines += [f"  {event['at']:7.3f} s  {event['kind']}: {event['detail']}" for event in self.events]
         lines += [f"  console: {line}" for line in self.console]
         return "\n".join(lines)
@@ -77,9 +88,10 @@ def chromium_binary() -> str | None:
     return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
 
 
-def _page(url: str, calls: int, timeout: float, hold: float = 0.0) -> bytes:
+def _page(url: str, calls: int, timeout: float, hold: float = 0.0, token: str = "") -> bytes:
+    """The page: the token is in its script only, never in a URL (a Referer would hand it to the endpoint)."""
     parts = urlsplit(url)
-    config = {"origin": f"{parts.scheme}://{parts.netloc}", "path": parts.path or "/socket.io/", "calls": calls,
+    config = {"token": token, "origin": f"{parts.scheme}://{parts.netloc}", "path": parts.path or "/socket.io/", "calls": calls,
               "timeoutMs": int(timeout * 1000), "upgradeWaitMs": 3000, "maxConnectErrors": 3, "holdMs": int(hold * 1000)}
     script = """
 const cfg = CONFIG, t0 = performance.now(), events = [];
@@ -89,7 +101,8 @@ const log = (kind, detail) => { events.push({at: (performance.now() - t0) / 1000
                                 console.log(`[verify] ${kind}: ${detail}`); };
 const finish = () => { if (finished) return; finished = true;
   result.transport = socket.io.engine ? socket.io.engine.transport.name : null;
-  fetch("/result", {method: "POST", body: JSON.stringify(result)}); };
+  fetch("/result", {method: "POST", headers: {"Content-Type": "application/json", "TOKEN_HEADER": cfg.token},
+                    body: JSON.stringify(result)}); };
 const runCalls = async () => { if (calling) return; calling = true;
   for (let i = 0; i < cfg.calls; i++) {
     try { result.pods.push(String(await socket.timeout(cfg.timeoutMs).emitWithAck("whoami"))); result.answered++; }
@@ -116,17 +129,29 @@ socket.on("connect_error", (e) => { log("connect_error", e.message + (e.descript
 socket.on("disconnect", (reason) => log("disconnect", reason));
 socket.io.on("reconnect_attempt", (n) => log("reconnect attempt", n));
 setTimeout(finish, cfg.timeoutMs * 2 + cfg.holdMs);
-""".replace("CONFIG", json.dumps(config))
+""".replace("CONFIG", json.dumps(config)).replace("TOKEN_HEADER", TOKEN_HEADER)
     return (f'<!doctype html><meta charset="utf-8"><title>ops verify --browser</title>'
             f'<script src="/socket.io.min.js"></script><script>{script}</script>').encode()
 
 
 class _PageServer(ThreadingHTTPServer):
-    def __init__(self, page: bytes, bundle: bytes) -> None:
-        self.page, self.bundle = page, bundle
-        self.result: dict[str, Any] | None = None
+    """The page and its bundle, and the one result the page posts with this run's token; every other POST refused."""
+
+    def __init__(self, page: bytes, bundle: bytes, token: str) -> None:
+        self.page, self.bundle, self.token = page, bundle, token
+        self.result: Any = None  # the accepted result's JSON, judged by parse_result
+        self.refused: list[str] = []
+        self.lock = threading.Lock()
         self.reported = threading.Event()
         super().__init__(("127.0.0.1", 0), _PageHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A broken request ends its connection; no traceback reaches the user's terminal."""
+
+    def refuse(self, why: str) -> None:
+        with self.lock:
+            if len(self.refused) < MAX_EVENTS:
+                self.refused.append(why)
 
 
 class _PageHandler(BaseHTTPRequestHandler):
@@ -137,13 +162,30 @@ class _PageHandler(BaseHTTPRequestHandler):
         self._answer(200 if self.path in ("/", "/socket.io.min.js") else 404, body, kind)
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if self.path == "/result" and 0 < length <= MAX_RESULT_BYTES:
-            try:
-                self.server.result = json.loads(self.rfile.read(length))
-            except ValueError:
-                self.server.result = None
-            self.server.reported.set()
+        """A result counts only with this run's token, from the page's own origin, once. The endpoint can redirect
+        the page's requests here (307 keeps a POST's body) but cannot read the token from the page's script."""
+        server = self.server
+        presented = self.headers.get(TOKEN_HEADER) or ""
+        origin = self.headers.get("Origin")
+        own = f"http://127.0.0.1:{server.server_address[1]}"
+        if self.path != "/result" or not secrets.compare_digest(presented.encode(), server.token.encode()) or origin not in (None, own):
+            server.refuse(f"POST {_clipped(self.path, 80)} from origin {_clipped(str(origin), 80)}")
+            self._answer(403, b"", "text/plain")
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or "")
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_RESULT_BYTES or server.reported.is_set():
+            server.refuse(f"a result of {length} bytes" if not server.reported.is_set() else "a second result")
+            self._answer(400, b"", "text/plain")
+            return
+        body = self.rfile.read(length)
+        try:
+            server.result = json.loads(body)
+        except (ValueError, RecursionError):
+            server.result = _MALFORMED
+        server.reported.set()
         self._answer(204, b"", "text/plain")
 
     def _answer(self, status: int, body: bytes, kind: str) -> None:
@@ -155,6 +197,56 @@ class _PageHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """The page's requests are not the report."""
+
+
+_MALFORMED = object()  # a tokened result that was not JSON
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _typed(found: dict[str, Any], key: str, kind: type) -> Any:
+    """found[key] when it is a `kind` (True is no int here); ValueError naming the key otherwise."""
+    value = found.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ValueError(f"{key} is {_clipped(repr(value), 60)}, not {kind.__name__}")
+    return value
+
+
+def _strings(found: dict[str, Any], key: str) -> list[str]:
+    values = _typed(found, key, list)
+    if len(values) > MAX_LISTED or not all(isinstance(v, str) and len(v) <= MAX_FIELD_CHARS for v in values):
+        raise ValueError(f"{key} is not a list of at most {MAX_LISTED} strings of at most {MAX_FIELD_CHARS} characters")
+    return values
+
+
+def _events(found: dict[str, Any]) -> list[dict[str, Any]]:
+    events = _typed(found, "events", list)
+    if len(events) > MAX_EVENTS:
+        raise ValueError(f"events holds {len(events)} entries, more than {MAX_EVENTS}")
+    for event in events:
+        at = event.get("at") if isinstance(event, dict) else None
+        if (not isinstance(event, dict) or isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at)
+                or not all(isinstance(event.get(k), str) and len(event[k]) <= MAX_FIELD_CHARS for k in ("kind", "detail"))):
+            raise ValueError(f"an event {_clipped(repr(event), 60)} is not {{at: seconds, kind: text, detail: text}}")
+    return [{"at": float(e["at"]), "kind": e["kind"], "detail": e["detail"]} for e in events]
+
+
+def parse_result(found: Any, report: BrowserReport) -> None:
+    """The page's result into `report`, every field of its exact type and bounded; ValueError naming the first that is not."""
+    if not isinstance(found, dict):
+        raise ValueError(f"the result is {type(found).__name__}, not the page's JSON object")
+    connected, upgraded = _typed(found, "connected", bool), _typed(found, "upgraded", bool)
+    transport = found.get("transport")
+    if transport not in (None, "polling", "websocket"):
+        raise ValueError(f"transport is {_clipped(repr(transport), 60)}, not polling, websocket or null")
+    answered = _typed(found, "answered", int)
+    if not 0 <= answered <= report.calls:
+        raise ValueError(f"answered is {answered}, outside 0..{report.calls} (the calls made)")
+    pods, sessions, events = _strings(found, "pods"), _strings(found, "sessions"), _events(found)
+    report.connected, report.upgraded, report.transport, report.answered = connected, upgraded, transport, answered
+    report.pods, report.sessions, report.events = pods, sessions, events
 
 
 def _console_lines(stderr: str) -> list[str]:
@@ -173,7 +265,8 @@ def run_browser(url: str, calls: int = 10, timeout: float = 10.0, hold: float = 
     if not BUNDLE.is_file():
         raise BrowserUnavailable(f"--browser needs the pinned socket.io-client ({BUNDLE.relative_to(ROOT)}). Fix: make node-lab "
                                  "(npm ci --prefix tests/node_lab)")
-    server = _PageServer(_page(url, calls, timeout, hold), BUNDLE.read_bytes())
+    token = secrets.token_urlsafe(32)  # per run: only this run's page knows it
+    server = _PageServer(_page(url, calls, timeout, hold, token), BUNDLE.read_bytes(), token)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     report = BrowserReport(url, calls=calls)
     with tempfile.TemporaryDirectory(prefix="ops-verify-browser-") as profile, tempfile.TemporaryFile("w+") as stderr:
@@ -188,14 +281,14 @@ def run_browser(url: str, calls: int = 10, timeout: float = 10.0, hold: float = 
             server.server_close()
         stderr.seek(0)
         report.console = _console_lines(stderr.read())
-    if server.result is not None:
-        found = server.result
-        report.connected, report.transport, report.upgraded = bool(found.get("connected")), found.get("transport"), bool(found.get("upgraded"))
-        report.answered, report.pods = int(found.get("answered", 0)), [str(pod) for pod in found.get("pods", [])]
-        report.sessions = [str(sid) for sid in found.get("sessions", [])]
-        report.events = [event for event in found.get("events", []) if isinstance(event, dict)]
-    elif report.problem is None:
-        report.problem = "the page's report was not valid JSON"
+    report.refused = list(server.refused)
+    if server.result is _MALFORMED:
+        report.problem = "the page's result was not valid JSON"
+    elif server.reported.is_set():
+        try:
+            parse_result(server.result, report)
+        except ValueError as error:
+            report.problem = f"the page's result was refused: {error}"
     return report
 
 

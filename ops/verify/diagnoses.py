@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 from websockets.exceptions import InvalidStatus, WebSocketException
@@ -92,6 +93,59 @@ def status_diagnosis(status: int, body: str) -> tuple[Layer, str]:
     return Layer.APP, f"HTTP {status}: the Socket.IO server refused the handshake."
 
 
+# --- redirects -------------------------------------------------------------------------------------
+
+REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})  # RFC 9110 15.4: the 3xx codes that carry a Location
+ENGINE_IO_QUERY = frozenset({"EIO", "transport", "t", "sid"})  # what verify adds to the URL it was given
+MAX_LOCATION_CHARS = 300
+# A browser's WebSocket fails on any answer but 101: the handshake request's redirect mode is "error"
+# (https://websockets.spec.whatwg.org/#concept-websocket-establish), so socket.io-client cannot follow one either.
+WEBSOCKET_NO_REDIRECT = "a browser's WebSocket never follows a redirect, so socket.io-client fails here"
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with ws/wss as http/https and default ports made explicit: what same-origin compares."""
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:  # a Location whose port is no number: no origin this one can share
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def endpoint_url(url: str) -> str:
+    """`url` as `ops verify` takes it: the Engine.IO parameters it adds removed, http(s) for ws(s)."""
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ENGINE_IO_QUERY])
+    return urlunsplit((scheme, parts.netloc, parts.path, query, ""))
+
+
+def redirected(status: int, location: str | None, request_url: str, what: str) -> Failed:
+    """A 3xx answer, never followed: a PASS must come from the endpoint asked, not from wherever it points.
+    The verdict names the target and the command that verifies it."""
+    if not location:
+        return Failed(f"{what}: HTTP {status} without a Location header", Layer.LOAD_BALANCER_OR_NGINX,
+                      f"HTTP {status} is a redirect that says nowhere to go: check the load balancer's and nginx's redirects.", status=status)
+    target = urljoin(request_url, location.strip())
+    shown_target = shown(target, MAX_LOCATION_CHARS) if len(target) > MAX_LOCATION_CHARS or not target.isprintable() else target
+    endpoint = endpoint_url(target)
+    again = f"verify that URL: python -m ops verify {shown(endpoint, MAX_LOCATION_CHARS) if len(endpoint) > MAX_LOCATION_CHARS else endpoint}"
+    here, there = origin(request_url), origin(target)
+    socket = f"; {WEBSOCKET_NO_REDIRECT}" if what == "WebSocket" else ""
+    if here[0] == "http" and there == ("https", here[1], 443):
+        layer, why = Layer.LOAD_BALANCER, ("the endpoint redirects plain HTTP to HTTPS (the load balancer's redirectToHttps, "
+                                           "FrontendConfig, answers 301): browsers use the HTTPS URL")
+    elif there != here:
+        layer, why = Layer.LOAD_BALANCER_OR_NGINX, (f"the endpoint redirects to another origin ({there[0]}://{there[1]}:{there[2]}): "
+                                                    "nothing was verified there, and what answers there is not this endpoint")
+    else:
+        layer, why = Layer.LOAD_BALANCER_OR_NGINX, "the endpoint redirects to another path: the socket.io path in this URL is not the one served"
+    return Failed(f"{what}: HTTP {status} redirected to {shown_target} (not followed)", layer, f"{why}{socket}. Fix: {again}",
+                  status=status, location=target)
+
+
 def is_session_unknown(status: int, body: str) -> bool:
     lowered = body.lower()
     return status == 400 and ("invalid session" in lowered or "session id unknown" in lowered or '"code":1' in lowered)
@@ -157,10 +211,13 @@ def malformed(what: str, error: ValueError) -> Failed:
     return Failed(f"{what}: {shown(str(error), 200)}", Layer.APP, MALFORMED, ends_run=True)
 
 
-def websocket_failure(error: WebSocketException | OSError) -> Failed:
-    """A WebSocket that did not open. Its layer is left open: upgrade_layer decides it once both WebSocket checks ran."""
+def websocket_failure(error: WebSocketException | OSError, url: str) -> Failed:
+    """A WebSocket that did not open. Its layer is left open: upgrade_layer decides it once both WebSocket checks ran;
+    a redirect's is known (see `redirected`)."""
     if isinstance(error, InvalidStatus):
         status = error.response.status_code
+        if status in REDIRECT_STATUSES:
+            return redirected(status, error.response.headers.get("Location"), url, "WebSocket")
         body = (error.response.body or b"").decode(errors="replace")
         return Failed(f"WebSocket handshake rejected: HTTP {status} body={body[:100]!r}", None, None, status=status)
     return Failed(f"WebSocket connection failed: {type(error).__name__}: {shown(str(error), 200)}", None, None)

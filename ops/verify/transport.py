@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from websockets.exceptions import ConnectionClosed, WebSocketException
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection, reconnect
 
 from ops.verify import diagnoses
 from ops.verify.bounded_http import ACCEPT_ENCODING, BoundedTransport, read_body
@@ -40,6 +40,14 @@ class Answer:
     status_code: int
     headers: httpx.Headers
     text: str
+
+
+class NoRedirects(reconnect):
+    """websockets' client (connect() is this class's connect()) with redirects never followed: a 3xx is an
+    InvalidStatus, diagnosed with its target (diagnoses.redirected), as a browser's WebSocket fails on it."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        return exc
 
 
 class Transport:
@@ -102,6 +110,8 @@ class Transport:
         except ValueError as error:  # a body in a coding not asked for, or corrupt
             raise diagnoses.undecodable_body(error, request.method) from None
         self._note_pod(session, response.headers)
+        if response.status_code in diagnoses.REDIRECT_STATUSES:  # httpx follows none (follow_redirects=False): say where it points
+            raise diagnoses.redirected(response.status_code, response.headers.get("location"), str(request.url), request.method)
         return Answer(response.status_code, response.headers, body.decode("utf-8", errors="replace"))
 
     # WebSocket
@@ -117,13 +127,14 @@ class Transport:
         deadline = Deadline(self.options.timeout)  # websockets holds open_timeout across connect, TLS and the upgrade
         source: dict[str, Any] = {"source_address": (self.options.source_address, 0)} if self.options.source_address else {}
         try:
-            websocket = connect(url, additional_headers=self._websocket_headers(), proxy=None, ping_interval=None,
-                                open_timeout=deadline.seconds, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
-                                max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, logger=WEBSOCKET_LOG, **source)
+            websocket = NoRedirects(url, additional_headers=self._websocket_headers(), proxy=None, ping_interval=None,
+                                    open_timeout=deadline.seconds, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
+                                    max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, logger=WEBSOCKET_LOG, **source).connect()
         except TimeoutError:
             raise diagnoses.bound_failure(deadline.exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
         except (WebSocketException, OSError) as error:
-            raise diagnoses.websocket_failure(error) from None
+            raise diagnoses.websocket_failure(error, url) from None
+        websocket.pending_legacy_warning = False  # used as a connection, never iterated as connect(legacy=...) warns about
         if websocket.response is not None:  # set once the handshake succeeded
             self._note_pod(session, websocket.response.headers)
         return websocket
