@@ -13,6 +13,9 @@ convention of import-linter and grimp): a package may gather its submodules with
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -196,6 +199,23 @@ def test_the_program_and_the_pack_do_not_import_ops(graph: Graph) -> None:
     edges = ops_edges(graph)
     assert edges - KNOWN_OPS_EDGES == set(), "new imports of ops from the program, its components or the policy pack"
     assert KNOWN_OPS_EDGES - edges == set(), "stale KNOWN_OPS_EDGES entries: remove them"
+
+
+# --- the rule engine as an installed package ------------------------------------------------------------
+
+def _import_without_site(package: str, path: list[Path]) -> subprocess.CompletedProcess[str]:
+    """`import package` with no site-packages (so no installed `gke`), only `path` on PYTHONPATH."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in path)}
+    return subprocess.run([sys.executable, "-S", "-c", f"import {package}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("package", ["ops", "components"])
+def test_a_python_without_the_rule_engine_is_told_how_to_install_it(package: str) -> None:
+    """Nothing puts policy/ on sys.path any more: without the install, one line names the fix."""
+    missing = _import_without_site(package, [ROOT])
+    assert missing.returncode == 1 and missing.stdout == "", missing
+    assert len(missing.stderr.strip().splitlines()) == 1 and "pip install --no-deps --no-build-isolation -e ./policy" in missing.stderr, missing.stderr
+    assert _import_without_site(package, [ROOT, ROOT / "policy"]).returncode == 0, "with the engine importable the package imports"
 
 
 # --- the walker, on a small tree of its own ----------------------------------------------------------
