@@ -5,10 +5,11 @@ whatever resources a stack registers) and by the offline check (on rendered mani
 every limit are in ``limits.py``; every rule names its source where it registers (``rules/``).
 The package needs nothing but the standard library, so the policy pack carries it as it is.
 
-Layers, each importing only those before it: ``limits``, ``findings``, ``manifest``, ``stack``; the
-model the rules are written in (``model``) and the policies (``policies``); the registry
-(``registry``); the rules (``rules``), which register themselves. This package imports ``rules``, so
-``all_rules()`` is complete after any ``import gke...``.
+Layers, each importing only those before it: ``limits``, ``findings``, ``manifest``; ``stack`` and
+``reachability`` (views over manifests); the model the rules are written in (``model``); the policies
+(``policies``, and ``enforcement`` for per-stack levels); the registry (``registry``); the rules
+(``rules``), which register themselves. This package imports ``rules``, so ``all_rules()`` is complete
+after any ``import gke...`` (tests/test_layering.py checks that no import circle remains).
 """
 
 from gke import limits
