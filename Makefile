@@ -6,7 +6,9 @@ SCAN := .venv-scan
 STACK ?= prod
 PIP_INSTALL := bin/pip install --quiet --disable-pip-version-check --require-hashes
 # uv resolves for every platform against PyPI; the header of each lock names `make lock`.
-LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
+# The rule engine (`-e ./policy` in requirements.txt) is installed from the checkout, never locked.
+LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-emit-package coditect-gke-rules \
+	--custom-compile-command "make lock"
 pins = $(shell grep -cE '^[A-Za-z0-9]' $(1))
 
 ACTIONLINT_VERSION := v1.7.12
@@ -18,11 +20,14 @@ setup: $(VENV)/.installed $(SCAN)/.installed node-lab browser tools
 
 # The durations below were measured on the 2-core machine with fresh virtualenvs and an empty pip cache
 # (whole `make setup`: about 2 minutes); pip's time goes into unpacking, so a warm cache barely helps.
-$(VENV)/.installed: requirements-dev.lock requirements-pip.lock
+# The rule engine (policy/pyproject.toml) last, editable: pip's --require-hashes mode refuses editable
+# installs, and without build isolation the dev lock's setuptools builds it offline.
+$(VENV)/.installed: requirements-dev.lock requirements-pip.lock policy/pyproject.toml
 	@echo "setup: $(VENV): Pulumi SDKs, pydantic, ops, pytest, ruff and mypy from requirements-dev.lock ($(call pins,requirements-dev.lock) pinned packages, usually 1 to 1.5 minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/$(PIP_INSTALL) -r requirements-pip.lock
 	$(VENV)/$(PIP_INSTALL) -r requirements-dev.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e ./policy
 	touch $@
 
 # checkov cannot share the program's virtualenv (it pins packaging<24, pulumi needs >=26).

@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 
 import pulumi  # noqa: E402
 
-import components  # noqa: E402,F401  (puts the rule engine on the path)
 from components.settings import Settings, SettingsError, constrained_settings, parse_settings  # noqa: E402
 from ops.program import read_yaml, run_program, stack_config  # noqa: E402
 

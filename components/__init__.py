@@ -1,16 +1,20 @@
 """The project's Pulumi components.
 
 The GKE rule engine (``gke``) lives inside the policy pack, in ``policy/gke``, because
-``pulumi policy publish`` archives only ``policy/``; the program, ``ops`` and the tests import that
-same copy. Importing this package puts ``policy/`` on ``sys.path`` once, so ``gke`` has one module
-identity everywhere.
+``pulumi policy publish`` archives only ``policy/``. It is a package of its own
+(``policy/pyproject.toml``), installed editable into every virtualenv that runs the program
+(requirements.txt, ``make setup``, engine/deploy_venv.py), so the program, ``ops`` and the tests import
+that one copy plainly.
 """
 
 from __future__ import annotations
 
-import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
-if str(POLICY_DIR) not in sys.path:
-    sys.path.insert(0, str(POLICY_DIR))
+
+# A virtualenv made before the rule engine was a package lacks it: say so in one line, not a traceback.
+if find_spec("gke") is None:
+    raise SystemExit("components: the rule engine `gke` is not installed in this Python. Fix: `make setup`, "
+                     "or `pip install --no-deps --no-build-isolation -e ./policy` (requirements.txt installs it for `pulumi up`).")

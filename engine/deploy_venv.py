@@ -1,5 +1,6 @@
 """The virtualenv `pulumi up` builds for this program: requirements-pip.lock then requirements.lock (the deploy
-lock only, hashes required), cached under ~/.cache keyed by both locks and the Python version.
+lock only, hashes required) and the rule engine in policy/ linked in, cached under ~/.cache keyed by both
+locks, the Python version and the checkout whose policy/ it links.
 
     python engine/deploy_venv.py      # builds when needed, prints the virtualenv's interpreter
 
@@ -18,6 +19,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCKS = ("requirements-pip.lock", "requirements.lock")
+POLICY = ROOT / "policy"
+# What an editable install of policy/pyproject.toml leaves in site-packages: a path entry for policy/. Written
+# directly because the deploy lock holds no build backend (Python 3.11's bundled setuptools 65 cannot build
+# an editable wheel without `wheel`) and a build-isolated install would need the network.
+POLICY_PTH = "coditect-gke-rules.pth"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coditect" / "deploy-venv"
 INSTALL_TIMEOUT_SEC = 900
 
@@ -28,6 +34,7 @@ class DeployVenvError(Exception):
 
 def lock_key() -> str:
     digest = hashlib.sha256(sys.version.encode())
+    digest.update(str(POLICY).encode())  # each checkout links its own rule engine
     for lock in LOCKS:
         digest.update((ROOT / lock).read_bytes())
     return digest.hexdigest()[:16]
@@ -47,6 +54,7 @@ def deploy_python() -> Path:
         for lock in LOCKS:
             subprocess.run([str(build / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes",
                             "-r", str(ROOT / lock)], check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SEC)
+        link_policy(build / "bin" / "python")
         try:
             build.rename(target)
         except OSError:  # another builder finished first
@@ -56,6 +64,13 @@ def deploy_python() -> Path:
         detail = getattr(error, "stderr", "") or ""
         raise DeployVenvError(f"cannot build the deploy virtualenv from {' + '.join(LOCKS)}: {error}; {str(detail)[-600:]}") from None
     return python
+
+
+def link_policy(python: Path) -> None:
+    """Put policy/ on the virtualenv's path (as `pip install -e ./policy` does), so `import gke` is plain."""
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    (Path(site) / POLICY_PTH).write_text(f"{POLICY}\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

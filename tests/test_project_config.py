@@ -42,6 +42,8 @@ def requirements(path: Path) -> list[Requirement]:
         line = line.split("#", 1)[0].strip()
         if line.startswith("-r "):
             found += requirements(path.parent / line[3:].strip())
+        elif line.startswith("-e "):  # a first-party package of this checkout (policy/), never locked
+            assert (path.parent / line[3:].strip() / "pyproject.toml").is_file(), f"{path.name}: {line} is not a package of this checkout"
         elif line:
             found.append(Requirement(line))
     return found

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
 from coditect_policies import POLICIES
-from gke import Scope, all_rules, rules_of
+from gke import Level, Policy, Scope, all_rules, rules_of
 from gke import policies as gke_policies
 from gke.manifest import CLUSTER_SCOPED_KINDS, FRONTEND_CONFIG, MANAGED_CERTIFICATE
 from tests.policy_catalogue import CASES
@@ -26,8 +28,20 @@ def test_every_rule_is_complete_and_registered_once() -> None:
 
 
 def test_the_pack_publishes_one_policy_per_registry_policy_covering_every_rule_once() -> None:
-    assert [(p.name, p.description) for p in POLICIES] == [(p.name, p.description) for p in gke_policies.ALL]
-    assert all(rules_of(policy) for policy in gke_policies.ALL), "a policy without rules checks nothing"
+    """Three sources that could drift apart: the Policy objects gke/policies.py defines, the policies the
+    rule modules register their rules with, and what the pack publishes (name, description, level, kind)."""
+    defined = {value for value in vars(gke_policies).values() if isinstance(value, Policy)}
+    registered = {r.policy for r in all_rules()}
+    assert defined == registered, "every policy gke.policies defines has rules, and every rule's policy is defined there"
+    assert len(gke_policies.ALL) == len(defined) and set(gke_policies.ALL) == defined, "gke.policies.ALL lists each defined policy once"
+    published = {p.name: p for p in POLICIES}
+    assert len(published) == len(POLICIES) and set(published) == {p.name for p in registered}
+    pulumi_level = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: EnforcementLevel.ADVISORY}
+    kind = {Scope.RESOURCE: ResourceValidationPolicy, Scope.STACK: StackValidationPolicy}
+    for policy in registered:
+        pack = published[policy.name]
+        assert (pack.description, pack.enforcement_level) == (policy.description, pulumi_level[policy.level]), policy.name
+        assert isinstance(pack, kind[policy.scope]), f"{policy.name}: a {policy.scope.value} policy published as {type(pack).__name__}"
     owned = [r.id for policy in gke_policies.ALL for r in rules_of(policy)]
     assert sorted(owned) == sorted(r.id for r in all_rules())
     for policy in gke_policies.ALL:

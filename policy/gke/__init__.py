@@ -2,26 +2,21 @@
 
 Written once and used by the components (before anything is declared), by the policy pack (on
 whatever resources a stack registers) and by the offline check (on rendered manifests). Sources for
-every limit are in ``limits.py``; every rule names its source in the registry (``registry.py``).
+every limit are in ``limits.py``; every rule names its source where it registers (``rules/``).
 The package needs nothing but the standard library, so the policy pack carries it as it is.
+
+Layers, each importing only those before it: ``limits``, ``findings``, ``manifest``; ``stack`` and
+``reachability`` (views over manifests); the model the rules are written in (``model``); the policies
+(``policies``, and ``enforcement`` for per-stack levels); the registry (``registry``); the rules
+(``rules``), which register themselves. This package imports ``rules``, so ``all_rules()`` is complete
+after any ``import gke...`` (tests/test_layering.py checks that no import circle remains).
 """
 
 from gke import limits
+from gke import rules as _rules  # noqa: F401  (registers every rule)
 from gke.findings import Finding, Level
-from gke.registry import (
-    Containment,
-    Context,
-    Policy,
-    Problem,
-    Rule,
-    Scope,
-    all_rules,
-    evaluate,
-    evaluate_resource,
-    evaluate_stack,
-    rule,
-    rules_of,
-)
+from gke.model import Containment, Context, Policy, Problem, Rule, Scope
+from gke.registry import all_rules, evaluate, evaluate_resource, evaluate_stack, rule, rules_of
 
 __all__ = [
     "Containment", "Context", "Finding", "Level", "Policy", "Problem", "Rule", "Scope", "all_rules", "evaluate", "evaluate_resource",

@@ -69,6 +69,3 @@ def enforced_levels(config: Mapping[str, Any], source: str = "policy pack config
     """The levels of the enabled policies (what ``evaluate``'s ``levels`` takes); disabled ones left out."""
     return {name: level for name, level in policy_levels(config, source).items() if level is not None}
 
-
-def disabled_policies(config: Mapping[str, Any], source: str = "policy pack config") -> frozenset[str]:
-    return frozenset(name for name, level in policy_levels(config, source).items() if level is None)

@@ -5,7 +5,7 @@ registry."""
 from __future__ import annotations
 
 from gke.findings import Level
-from gke.registry import Policy, Scope
+from gke.model import Policy, Scope
 
 MANDATORY, ADVISORY = Level.MANDATORY, Level.ADVISORY
 RESOURCE, STACK = Scope.RESOURCE, Scope.STACK

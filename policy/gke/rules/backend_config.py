@@ -8,9 +8,9 @@ from typing import Any
 
 from gke import limits
 from gke import policies as policy
-from gke.checks import out_of_range
 from gke.manifest import BACKEND_CONFIG, Manifest, as_number, field_at, format_number
-from gke.registry import Problem, problems, resource_rule
+from gke.model import Problem, out_of_range, problems
+from gke.registry import resource_rule
 
 KINDS = (BACKEND_CONFIG,)
 VALIDATION = "ingress-gce pkg/backendconfig/validation.go"

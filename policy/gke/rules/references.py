@@ -34,7 +34,8 @@ from gke.manifest import (
     selects,
     service_ports,
 )
-from gke.registry import Context, Problem, stack_rule
+from gke.model import Context, Problem
+from gke.registry import stack_rule
 from gke.stack import StackView
 
 TRANSLATOR = "ingress-gce pkg/translator/translator.go; kubernetes/ingress-gce#646"

@@ -26,8 +26,9 @@ from gke.manifest import (
     pod_spec,
     reference,
 )
+from gke.model import Context, Problem
 from gke.reachability import Destination, Network, address, allowing_rules, egress_policies, network
-from gke.registry import Context, Problem, resource_rule, stack_rule
+from gke.registry import resource_rule, stack_rule
 from gke.stack import StackView
 
 NETWORK_POLICY = "NetworkPolicy"

@@ -7,7 +7,8 @@ from typing import Any
 
 from gke import policies as policy
 from gke.manifest import WORKLOAD_KINDS, Manifest, as_list, containers, field_at, is_digest_pinned, mapping_at, pod_spec
-from gke.registry import Problem, resource_rule
+from gke.model import Problem
+from gke.registry import resource_rule
 
 KINDS = tuple(sorted(WORKLOAD_KINDS))
 POD_SECURITY = "Kubernetes Pod Security Standards, restricted profile"

@@ -7,7 +7,8 @@ from collections.abc import Iterator, Mapping
 from gke import limits
 from gke import policies as policy
 from gke.manifest import INGRESS, Manifest, annotations_of, as_list, field_at, ingress_backends, spec_of
-from gke.registry import Problem, resource_rule
+from gke.model import Problem
+from gke.registry import resource_rule
 
 KINDS = (INGRESS,)
 IS_GCE_INGRESS = "ingress-gce pkg/utils/utils.go#L332-L353 (IsGCEIngress); kubernetes/ingress-gce#1891"

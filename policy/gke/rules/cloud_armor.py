@@ -8,7 +8,8 @@ from typing import Any
 from gke import limits
 from gke import policies as policy
 from gke.manifest import SECURITY_POLICY, Manifest, as_list, as_number, field_at, format_number
-from gke.registry import Problem, resource_rule
+from gke.model import Problem
+from gke.registry import resource_rule
 
 KINDS = (SECURITY_POLICY,)
 RULES_LANGUAGE = "cloud.google.com/armor/docs/rules-language-reference (only the highest-priority matching rule runs)"

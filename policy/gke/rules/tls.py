@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from gke import limits
 from gke import policies as policy
 from gke.manifest import SSL_POLICY, Manifest, field_at
-from gke.registry import Problem, resource_rule
+from gke.model import Problem
+from gke.registry import resource_rule
 
 
 @resource_rule("ssl-policy-tls13-profile", policy.TLS_LIMITS, (SSL_POLICY,),

@@ -25,8 +25,9 @@ from gke.manifest import (
     port_key,
     reference,
 )
-from gke.references import referenced_backend_configs
-from gke.registry import Context, Problem, stack_rule
+from gke.model import Context, Problem
+from gke.registry import stack_rule
+from gke.rules.references import referenced_backend_configs
 from gke.stack import StackView
 
 KINDS = (BACKEND_CONFIG, SERVICE, HPA, *sorted(WORKLOAD_KINDS))

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from gke import limits
 from gke import policies as policy
 from gke.manifest import SERVICE, Manifest, annotations_of, as_number, format_number, parse_json_annotation, service_ports
-from gke.registry import Problem, resource_rule
+from gke.model import Problem
+from gke.registry import resource_rule
 
 KINDS = (SERVICE,)
 SERVICE_ANNOTATIONS = "ingress-gce pkg/annotations/service.go"

@@ -1,0 +1,261 @@
+"""Dependencies point one way: no import circle anywhere in the repository, and neither the Pulumi program
+(``__main__.py``, ``components/``) nor the policy pack and its rule engine (``policy/``) import the
+command-line tools (``ops``).
+
+Static: every ``import`` statement of every first-party module is read with ``ast``, wherever it stands
+(module level, function bodies, ``TYPE_CHECKING`` blocks), so an import that runs only on one path counts
+as much as one that always runs. An edge goes to the most specific first-party module the statement
+names: ``from gke import limits`` is an edge to ``gke.limits``, ``from gke import Level`` one to ``gke``.
+A package's ``__init__`` that Python runs before a submodule is not an edge of the submodule (the
+convention of import-linter and grimp): a package may gather its submodules without a circle.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+# Where first-party modules live: the project root, and policy/ (the installed rule engine and pack).
+SOURCE_ROOTS = (ROOT / "policy", ROOT)
+SKIPPED_PARTS = frozenset({".venv", ".venv-scan", ".git", ".engine", "node_modules", "rendered", "__pycache__", "build"})
+PACK_MAIN = "policy/__main__"  # the pack's entry point: a second module named __main__
+PROGRAM = "__main__"
+# The layers that must not import ops, by module-name prefix.
+NOT_OPS = ("components", "gke", "coditect_policies", PACK_MAIN, PROGRAM)
+
+# Edges from the program into ops that remain for now: each is removed by the live-state package move
+# (issue 24, section 1: the hook built at the composition root, the live-state engine in a package of
+# its own). Listed so that any new edge fails, and checked to still exist so that a stale entry fails.
+# They also close the one circle left (components.app -> components.inspect_hook -> ops.inspect.* ->
+# ops.check -> ops.pack_config -> components), so the circle test takes them out first.
+KNOWN_OPS_EDGES: frozenset[tuple[str, str]] = frozenset({
+    ("components.inspect_hook", "ops.errors"),  # removed by the live-state package move
+    ("components.inspect_hook", "ops.inspect.desired"),  # removed by the live-state package move
+    ("components.inspect_hook", "ops.inspect.model"),  # removed by the live-state package move
+    ("components.inspect_hook", "ops.inspect.run"),  # removed by the live-state package move
+})
+
+Graph = Mapping[str, frozenset[str]]
+
+
+def module_name(path: Path, roots: Iterable[Path] = SOURCE_ROOTS) -> str:
+    """The dotted name a file is imported under: relative to policy/ for the rule engine and the pack."""
+    for root in roots:
+        if path.is_relative_to(root):
+            relative = path.relative_to(root)
+            break
+    if relative == Path("__main__.py"):
+        return PACK_MAIN if root.name == "policy" and root != ROOT else PROGRAM
+    parts = relative.with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def source_files(root: Path = ROOT) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if not SKIPPED_PARTS & set(p.relative_to(root).parts)
+                  and "node_lab" not in p.relative_to(root).parts)
+
+
+def _resolve(name: str, modules: frozenset[str]) -> str | None:
+    """The longest first-party module that is `name` or one of its parents; None: not first-party."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in modules:
+            return candidate
+    return None
+
+
+def _absolute(node: ast.ImportFrom, importer: str, is_package: bool) -> str:
+    """The module a `from ... import` reads, relative imports resolved against the importer's package."""
+    if not node.level:
+        return node.module or ""
+    package = importer.split(".") if is_package else importer.split(".")[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def imported_names(tree: ast.AST, importer: str, is_package: bool) -> Iterator[str]:
+    """Every dotted name an import statement anywhere in the tree could load (for `from m import n`:
+    both `m.n`, if it is a module, and `m`)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node, importer, is_package)
+            yield from (f"{module}.{alias.name}" for alias in node.names if alias.name != "*")
+            if any(alias.name == "*" for alias in node.names):
+                yield module
+
+
+def import_graph(files: Iterable[Path], roots: Iterable[Path] = SOURCE_ROOTS) -> dict[str, frozenset[str]]:
+    """Module -> the first-party modules it imports."""
+    named = {module_name(path, roots): path for path in files}
+    modules = frozenset(named)
+    graph: dict[str, frozenset[str]] = {}
+    for name, path in named.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        is_package = path.name == "__init__.py"
+        targets = {_resolve(imported, modules) for imported in imported_names(tree, name, is_package)}
+        graph[name] = frozenset(t for t in targets if t is not None and t != name)
+    return graph
+
+
+def circles(graph: Graph) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, successors = work[-1]
+            for successor in successors:
+                if successor not in index:
+                    index[successor] = low[successor] = len(index)
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(sorted(graph.get(successor, ())))))
+                    break
+                if successor in on_stack:
+                    low[node] = min(low[node], index[successor])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def _in_layer(module: str, layers: Iterable[str]) -> bool:
+    return any(module == layer or module.startswith(f"{layer}.") for layer in layers)
+
+
+def ops_edges(graph: Graph) -> set[tuple[str, str]]:
+    """(importer, imported) for every import of ops by the program, its components or the policy pack."""
+    return {(source, target) for source, targets in graph.items() if _in_layer(source, NOT_OPS)
+            for target in targets if _in_layer(target, ("ops",))}
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, frozenset[str]]:
+    return import_graph(source_files())
+
+
+# --- the repository ------------------------------------------------------------------------------------
+
+def test_the_walk_reads_the_repository(graph: Graph) -> None:
+    """The graph holds every layer and the edges the code states, function-body imports included."""
+    assert {PROGRAM, PACK_MAIN, "components", "ops", "gke", "gke.rules", "gke.registry", "coditect_policies"} <= set(graph)
+    assert "components" in {m.split(".")[0] for m in graph[PROGRAM]}
+    assert "coditect_policies" in graph[PACK_MAIN]
+    assert {"gke.registry", "gke.model", "gke.policies", "gke.limits"} <= graph["gke.rules.backend_config"]
+
+
+def without(graph: Graph, edges: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    dropped = set(edges)
+    return {source: frozenset(t for t in targets if (source, t) not in dropped) for source, targets in graph.items()}
+
+
+def test_no_import_circle_anywhere(graph: Graph) -> None:
+    assert circles(without(graph, KNOWN_OPS_EDGES)) == [], "import circles (each a set of modules that import each other)"
+
+
+def test_the_registry_imports_no_rule(graph: Graph) -> None:
+    """The rules register themselves; the registry and the model know none of them (kube-linter's layout)."""
+    for module in ("gke.registry", "gke.model", "gke.policies"):
+        assert not _in_layer_any(graph[module], "gke.rules"), f"{module} imports {sorted(graph[module])}"
+    assert graph["gke.rules"] == {m for m in graph if m.startswith("gke.rules.")}, "gke.rules imports every rule module"
+
+
+def _in_layer_any(modules: Iterable[str], layer: str) -> bool:
+    return any(_in_layer(m, (layer,)) for m in modules)
+
+
+def test_the_program_and_the_pack_do_not_import_ops(graph: Graph) -> None:
+    edges = ops_edges(graph)
+    assert edges - KNOWN_OPS_EDGES == set(), "new imports of ops from the program, its components or the policy pack"
+    assert KNOWN_OPS_EDGES - edges == set(), "stale KNOWN_OPS_EDGES entries: remove them"
+
+
+# --- the rule engine as an installed package ------------------------------------------------------------
+
+def _import_without_site(package: str, path: list[Path]) -> subprocess.CompletedProcess[str]:
+    """`import package` with no site-packages (so no installed `gke`), only `path` on PYTHONPATH."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in path)}
+    return subprocess.run([sys.executable, "-S", "-c", f"import {package}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("package", ["ops", "components"])
+def test_a_python_without_the_rule_engine_is_told_how_to_install_it(package: str) -> None:
+    """Nothing puts policy/ on sys.path any more: without the install, one line names the fix."""
+    missing = _import_without_site(package, [ROOT])
+    assert missing.returncode == 1 and missing.stdout == "", missing
+    assert len(missing.stderr.strip().splitlines()) == 1 and "pip install --no-deps --no-build-isolation -e ./policy" in missing.stderr, missing.stderr
+    assert _import_without_site(package, [ROOT, ROOT / "policy"]).returncode == 0, "with the engine importable the package imports"
+
+
+# --- the walker, on a small tree of its own ----------------------------------------------------------
+
+def _tree(root: Path, files: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    return import_graph(source_files(root), roots=(root,))
+
+
+def test_a_circle_through_a_function_body_import_is_found(tmp_path: Path) -> None:
+    graph = _tree(tmp_path, {"a/__init__.py": "", "a/x.py": "from a import y\n",
+                             "a/y.py": "def late() -> None:\n    import a.x\n", "a/z.py": "from a.y import late\n"})
+    assert graph["a.y"] == {"a.x"}
+    assert circles(graph) == [["a.x", "a.y"]]
+
+
+def test_a_package_gathering_its_submodules_is_no_circle(tmp_path: Path) -> None:
+    graph = _tree(tmp_path, {"p/__init__.py": "from p import rules\nfrom p.model import Rule\n", "p/model.py": "Rule = object\n",
+                             "p/rules/__init__.py": "from p.rules import one\n", "p/rules/one.py": "from p import model\nfrom p.model import Rule\n"})
+    assert graph["p"] == {"p.rules", "p.model"} and graph["p.rules.one"] == {"p.model"}
+    assert circles(graph) == []
+
+
+def test_a_name_imported_from_a_package_is_an_edge_to_the_package(tmp_path: Path) -> None:
+    """`from p import Name` runs p/__init__: a rule module doing it while p imports the rules is a circle."""
+    graph = _tree(tmp_path, {"p/__init__.py": "from p import rules\nName = 1\n", "p/rules/__init__.py": "from p.rules import one\n",
+                             "p/rules/one.py": "from p import Name\n"})
+    assert circles(graph) == [["p", "p.rules", "p.rules.one"]]
+
+
+def test_relative_imports_resolve_against_the_package(tmp_path: Path) -> None:
+    graph = _tree(tmp_path, {"p/__init__.py": "from . import a\n", "p/a.py": "from .b import c\n", "p/b.py": "from ..q import r\nc = 1\n",
+                             "q/__init__.py": "", "q/r.py": ""})
+    assert graph["p"] == {"p.a"} and graph["p.a"] == {"p.b"} and graph["p.b"] == {"q.r"}
+
+
+def test_an_import_of_ops_from_a_component_is_found(tmp_path: Path) -> None:
+    graph = _tree(tmp_path, {"components/__init__.py": "", "components/hook.py": "def run() -> None:\n    from ops.inspect import live\n",
+                             "ops/__init__.py": "", "ops/inspect/__init__.py": "", "ops/inspect/live.py": "import components.hook\n"})
+    assert ops_edges(graph) == {("components.hook", "ops.inspect.live")}
+    assert circles(graph) == [["components.hook", "ops.inspect.live"]]
