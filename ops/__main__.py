@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes of every command: " + "; ".join(f"{code.code} {code.meaning}" for code in EXIT_CODES) + ".",
     )
     parser.add_argument("--project", default=str(CHECKOUT), help="the Pulumi project directory (default: this checkout)")
-    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                        help="one of these (`python -m ops COMMAND --help`: its arguments and exit codes)")
     commands.register(subcommands)
     return parser
 

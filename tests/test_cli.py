@@ -55,7 +55,9 @@ def test_help_lists_every_command_with_one_line(capsys: pytest.CaptureFixture[st
 
 
 def test_every_positional_argument_has_help() -> None:
-    for name, parser in subparsers(build_parser()).items():
+    top = build_parser()
+    assert all(action.help for action in top._actions if not action.option_strings), "the COMMAND positional"
+    for name, parser in subparsers(top).items():
         positionals = [action for action in parser._actions if not action.option_strings]
         assert positionals or name == "check", name
         for action in positionals:
