@@ -59,7 +59,7 @@ def test_every_positional_argument_has_help() -> None:
     assert all(action.help for action in top._actions if not action.option_strings), "the COMMAND positional"
     for name, parser in subparsers(top).items():
         positionals = [action for action in parser._actions if not action.option_strings]
-        assert positionals or name == "check", name
+        assert positionals or name in ("check", "docs"), name  # check: all stacks by default; docs: every part
         for action in positionals:
             assert action.help and action.help.strip(), f"{name} {action.dest}: a positional without help"
 
@@ -165,3 +165,23 @@ def test_render_json_of_a_failing_stack_carries_its_problems(tmp_path: Path, cap
     assert code == EXIT_FAILED and report["ok"] is False
     [prod] = report["stacks"]
     assert prod["status"] == "failed" and "ingress-backend-service-exists" in [p["rule"] for p in prod["problems"]]
+
+
+# --- docs ---------------------------------------------------------------------------------------
+
+
+def test_docs_check_passes_on_current_documents_and_names_a_stale_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from ops import exit_table
+    from ops.generated import GeneratedPart
+
+    assert main(["docs", "--check"]) == EXIT_OK
+    stale = tmp_path / "operations.md"
+    stale.write_text(exit_table.PART.document.read_text(encoding="utf-8").replace("| 5 | `EXIT_NO_ACCESS`", "| 3 | `NO_ACCESS`"), encoding="utf-8")
+    part = exit_table.PART
+    monkeypatch.setattr(commands.docs, "parts", lambda: [GeneratedPart(stale, part.begin, part.end, part.generate, part.command)])
+    capsys.readouterr()
+    assert main(["docs", "--check"]) == EXIT_FAILED
+    assert "operations.md is stale: run `python -m ops.exit_table --write`" in capsys.readouterr().err
+    assert main(["docs"]) == EXIT_OK and "| 5 | `EXIT_NO_ACCESS`" in stale.read_text(encoding="utf-8")
+    assert main(["docs", "--check"]) == EXIT_OK

@@ -20,6 +20,7 @@ from ops.generated import GeneratedPart
 from tests.conftest import ROOT
 
 PARTS = {"settings": settings_doc.PART, "rules": rule_table.PART, "runbook": runbook.PART, "exit-codes": exit_table.PART}
+assert list(PARTS.values()) == commands.docs.parts(), "`python -m ops docs` regenerates every part"
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 DOCUMENTS = [README, *DOCS]
