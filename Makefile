@@ -97,6 +97,7 @@ docs: $(VENV)/.installed
 	$(VENV)/bin/python -m ops.settings_doc --write
 	$(VENV)/bin/python -m ops.rule_table --write
 	$(VENV)/bin/python -m ops.runbook --write
+	$(VENV)/bin/python -m ops.exit_table --write
 
 # The program's lock is constrained by the dev lock, so `pulumi up` runs the versions the tests ran.
 # Existing pins are kept; `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed.

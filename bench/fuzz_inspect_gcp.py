@@ -41,8 +41,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "policy")]
 
 import ops.inspect.run as inspect_run  # noqa: E402
 from ops.__main__ import main  # noqa: E402
-from ops.check import settings_for  # noqa: E402
 from ops.inspect.desired import StackTarget, with_cluster  # noqa: E402
+from ops.stack_check import settings_for  # noqa: E402
 from tests.hostile_server import GCP_BEHAVIOURS, HostileServer, bomb  # noqa: E402
 from tests.standin.harness import Running, golden_desired, running  # noqa: E402
 from tests.standin.world import CONTEXT, PROJECT, World, healthy_world  # noqa: E402

@@ -31,11 +31,11 @@ from components.network_policy import EgressPolicy, NamespaceDefaultDeny  # noqa
 from components.plan import declaration_plan  # noqa: E402
 from components.service import NegService  # noqa: E402
 from gke import Level  # noqa: E402
-from ops.check import settings_for  # noqa: E402
 from ops.manifests import dump_yaml_documents, manifests_of  # noqa: E402
 from ops.policy_gate import load_pack_config, run_policies  # noqa: E402
 from ops.program import run_program  # noqa: E402
 from ops.schemas import validate_all  # noqa: E402
+from ops.stack_check import settings_for  # noqa: E402
 
 
 def program_with(services: int) -> Callable[[], None]:

@@ -25,9 +25,6 @@ class Target:
     cluster_context: str
     adopt: bool = False  # this run takes over existing objects (settings: cluster.adopt)
 
-    def describe(self) -> str:
-        return f"cluster {self.cluster_context}, Google Cloud project {self.project}"
-
 
 def _refuse(stack: str, key: str, problem: str, fix: str) -> SettingsError:
     return SettingsError(f"Invalid stack configuration (Pulumi.{stack}.yaml):\n  - {key}: {problem}. Fix: {fix}")

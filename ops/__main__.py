@@ -1,9 +1,6 @@
-"""Operator commands: `python -m ops render|check|verify|promote|diff`.
-
-Exit codes: 0 all good, 1 a check failed or the command refused, 2 bad arguments, stack file,
-settings or policy config, 3 a file could not be written (nothing was changed), 4 a bug in ops
-(traceback printed), 130 interrupted.
-"""
+"""Operator commands: `python -m ops COMMAND` (`python -m ops --help` lists them; each module of
+ops/commands/ is one). The exit codes of every command are one table, ops/errors.py EXIT_CODES
+(docs/operations.md, "Exit codes"); this module holds the parser and the one error boundary."""
 
 from __future__ import annotations
 
@@ -14,65 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ops import commands, terminal
-from ops.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, UsageError, WriteError, clip, clip_lines
+from ops.errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, UsageError, WriteError, clip, clip_lines
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # the default --project: this program's own directory
 
 
-def _project(args: argparse.Namespace) -> Path:
-    """--project as a directory, or UsageError."""
-    root = Path(_path_argument(args.project, "--project")).resolve()
-    if not root.is_dir():
-        raise UsageError(f"--project {clip(str(root), 200)} is not a directory. Fix: pass the directory holding Pulumi.yaml")
-    return root
-
-
-def _path_argument(value: str, flag: str) -> str:
-    if "\0" in value:
-        raise UsageError(f"{flag} contains a NUL character, which no path can hold")
-    return value
-
-
-def _render(args: argparse.Namespace) -> int:
-    from ops.program import available_stacks, require_stacks
-    from ops.render import DEFAULT_OUT, render
-
-    root = _project(args)
-    if not args.all and args.stack is None:
-        raise UsageError("render needs a STACK (or --all); stacks: " + (", ".join(available_stacks(root)) or "none"))
-    stacks = require_stacks(root) if args.all else [args.stack]
-    out_dir = Path(_path_argument(args.out, "--out")) if args.out else root / DEFAULT_OUT.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {clip(str(out_dir), 200)} is a file, not a directory. Fix: pass a directory (it is created when missing)")
-    worst_exit_code = 0
-    for stack in stacks:
-        worst_exit_code = max(worst_exit_code, render(stack, out_dir, sys.stdout, root))
-    return worst_exit_code
-
-
-def _check(args: argparse.Namespace) -> int:
-    from ops.render import check_all
-
-    return check_all(sys.stdout, args.stacks or None, _project(args), preview=args.preview)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ops", description="Render, check, promote and inspect the coditect GKE stacks.",
+        epilog="Exit codes of every command: " + "; ".join(f"{code.code} {code.meaning}" for code in EXIT_CODES) + ".",
+    )
     parser.add_argument("--project", default=str(CHECKOUT), help="the Pulumi project directory (default: this checkout)")
-    subcommands = parser.add_subparsers(dest="command", required=True)
-
-    render = subcommands.add_parser("render", help="render a stack's Kubernetes and GCP resources to files, checked")
-    render.add_argument("stack", nargs="?", help="dev, staging or prod (a Pulumi.<stack>.yaml)")
-    render.add_argument("--all", action="store_true", help="render every stack (refreshes the golden files)")
-    render.add_argument("--out", help="output directory (default: rendered/)")
-    render.set_defaults(run=_render)
-
-    check = subcommands.add_parser("check", help="render every stack in memory and run every check (CI / pre-commit)")
-    check.add_argument("stacks", nargs="*", help="only these stacks (default: all)")
-    check.add_argument("--preview", action="store_true",
-                       help="run the program as `pulumi preview` does (cloud-computed outputs unknown); golden files are not compared")
-    check.set_defaults(run=_check)
-
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                        help="one of these (`python -m ops COMMAND --help`: its arguments and exit codes)")
     commands.register(subcommands)
     return parser
 
@@ -89,7 +40,7 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as parser_exit:  # --help, or bad arguments (2)
+    except SystemExit as parser_exit:  # --help (0), or bad arguments (argparse's 2, which is EXIT_USAGE)
         return parser_exit.code if isinstance(parser_exit.code, int) else EXIT_USAGE
     try:
         return int(args.run(args))

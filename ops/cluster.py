@@ -10,7 +10,6 @@ and writes .engine/kubeconfig, whose context is the one Pulumi.local.yaml pins.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import ipaddress
 import json
@@ -298,20 +297,3 @@ def status(layout: Layout, out: object = sys.stdout) -> int:
     ready = _ready(int(state["port"]))  # type: ignore[call-overload]
     print(f"cluster: {'ready' if ready else 'NOT READY'} on https://127.0.0.1:{state['port']} ({parts})", file=out)  # type: ignore[call-overload]
     return EXIT_OK if ready else EXIT_FAILED
-
-
-def _run(args: argparse.Namespace) -> int:
-    layout = Layout(Path(args.project).resolve())
-    if args.action == "start":
-        return start(layout)
-    return stop(layout) if args.action == "stop" else status(layout)
-
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cluster = commands.add_parser(
-        "cluster", help="run a real Kubernetes API server on loopback for the local stack (start, stop, status)",
-        description="etcd, kube-apiserver and kube-controller-manager from `make engine`, on 127.0.0.1 only. "
-                    f"Writes .engine/kubeconfig (context {CONTEXT}). Exit codes: 0 done or ready, 1 not ready, 2 not built.",
-    )
-    cluster.add_argument("action", choices=("start", "stop", "status"), help="start (idempotent), stop, or report readiness")
-    cluster.set_defaults(run=_run)

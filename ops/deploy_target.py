@@ -38,8 +38,8 @@ class DeployTarget:
 
 def deploy_target(stack: str, root: Path) -> DeployTarget:
     """The stack's deploy target, or UsageError naming the key and the fix."""
-    from ops.check import settings_for
     from ops.pack_config import config_path
+    from ops.stack_check import settings_for
 
     config, _secrets, settings = settings_for(stack, root)
     context = settings.cluster.context

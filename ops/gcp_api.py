@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components import internals
-from components.settings import shown_value
+from ops.errors import shown
 
 # Inputs that pulumi-gcp uses to build the request URL, never sent in the body.
 URL_FIELDS = frozenset({"project"})
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1)}
+SHOWN_VALUE = 120  # characters of a wrong input value quoted in a problem (a stack file can hold megabytes)
 DURATION = re.compile(r"-?[0-9]+(\.[0-9]{1,9})?s")  # used with fullmatch (ASCII digits; no final newline)
 
 
@@ -131,23 +132,23 @@ class _Walker:
 def _scalar(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[tuple[str, str]]:
     kind, fmt = schema.get("type"), schema.get("format")
     if kind == "boolean" and not isinstance(value, bool):
-        yield path, f"is {shown_value(value)}, the API expects true or false"
+        yield path, f"is {shown(value, SHOWN_VALUE)}, the API expects true or false"
     elif kind == "integer" or (kind == "string" and fmt in {"int64", "uint64"}):
         yield from _integer(value, fmt, path)
     elif kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        yield path, f"is {shown_value(value)}, the API expects a number"
+        yield path, f"is {shown(value, SHOWN_VALUE)}, the API expects a number"
     elif kind == "string":
         if not isinstance(value, str):
-            yield path, f"is {type(value).__name__} {shown_value(value)}, the API expects a string"
+            yield path, f"is {type(value).__name__} {shown(value, SHOWN_VALUE)}, the API expects a string"
             return
         enum = schema.get("enum")
         if enum and value not in enum:
-            yield path, f"is {shown_value(value)}, not one of the API's values: {', '.join(enum)}"
+            yield path, f"is {shown(value, SHOWN_VALUE)}, not one of the API's values: {', '.join(enum)}"
         if fmt == "google-duration" and not DURATION.fullmatch(value):
-            yield path, f"is {shown_value(value)}, the API expects a duration such as '300s'"
+            yield path, f"is {shown(value, SHOWN_VALUE)}, the API expects a duration such as '300s'"
         pattern = schema.get("pattern")
         if pattern and not re.fullmatch(pattern, value):
-            yield path, f"is {shown_value(value)}, which does not match the API's pattern {pattern}"
+            yield path, f"is {shown(value, SHOWN_VALUE)}, which does not match the API's pattern {pattern}"
 
 
 def _integer(value: Any, fmt: str | None, path: str) -> Iterator[tuple[str, str]]:
@@ -161,7 +162,7 @@ def _integer(value: Any, fmt: str | None, path: str) -> Iterator[tuple[str, str]
     else:
         number = None
     if number is None or number != int(number):
-        yield path, f"is {shown_value(value)}, the API expects a whole number"
+        yield path, f"is {shown(value, SHOWN_VALUE)}, the API expects a whole number"
         return
     low, high = INT_RANGES.get(fmt or "", (None, None))
     if low is not None and high is not None and not low <= number <= high:

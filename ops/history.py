@@ -21,10 +21,9 @@ from typing import Any, TextIO
 
 from gke.manifest import is_digest_pinned
 from ops import stack_files
-from ops.errors import UsageError, clip
+from ops.errors import EXIT_FAILED, EXIT_OK, Refused, UsageError, clip
 from ops.program import ROOT, stack_path
-from ops.promote import RELEASE_KEY
-from ops.stack_diff import Refused
+from ops.release import RELEASE_KEY, current_release
 
 # Bounds on what reading the history may cost (README, "Bounds"): a history longer than MAX_COMMITS is
 # read from its newest commits and says so; each git call gets GIT_TIMEOUT_S, the whole reading
@@ -199,8 +198,7 @@ def is_shallow(root: Path, deadline: _Deadline | None = None) -> bool:
 
 def release_of(data: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     """(version, images) of a stack file's values, or None when it holds no well-formed release."""
-    config = data.get("config")
-    release = config.get(RELEASE_KEY) if isinstance(config, dict) else None
+    release = current_release(data)
     if not isinstance(release, dict):
         return None
     version, images = release.get("version"), release.get("images")
@@ -380,14 +378,14 @@ def history_json(history: History) -> str:
 
 
 def history(stack: str, out: TextIO, as_json: bool = False, root: Path = ROOT) -> int:
-    """The `history` command: 0 with the list, 1 when git cannot tell it."""
+    """The `history` command: EXIT_OK with the list, EXIT_FAILED when git cannot tell it."""
     try:
         found = read_history(stack, root)
     except Refused as refusal:
         out.write(f"refused: {refusal}\n")
-        return 1
+        return EXIT_FAILED
     if as_json:
         out.write(history_json(found) + "\n")
     else:
         print_history(found, out)
-    return 0
+    return EXIT_OK

@@ -1,18 +1,21 @@
-"""`python -m ops render` and `python -m ops check`: what a stack would create, checked, offline."""
+"""What a stack would create, as files: the golden render (rendered/<stack>/) and the stack's policy pack
+config, written by `ops render` and compared with the committed ones by `ops check` (ops/project_check.py)."""
 
 from __future__ import annotations
 
 import difflib
 import gc
+import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ops.atomic import write_files
-from ops.check import StackReport, UsageError, check_stack
-from ops.errors import clip, clip_lines
+from ops.errors import EXIT_FAILED, EXIT_OK, clip_lines
 from ops.manifests import dump_yaml, dump_yaml_documents
-from ops.pack_config import config_path
-from ops.program import ROOT, available_stacks, require_stacks, stack_file_names, stack_path
+from ops.pack_config import config_path, pack_config_text
+from ops.program import ROOT
+from ops.stack_check import StackReport, check_stack
 
 DEFAULT_OUT = ROOT / "rendered"
 KUBERNETES_FILE = "kubernetes.yaml"
@@ -69,19 +72,54 @@ def pack_config_target(stack: str, out_dir: Path, root: Path) -> Path:
     return out_dir / stack / PACK_CONFIG_FILE
 
 
-def render(stack: str, out_dir: Path, out: TextIO, root: Path = ROOT) -> int:
-    report = check_stack(stack, root, fresh_pack_config=True)
+@dataclass(frozen=True)
+class Rendered:
+    report: StackReport
+    files: dict[str, Path]  # what each written file holds ("kubernetes", "gcp", "pack-config") -> its path; empty when not written
+
+
+def render_stack(stack: str, out_dir: Path, root: Path = ROOT) -> Rendered:
+    """Check the stack with the pack config its settings give now and, when the program ran, write its
+    rendered files and that config, all together or none (WriteError)."""
+    # Judged with the file as it will be written and read back, exactly what the CLI will get.
+    report = check_stack(stack, root, pack_config=lambda settings: json.loads(pack_config_text(settings, stack)))
     freeze_loaded_objects()
-    if report.run is not None:
-        target = out_dir / stack
-        pack_config = pack_config_target(stack, out_dir, root)
-        files: dict[Path, str] = {target / name: text for name, text in rendered_files(report).items()}
-        write_files({**files, pack_config: report.pack_config_text})  # every file, or none
-        out.write(f"Rendered {stack}: {_shown(target / KUBERNETES_FILE)} ({len(report.manifests)} objects), "
-                  f"{_shown(target / GCP_FILE)} ({len(report.gcp)} resources), {_shown(pack_config)} (policy pack config)\n")
+    if report.run is None:
+        return Rendered(report, {})
+    target = out_dir / stack
+    paths = {"kubernetes": target / KUBERNETES_FILE, "gcp": target / GCP_FILE, "pack-config": pack_config_target(stack, out_dir, root)}
+    texts = rendered_files(report)
+    write_files({paths["kubernetes"]: texts[KUBERNETES_FILE], paths["gcp"]: texts[GCP_FILE],
+                 paths["pack-config"]: expected_pack_config(report)})  # every file, or none
+    return Rendered(report, paths)
+
+
+def expected_pack_config(report: StackReport) -> str:
+    """policy/config/<stack>.json as the stack's settings give it now (ops/pack_config.py generates it)."""
+    assert report.settings is not None  # check_stack read them before running anything
+    return pack_config_text(report.settings, report.stack)
+
+
+def print_rendered(rendered: Rendered, out: TextIO) -> None:
+    report = rendered.report
+    if rendered.files:
+        out.write(f"Rendered {report.stack}: {shown_path(rendered.files['kubernetes'])} ({len(report.manifests)} objects), "
+                  f"{shown_path(rendered.files['gcp'])} ({len(report.gcp)} resources), "
+                  f"{shown_path(rendered.files['pack-config'])} (policy pack config)\n")
         print_table(report, out)
     print_verdict(report, out)
-    return 0 if report.ok else 1
+
+
+def render(stack: str, out_dir: Path, out: TextIO, root: Path = ROOT) -> int:
+    """Render one stack and print what was written and the verdict: EXIT_OK when it checks clean, else EXIT_FAILED."""
+    rendered = render_stack(stack, out_dir, root)
+    print_rendered(rendered, out)
+    return EXIT_OK if rendered.report.ok else EXIT_FAILED
+
+
+def rendered_json(rendered: Rendered) -> dict[str, Any]:
+    """One stack's entry of `render --json`: the check's record and the files written."""
+    return {**rendered.report.record(), "files": {what: shown_path(path) for what, path in rendered.files.items()}}
 
 
 def freeze_loaded_objects() -> None:
@@ -93,7 +131,8 @@ def freeze_loaded_objects() -> None:
     gc.freeze()
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
+    """A path as printed: relative to the working directory when under it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -103,19 +142,24 @@ def _shown(path: Path) -> str:
 def stale_files(report: StackReport, golden_dir: Path = DEFAULT_OUT) -> list[str]:
     """Unified diffs of committed golden files (and the stack's policy pack config beside them) that no
     longer match the program's render."""
-    diffs: list[str] = []
+    return list(stale(report, golden_dir).values())
+
+
+def stale(report: StackReport, golden_dir: Path = DEFAULT_OUT) -> dict[Path, str]:
+    """Each stale golden file -> its diff (or why it cannot be compared)."""
+    diffs: dict[Path, str] = {}
     expected = {golden_dir / report.stack / name: text for name, text in rendered_files(report).items()}
-    expected[config_path(golden_dir.parent, report.stack)] = report.pack_config_text
+    expected[config_path(golden_dir.parent, report.stack)] = expected_pack_config(report)
     for path, text in expected.items():
         committed, unusable = _committed_text(path)
         if unusable:
-            diffs.append(f"{path} {unusable}\n")
+            diffs[path] = f"{path} {unusable}\n"
         elif committed != text:
             diff = "".join(difflib.unified_diff(
                 committed.splitlines(keepends=True), text.splitlines(keepends=True),
                 f"{path} (committed)", f"{path} (program)", n=2,
             ))
-            diffs.append(diff or f"{path} is missing\n")
+            diffs[path] = diff or f"{path} is missing\n"
     return diffs
 
 
@@ -131,56 +175,3 @@ def _committed_text(path: Path) -> tuple[str, str]:
         return "", "is not UTF-8 text; refresh it with `python -m ops render`"
     except OSError as error:
         return "", f"cannot be read ({error.strerror or error})"
-
-
-def project_leftovers(root: Path) -> list[str]:
-    """What the project holds for a stack that does not exist: a rendered/<stack>/ without its stack
-    file, or a stack file whose name is not a valid stack name."""
-    stacks = set(available_stacks(root))
-    problems = [f"Pulumi.{name}.yaml: {clip(repr(name), 60)} is not a valid stack name; rename the file"
-                for name in stack_file_names(root) if name not in stacks]
-    golden_dir = root / DEFAULT_OUT.name
-    if golden_dir.is_dir():
-        problems += [f"{DEFAULT_OUT.name}/{clip(entry.name, 60)}/ belongs to no stack (no Pulumi.{clip(entry.name, 60)}.yaml); "
-                     f"delete it (git rm -r {DEFAULT_OUT.name}/{clip(entry.name, 60)}) or restore the stack file"
-                     for entry in sorted(golden_dir.iterdir()) if entry.is_dir() and entry.name not in stacks]
-    return problems
-
-
-def check_all(out: TextIO, stacks: list[str] | None = None, root: Path = ROOT, preview: bool = False) -> int:
-    """Every stack: program, rules, schemas, Google API types, and golden files (root/rendered) up to
-    date; with `preview`, the program as `pulumi preview` runs it, without the golden files. Checking
-    every stack also flags leftovers of stacks that no longer exist. UsageError (exit code 2) when a
-    named stack does not exist, or the project has none."""
-    if stacks:
-        for stack in stacks:
-            stack_path(stack, root)  # an unknown stack is a bad argument, not a failed check
-    failed = False
-    golden_dir = root / DEFAULT_OUT.name
-    if not stacks:
-        stacks = require_stacks(root)
-        for leftover in project_leftovers(root):
-            out.write(f"FAILED: {leftover}\n")
-            failed = True
-    for stack in stacks:
-        try:
-            report = check_stack(stack, root, preview=preview)
-        except UsageError as error:
-            out.write(f"{stack}: FAILED: {clip_lines(str(error))}\n")
-            failed = True
-            continue
-        print_verdict(report, out)
-        freeze_loaded_objects()
-        failed |= not report.ok
-        if report.run is not None and not preview:
-            for diff in stale_files(report, golden_dir):
-                failed = True
-                out.write(f"{stack}: rendered files are stale; refresh with `python -m ops render {stack}` and commit:\n{_clip_diff(diff)}")
-    return 1 if failed else 0
-
-
-def _clip_diff(diff: str, max_lines: int = 400) -> str:
-    """A stale file's diff, bounded: long lines cut, at most `max_lines` lines."""
-    lines = diff.splitlines(keepends=True)
-    kept = "".join(clip(line.rstrip("\n")) + "\n" for line in lines[:max_lines])
-    return kept + (f"... [{len(lines) - max_lines} more diff lines]\n" if len(lines) > max_lines else "")

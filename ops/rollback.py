@@ -16,12 +16,11 @@ from typing import TextIO
 
 from gke.manifest import is_digest_pinned
 from ops import stack_files
-from ops.check import check_stack, settings_for
+from ops.errors import EXIT_FAILED, EXIT_OK, Refused
 from ops.history import History, Release, git, read_history
 from ops.program import ROOT, stack_path
-from ops.promote import RELEASE_KEY, Promotion, ReleaseChange, _before_after_diff, _merged, _with_release, show_and_write, writing
-from ops.render import rendered_files
-from ops.stack_diff import Refused, flatten
+from ops.release import ReleaseEdit, edit_plan, show_and_write, writing
+from ops.stack_check import settings_for
 
 
 def _refuse_dirty(stack: str, root: Path) -> None:
@@ -76,7 +75,7 @@ def _refuse_unpinned(release: Release) -> None:
                       "so only repository@sha256:<digest> images are rolled back to")
 
 
-def plan(stack: str, to: str | None = None, root: Path = ROOT) -> tuple[Release, Promotion]:
+def plan(stack: str, to: str | None = None, root: Path = ROOT) -> tuple[Release, ReleaseEdit]:
     """(the release rolled back to, what writing it would change), or Refused; writes nothing."""
     stack_path(stack, root)  # StackFileError (exit 2) for a bad or unknown stack, before git is asked
     _refuse_dirty(stack, root)
@@ -84,24 +83,8 @@ def plan(stack: str, to: str | None = None, root: Path = ROOT) -> tuple[Release,
     release = choose(found, to)
     _refuse_unpinned(release)
     document = stack_files.read_document(stack_path(stack, root))
-    config = document.data.get("config")
-    current = config.get(RELEASE_KEY) if isinstance(config, dict) else None
-    after_text = _with_release(document, release.tree)
-    before_leaves = flatten(current if isinstance(current, dict) else {})
-    changes = [ReleaseChange(path, before_leaves.get(path), value)
-               for path, value in flatten(_merged(current, release.tree)).items() if before_leaves.get(path) != value]
-    before_report = check_stack(stack, root)
-    after_report = check_stack(stack, root, stack_text=after_text)
-    if not after_report.ok:
-        raise Refused(f"{stack} does not render cleanly with release {_described(release)}; nothing was changed:", after_report.problems())
-    before_rendered = rendered_files(before_report) if before_report.run is not None else {}
-    new_rendered = rendered_files(after_report)
-    render_diffs = {name: render_diff for name, text in new_rendered.items()
-                    if (render_diff := _before_after_diff(before_rendered.get(name, ""), text, f"rendered/{stack}/{name}"))}
-    promotion = Promotion(f"{release.version}@{release.commit[:12]}", stack, changes,
-                          _before_after_diff(document.text, after_text, f"Pulumi.{stack}.yaml"), render_diffs, after_text, new_rendered,
-                          document.text)
-    return release, promotion
+    edit = edit_plan(f"{release.version}@{release.commit[:12]}", stack, document, release.tree, f"release {_described(release)}", root)
+    return release, edit
 
 
 def verify_url(stack: str, root: Path) -> str:
@@ -112,22 +95,22 @@ def verify_url(stack: str, root: Path) -> str:
 
 
 def rollback(stack: str, out: TextIO, to: str | None = None, dry_run: bool = False, root: Path = ROOT) -> int:
-    """The `rollback` command: 1 when refused, else 0 (with `dry_run`, after printing what it would write). The stack
-    file's lock is held from its read to its write, so a concurrent promote or rollback of it is refused (exit 3)."""
+    """The `rollback` command: EXIT_FAILED when refused, else EXIT_OK (with `dry_run`, after printing what it would write).
+    The stack file's lock is held from its read to its write, so a concurrent promote or rollback of it is refused (EXIT_WRITE)."""
     with writing(root, stack, dry_run):
         try:
             release, promotion = plan(stack, to, root)
         except Refused as refusal:
             out.write(f"refused: {refusal}\n")
-            return 1
+            return EXIT_FAILED
         if not promotion.changes:
             out.write(f"Pulumi.{stack}.yaml already holds release {_described(release)}; nothing to do.\n")
-            return 0
+            return EXIT_OK
         if not show_and_write(promotion, f"Roll {stack} back to {_described(release)}", out, dry_run, root):
-            return 0
+            return EXIT_OK
     out.write(f"Wrote Pulumi.{stack}.yaml and rendered/{stack}/. Nothing was deployed. Next:\n"
               f"  git commit -m 'Roll {stack} back to {release.version}' -- Pulumi.{stack}.yaml rendered/{stack}\n"
               f"  pulumi up -s {stack}\n"
               f"  python -m ops inspect {stack} --wait 900\n"
               f"  python -m ops verify {verify_url(stack, root)} --hold 40\n")
-    return 0
+    return EXIT_OK

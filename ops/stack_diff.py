@@ -8,14 +8,15 @@ releases leaf by leaf and refuses the way `diff` does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from ops.check import StackReport, check_stack
+from ops.errors import EXIT_FAILED, EXIT_OK, Refused
 from ops.program import ROOT, stack_path
 from ops.render import rendered_files
+from ops.stack_check import StackReport, check_stack
 from ops.textdiff import unified_diff
 
 # Where environment-specific names are replaced, so that e.g. `coditect-staging-ip` and
@@ -32,18 +33,6 @@ EXPECTED_PATHS = tuple(re.compile(pattern) for pattern in (
     r"\.image$", r"labels\.app\.kubernetes\.io/version$",
     r"spec\.rules\.\d+\.host$", r"spec\.domains\.\d+$",
 ))
-
-
-class Refused(Exception):
-    """The command will not go ahead (exit code 1): why, and the stack's problems when it does not render."""
-
-    def __init__(self, reason: str, problems: Sequence[str] = ()) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.problems = tuple(problems)
-
-    def __str__(self) -> str:
-        return "\n".join([self.reason, *(f"  - {problem}" for problem in self.problems)])
 
 
 def require_stacks(stacks: Iterable[str], root: Path) -> None:
@@ -215,11 +204,11 @@ def print_stack_diff(result: StackDiff, out: TextIO, full: bool = False) -> None
 
 
 def diff(stack_a: str, stack_b: str, out: TextIO, full: bool = False, strict: bool = False, root: Path = ROOT) -> int:
-    """The `diff` command: 1 when refused, or with `strict` when anything but the expected differs."""
+    """The `diff` command: EXIT_FAILED when refused, or with `strict` when anything but the expected differs."""
     try:
         result = diff_stacks(stack_a, stack_b, root)
     except Refused as refusal:
         out.write(f"refused: {refusal}\n")
-        return 1
+        return EXIT_FAILED
     print_stack_diff(result, out, full)
-    return 1 if strict and result.findings else 0
+    return EXIT_FAILED if strict and result.findings else EXIT_OK

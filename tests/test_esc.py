@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ops import esc
-from ops.check import settings_for
 from ops.errors import UsageError
+from ops.stack_check import settings_for
 from tests.conftest import ROOT
 
 IMPORT = "environment:\n  - coditect/prod-common\n"

@@ -11,7 +11,7 @@ import pytest
 
 from ops import gcp_api
 from ops.program import Captured
-from ops.render import check_all
+from ops.project_check import check_all
 from tests.conftest import STACKS, copy_project, stack_run
 
 SSL = "gcp:compute/sSLPolicy:SSLPolicy"

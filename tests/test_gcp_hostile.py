@@ -3,7 +3,7 @@ classes 1 and 2), through the real google-cloud-compute and google-cloud-contain
 
 A server that trickles, never ends, bombs or sends something other than the API's object ends as one
 line (exit 1, "error: API: object: what was wrong"), within --timeout; a 401 or credentials that cannot
-be had are "credentials refused" with the fix, a 403 names the IAM permission (exit 3)."""
+be had are "credentials refused" with the fix, a 403 names the IAM permission (EXIT_NO_ACCESS)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ from hypothesis import strategies as st
 
 import ops.inspect.run as inspect_run
 from ops.__main__ import main
-from ops.check import settings_for
+from ops.errors import EXIT_NO_ACCESS
 from ops.inspect.compute import ComputeReader
 from ops.inspect.container import ClusterReader, ClusterRef
 from ops.inspect.desired import StackTarget, with_cluster
 from ops.inspect.gcp_http import BoundedAdapter, error_body
 from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 from ops.program import ROOT
+from ops.stack_check import settings_for
 from ops.verify.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES
 from tests.hostile_server import GCP_BEHAVIOURS, GOOGLE_ERROR_401, HostileServer, bomb, google_answer, gzip_answer, trickle_body
 from tests.standin.harness import Running, golden_desired, running
@@ -299,7 +300,7 @@ def test_inspect_tells_401_from_403(live: Running, capsys: pytest.CaptureFixture
     del live.world.gcp_raw[path]
     live.world.compute_forbidden.add("backendServices")
     code, err = inspect(live, capsys)
-    assert code == 3 and "grant IAM permission compute.backendServices.get on project coditect-prod" in err, err
+    assert code == EXIT_NO_ACCESS and "grant IAM permission compute.backendServices.get on project coditect-prod" in err, err
 
 
 def test_inspect_reads_a_cluster_401_as_credentials_refused(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
@@ -311,7 +312,7 @@ def test_inspect_reads_a_cluster_401_as_credentials_refused(live: Running, capsy
 def test_a_403_whose_body_is_not_a_google_error_still_names_the_permission(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
     live.world.gcp_raw[backend_service_path(live.world)] = (403, "text/html", b"<html>\x1b[2J denied</html>")
     code, err = inspect(live, capsys)
-    assert code == 3 and "grant IAM permission compute.backendServices.get" in err and "\x1b" not in err, err
+    assert code == EXIT_NO_ACCESS and "grant IAM permission compute.backendServices.get" in err and "\x1b" not in err, err
 
 
 @pytest.mark.parametrize(("api", "name"), [("compute", "trickle_body"), ("compute", "endless_body"), ("compute", "gzip_bomb"),

@@ -333,16 +333,16 @@ def test_unknown_and_escaping_stack_names_are_usage_errors(tmp_path: Path, cli: 
 
 
 def test_leftovers_of_stacks_that_no_longer_exist_are_flagged(tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
-    import ops.render as render_module
+    import ops.project_check as project_check
 
     root = copy_project(tmp_path)
     (root / "rendered" / "qa").mkdir()
     (root / "Pulumi....yaml").write_text("config: {}\n")
-    assert render_module.project_leftovers(root) == [
+    assert project_check.project_leftovers(root) == [
         "Pulumi....yaml: '..' is not a valid stack name; rename the file",
         "rendered/qa/ belongs to no stack (no Pulumi.qa.yaml); delete it (git rm -r rendered/qa) or restore the stack file",
     ]
-    monkeypatch.setattr(render_module, "require_stacks", lambda root: [])  # the leftovers alone fail the check
+    monkeypatch.setattr(project_check, "require_stacks", lambda root: [])  # the leftovers alone fail the check
     result = cli("--project", str(root), "check")
     assert result.code == EXIT_FAILED and "FAILED: rendered/qa/ belongs to no stack" in result.out
 
@@ -401,12 +401,12 @@ def test_a_golden_file_that_is_a_directory_is_reported(tmp_path: Path, cli: Call
 
 
 def test_a_bug_shows_its_traceback_and_asks_for_a_report(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import ops.render as render_module
+    import ops.project_check as project_check
 
     def broken(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(render_module, "check_all", broken)
+    monkeypatch.setattr(project_check, "check_all", broken)
     assert main(["check"]) == EXIT_BUG
     err = capsys.readouterr().err
     assert "Traceback" in err and "RuntimeError: simulated bug" in err and "this is a bug in `python -m ops check`" in err
@@ -488,13 +488,13 @@ def test_promote_keeps_crlf_and_compact_lists_and_rewrites_only_the_release(prom
        style=st.sampled_from(["", "'", '"']), crlf=st.booleans())
 def test_the_release_edit_touches_only_release_scalars(version: str, style: str, crlf: bool) -> None:
     """Whatever the new value, the edited file reads back as the old one with only the release changed."""
-    from ops.promote import _with_release
+    from ops.release import with_release
 
     text = (f"# head\nconfig:\n  coditect:hosts: [a.example, b.example]\n  coditect:release:\n    version: {style}1.0{style}  # note\n"
             "    images:\n      nginx: n@sha256:1\n  coditect:tail:\n  - x\n")
     text = text.replace("\n", "\r\n") if crlf else text
     document = stack_files.parse_document(text, "Pulumi.t.yaml")
-    edited = _with_release(document, {"version": version, "images": {"nginx": "n@sha256:2"}})
+    edited = with_release(document, {"version": version, "images": {"nginx": "n@sha256:2"}})
     data = stack_files.parse(edited, "Pulumi.t.yaml")
     assert data["config"]["coditect:release"] == {"version": version, "images": {"nginx": "n@sha256:2"}}
     assert {k: v for k, v in data["config"].items() if k != "coditect:release"} == {"coditect:hosts": ["a.example", "b.example"], "coditect:tail": ["x"]}

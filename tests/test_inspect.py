@@ -15,6 +15,7 @@ import pytest
 
 import ops.inspect.run as inspect_run
 from ops.__main__ import main
+from ops.errors import EXIT_NO_ACCESS
 from ops.inspect.desired import Desired, StackTarget
 from ops.inspect.run import Options, run
 from tests.standin.harness import Running, closed_port_url, golden_desired, golden_manifests, running
@@ -149,10 +150,10 @@ def test_certificate_still_provisioning(live: Running, capsys: pytest.CaptureFix
     ("ingresses", 'RBAC verb "get" on resource "ingresses" (apiGroup "networking.k8s.io") in namespace coditect-app'),
     ("backendconfigs", 'RBAC verb "list" on resource "backendconfigs" (apiGroup "cloud.google.com") in namespace coditect-app'),
 ])
-def test_kubernetes_403_exits_3_naming_the_rbac_verb_and_resource(live: Running, capsys: pytest.CaptureFixture[str], plural: str, named: str) -> None:
+def test_kubernetes_403_exits_no_access_naming_the_rbac_verb_and_resource(live: Running, capsys: pytest.CaptureFixture[str], plural: str, named: str) -> None:
     live.world.kube_forbidden.add(plural)
     code, out, err = inspect(live, capsys=capsys)
-    assert (code, out) == (3, "")
+    assert (code, out) == (EXIT_NO_ACCESS, "")
     assert f"no access: Kubernetes API denied a read; grant {named}" in err
     assert "is forbidden: User" in err  # the API server's own words follow
 
@@ -161,13 +162,13 @@ def test_kubernetes_403_exits_3_naming_the_rbac_verb_and_resource(live: Running,
     ("backendServices", "compute.backendServices.get"), ("healthChecks", "compute.healthChecks.get"),
     ("forwardingRules", None), ("addresses", "compute.globalAddresses.get"), ("targetHttpsProxies", "compute.targetHttpsProxies.get"),
 ])
-def test_compute_403_exits_3_naming_the_iam_permission(live: Running, capsys: pytest.CaptureFixture[str], collection: str, permission: str | None) -> None:
+def test_compute_403_exits_no_access_naming_the_iam_permission(live: Running, capsys: pytest.CaptureFixture[str], collection: str, permission: str | None) -> None:
     live.world.compute_forbidden.add(collection)
     code, _, err = inspect(live, capsys=capsys)
     if permission is None:  # the program never reads forwarding rules: the inspection passes without that permission
         assert code == 0
         return
-    assert code == 3
+    assert code == EXIT_NO_ACCESS
     assert f"grant IAM permission {permission} on project coditect-prod" in err
 
 

@@ -17,12 +17,13 @@ from google.protobuf import json_format
 import ops.inspect.run as inspect_run
 from components.settings import ClusterPreconditions
 from ops.__main__ import main
-from ops.check import settings_for
+from ops.errors import EXIT_NO_ACCESS
 from ops.inspect.container import ClusterReader, ClusterRef, cluster_of
 from ops.inspect.desired import StackTarget, with_cluster
 from ops.inspect.model import Layer, Status, Unreachable
 from ops.inspect.preconditions import ClusterDeclaration, cluster_checks, diagnoses
 from ops.program import ROOT
+from ops.stack_check import settings_for
 from tests.standin.harness import Running, closed_port_url, golden_desired, running
 from tests.standin.servers import ComputeHandler, _as_requested, serving, write_kubeconfig
 from tests.standin.world import CONTEXT, PROJECT, World, fixture, healthy_world
@@ -228,10 +229,10 @@ def test_a_context_that_names_no_gke_cluster_is_reported(live: Running, capsys: 
     assert not [r for r in live.world.requests if r[0] == "container"]
 
 
-def test_403_exits_3_naming_container_clusters_get(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
+def test_403_exits_no_access_naming_container_clusters_get(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
     live.world.container_forbidden = True
     code, document, err = inspect(live, capsys)
-    assert (code, document) == (3, {})
+    assert (code, document) == (EXIT_NO_ACCESS, {})
     assert f"no access: Kubernetes Engine API denied a read; grant IAM permission container.clusters.get on {CLUSTER}" in err
     assert 'Required "container.clusters.get" permission(s)' in err  # the API's own words follow
 

@@ -10,9 +10,9 @@ import pytest
 
 import ops.inspect.run as inspect_run
 from ops.__main__ import main
-from ops.check import settings_for
 from ops.inspect.desired import StackTarget, with_cluster
 from ops.program import ROOT
+from ops.stack_check import settings_for
 from tests.standin.harness import Running, closed_port_url, golden_desired, running
 from tests.standin.servers import ComputeHandler, serving
 from tests.standin.world import CONTEXT, PROJECT, healthy_world

@@ -35,7 +35,7 @@ NOT_OPS = ("components", "gke", "coditect_policies", PACK_MAIN, PROGRAM)
 # (issue 24, section 1: the hook built at the composition root, the live-state engine in a package of
 # its own). Listed so that any new edge fails, and checked to still exist so that a stale entry fails.
 # They also close the one circle left (components.app -> components.inspect_hook -> ops.inspect.* ->
-# ops.check -> ops.pack_config -> components), so the circle test takes them out first.
+# ops.stack_check -> ops.pack_config -> components), so the circle test takes them out first.
 KNOWN_OPS_EDGES: frozenset[tuple[str, str]] = frozenset({
     ("components.inspect_hook", "ops.errors"),  # removed by the live-state package move
     ("components.inspect_hook", "ops.inspect.desired"),  # removed by the live-state package move

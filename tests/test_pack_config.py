@@ -16,11 +16,12 @@ from pulumi_policy import PolicyResource, StackValidationArgs, StackValidationPo
 from coditect_policies import POLICIES, context_from
 from components import internals
 from components.app import stack_context
-from ops.check import check_stack, settings_for
 from ops.pack_config import STACK_LEVELS, config_path, pack_config, pack_config_text
 from ops.policy_gate import _options
 from ops.program import ROOT
-from ops.render import PACK_CONFIG_FILE, check_all, render
+from ops.project_check import check_all
+from ops.render import PACK_CONFIG_FILE, render
+from ops.stack_check import check_stack, settings_for
 from tests.conftest import STACKS, copy_project
 
 SANDBOX_POLICY = "ide-sandbox"

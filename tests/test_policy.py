@@ -10,9 +10,9 @@ from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceVali
 from coditect_policies import POLICIES
 from components import internals
 from gke import Level
-from ops.check import check_stack
 from ops.policy_gate import Violation, _options, load_pack_config, run_policies
 from ops.program import run_program
+from ops.stack_check import check_stack
 from tests.conftest import STACKS, stack_config
 from tests.policy_catalogue import CASES, Case, baseline, declare
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ops.check import check_stack
 from ops.policy_gate import run_policies
 from ops.program import run_program, stack_config
+from ops.stack_check import check_stack
 from tests.conftest import STACKS
 from tests.policy_catalogue import CASES, Case, declare
 

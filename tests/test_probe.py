@@ -18,7 +18,7 @@ import pytest
 
 import ops.probe.run as probe_run
 from ops.__main__ import main
-from ops.errors import UsageError
+from ops.errors import EXIT_NO_ACCESS, UsageError
 from ops.probe.job import CONTAINER, PROBE_LABEL, build_job
 from ops.probe.report import Observation, Result, Verdict, parse_log, results, text
 from ops.probe.script import LINE_PREFIX
@@ -276,11 +276,11 @@ def test_a_pod_that_never_runs_reports_why_and_the_job_is_still_deleted(stack: N
     (("get", "pods/log"), 'RBAC verb "get" on resource "pods/log" (apiGroup "") in namespace coditect-app', True),
     (("list", "pods"), 'RBAC verb "list" on resource "pods" (apiGroup "") in namespace coditect-app', True),
 ])
-def test_403_exits_3_naming_the_rbac_verb_and_resource(stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_403_exits_no_access_naming_the_rbac_verb_and_resource(stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        denied: tuple[str, str], named: str, deleted: bool) -> None:
     cluster = Cluster(log=contained_log(), forbidden={denied})
     code, out, err = probe(cluster, tmp_path, capsys)
-    assert (code, out) == (3, "")
+    assert (code, out) == (EXIT_NO_ACCESS, "")
     assert f"no access: Kubernetes API denied a request; grant {named}" in err and "is forbidden: User" in err
     assert cluster.jobs == {} and (cluster.requests[-1][0] == "DELETE") is deleted
 

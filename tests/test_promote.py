@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ops.check import StackReport
 from ops.promote import promote
+from ops.stack_check import StackReport
 from ops.stack_diff import ABSENT, LeafChange, OnlyIn, ResourceKey, diff, diff_stacks, print_stack_diff
 from ops.textdiff import unified_diff
 from tests.conftest import ROOT, copy_project
@@ -109,9 +109,9 @@ def test_source_render_failure_is_a_refusal(project: Path, monkeypatch: pytest.M
 
 
 def test_target_render_failure_after_the_change_is_refused(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ops.promote as promote_module
+    import ops.release as release_module
 
-    real = promote_module.check_stack
+    real = release_module.check_stack
 
     def failing_target(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None) -> StackReport:
         report = real(stack, root, program, stack_text)
@@ -119,7 +119,7 @@ def test_target_render_failure_after_the_change_is_refused(project: Path, monkey
             report.invariant = "the program failed: simulated"
         return report
 
-    monkeypatch.setattr(promote_module, "check_stack", failing_target)
+    monkeypatch.setattr(release_module, "check_stack", failing_target)
     before = files(project)
     out = io.StringIO()
     assert promote("staging", "prod", out, root=project) == 1
@@ -190,6 +190,6 @@ def test_textdiff_is_empty_for_equal_texts_and_labelled_otherwise() -> None:
 
 def test_stack_diff_does_not_import_promote() -> None:
     """`ops diff` stands alone: promote builds on stack_diff, never the other way round."""
-    code = "import sys, ops.stack_diff; sys.exit('ops.promote' in sys.modules or 'ruamel.yaml' in sys.modules)"
+    code = "import sys, ops.stack_diff; sys.exit('ops.promote' in sys.modules or 'ops.release' in sys.modules or 'ruamel.yaml' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from ops.__main__ import main
-from ops.check import check_stack
-from ops.render import DEFAULT_OUT, check_all, render, rendered_files, stale_files
+from ops.project_check import check_all
+from ops.render import DEFAULT_OUT, render, rendered_files, stale_files
+from ops.stack_check import check_stack
 from tests.conftest import ROOT, STACKS, copy_project
 
 RAW_INGRESS_TO_MISSING_SERVICE = '''

@@ -61,10 +61,11 @@ def test_a_writer_holding_the_lock_refuses_a_second_one_naming_it(repo: Path, mo
 def test_a_stack_file_edited_between_read_and_write_is_not_overwritten(repo: Path, monkeypatch: pytest.MonkeyPatch,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     import ops.promote
+    import ops.release
 
     real_plan = ops.promote.plan
 
-    def plan_then_edit(*arguments: Any, **options: Any) -> ops.promote.Promotion:
+    def plan_then_edit(*arguments: Any, **options: Any) -> ops.release.ReleaseEdit:
         planned = real_plan(*arguments, **options)
         stack = repo / STACK_FILE
         stack.write_text(stack.read_text() + "# an editor saved this meanwhile\n")  # not an ops writer: no lock

@@ -16,10 +16,9 @@ import pytest
 import yaml
 
 from ops.cluster import CONTEXT
+from ops.errors import EXIT_NO_ACCESS
 from tests_engine.conftest import ROOT, Driver
 from tests_engine.test_engine import NAMESPACE, _explain
-
-NO_ACCESS = 3
 
 
 def documented_role(name: str = "coditect-inspect") -> dict[str, Any]:
@@ -73,13 +72,13 @@ def test_the_documented_role_is_enough_and_each_rule_is_needed(deployed: Driver,
     admin = kubernetes.config.new_client_from_config(str(cluster), context=CONTEXT)
     role = documented_role()
     full = _inspect(token_kubeconfig(admin, role, cluster, tmp_path / "inspect.kubeconfig"))
-    assert full.returncode != NO_ACCESS, f"the README's Role is not enough:\n{full.stdout}{full.stderr}"
+    assert full.returncode != EXIT_NO_ACCESS, f"the README's Role is not enough:\n{full.stdout}{full.stderr}"
 
     short = yaml.safe_load(yaml.safe_dump(role))
     short["metadata"]["name"] = "coditect-inspect-no-events"
     short["rules"][0]["resources"] = [r for r in short["rules"][0]["resources"] if r != "events"]
     refused = _inspect(token_kubeconfig(admin, short, cluster, tmp_path / "short.kubeconfig"))
-    assert refused.returncode == NO_ACCESS, f"inspect did not need the events rule:\n{refused.stdout}{refused.stderr}"
+    assert refused.returncode == EXIT_NO_ACCESS, f"inspect did not need the events rule:\n{refused.stdout}{refused.stderr}"
     assert "events" in refused.stdout + refused.stderr
 
 
@@ -91,11 +90,11 @@ def test_the_documented_probe_role_lets_probe_create_its_job(deployed: Driver, c
     probe = [sys.executable, "-m", "ops", "probe", "local", "--peer", "10.96.0.10:80", "--deadline", "20", "--probe-timeout", "2"]
     full = subprocess.run([*probe, "--kubeconfig", str(token_kubeconfig(admin, role, cluster, tmp_path / "probe.kubeconfig"))],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert full.returncode != NO_ACCESS, f"the README's probe Role is not enough:\n{full.stdout}{full.stderr}"
+    assert full.returncode != EXIT_NO_ACCESS, f"the README's probe Role is not enough:\n{full.stdout}{full.stderr}"
     short = yaml.safe_load(yaml.safe_dump(role))
     short["metadata"]["name"] = "coditect-probe-no-create"
     short["rules"][0]["verbs"] = ["get", "delete"]
     refused = subprocess.run([*probe, "--kubeconfig", str(token_kubeconfig(admin, short, cluster, tmp_path / "short.kubeconfig"))],
                              capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert refused.returncode == NO_ACCESS, f"probe did not need jobs create:\n{refused.stdout}{refused.stderr}"
+    assert refused.returncode == EXIT_NO_ACCESS, f"probe did not need jobs create:\n{refused.stdout}{refused.stderr}"
     assert "jobs" in refused.stdout + refused.stderr

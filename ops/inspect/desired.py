@@ -173,9 +173,9 @@ def render_desired(stack: str, root: Path) -> tuple[Desired, StackTarget]:
     """Run the stack's program in memory (as `pulumi up` would) and read its desired state and target."""
     import pulumi
 
-    from ops.check import settings_for
     from ops.manifests import manifests_of
     from ops.program import run_program
+    from ops.stack_check import settings_for
 
     config, secrets, settings = settings_for(stack, root)
     try:

@@ -1,5 +1,6 @@
-"""One inspection (render once, read live, judge), polled under --wait, with the exit codes:
-0 converged, 1 drift or failure (or an API unreachable), 2 bad arguments, 3 no access."""
+"""One inspection (render once, read live, judge), polled under --wait, with the exit codes of
+ops/errors.py: EXIT_OK converged, EXIT_FAILED drift or failure (or an API unreachable), EXIT_NO_ACCESS
+no access (the denied RBAC verb and resource, or IAM permission, named)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import TextIO
 
-from ops.errors import UsageError
+from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK, UsageError
 from ops.inspect import preconditions, report
 from ops.inspect.checks import all_checks
 from ops.inspect.container import cluster_of
@@ -16,8 +17,6 @@ from ops.inspect.diagnosis import diagnose
 from ops.inspect.model import AccessDenied, Check, CredentialsRefused, Layer, Malformed, Unreachable
 from ops.inspect.options import DEFAULT_INTERVAL, Options  # noqa: F401 - Options: the command's arguments, importable without the clients
 from ops.kubeconfig import preflight
-
-CONVERGED, DRIFT, NO_ACCESS = 0, 1, 3
 
 
 class Inspector:
@@ -92,14 +91,14 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
                           lambda i, elapsed: err.write(report.progress(i, elapsed) + "\n"), sleep)
     except AccessDenied as denied:
         err.write(f"no access: {denied.api} denied a read; grant {denied.permission}\n  ({denied.detail})\n")
-        return NO_ACCESS
+        return EXIT_NO_ACCESS
     except Unreachable as down:
         err.write(f"error: {down}\n")
-        return DRIFT
+        return EXIT_FAILED
     except (Malformed, CredentialsRefused) as bad:
         err.write(f"error: {bad}\n")
-        return DRIFT
+        return EXIT_FAILED
     finally:
         inspector.close()
     out.write((report.as_json(inspection) if options.json else report.text(inspection)) + "\n")
-    return CONVERGED if inspection.converged else DRIFT
+    return EXIT_OK if inspection.converged else EXIT_FAILED

@@ -2,7 +2,7 @@
 read it and its pod, read the pod's log, delete the Job. Nothing else is written.
 
 RBAC (namespace of the IDE): jobs (batch) create, get, delete; pods list; pods/log get.
-A 403 stops the run naming the verb and resource that is missing (exit 3); a 401 says the credentials are
+A 403 stops the run naming the verb and resource that is missing (EXIT_NO_ACCESS, ops/errors.py); a 401 says the credentials are
 refused, and an answer not of the shape read here (ops/inspect/shapes.py) is Malformed (exit 1).
 """
 

@@ -1,6 +1,6 @@
 """One probe run: render the stack, create the Job, wait for it (a deadline), read the pod's log,
-delete the Job, report. Exit codes: 0 every probe as expected, 1 any probe not (or no result),
-2 bad arguments, 3 no access (the missing RBAC verb and resource named)."""
+delete the Job, report. Exit codes (ops/errors.py): EXIT_OK every probe as expected, EXIT_FAILED any
+probe not (or no result), EXIT_NO_ACCESS no access (the missing RBAC verb and resource named)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from ops.errors import UsageError
+from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK, UsageError
 from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 from ops.kubeconfig import preflight
 from ops.probe import report
@@ -19,7 +19,6 @@ from ops.probe.job import CONTAINER, PROBE_LABEL, build_job
 from ops.probe.options import Options  # the command's arguments, importable without the client
 from ops.probe.table import parse_peer, parse_registry, probe_table
 
-AS_EXPECTED, NOT_AS_EXPECTED, NO_ACCESS = 0, 1, 3
 GRACE = 15  # seconds the command waits beyond the Job's own activeDeadlineSeconds
 
 
@@ -27,9 +26,9 @@ def render_stack(stack: str, root: Path) -> tuple[list[dict[str, Any]], str]:
     """The stack's Kubernetes manifests (as `pulumi up` would send them) and its kubeconfig context."""
     import pulumi
 
-    from ops.check import settings_for
     from ops.manifests import manifests_of
     from ops.program import run_program
+    from ops.stack_check import settings_for
 
     config, secret_keys, settings = settings_for(stack, root)
     try:
@@ -77,19 +76,19 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
             err.write(f"probe {options.stack}: Job {namespace}/{name} deleted\n")
     except AccessDenied as denied:
         err.write(f"no access: {denied.api} denied a request; grant {denied.permission}\n  ({denied.detail})\n")
-        return NO_ACCESS
+        return EXIT_NO_ACCESS
     except Unreachable as down:
         err.write(f"error: {down}\n")
-        return NOT_AS_EXPECTED
+        return EXIT_FAILED
     except (Malformed, CredentialsRefused) as bad:
         err.write(f"error: {bad}\n")
-        return NOT_AS_EXPECTED
+        return EXIT_FAILED
     finally:
         cluster.close()
     found = report.results(table, log)
     heading = f"probe {options.stack}: Job {namespace}/{name}, {state}"
     out.write((report.as_json(found, options.stack, name) if options.json else report.text(found, heading)) + "\n")
-    return AS_EXPECTED if report.all_as_expected(found) else NOT_AS_EXPECTED
+    return EXIT_OK if report.all_as_expected(found) else EXIT_FAILED
 
 
 def _wait_and_read(cluster: JobClient, namespace: str, name: str, wait: float, interval: float,

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from ops.errors import clip
 from ops.program import ROOT
 
 BUNDLE = ROOT / "tests" / "node_lab" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -169,7 +170,7 @@ class _PageHandler(BaseHTTPRequestHandler):
         origin = self.headers.get("Origin")
         own = f"http://127.0.0.1:{server.server_address[1]}"
         if self.path != "/result" or not secrets.compare_digest(presented.encode(), server.token.encode()) or origin not in (None, own):
-            server.refuse(f"POST {_clipped(self.path, 80)} from origin {_clipped(str(origin), 80)}")
+            server.refuse(f"POST {clip(self.path, 80)} from origin {clip(str(origin), 80)}")
             self._answer(403, b"", "text/plain")
             return
         try:
@@ -202,15 +203,11 @@ class _PageHandler(BaseHTTPRequestHandler):
 _MALFORMED = object()  # a tokened result that was not JSON
 
 
-def _clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
-
-
 def _typed(found: dict[str, Any], key: str, kind: type) -> Any:
     """found[key] when it is a `kind` (True is no int here); ValueError naming the key otherwise."""
     value = found.get(key)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ValueError(f"{key} is {_clipped(repr(value), 60)}, not {kind.__name__}")
+        raise ValueError(f"{key} is {clip(repr(value), 60)}, not {kind.__name__}")
     return value
 
 
@@ -229,7 +226,7 @@ def _events(found: dict[str, Any]) -> list[dict[str, Any]]:
         at = event.get("at") if isinstance(event, dict) else None
         if (not isinstance(event, dict) or isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at)
                 or not all(isinstance(event.get(k), str) and len(event[k]) <= MAX_FIELD_CHARS for k in ("kind", "detail"))):
-            raise ValueError(f"an event {_clipped(repr(event), 60)} is not {{at: seconds, kind: text, detail: text}}")
+            raise ValueError(f"an event {clip(repr(event), 60)} is not {{at: seconds, kind: text, detail: text}}")
     return [{"at": float(e["at"]), "kind": e["kind"], "detail": e["detail"]} for e in events]
 
 
@@ -240,7 +237,7 @@ def parse_result(found: Any, report: BrowserReport) -> None:
     connected, upgraded = _typed(found, "connected", bool), _typed(found, "upgraded", bool)
     transport = found.get("transport")
     if transport not in (None, "polling", "websocket"):
-        raise ValueError(f"transport is {_clipped(repr(transport), 60)}, not polling, websocket or null")
+        raise ValueError(f"transport is {clip(repr(transport), 60)}, not polling, websocket or null")
     answered = _typed(found, "answered", int)
     if not 0 <= answered <= report.calls:
         raise ValueError(f"answered is {answered}, outside 0..{report.calls} (the calls made)")

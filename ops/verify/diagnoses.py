@@ -11,8 +11,8 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import ClientConnection
 
 from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC as GKE_DEFAULT_TIMEOUT_SEC
+from ops.errors import shown
 from ops.verify.bounds import MAX_WEBSOCKET_MESSAGE, BoundExceeded, Stage
-from ops.verify.shown import shown
 
 
 class Layer(StrEnum):

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from components.protocol import POD_HEADER
-from ops.verify.shown import shown
+from ops.errors import shown
 
 DEFAULT_POLLS = 10  # 3 sid-carrying requests a round: missing affinity over 2 pods slips through with p = 2^-30
 MAX_POLLS = 1000

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from ops.verify.shown import shown
+from ops.errors import shown
 
 ENGINE_IO_VERSION = "4"  # the EIO query parameter
 RECORD_SEPARATOR = "\x1e"  # joins packets in one HTTP long-polling payload
