@@ -12,7 +12,7 @@ Nothing leaves 127.0.0.1.
 
     .venv/bin/python bench/fuzz_inspect.py [-n 200] [--seed 1]
 
-Prints inputs tried, clear errors (exit 1 with one "error:" line, or exit 3 naming RBAC), drift verdicts,
+Prints inputs tried, clear errors (exit 1 with one "error:" line, or the no-access exit naming RBAC), drift verdicts,
 passes, tracebacks (must be 0), runs over the time bound (must be 0), wall time and peak memory; exits 1
 if either must-be-0 count is not.
 """
@@ -38,6 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "policy")]
 
 import ops.inspect.run as inspect_run  # noqa: E402
 from ops.__main__ import main  # noqa: E402
+from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK  # noqa: E402
 from ops.inspect.desired import StackTarget  # noqa: E402
 from tests.standin import hostile_kube as hk  # noqa: E402
 from tests.standin.harness import golden_desired  # noqa: E402
@@ -144,7 +145,7 @@ def run_one(world: World, sabotage: hk.Sabotage, timeout: float, tmp: Path) -> t
         took = time.monotonic() - start
     printed = err.getvalue()
     errors = [line for line in printed.splitlines() if line.startswith(("error:", "no access:"))]
-    if "Traceback" in printed or code not in (0, 1, 3):
+    if "Traceback" in printed or code not in (EXIT_OK, EXIT_FAILED, EXIT_NO_ACCESS):
         return "traceback", took, printed
     if code == 0:
         return "pass", took, printed

@@ -41,6 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "policy")]
 
 import ops.inspect.run as inspect_run  # noqa: E402
 from ops.__main__ import main  # noqa: E402
+from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS  # noqa: E402
 from ops.inspect.desired import StackTarget, with_cluster  # noqa: E402
 from ops.stack_check import settings_for  # noqa: E402
 from tests.hostile_server import GCP_BEHAVIOURS, HostileServer, bomb  # noqa: E402
@@ -120,10 +121,10 @@ def run(standins: Running, extra: list[str]) -> tuple[str, float, str]:
     if out.getvalue():
         return ("pass" if code == 0 else "verdict"), took, printed
     text = err.getvalue()
-    # inspect's two stops: "error: …" on one line (exit 1), "no access: …" and its detail (exit 3)
+    # inspect's two stops: "error: …" on one line (exit 1), "no access: …" and its detail (EXIT_NO_ACCESS)
     one_line = (text.startswith("error: ") and text.count("\n") == 1) or (text.startswith("no access: ") and text.count("\n") == 2)
     clean = all(c.isprintable() or c == "\n" for c in text)  # a server's control characters escaped
-    return ("clear error" if code in (1, 3) and one_line and clean else f"unclear (exit {code})"), took, printed
+    return ("clear error" if code in (EXIT_FAILED, EXIT_NO_ACCESS) and one_line and clean else f"unclear (exit {code})"), took, printed
 
 
 def main_fuzz() -> int:

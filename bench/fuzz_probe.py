@@ -43,6 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "policy")]
 import ops.probe.run as probe_run  # noqa: E402
 from ops import kubeconfig  # noqa: E402
 from ops.__main__ import main  # noqa: E402
+from ops.errors import EXIT_BUG, EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK, EXIT_USAGE  # noqa: E402
 from ops.probe.script import LINE_PREFIX  # noqa: E402
 from ops.probe.table import Expect, parse_peer, probe_table  # noqa: E402
 from tests.standin.harness import golden_manifests  # noqa: E402
@@ -182,9 +183,9 @@ def run(argv: list[str]) -> tuple[str, float, str]:
         return "traceback", time.monotonic() - start, traceback.format_exc()
     took = time.monotonic() - start
     printed = out.getvalue() + err.getvalue()
-    if "Traceback" in printed or code == 4:
+    if "Traceback" in printed or code == EXIT_BUG:
         return "traceback", took, printed
-    outcome = {0: "pass", 1: "verdict", 2: "clear error", 3: "no access"}.get(code, f"exit {code}")
+    outcome = {EXIT_OK: "pass", EXIT_FAILED: "verdict", EXIT_USAGE: "clear error", EXIT_NO_ACCESS: "no access"}.get(code, f"exit {code}")
     if code == 2 and not (err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1 and err.getvalue()[:-1].isprintable()):
         outcome = "unclear error"
     return outcome, took, printed
@@ -247,7 +248,7 @@ def main_fuzz() -> int:
     print(f"inputs tried: {options.n} (seed {options.seed}); {len(kinds)} kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"clear errors (exit 2, one printable line): {outcomes['clear error']}")
     print(f"verdicts (exit 1): {outcomes['verdict']}")
-    print(f"no access (exit 3): {outcomes['no access']}")
+    print(f"no access (exit {EXIT_NO_ACCESS}): {outcomes['no access']}")
     print(f"passes (exit 0): {outcomes['pass']}")
     print(f"tracebacks: {outcomes['traceback']}")
     print(f"unclear errors or other exits: {outcomes['unclear error'] + sum(v for k, v in outcomes.items() if k.startswith('exit'))}")
