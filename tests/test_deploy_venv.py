@@ -1,12 +1,12 @@
-"""The after-up hook runs in the virtualenv `pulumi up` gets: one built from requirements-pip.lock and
-requirements.lock only (not the dev lock these tests run in). In it the program's modules are imported
-and the hook's inspection is called against the stand-ins, so every import the hook performs when
-it runs (function-level ones included) must be satisfied by the deploy lock.
+"""The after-up hook runs in the virtualenv `pulumi up` gets: one that `uv sync` builds from uv.lock the way the
+CLI's uv toolchain runs it (engine/deploy_venv.py; pulumi/pulumi sdk/python/toolchain/uv.go), so the program's
+dependencies and no dependency group (not the ops, tests and lint groups these tests run in). In it the program's
+modules are imported and the hook's inspection is called against the stand-ins, so every import the hook
+performs when it runs (function-level ones included) must be satisfied by the program's dependencies.
 
-Slow (building the virtualenv takes a minute or two); the virtualenv is cached under ~/.cache, keyed
-by the locks' sha256, so later runs take seconds. Under CI=true a virtualenv that cannot be built is
-a failure, elsewhere (no network) a skip.
-"""
+Slow (building the virtualenv takes up to a minute with a cold uv cache); the virtualenv is cached under
+~/.cache, keyed by uv.lock and pyproject.toml, so later runs take seconds. Under CI=true a virtualenv that cannot
+be built is a failure, elsewhere (no network) a skip."""
 
 from __future__ import annotations
 
