@@ -7,11 +7,28 @@ dropped) and long connections (cut at the backend timeout). The checks, in order
 advice for each failure in `diagnoses`; one run in `verifier`, its verdict in `report`.
 """
 
-from components.protocol import POD_HEADER
-from ops.verify.diagnoses import UPGRADE_AFFINITY, UPGRADE_DROPPED, Layer
-from ops.verify.options import DEFAULT_POLLS, Options, VerifyUsageError, parse_count, parse_header, parse_seconds
-from ops.verify.report import Check, CheckName, Report, Session
-from ops.verify.verifier import Verifier, verify
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# Names resolved on first use: importing a light submodule (ops.verify.bounds, which the inspect readers share)
+# must not import httpx and websockets, which the virtualenv `pulumi up` builds does not hold.
+_WHERE = {
+    "POD_HEADER": "components.protocol",
+    "UPGRADE_AFFINITY": "ops.verify.diagnoses", "UPGRADE_DROPPED": "ops.verify.diagnoses", "Layer": "ops.verify.diagnoses",
+    "DEFAULT_POLLS": "ops.verify.options", "Options": "ops.verify.options", "VerifyUsageError": "ops.verify.options",
+    "parse_count": "ops.verify.options", "parse_header": "ops.verify.options", "parse_seconds": "ops.verify.options",
+    "Check": "ops.verify.report", "CheckName": "ops.verify.report", "Report": "ops.verify.report", "Session": "ops.verify.report",
+    "Verifier": "ops.verify.verifier", "verify": "ops.verify.verifier",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'ops.verify' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)
+
 
 __all__ = [
     "DEFAULT_POLLS",
