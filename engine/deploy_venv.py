@@ -57,6 +57,15 @@ def sync_command(uv: Path) -> list[str]:
     return [str(uv), "sync", "--locked", "--python", sys.executable]
 
 
+def uv_error(error: subprocess.CalledProcessError | subprocess.TimeoutExpired) -> str:
+    """uv's own `error:` line (e.g. "The lockfile at `uv.lock` needs to be updated"), else the end of its output."""
+    if isinstance(error, subprocess.TimeoutExpired):
+        return f"no answer within {INSTALL_TIMEOUT_SEC} s"
+    stderr = str(error.stderr or "")
+    lines = [line.removeprefix("error: ").strip() for line in stderr.splitlines() if line.startswith("error:")]
+    return " ".join(lines) or stderr.strip()[-600:] or f"exit status {error.returncode}"
+
+
 def build(project: Path) -> Path:
     """The interpreter of `project`'s virtualenv, synced from its uv.lock when the cache has none yet."""
     target = CACHE / f"{'pack' if project == PACK else 'program'}-{lock_key(project)}"
@@ -77,8 +86,7 @@ def build(project: Path) -> Path:
             subprocess.run(sync_command(uv), cwd=project, env=env, check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SEC)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             shutil.rmtree(target, ignore_errors=True)
-            detail = getattr(error, "stderr", "") or ""
-            raise DeployVenvError(f"cannot build the virtualenv of {project / 'uv.lock'} (`uv sync --locked`): {error}; {str(detail)[-600:]}") from None
+            raise DeployVenvError(f"cannot build the virtualenv of {project / 'uv.lock'} with `uv sync --locked`: {uv_error(error)}") from None
         (target / COMPLETE).write_text(str(project / "uv.lock") + "\n", encoding="utf-8")
     return python
 
