@@ -345,6 +345,13 @@ def test_everything_else_imports_only_the_dev_requirements() -> None:
     assert not unlisted(third_party_imports(files), requirement_names(groups=all_groups()))
 
 
+def test_ops_imports_only_the_program_and_the_ops_group() -> None:
+    """The delivery runs ops from `uv sync --group ops` (.github/workflows/stack.yml): no test or lint package."""
+    files = [p for p in sorted((ROOT / "ops").rglob("*.py"))]
+    assert not unlisted(third_party_imports(files), requirement_names(groups=("ops",)))
+    assert unlisted(third_party_imports([ROOT / "tests" / "conftest.py"]), requirement_names(groups=("ops",))), "the guard can fire: the tests need the tests group"
+
+
 def test_the_import_scan_sees_function_level_imports(tmp_path: Path) -> None:
     """The guard fires on an import inside a function, and on a namespace package's unlisted member."""
     program = tmp_path / "program.py"
