@@ -144,6 +144,21 @@ def test_a_plain_uv_sync_installs_the_program_s_dependencies_only() -> None:
     assert runtime == {"name": "python", "options": {"toolchain": "uv", "virtualenv": ".venv"}}
 
 
+@pytest.mark.parametrize("project", [ROOT, PACK], ids=["program", "pack"])
+def test_the_cli_s_package_list_is_what_the_sync_installs(project: Path) -> None:
+    """The CLI finds the resource plugins a program needs from `uv export --package <name> --locked --format
+    pylock.toml` (uv.go, ListPackages): it runs, and names what `uv sync` installs, never a group it leaves out."""
+    name = pyproject(project)["project"]["name"]
+    result = subprocess.run([str(uv()), "export", "--package", name, "--locked", "--format", "pylock.toml", "--offline"],
+                            cwd=project, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-1500:]
+    exported = {canonicalize_name(p["name"]) for p in tomllib.loads(result.stdout)["packages"]}
+    groups = pyproject(project)["tool"]["uv"]["default-groups"]
+    expected = installed_by_sync(project, tuple(groups)) | ({"coditect-gke-rules"} if project == PACK else set())
+    assert expected <= exported, f"the sync installs what the export omits: {expected - exported}"
+    assert not exported & (installed_by_sync(project, all_groups(project)) - installed_by_sync(project, tuple(groups))), "a group the sync leaves out is exported"
+
+
 def test_the_pack_syncs_its_own_lock() -> None:
     runtime = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text(encoding="utf-8"))["runtime"]
     assert runtime == {"name": "python", "options": {"toolchain": "uv", "virtualenv": ".venv"}}
