@@ -1,7 +1,7 @@
 """The nginx layer of the combined pod, as code: its site config rendered from the same settings
 as the BackendConfig and the health check, shipped as a ConfigMap mounted into the nginx container.
 
-What nginx must do for Socket.IO (nginx.org/en/docs/http/websocket.html; socketio-facts.md):
+What nginx must do for Socket.IO (nginx.org/en/docs/http/websocket.html; https://socket.io/docs/v4/reverse-proxy/#nginx):
 HTTP/1.1 to the upstream, pass ``Upgrade``/``Connection``, and idle timeouts at least as long as
 the load balancer's backend timeout (otherwise nginx, not the LB, cuts long polls and sockets).
 """

@@ -1,7 +1,7 @@
 """Engine.IO v4 and Socket.IO v5 wire facts: packet types, probes, payload framing, the open packet.
 
 Specs: https://socket.io/docs/v4/engine-io-protocol/ and https://socket.io/docs/v4/socket-io-protocol/
-(see socketio-facts.md in the shared research).
+(https://socket.io/docs/v4/engine-io-protocol/, https://socket.io/docs/v4/socket-io-protocol/).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """GKE Ingress / BackendConfig facts as constants, each with its source.
 
-Sources (see docs/gke-facts.md in the shared research for the full citations):
-ingress-gce@acbcf5d (the GKE Ingress controller, "GLBC"), the Compute API field docs and
+Sources, cited beside each value: github.com/kubernetes/ingress-gce at acbcf5d (the GKE Ingress controller, "GLBC"), the Compute API field docs and
 GoogleCloudPlatform/gcpdiag. Nothing here is folklore: an annotation that is not in
 ``pkg/annotations`` of ingress-gce does not exist for GKE.
 """
@@ -117,7 +116,7 @@ TLS_1_3_PROFILES: Final = frozenset({"RESTRICTED"})
 # ManagedCertificate spec.domains[] maxLength (networking.gke.io/v1 CRD, schemas/crds/).
 MANAGED_CERTIFICATE_DOMAIN_MAX: Final = 63
 
-# --- Containment of pods that run user code (containment-facts.md A, B) ----------------------------
+# --- Containment of pods that run user code (https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity, https://kubernetes.io/docs/concepts/services-networking/network-policies/) ---
 # The GKE metadata server: 169.254.169.254 on 80 (and 8080 on some dataplanes), the GKE metadata
 # server's own ports 987/988 on 169.254.169.252. Each hands out credentials; none may be reachable.
 METADATA_ENDPOINTS: Final = (("169.254.169.254", 80), ("169.254.169.254", 8080), ("169.254.169.252", 987), ("169.254.169.252", 988))

@@ -144,18 +144,18 @@ IDE_EGRESS = Policy(
     "ide-egress",
     "Pods that run their users' code are egress-isolated and reach only DNS (at the declared resolver) and the internet on "
     "the declared ports: never the metadata server (it hands out credentials), the kubelet, the cluster, the VPC or "
-    "another namespace (containment-facts A, B; kubernetes.io network-policies).",
+    "another namespace (https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity#metadata_server; https://kubernetes.io/docs/concepts/services-networking/network-policies/).",
     MANDATORY, STACK)
 IDE_SANDBOX = Policy(
     "ide-sandbox",
     "Pods that run their users' code run in GKE Sandbox where the stack requires it (runtimeClassName gvisor), set cpu and "
     "memory limits on every container, and use no host namespaces, hostPath, privileged mode or added capabilities "
-    "(containment-facts A2, C).",
+    "(https://cloud.google.com/kubernetes-engine/docs/concepts/sandbox-pods; https://kubernetes.io/docs/concepts/security/pod-security-standards/).",
     MANDATORY, STACK)
 IDE_IDENTITY = Policy(
     "ide-identity",
     "The service account of pods that run their users' code carries no Workload Identity binding, mounts no token and is "
-    "named by no RoleBinding or ClusterRoleBinding (containment-facts A3, A4).",
+    "named by no RoleBinding or ClusterRoleBinding (https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity).",
     MANDATORY, STACK)
 NAMESPACE_DEFAULT_DENY = Policy(
     "namespace-default-deny",
@@ -166,7 +166,7 @@ SHARED_TENANCY = Policy(
     "shared-tenancy",
     "Several users share the pods of one IDE Deployment (one UID, one filesystem), spread by session affinity: the "
     "infrastructure cannot isolate them from each other; one sandboxed workload per user session can "
-    "(containment-facts D).",
+    "(https://kubernetes.io/docs/concepts/security/multi-tenancy/#network-isolation).",
     ADVISORY, STACK)
 
 ALL: tuple[Policy, ...] = (

@@ -1,5 +1,5 @@
 """The stack as stack rules see it: objects indexed by kind and (namespace, name), and the
-references GKE resolves by name at translation time (gke-facts §4.1), computed once per evaluation."""
+references GKE resolves by name at translation time (ingress-gce pkg/translator/translator.go), computed once per evaluation."""
 
 from __future__ import annotations
 

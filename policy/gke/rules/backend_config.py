@@ -1,5 +1,5 @@
 """BackendConfig (cloud.google.com/v1): the ranges GLBC validates and those the Compute API rejects
-later, at sync time (gke-facts §2)."""
+later, at sync time (ingress-gce pkg/backendconfig/validation.go)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def cookie_ttl_unused(manifest: Manifest) -> Iterator[Problem]:
 
 
 @resource_rule("backendconfig-health-check-explicit", policy.BACKENDCONFIG_EXPLICIT, KINDS,
-               "spec.healthCheck is set (otherwise GKE probes '/').", "ingress-gce pkg/healthchecks; gke-facts §5")
+               "spec.healthCheck is set (otherwise GKE probes '/').", "ingress-gce pkg/healthchecks/healthchecks.go, pkg/translator/healthchecks.go; https://cloud.google.com/kubernetes-engine/docs/concepts/ingress#health_checks")
 def health_check_explicit(manifest: Manifest) -> Iterator[Problem]:
     if spec_or_none(manifest) is not None and health_check_or_none(manifest) is None:
         yield Problem(

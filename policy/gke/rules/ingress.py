@@ -1,4 +1,4 @@
-"""What makes GKE ignore an Ingress, reject it, or silently not do what it says (gke-facts §4, §6, §10)."""
+"""What makes GKE ignore an Ingress, reject it, or silently not do what it says (ingress-gce pkg/controller/controller.go, pkg/translator/translator.go, pkg/annotations/ingress.go; https://cloud.google.com/kubernetes-engine/docs/concepts/ingress)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Stack rules: every name GKE resolves at translation time points at an object the stack declares
-(gke-facts §4.1). The incident was one of these: an Ingress naming a Service that did not exist."""
+(ingress-gce pkg/translator/translator.go: every backend is translated first, one error blocks the whole Ingress). The incident was one of these: an Ingress naming a Service that did not exist."""
 
 from __future__ import annotations
 

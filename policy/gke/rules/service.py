@@ -1,4 +1,4 @@
-"""Service annotations that GLBC parses (gke-facts §3; translation errors T4, T5, T7, T8)."""
+"""Service annotations that GLBC parses (ingress-gce pkg/annotations/service.go; translation errors T4, T5, T7, T8 of pkg/translator/translator.go)."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def backends_with_pods(stack: StackView) -> Iterator[tuple[Manifest, Manifest, l
 
 @stack_rule("backendconfig-affinity-replicas", policy.WEBSOCKET_SESSIONS, KINDS,
             "Sticky sessions (CLIENT_IP or GENERATED_COOKIE) wherever more than one pod can serve.",
-            "socketio-facts: Engine.IO polling needs every request of a session on one pod")
+            "https://socket.io/docs/v4/using-multiple-nodes/: Engine.IO polling needs every request of a session on one pod")
 def affinity_with_replicas(stack: StackView, _context: Context) -> Iterator[Problem]:
     for _, backend_config, workloads in backends_with_pods(stack):
         if (field_at(backend_config, "spec", "sessionAffinity", "affinityType") or "NONE") != "NONE":

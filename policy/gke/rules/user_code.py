@@ -1,5 +1,4 @@
-"""Containment of pods that run their users' code (the IDE gives its users a terminal): rules R1-R9 of
-containment-facts.md E.1, over the manifests of the stack. Pods that run user code are the pod
+"""Containment of pods that run their users' code (the IDE gives its users a terminal): rules R1-R9, over the manifests of the stack. Pods that run user code are the pod
 templates labelled ``coditect.ai/runs-user-code: "true"``; what they may reach is evaluated once, by
 ``gke.reachability``."""
 
@@ -35,7 +34,6 @@ NETWORK_POLICY = "NetworkPolicy"
 SERVICE_ACCOUNT = "ServiceAccount"
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 WORKLOADS = tuple(sorted(WORKLOAD_KINDS))
-FACTS = "containment-facts.md E.1"
 DNS_PORT = 53
 
 
@@ -56,7 +54,7 @@ def _egress_rules(policy_manifest: Manifest) -> list[Mapping[str, Any]]:
 
 
 @resource_rule("egress-no-allow-all", policy.EGRESS_RULES_BOUNDED, (NETWORK_POLICY,),
-               "Every egress rule names its destinations and its ports; no namespaceSelector {} peer.", f"{FACTS} R2; kubernetes.io network-policies")
+               "Every egress rule names its destinations and its ports; no namespaceSelector {} peer.", "R2: https://kubernetes.io/docs/concepts/services-networking/network-policies/")
 def no_allow_all(manifest: Manifest) -> Iterator[Problem]:
     for i, rule in enumerate(_egress_rules(manifest)):
         where = f"spec.egress[{i}]"
@@ -72,7 +70,7 @@ def no_allow_all(manifest: Manifest) -> Iterator[Problem]:
 
 
 @stack_rule("ide-egress-isolated", policy.IDE_EGRESS, (NETWORK_POLICY, *WORKLOADS),
-            "Pods that run user code are selected by a NetworkPolicy with Egress.", f"{FACTS} R1; containment-facts B1")
+            "Pods that run user code are selected by a NetworkPolicy with Egress.", "R1: https://kubernetes.io/docs/concepts/services-networking/network-policies/; https://kubernetes.io/docs/concepts/security/multi-tenancy/#network-isolation")
 def egress_isolated(stack: StackView, _context: Context) -> Iterator[Problem]:
     for workload in user_code_workloads(stack):
         if not egress_policies(network_policies(stack), pod_labels(workload), namespace_of(workload), assume=False):
@@ -87,7 +85,7 @@ def _metadata_destinations() -> list[Destination]:
 
 @stack_rule("egress-metadata-denied", policy.IDE_EGRESS, (NETWORK_POLICY, *WORKLOADS),
             "No egress rule lets pods that run user code reach the metadata server (169.254.169.254:80/8080, 169.254.169.252:987/988).",
-            f"{FACTS} R3; containment-facts A2-A5")
+            "R3: https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity; https://cloud.google.com/kubernetes-engine/docs/concepts/sandbox-pods")
 def metadata_denied(stack: StackView, context: Context) -> Iterator[Problem]:
     resolvers = _resolver_networks(context)
     for workload in user_code_workloads(stack):
@@ -179,7 +177,7 @@ def _resolver_networks(context: Context) -> list[Network]:
 
 @stack_rule("egress-no-lateral", policy.IDE_EGRESS, (NETWORK_POLICY, *WORKLOADS),
             "Pods that run user code reach no private, link-local or cluster range and no in-cluster pod, except DNS to the resolver.",
-            f"{FACTS} R4; containment-facts B2, B5, B10")
+            "R4: https://kubernetes.io/docs/concepts/services-networking/network-policies/; https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity#metadata_server")
 def no_lateral(stack: StackView, context: Context) -> Iterator[Problem]:
     lateral, resolvers = _lateral_ranges(context), _resolver_networks(context)
     for workload in user_code_workloads(stack):
@@ -214,7 +212,7 @@ def _dns_destinations(context: Context, protocol: str) -> list[Destination]:
 
 
 @stack_rule("egress-dns-allowed", policy.IDE_EGRESS, (NETWORK_POLICY, *WORKLOADS),
-            "Pods that run user code may query the declared resolver on UDP and TCP 53.", f"{FACTS} R5; containment-facts B7")
+            "Pods that run user code may query the declared resolver on UDP and TCP 53.", "R5: https://cloud.google.com/kubernetes-engine/docs/how-to/nodelocal-dns-cache; https://cloud.google.com/kubernetes-engine/docs/concepts/kube-dns; https://cloud.google.com/kubernetes-engine/docs/concepts/about-cloud-dns")
 def dns_allowed(stack: StackView, context: Context) -> Iterator[Problem]:
     for workload in user_code_workloads(stack):
         labels, namespace = pod_labels(workload), namespace_of(workload)
@@ -240,7 +238,7 @@ def _reaches_internet(peer: Mapping[str, Any]) -> bool:
 
 
 @stack_rule("egress-internet-port-bound", policy.IDE_EGRESS, (NETWORK_POLICY, *WORKLOADS),
-            "Internet egress of pods that run user code is limited to the declared ports.", f"{FACTS} R6; containment-facts B8")
+            "Internet egress of pods that run user code is limited to the declared ports.", "R6: https://kubernetes.io/docs/concepts/services-networking/network-policies/; https://cloud.google.com/kubernetes-engine/docs/how-to/fqdn-network-policies")
 def internet_port_bound(stack: StackView, context: Context) -> Iterator[Problem]:
     allowed_ports = context.containment.internet_ports
     for workload in user_code_workloads(stack):
@@ -277,7 +275,7 @@ def _host_access(workload: Manifest) -> list[str]:
 
 @stack_rule("ide-sandboxed", policy.IDE_SANDBOX, WORKLOADS,
             "Pods that run user code: runtimeClassName gvisor where required, limits on every container, no host access.",
-            f"{FACTS} R7; containment-facts C")
+            "R7: https://cloud.google.com/kubernetes-engine/docs/concepts/sandbox-pods; https://kubernetes.io/docs/concepts/security/pod-security-standards/")
 def sandboxed(stack: StackView, context: Context) -> Iterator[Problem]:
     for workload in user_code_workloads(stack):
         if context.containment.sandbox_required and pod_spec(workload).get("runtimeClassName") != limits.GVISOR_RUNTIME_CLASS:
@@ -308,7 +306,7 @@ def _bindings_naming(stack: StackView, namespace: str, name: str) -> list[Manife
 
 @stack_rule("ide-identity", policy.IDE_IDENTITY, (SERVICE_ACCOUNT, *BINDING_KINDS, *WORKLOADS),
             "The service account of pods that run user code: no Workload Identity annotation, no mounted token, no RBAC binding.",
-            f"{FACTS} R8; containment-facts A3, A4")
+            "R8: https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity")
 def identity(stack: StackView, _context: Context) -> Iterator[Problem]:
     for workload in user_code_workloads(stack):
         name, account = _service_account(stack, workload)
@@ -327,7 +325,7 @@ def identity(stack: StackView, _context: Context) -> Iterator[Problem]:
 
 
 @stack_rule("namespace-default-deny", policy.NAMESPACE_DEFAULT_DENY, (NETWORK_POLICY, *WORKLOADS),
-            "A namespace with pods that run user code has a default deny of ingress and egress.", f"{FACTS} R1; kubernetes.io multi-tenancy")
+            "A namespace with pods that run user code has a default deny of ingress and egress.", "R1: https://kubernetes.io/docs/concepts/security/multi-tenancy/#network-isolation")
 def default_deny(stack: StackView, _context: Context) -> Iterator[Problem]:
     namespaces = sorted({namespace_of(w) for w in user_code_workloads(stack)})
     for namespace in namespaces:
@@ -340,7 +338,7 @@ def default_deny(stack: StackView, _context: Context) -> Iterator[Problem]:
 
 
 @stack_rule("shared-tenancy", policy.SHARED_TENANCY, (*WORKLOADS, HPA),
-            "Said on every render: users share the IDE's pods (a per-user session workload would isolate them).", f"{FACTS} R9; containment-facts D")
+            "Said on every render: users share the IDE's pods (a per-user session workload would isolate them).", "R9: https://kubernetes.io/docs/concepts/security/multi-tenancy/#network-isolation")
 def shared_tenancy(stack: StackView, _context: Context) -> Iterator[Problem]:
     for workload in user_code_workloads(stack):
         yield Problem("several users share each pod (one UID, one filesystem): any user's code can read another's workspace and "
