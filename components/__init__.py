@@ -3,7 +3,7 @@
 The GKE rule engine (``gke``) lives inside the policy pack, in ``policy/gke``, because
 ``pulumi policy publish`` archives only ``policy/``. It is a package of its own
 (``policy/pyproject.toml``), installed editable into every virtualenv that runs the program
-(requirements.txt, ``make setup``, engine/deploy_venv.py), so the program, ``ops`` and the tests import
+(pyproject.toml's ``[tool.uv.sources]``: ``uv sync``, ``make setup``, engine/deploy_venv.py), so the program, ``ops`` and the tests import
 that one copy plainly.
 """
 
@@ -17,4 +17,4 @@ POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
 # A virtualenv made before the rule engine was a package lacks it: say so in one line, not a traceback.
 if find_spec("gke") is None:
     raise SystemExit("components: the rule engine `gke` is not installed in this Python. Fix: `make setup`, "
-                     "or `pip install --no-deps --no-build-isolation -e ./policy` (requirements.txt installs it for `pulumi up`).")
+                     "or `uv sync --frozen` (pyproject.toml installs it editable, as `pulumi up` does).")

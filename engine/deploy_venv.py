@@ -1,30 +1,33 @@
-"""The virtualenv `pulumi up` builds for this program: requirements-pip.lock then requirements.lock (the deploy
-lock only, hashes required) and the rule engine in policy/ linked in, cached under ~/.cache keyed by both
-locks, the Python version and the checkout whose policy/ it links.
+"""The virtualenvs the Pulumi CLI builds for this project, built the way it builds them: for the program, `uv sync`
+in the directory of uv.lock with UV_PROJECT_ENVIRONMENT set to the virtualenv (Pulumi.yaml's `toolchain: uv`);
+for the policy pack, the same in policy/ from policy/uv.lock (PulumiPolicy.yaml). pulumi/pulumi
+sdk/python/toolchain/uv.go: InstallDependencies runs `uv sync`, uvCommand sets UV_PROJECT_ENVIRONMENT.
 
-    python engine/deploy_venv.py      # builds when needed, prints the virtualenv's interpreter
+Here `--locked` is added: it installs exactly what the plain `uv sync` installs, and fails instead of rewriting
+the lock when the lock no longer matches pyproject.toml (the plain sync would re-resolve, so `pulumi up` would
+run versions no test ran). Each virtualenv is cached under ~/.cache, outside the repository, keyed by the lock,
+pyproject.toml, the Python version and the checkout (whose policy/ the editable install points at).
+
+    python engine/deploy_venv.py [--pack]   # builds when needed, prints the virtualenv's interpreter
 
 Used by the tests that run the program or its hook where `pulumi up` runs them, and by the engine suite.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCKS = ("requirements-pip.lock", "requirements.lock")
-POLICY = ROOT / "policy"
-# What an editable install of policy/pyproject.toml leaves in site-packages: a path entry for policy/. Written
-# directly because the deploy lock holds no build backend (Python 3.11's bundled setuptools 65 cannot build
-# an editable wheel without `wheel`) and a build-isolated install would need the network.
-POLICY_PTH = "coditect-gke-rules.pth"
+PROGRAM = ROOT  # Pulumi.yaml, pyproject.toml, uv.lock
+PACK = ROOT / "policy"  # PulumiPolicy.yaml, pyproject.toml, uv.lock
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coditect" / "deploy-venv"
+COMPLETE = ".coditect-complete"  # written after a sync succeeded: a half-built virtualenv is never used
 INSTALL_TIMEOUT_SEC = 900
 
 
@@ -32,49 +35,74 @@ class DeployVenvError(Exception):
     """The virtualenv could not be built; the message says which step and why."""
 
 
-def lock_key() -> str:
+def uv_binary() -> Path:
+    """uv beside this interpreter (`make setup` installs it from requirements-pip.lock), else on PATH, as the CLI finds it."""
+    beside = Path(sys.executable).with_name("uv")
+    found = str(beside) if beside.is_file() else shutil.which("uv")
+    if not found:
+        raise DeployVenvError("uv not found beside the interpreter or on PATH: run `make setup` (requirements-pip.lock installs it)")
+    return Path(found)
+
+
+def lock_key(project: Path) -> str:
     digest = hashlib.sha256(sys.version.encode())
-    digest.update(str(POLICY).encode())  # each checkout links its own rule engine
-    for lock in LOCKS:
-        digest.update((ROOT / lock).read_bytes())
+    digest.update(str(project).encode())  # each checkout installs its own policy/ editable
+    for name in ("uv.lock", "pyproject.toml"):
+        digest.update((project / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
-def deploy_python() -> Path:
-    """The cached virtualenv's interpreter, built (into a temporary directory, then renamed into place so
-    parallel builders never see half an install) when the locks changed."""
-    target = CACHE / lock_key()
+def sync_command(uv: Path) -> list[str]:
+    """uv.go's `uv sync`, with --locked (see the module docstring) and this interpreter for a new virtualenv."""
+    return [str(uv), "sync", "--locked", "--python", sys.executable]
+
+
+def uv_error(error: subprocess.CalledProcessError | subprocess.TimeoutExpired) -> str:
+    """uv's own `error:` line (e.g. "The lockfile at `uv.lock` needs to be updated"), else the end of its output."""
+    if isinstance(error, subprocess.TimeoutExpired):
+        return f"no answer within {INSTALL_TIMEOUT_SEC} s"
+    stderr = str(error.stderr or "")
+    lines = [line.removeprefix("error: ").strip() for line in stderr.splitlines() if line.startswith("error:")]
+    return " ".join(lines) or stderr.strip()[-600:] or f"exit status {error.returncode}"
+
+
+def build(project: Path) -> Path:
+    """The interpreter of `project`'s virtualenv, synced from its uv.lock when the cache has none yet."""
+    target = CACHE / f"{'pack' if project == PACK else 'program'}-{lock_key(project)}"
     python = target / "bin" / "python"
-    if python.is_file():
+    if (target / COMPLETE).is_file():
         return python
     CACHE.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=CACHE, prefix="build-"))
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(build)], check=True, capture_output=True, timeout=120)
-        for lock in LOCKS:
-            subprocess.run([str(build / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes",
-                            "-r", str(ROOT / lock)], check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SEC)
-        link_policy(build / "bin" / "python")
+    uv = uv_binary()
+    # One builder per virtualenv; the others wait, then find it complete.
+    with open(CACHE / f"{target.name}.lock", "w", encoding="utf-8") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if (target / COMPLETE).is_file():
+            return python
+        shutil.rmtree(target, ignore_errors=True)
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
+        env["UV_PROJECT_ENVIRONMENT"] = str(target)
         try:
-            build.rename(target)
-        except OSError:  # another builder finished first
-            shutil.rmtree(build, ignore_errors=True)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-        shutil.rmtree(build, ignore_errors=True)
-        detail = getattr(error, "stderr", "") or ""
-        raise DeployVenvError(f"cannot build the deploy virtualenv from {' + '.join(LOCKS)}: {error}; {str(detail)[-600:]}") from None
+            subprocess.run(sync_command(uv), cwd=project, env=env, check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SEC)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+            shutil.rmtree(target, ignore_errors=True)
+            raise DeployVenvError(f"cannot build the virtualenv of {project / 'uv.lock'} with `uv sync --locked`: {uv_error(error)}") from None
+        (target / COMPLETE).write_text(str(project / "uv.lock") + "\n", encoding="utf-8")
     return python
 
 
-def link_policy(python: Path) -> None:
-    """Put policy/ on the virtualenv's path (as `pip install -e ./policy` does), so `import gke` is plain."""
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          check=True, capture_output=True, text=True, timeout=60).stdout.strip()
-    (Path(site) / POLICY_PTH).write_text(f"{POLICY}\n", encoding="utf-8")
+def deploy_python() -> Path:
+    """What `pulumi up` runs the program in: uv.lock's [project.dependencies] and no group."""
+    return build(PROGRAM)
+
+
+def pack_python() -> Path:
+    """What `pulumi preview --policy-pack policy` runs the pack in: policy/uv.lock's default group."""
+    return build(PACK)
 
 
 if __name__ == "__main__":
     try:
-        print(deploy_python())
+        print(pack_python() if sys.argv[1:] == ["--pack"] else deploy_python())
     except DeployVenvError as failure:
         sys.exit(f"engine: {failure}")

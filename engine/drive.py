@@ -6,7 +6,7 @@
 The Python language host cannot be built from the module proxy, so the program runs as the Automation API's
 inline program: the CLI runs the real engine (plan, diff, ordering, config validation, hooks, policy packs,
 the Kubernetes provider) and calls back into this process, which runs `__main__.py` unchanged. Run it with
-the deploy virtualenv (engine/deploy_venv.py): the packages `pulumi up` would install.
+the deploy virtualenv (engine/deploy_venv.py): the packages `pulumi up` would install (`uv sync` of uv.lock).
 
 The one local-only addition is a transform that sets `pulumi.com/skipAwait` on the kinds whose readiness
 needs a controller the loopback cluster lacks (no nodes for pods, no load balancer for the Ingress); it is
@@ -35,8 +35,9 @@ def engine_environment() -> dict[str, str]:
     """The real engine, offline: the built binaries first on PATH, a file backend, no update check or download."""
     return {
         "PATH": os.pathsep.join((str(ENGINE / "bin"), str(ROOT / "engine"), os.environ.get("PATH", ""))),
-        # The policy pack's language host runs on this interpreter (engine/language_host.py); the pack itself on the
-        # dev virtualenv, which holds the versions policy/requirements.txt pins.
+        # The policy pack's language host runs on this interpreter (engine/language_host.py); the pack itself on
+        # CODITECT_POLICY_PYTHON: the engine suite passes the pack's virtualenv (`engine/deploy_venv.py --pack`,
+        # policy/uv.lock), else the dev virtualenv, which holds the same versions (uv.lock's ops group).
         "CODITECT_HOST_PYTHON": sys.executable,
         "CODITECT_POLICY_PYTHON": os.environ.get("CODITECT_POLICY_PYTHON", str(ROOT / ".venv" / "bin" / "python")),
         "PULUMI_HOME": str(ENGINE / "pulumi-home"),

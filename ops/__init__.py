@@ -6,4 +6,4 @@ from importlib.util import find_spec
 # lacks it, and every command would end in a ModuleNotFoundError traceback.
 if find_spec("gke") is None:
     raise SystemExit("ops: the rule engine `gke` is not installed in this Python. Fix: `make setup`, "
-                     "or `.venv/bin/pip install --no-deps --no-build-isolation -e ./policy`.")
+                     "or `.venv/bin/uv sync --frozen --all-groups`.")

@@ -1,28 +1,33 @@
-"""The after-up hook runs in the virtualenv `pulumi up` gets: one built from requirements-pip.lock and
-requirements.lock only (not the dev lock these tests run in). In it the program's modules are imported
-and the hook's inspection is called against the stand-ins, so every import the hook performs when
-it runs (function-level ones included) must be satisfied by the deploy lock.
+"""The after-up hook runs in the virtualenv `pulumi up` gets: one that `uv sync` builds from uv.lock the way the
+CLI's uv toolchain runs it (engine/deploy_venv.py; pulumi/pulumi sdk/python/toolchain/uv.go), so the program's
+dependencies and no dependency group (not the ops, tests and lint groups these tests run in). In it the program's
+modules are imported and the hook's inspection is called against the stand-ins, so every import the hook
+performs when it runs (function-level ones included) must be satisfied by the program's dependencies.
 
-Slow (building the virtualenv takes a minute or two); the virtualenv is cached under ~/.cache, keyed
-by the locks' sha256, so later runs take seconds. Under CI=true a virtualenv that cannot be built is
-a failure, elsewhere (no network) a skip.
-"""
+Slow (building the virtualenv takes up to a minute with a cold uv cache); the virtualenv is cached under
+~/.cache, keyed by uv.lock and pyproject.toml, so later runs take seconds. Under CI=true a virtualenv that cannot
+be built is a failure, elsewhere (no network) a skip."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
+import engine.deploy_venv
 from engine.deploy_venv import DeployVenvError
 from engine.deploy_venv import deploy_python as build_deploy_venv
+from engine.deploy_venv import pack_python as build_pack_venv
 from tests.conftest import ROOT
 from tests.standin.harness import closed_port_url, running
 from tests.standin.servers import write_kubeconfig
 from tests.standin.world import CONTEXT, PROJECT, healthy_world
+from tests.test_project_config import PACK, installed_by_sync, locked_versions
 
 # What the program does on `pulumi up` (cwd = the project, the program's directory on sys.path), then
 # what the hook does when the engine calls it: _inspect_until with the stack's manifests.
@@ -37,15 +42,61 @@ print(json.dumps(_inspect_until(manifests, "prod", sys.argv[3], sys.argv[4], 0.0
 """
 
 
-def deploy_python() -> Path:
-    """The deploy virtualenv's interpreter (engine/deploy_venv.py); under CI a failed build fails."""
+DISTRIBUTIONS = "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+
+
+def deploy_python(pack: bool = False) -> Path:
+    """The deploy (or pack) virtualenv's interpreter (engine/deploy_venv.py); under CI a failed build fails."""
     try:
-        return build_deploy_venv()
+        return build_pack_venv() if pack else build_deploy_venv()
     except DeployVenvError as error:
         if os.environ.get("CI") == "true":
             pytest.fail(str(error))
         pytest.skip(str(error))
     raise AssertionError('unreachable')
+
+
+def distributions(python: Path) -> dict[str, str]:
+    """{canonical name: version} of what is installed in a virtualenv, pip and setuptools aside (uv installs neither)."""
+    found = json.loads(subprocess.run([str(python), "-I", "-c", DISTRIBUTIONS], capture_output=True, text=True, timeout=60, check=True).stdout)
+    return {canonicalize_name(name): version for name, version in found.items()}
+
+
+@pytest.mark.slow
+def test_the_deploy_virtualenv_is_the_lock_without_groups() -> None:
+    """Exactly what a plain `uv sync` installs from uv.lock, at its versions: no test, ops or lint package."""
+    installed = distributions(deploy_python())
+    locked = locked_versions()
+    assert set(installed) == installed_by_sync(), f"installed but not locked: {set(installed) - installed_by_sync()}, missing: {installed_by_sync() - set(installed)}"
+    assert {name: version for name, version in installed.items() if version != locked[name]} == {}
+    assert "pytest" not in installed and "pulumi-policy" not in installed
+
+
+@pytest.mark.slow
+def test_the_pack_virtualenv_is_the_pack_lock_and_loads_the_pack() -> None:
+    python = deploy_python(pack=True)
+    installed = distributions(python)
+    assert set(installed) == installed_by_sync(PACK, ("pack",)) | {"coditect-gke-rules"}
+    assert {name: version for name, version in installed.items() if version != locked_versions(PACK)[name]} == {}
+    loaded = subprocess.run([str(python), "-I", "-c", "import coditect_policies, pulumi_policy; print(coditect_policies.__file__)"],
+                            cwd=PACK, capture_output=True, text=True, timeout=60)
+    assert loaded.returncode == 0 and Path(loaded.stdout.strip()).parent == PACK, loaded.stderr[-1500:]
+
+
+def test_a_lock_older_than_pyproject_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`uv sync --locked` stops with one message instead of re-resolving (the CLI's plain sync would install
+    versions no test ran)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy(ROOT / name, project / name)
+    (project / "policy").symlink_to(PACK)
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    (project / "pyproject.toml").write_text(text.replace('"pydantic>=2.14,<3"', '"pydantic>=2.14,<2.15"'), encoding="utf-8")
+    monkeypatch.setattr(engine.deploy_venv, "CACHE", tmp_path / "cache")
+    with pytest.raises(DeployVenvError, match=r"with `uv sync --locked`: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided"):
+        engine.deploy_venv.build(project)
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()] == [], "a failed build leaves no virtualenv behind"
 
 
 @pytest.mark.slow

@@ -1,15 +1,17 @@
-"""The policy pack as `pulumi policy publish` ships it: the policy/ directory alone, with
-policy/requirements.txt installed.
+"""The policy pack as `pulumi policy publish` ships it: the policy/ directory alone, with its virtualenv built
+from policy/uv.lock the way PulumiPolicy.yaml's `toolchain: uv` builds it (`uv sync` in the pack's directory,
+UV_PROJECT_ENVIRONMENT the virtualenv; pulumi/pulumi sdk/python/toolchain/uv.go).
 
-A copy of policy/ is booted the way the CLI's Python language host boots a pack
+A copy of policy/ is synced and booted the way the CLI's Python language host boots a pack
 (`python -u -m pulumi.policy <engine> <pack directory>`), in an isolated interpreter (`-I`: no
-PYTHONPATH, no working directory on sys.path) that sees only the virtualenv's packages, and is asked
+PYTHONPATH, no working directory on sys.path) that sees only that virtualenv's packages, and is asked
 over gRPC to judge a broken manifest, as the engine would.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,12 +23,11 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import struct_pb2
-from packaging.utils import canonicalize_name
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from tests.conftest import ROOT
-from tests.test_project_config import lock_pins, requirements, third_party_imports, unlisted, versions
+from tests.test_project_config import installed_by_sync, locked_versions, requirement_names, requirements, third_party_imports, unlisted, uv
 
 PACK = ROOT / "policy"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
@@ -45,19 +46,26 @@ def pack_sources(pack: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """policy/ copied away from the project (its stack config files stay behind)."""
+    """policy/ copied away from the project (its stack config files stay behind), its virtualenv synced from its lock."""
     copy = tmp_path_factory.mktemp("published") / "policy"
-    shutil.copytree(PACK, copy, ignore=shutil.ignore_patterns("__pycache__", ".venv", "config"))
+    shutil.copytree(PACK, copy, ignore=shutil.ignore_patterns("__pycache__", ".venv", "config", "*.egg-info"))
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"UV_PROJECT_ENVIRONMENT": str(copy / ".venv")}
+    result = subprocess.run([str(uv()), "sync", "--locked", "--python", sys.executable], cwd=copy, env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        message = f"cannot sync policy/uv.lock: {result.stderr[-1500:]}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     return copy
 
 
-def isolated_python(*args: str) -> list[str]:
-    """This virtualenv's interpreter, isolated: no PYTHONPATH, no user site, no working directory on sys.path."""
-    return [sys.executable, "-I", *args]
+def isolated_python(published: Path, *args: str) -> list[str]:
+    """The pack virtualenv's interpreter, isolated: no PYTHONPATH, no user site, no working directory on sys.path."""
+    return [str(published / ".venv" / "bin" / "python"), "-I", *args]
 
 
 def test_the_isolated_interpreter_cannot_see_the_project(published: Path) -> None:
-    command = isolated_python("-c", "import json, sys; print(json.dumps(sys.path))")
+    command = isolated_python(published, "-c", "import json, sys; print(json.dumps(sys.path))")
     paths = json.loads(subprocess.run(command, cwd=published, capture_output=True, text=True, timeout=60, check=True).stdout)
     visible = {Path(p).resolve() for p in paths if p}
     assert not visible & {ROOT, PACK, published}, paths
@@ -66,7 +74,7 @@ def test_the_isolated_interpreter_cannot_see_the_project(published: Path) -> Non
 @pytest.fixture(scope="module")
 def analyzer(published: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """The copied pack serving its analyzer, as started by the CLI (the engine address is not used by the pack)."""
-    command = isolated_python("-u", "-m", "pulumi.policy", "127.0.0.1:0", str(published))
+    command = isolated_python(published, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(published))
     process = subprocess.Popen(command, cwd=published, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stderr is not None
     stdout = process.stdout
@@ -101,20 +109,20 @@ def test_the_published_pack_reports_a_broken_ingress(analyzer: analyzer_pb2_grpc
     assert "websocket-max-idle-timeout" in response.diagnostics[0].message
 
 
-def test_the_pack_imports_only_what_its_requirements_install() -> None:
-    """Every third-party import under policy/ comes from a package in policy/requirements.txt, and
+def test_the_pack_imports_only_what_its_lock_installs() -> None:
+    """Every third-party import under policy/ comes from a package in policy/pyproject.toml's pack group, and
     nothing is imported from the project outside policy/ (it would not be in the published archive)."""
     imports = third_party_imports(pack_sources(PACK), roots=(PACK,))
     assert "pulumi_policy" in imports, "the scan reads the pack"
-    listed: set[str] = {canonicalize_name(r.name) for r in requirements(PACK / "requirements.txt")}
-    assert not unlisted(imports, listed)
+    assert not unlisted(imports, requirement_names(PACK, ("pack",)))
 
 
-def test_the_pack_requirements_are_the_locked_versions() -> None:
-    """The pack installs exactly what the tests ran it with."""
-    locked = lock_pins(ROOT / "requirements-dev.lock")
-    for requirement in requirements(PACK / "requirements.txt"):
-        name = canonicalize_name(requirement.name)
-        pinned = {s.version for s in requirement.specifier if s.operator == "=="}
-        assert len(requirement.specifier) == 1 and pinned, f"policy/requirements.txt: {requirement} is not an exact pin"
-        assert pinned == versions(locked[name]), f"policy/requirements.txt pins {requirement}, requirements-dev.lock {versions(locked[name])}"
+def test_the_pack_lock_holds_the_versions_the_tests_ran() -> None:
+    """policy/uv.lock installs exactly what the tests ran the pack with: every package it shares with uv.lock at
+    uv.lock's version, and its direct pins exact."""
+    for requirement in requirements(PACK, ("pack",)):
+        assert [s.operator for s in requirement.specifier] == ["=="], f"policy/pyproject.toml: {requirement} is not an exact pin"
+    pack, program = locked_versions(PACK), locked_versions()
+    installed = installed_by_sync(PACK, ("pack",))
+    differing = {name: (pack[name], program.get(name)) for name in installed if pack[name] != program.get(name)}
+    assert not differing, f"policy/uv.lock vs uv.lock: {differing}; run `make lock`"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,17 +43,35 @@ def test_crd_schema_rejects_a_misspelt_backend_config_field() -> None:
     assert any("spec.timeoutSec: '1d' is not of type 'integer'" in m for m in messages)
 
 
-def checkov_binary() -> str | None:
-    for candidate in (os.environ.get("CHECKOV"), str(ROOT / ".venv-scan" / "bin" / "checkov"), shutil.which("checkov")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+SCAN_LOCK = ROOT / "requirements-scan.lock"
+
+
+def checkov_command() -> list[str] | None:
+    """checkov as `make setup` runs it: `uv tool run` from requirements-scan.lock (every package pinned; checkov
+    pins packaging<24 and pulumi needs >=26, so it gets a tool environment of its own), or $CHECKOV when set."""
+    if binary := os.environ.get("CHECKOV"):
+        return [binary]
+    uv = Path(sys.executable).with_name("uv")
+    if not uv.is_file():
+        return None
+    pin = re.search(r"^checkov==(\S+)", SCAN_LOCK.read_text(encoding="utf-8"), re.M)
+    assert pin, "requirements-scan.lock pins no checkov: run `make lock`"
+    return [str(uv), "tool", "run", "--from", f"checkov=={pin.group(1)}", "--with-requirements", str(SCAN_LOCK), "checkov"]
+
+
+def test_checkov_runs_at_the_locked_version() -> None:
+    command = checkov_command()
+    if command is None or os.environ.get("CHECKOV"):
+        pytest.skip("checkov comes from $CHECKOV, or uv is not installed (make setup)")
+    result = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"checkov=={result.stdout.strip()}" in command
 
 
 def test_checkov_kubernetes_checks_pass_for_every_stack(tmp_path: Path) -> None:
-    binary = checkov_binary()
-    if binary is None:
-        message = "checkov not installed: run `python -m venv .venv-scan && .venv-scan/bin/pip install -r requirements-scan.txt`"
+    command = checkov_command()
+    if command is None:
+        message = "uv not installed beside this interpreter: run `make setup` (or set CHECKOV to a checkov binary)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -66,7 +85,7 @@ def test_checkov_kubernetes_checks_pass_for_every_stack(tmp_path: Path) -> None:
     (tmp_path / "control.yaml").write_text(dump_yaml_documents([weakened]))
     # No check is skipped: a skip would need a written reason here.
     result = subprocess.run(
-        [binary, "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json", "--quiet", "--compact", "--skip-download"],
+        [*command, "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json", "--quiet", "--compact", "--skip-download"],
         capture_output=True, text=True, timeout=300, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )
     report = json.loads(result.stdout)

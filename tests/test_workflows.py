@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,6 @@ def test_the_stack_job_holds_the_stack_s_credentials_and_lock() -> None:
     (job,) = stack["jobs"].values()
     assert job["environment"] == "${{ inputs.stack }}"  # credentials come from the stack's own environment
     assert "${{ inputs.stack }}" in job["concurrency"]["group"] and job["concurrency"]["cancel-in-progress"] is False
-    text = (WORKFLOWS / "stack.yml").read_text(encoding="utf-8")
     for name in ("delivery.yml", "drift.yml", "ci.yml"):  # no other workflow touches credentials
         other = (WORKFLOWS / name).read_text(encoding="utf-8")
         assert "secrets." not in other and "vars." not in other and "google-github-actions/auth" not in other, name
@@ -116,13 +116,21 @@ def test_the_stack_job_holds_the_stack_s_credentials_and_lock() -> None:
     assert "operation == 'drift'" in pulumi["expect-no-changes"]
     assert "ops inspect" in steps["ops inspect"]["run"] and "--wait" in steps["ops inspect"]["run"]
     assert "steps.target.outputs.verify_url" in steps["ops verify"]["run"] and steps["ops verify"]["if"] == "inputs.operation == 'up'"
-    assert "--require-hashes -r requirements.lock" in text  # .venv, what `pulumi up` runs in, is the deploy lock
+    install = steps["Install uv, the deploy lock, the pack's lock and the ops tools"]["run"]
+    # uv (hashed, on PATH for the CLI's uv toolchain), then the syncs the CLI runs: .venv (what `pulumi up` runs
+    # in: uv.lock without groups) and policy/.venv (policy/uv.lock); --locked refuses a lock pyproject.toml outgrew.
+    assert "--require-hashes -r requirements-pip.lock" in install and '>> "$GITHUB_PATH"' in install
+    syncs = [line.strip() for line in install.splitlines() if " sync " in f"{line} "]
+    assert syncs[0].endswith("uv/bin/uv\" sync --locked"), syncs
+    assert syncs[1] == '(cd policy && "$RUNNER_TEMP/uv/bin/uv" sync --locked)', syncs
+    assert "UV_PROJECT_ENVIRONMENT=.venv-ops" in syncs[2] and syncs[2].endswith("sync --locked --group ops"), syncs
+    assert "pip install" not in install.replace("pip install --quiet --require-hashes -r requirements-pip.lock", ""), "every other install is a uv sync"
 
 
 def test_the_cli_version_is_the_locked_sdk_s() -> None:
-    locked = re.search(r"^pulumi==([0-9.]+)", (ROOT / "requirements.lock").read_text(encoding="utf-8"), re.M)
-    assert locked is not None
-    assert workflow("stack.yml")["env"]["PULUMI_VERSION"] == locked.group(1)
+    with (ROOT / "uv.lock").open("rb") as lock:
+        [locked] = [p["version"] for p in tomllib.load(lock)["package"] if p["name"] == "pulumi"]
+    assert workflow("stack.yml")["env"]["PULUMI_VERSION"] == locked
 
 
 def test_every_action_is_on_a_current_major() -> None:

@@ -1,5 +1,6 @@
 """The real engine suite: the Pulumi CLI, the Kubernetes provider, etcd and kube-apiserver built by `make engine`,
-the program run in the deploy virtualenv (requirements.lock only), against a cluster on loopback.
+the program run in the deploy virtualenv (uv.lock's dependencies, synced as the CLI's uv toolchain syncs them) and
+the policy pack in the pack's (policy/uv.lock), against a cluster on loopback.
 
 Where a part is not built the suite skips, saying which; under CI (CI=true) that is a failure instead.
 """
@@ -47,9 +48,21 @@ def engine() -> Path:
 
 @pytest.fixture(scope="session")
 def deploy_python(engine: Path) -> str:
-    """The interpreter of the virtualenv `pulumi up` builds: requirements-pip.lock + requirements.lock only."""
+    """The interpreter of the virtualenv `pulumi up` builds: `uv sync` of uv.lock, no dependency group."""
     from engine.deploy_venv import DeployVenvError
     from engine.deploy_venv import deploy_python as build
+
+    try:
+        return str(build())
+    except DeployVenvError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def pack_python(engine: Path) -> str:
+    """The interpreter of the virtualenv `--policy-pack policy` builds: `uv sync` of policy/uv.lock."""
+    from engine.deploy_venv import DeployVenvError
+    from engine.deploy_venv import pack_python as build
 
     try:
         return str(build())
@@ -71,20 +84,22 @@ def cluster(engine: Path) -> Iterator[Path]:
 class Driver:
     python: str
     root: Path
+    pack_python: str
 
     def __call__(self, *args: str, stack: str = "local") -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "KUBECONFIG": str(ROOT / ".engine" / "kubeconfig")}
+        # The pack runs where the CLI would run it (engine/language_host.py reads CODITECT_POLICY_PYTHON).
+        env = {**os.environ, "KUBECONFIG": str(ROOT / ".engine" / "kubeconfig"), "CODITECT_POLICY_PYTHON": self.pack_python}
         return subprocess.run([self.python, str(self.root / "engine" / "drive.py"), *args, "--stack", stack],
                               capture_output=True, text=True, timeout=DRIVE_TIMEOUT_SEC, cwd=self.root, env=env)
 
 
 @pytest.fixture(scope="session")
-def drive(deploy_python: str, cluster: Path) -> Driver:
-    return Driver(deploy_python, ROOT)
+def drive(deploy_python: str, pack_python: str, cluster: Path) -> Driver:
+    return Driver(deploy_python, ROOT, pack_python)
 
 
 @pytest.fixture()
-def project_copy(tmp_path: Path, deploy_python: str, cluster: Path) -> Driver:
+def project_copy(tmp_path: Path, deploy_python: str, pack_python: str, cluster: Path) -> Driver:
     """The project's tracked files in a scratch directory (to change stack files freely), on the same engine and cluster."""
     files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, files):
@@ -96,4 +111,4 @@ def project_copy(tmp_path: Path, deploy_python: str, cluster: Path) -> Driver:
     (tmp_path / ".engine").mkdir()
     (tmp_path / ".engine" / "bin").symlink_to(BIN.resolve())
     (tmp_path / ".venv").symlink_to((ROOT / ".venv").resolve())
-    return Driver(deploy_python, tmp_path)
+    return Driver(deploy_python, tmp_path, pack_python)

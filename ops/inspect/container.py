@@ -55,7 +55,7 @@ class ClusterReader:
         self._client: container_v1.ClusterManagerClient | None = None
 
     def _cluster_manager(self) -> container_v1.ClusterManagerClient:
-        # Imported here: google-cloud-container is not in the deploy lock (requirements.lock), and only
+        # Imported here: google-cloud-container is in the ops group, not in what `pulumi up` installs, and only
         # the cluster layer reads it, which the after-up hook never asks for.
         import warnings
 
