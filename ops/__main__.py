@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ops import commands, terminal
 from ops.errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, UsageError, WriteError, clip, clip_lines
@@ -25,7 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                         help="one of these (`python -m ops COMMAND --help`: its arguments and exit codes)")
     commands.register(subcommands)
+    parser.set_defaults(generated_parts=generated_parts)
     return parser
+
+
+def generated_parts() -> list[Any]:
+    """Every generated part of docs/ (`ops docs`), imported on use: the settings model and the registry are not light."""
+    from ops import exit_table, rule_table, runbook, settings_doc
+
+    return [settings_doc.PART, rule_table.PART, runbook.PART, exit_table.PART]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -179,7 +179,9 @@ def test_docs_check_passes_on_current_documents_and_names_a_stale_one(tmp_path: 
     stale = tmp_path / "operations.md"
     stale.write_text(exit_table.PART.document.read_text(encoding="utf-8").replace("| 5 | `EXIT_NO_ACCESS`", "| 3 | `NO_ACCESS`"), encoding="utf-8")
     part = exit_table.PART
-    monkeypatch.setattr(commands.docs, "parts", lambda: [GeneratedPart(stale, part.begin, part.end, part.generate, part.command)])
+    import ops.__main__
+
+    monkeypatch.setattr(ops.__main__, "generated_parts", lambda: [GeneratedPart(stale, part.begin, part.end, part.generate, part.command)])
     capsys.readouterr()
     assert main(["docs", "--check"]) == EXIT_FAILED
     assert "operations.md is stale: run `python -m ops.exit_table --write`" in capsys.readouterr().err
