@@ -50,8 +50,8 @@ def main() -> int:
         cold = command()
         warm = [command() for _ in range(runs)]
 
-        from ops.inspect.desired import StackTarget
-        from ops.inspect.run import Inspector
+        from livestate.desired import StackTarget
+        from livestate.inspector import Inspector
         from tests.standin.world import CONTEXT, PROJECT
 
         inspector = Inspector(golden_desired(), StackTarget(CONTEXT, PROJECT), str(standins.kubeconfig), standins.compute_url, 5.0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ops.inspect.compute import ComputeReader, api_exceptions
+from livestate.compute import ComputeReader, api_exceptions
 from tests import test_inspect as inspect_tests
 from tests.standin.harness import Running
 from tests.standin.servers import ComputeHandler, serving

@@ -4,7 +4,7 @@ A loopback ``--gcp-endpoint`` (http://127.0.0.1:PORT, a stand-in) is reached ove
 anonymous credentials; any other endpoint (a private API endpoint) with Application Default
 Credentials. A 403 stops the inspection naming the IAM permission (all in roles/compute.viewer); a 401,
 or credentials that cannot be had, says how to get working ones. Every exchange is bounded in time and
-bytes (ops.inspect.gcp_http), and an answer the client cannot parse names the object it was for.
+bytes (livestate.gcp_http), and an answer the client cannot parse names the object it was for.
 """
 
 from __future__ import annotations
@@ -30,13 +30,12 @@ from google.cloud.compute_v1.services.target_http_proxies.transports import Targ
 from google.cloud.compute_v1.services.target_https_proxies.transports import TargetHttpsProxiesRestTransport  # noqa: E402
 from google.cloud.compute_v1.services.url_maps.transports import UrlMapsRestTransport  # noqa: E402
 
-from ops.inspect.gcp_http import bound, call, default_credentials  # noqa: E402
-from ops.inspect.model import Malformed  # noqa: E402
+from livestate.gcp_http import bound, call, default_credentials, is_loopback, resource_name  # noqa: E402, F401  (the readers' helper, here with the client)
+from livestate.model import Malformed  # noqa: E402
 
 Json = dict[str, Any]
 API = "Compute Engine API"
 DEFAULT_ENDPOINT = "https://compute.googleapis.com"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # https://cloud.google.com/compute/docs/naming-resources#resource-name-format (RFC 1035 labels)
 NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 FIX = ("gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS naming the key of a service account "
@@ -61,11 +60,6 @@ PERMISSION = {
     "forwardingRules": "compute.globalForwardingRules.get",
     "addresses": "compute.globalAddresses.get",
 }
-
-
-def is_loopback(endpoint: str) -> bool:
-    parts = urlsplit(endpoint)
-    return parts.scheme == "http" and parts.hostname in LOOPBACK
 
 
 class ComputeReader:
@@ -117,8 +111,3 @@ class ComputeReader:
             return None
         data: Json = type(message).to_dict(message, preserving_proto_field_name=False)
         return data
-
-
-def resource_name(url_or_name: str) -> str:
-    """The last segment of a Compute self-link (or the name itself)."""
-    return url_or_name.rstrip("/").rsplit("/", 1)[-1]

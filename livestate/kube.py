@@ -5,7 +5,7 @@ inspection naming the RBAC verb and resource that is missing, a 401 says the cre
 Bodies are read as the API's own JSON (``_preload_content=False``), so every field GKE writes is kept,
 including ones the typed models lack.
 
-Bounds (ops/urllib3_bounds.py): each request, from connect to the last body byte, within --timeout seconds
+Bounds (livestate/urllib3_bounds.py): each request, from connect to the last body byte, within --timeout seconds
 in total; each answer at most MAX_ANSWER_BYTES as sent and as decompressed; a list read in pages of
 PAGE_LIMIT items, at most MAX_PAGES pages. An answer that is not JSON, not an object, or a list that says
 it is partial without a way to continue is `Malformed` (which API, which object, what was wrong).
@@ -20,9 +20,9 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
-from ops.urllib3_bounds import Exchange, exchange, install, read_body
-from ops.verify.bounds import BoundExceeded, Deadline, Stage
+from livestate.bounds import BoundExceeded, Deadline, Stage
+from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
+from livestate.urllib3_bounds import Exchange, exchange, install, read_body
 
 Json = dict[str, Any]
 API = "Kubernetes API"
@@ -43,9 +43,9 @@ class KubernetesApi:
     an answer past its bounds is Malformed, anything else on the wire is the API being unreachable. Shared by `ops inspect` (reads) and `ops probe` (its Job)."""
 
     def __init__(self, context: str, kubeconfig: str | None = None, timeout: float = 5.0) -> None:
-        from ops.kubeconfig import client_configuration
+        from livestate.kubeconfig import client_configuration
 
-        configuration = client_configuration(context, kubeconfig)  # the one bounded loader: files, YAML, plugins (UsageError)
+        configuration = client_configuration(context, kubeconfig)  # the one bounded loader: files, YAML, plugins (Unusable)
         configuration.retries = 0  # one attempt per call: the callers' wait loops are the retry, and they say so
         self.endpoint = str(configuration.host)
         self.timeout = timeout

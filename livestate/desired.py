@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ops.errors import UsageError
+from livestate.errors import Unusable
 
 if TYPE_CHECKING:
-    from ops.inspect.preconditions import ClusterDeclaration
+    from livestate.preconditions import ClusterDeclaration
 
 Manifest = Mapping[str, Any]
 
@@ -116,12 +115,12 @@ def _backend_config_name(service: Manifest, port: Mapping[str, Any]) -> str | No
 
 
 def desired_from_manifests(manifests: Iterable[Manifest]) -> Desired:
-    """The desired state of the stack's one Ingress; UsageError when the manifests declare none."""
+    """The desired state of the stack's one Ingress; Unusable when the manifests declare none."""
     manifests = list(manifests)
     kinds = _by_kind(manifests)
     ingresses = list(kinds.get("Ingress", {}).values())
     if len(ingresses) != 1:
-        raise UsageError(f"the program declares {len(ingresses)} Ingresses; inspect follows exactly one")
+        raise Unusable(f"the program declares {len(ingresses)} Ingresses; inspect follows exactly one")
     ingress = ingresses[0]
     annotations = _meta(ingress).get("annotations") or {}
     services, configs = kinds.get("Service", {}), kinds.get("BackendConfig", {})
@@ -169,25 +168,8 @@ def allows_http(annotations: Mapping[str, Any]) -> bool:
     return str(annotations.get("kubernetes.io/ingress.allow-http", "true")) not in _FALSE
 
 
-def render_desired(stack: str, root: Path) -> tuple[Desired, StackTarget]:
-    """Run the stack's program in memory (as `pulumi up` would) and read its desired state and target."""
-    import pulumi
-
-    from ops.check import settings_for
-    from ops.manifests import manifests_of
-    from ops.program import run_program
-
-    config, secrets, settings = settings_for(stack, root)
-    try:
-        run = run_program(stack, config=config, secret_keys=secrets, root=root)
-    except pulumi.RunError as error:  # the program refuses this stack: nothing to compare against
-        raise UsageError(f"the program refuses stack {stack}: {error}") from None
-    target = StackTarget(settings.cluster.context, str(config.get("gcp:project", "")))
-    return desired_from_manifests(manifests_of(run)), with_cluster(target, settings)
-
-
 def with_cluster(target: StackTarget, settings: Any) -> StackTarget:
     """`target` carrying the stack's cluster declaration (settings: components.settings.Settings)."""
-    from ops.inspect.preconditions import ClusterDeclaration
+    from livestate.preconditions import ClusterDeclaration
 
     return StackTarget(target.context, target.project, ClusterDeclaration(settings.cluster.preconditions, settings.environment == "prod"))

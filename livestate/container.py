@@ -5,7 +5,7 @@ names gke_PROJECT_LOCATION_NAME. A loopback ``--gcp-endpoint`` (a stand-in) is r
 HTTP with anonymous credentials, as for Compute; a 403 stops the inspection naming
 container.clusters.get (in roles/container.clusterViewer), a 401 or credentials that cannot be had say
 how to get working ones, and an answer the client cannot parse names the cluster. Every exchange is
-bounded in time and bytes (ops.inspect.gcp_http).
+bounded in time and bytes (livestate.gcp_http).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ops.inspect.compute import is_loopback
-from ops.inspect.gcp_http import bound, call, default_credentials
+from livestate.gcp_http import bound, call, default_credentials, is_loopback
 
 if TYPE_CHECKING:
     from google.cloud import container_v1

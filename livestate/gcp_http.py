@@ -7,7 +7,7 @@ gzip body is inflated whole. `bound(transport, seconds)` mounts a `BoundedAdapte
 session (and on the session google-auth refreshes tokens through), so each exchange, from connect to
 the last body byte, ends within `seconds` in total; the body is capped as sent and as decompressed;
 and an error answer is handed to google-api-core in the shape it reads, or as one line saying it was not.
-The bounds' vocabulary is `ops.verify`'s (Deadline, BoundExceeded, the 1 MiB caps), so every client
+The bounds' vocabulary is livestate.bounds' (Deadline, BoundExceeded, the 1 MiB caps), so every client
 the commands use states its limits the same way.
 """
 
@@ -19,6 +19,7 @@ import socket
 import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -26,12 +27,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
-from ops.verify.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
+from livestate.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
+from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 
 T = TypeVar("T")
 ACCEPT_ENCODING = "gzip, deflate"  # only what `decompress` undoes under its cap
 CHUNK = 65536
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SHOWN_BYTES = 200  # of a body that is not what the API promises, quoted in the one-line error
 
 
@@ -276,6 +278,17 @@ def error_body(status: int, body: bytes) -> bytes:
         return body
     message = f"HTTP {status} with a body that is not a Google API error: {shown(body)}"
     return json.dumps({"error": {"code": status, "message": message}}).encode()
+
+
+def is_loopback(endpoint: str) -> bool:
+    """A plain-HTTP loopback endpoint: a stand-in, reached with anonymous credentials."""
+    parts = urlsplit(endpoint)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK
+
+
+def resource_name(url_or_name: str) -> str:
+    """The last segment of a Compute self-link (or the name itself)."""
+    return url_or_name.rstrip("/").rsplit("/", 1)[-1]
 
 
 def bound(transport: Any, seconds: float) -> Any:
