@@ -1,7 +1,9 @@
 """What the program declared, as the numbers GKE should have put on the load balancer.
 
 Built from the rendered Kubernetes manifests (the same objects `pulumi up` sends), so the CLI and
-the resource hook judge the live state against one description.
+the resource hook judge the live state against one description; read through the rule engine's view of
+the stack (gke.stack, gke.manifest) and annotation keys (gke.limits), so a reference GKE resolves is
+resolved here as the rules resolve it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gke import limits
+from gke.manifest import (
+    DEPLOYMENT,
+    FRONTEND_CONFIG,
+    INGRESS,
+    MANAGED_CERTIFICATE,
+    annotations_of,
+    as_list,
+    backend_config_refs,
+    containers,
+    field_at,
+    kind_of,
+    mapping_at,
+    name_of,
+    namespace_of,
+    service_ports,
+    spec_of,
+)
+from gke.stack import StackView
 from livestate.errors import Unusable
 
 if TYPE_CHECKING:
@@ -59,102 +80,82 @@ class StackTarget:
     cluster: ClusterDeclaration | None = field(default=None, compare=False)
 
 
-def _meta(manifest: Manifest) -> Mapping[str, Any]:
-    return manifest.get("metadata") or {}
-
-
-def _by_kind(manifests: Iterable[Manifest]) -> dict[str, dict[str, Manifest]]:
-    found: dict[str, dict[str, Manifest]] = {}
-    for manifest in manifests:
-        found.setdefault(str(manifest.get("kind")), {})[str(_meta(manifest).get("name"))] = manifest
-    return found
-
-
-def _ingress_backends(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    backends = [spec["defaultBackend"]["service"]] if spec.get("defaultBackend") else []
-    for rule in spec.get("rules") or []:
-        backends += [path["backend"]["service"] for path in (rule.get("http") or {}).get("paths") or [] if "service" in path.get("backend", {})]
-    return backends
-
-
 def _service_port(service: Manifest, ref: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    for port in service.get("spec", {}).get("ports") or []:
+    """The Service port an IngressServiceBackend's port (name or number) names."""
+    for port in service_ports(service):
         if ("name" in ref and port.get("name") == ref["name"]) or ("number" in ref and port.get("port") == ref["number"]):
             return port
     return None
 
 
-def _readiness(deployments: Iterable[Manifest], selector: Mapping[str, str], target_port: Any) -> tuple[str | None, int | None]:
-    """(path, port) of the readiness probe of the container serving `target_port` in the selected pods."""
-    for deployment in deployments:
-        template = deployment.get("spec", {}).get("template", {})
-        labels = template.get("metadata", {}).get("labels") or {}
-        if not selector or any(labels.get(k) != v for k, v in selector.items()):
+def _readiness(workloads: Iterable[Manifest], target_port: Any) -> tuple[str | None, int | None]:
+    """(path, port) of the readiness probe of the container serving `target_port` in the selected workloads."""
+    for workload in workloads:
+        if kind_of(workload) != DEPLOYMENT:
             continue
-        for container in template.get("spec", {}).get("containers") or []:
-            ports = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
+        for container in containers(workload):
+            ports = {p.get("name"): p["containerPort"] for p in as_list(container.get("ports")) if isinstance(p, Mapping)}
             if target_port not in ports and target_port not in ports.values():
                 continue
-            probe = (container.get("readinessProbe") or {}).get("httpGet")
-            if not probe:
+            probe = field_at(container, "readinessProbe", "httpGet")
+            if not isinstance(probe, Mapping):
                 return None, None
-            port = probe.get("port")
+            port: Any = probe.get("port")
             return str(probe.get("path") or "/"), int(ports.get(port, port))
     return None, None
 
 
 def _backend_config_name(service: Manifest, port: Mapping[str, Any]) -> str | None:
-    import json
+    """The BackendConfig GKE applies to this port: by port name, then number, then the default; the GA
+    annotation over the beta one, as the rules read it (gke.manifest.backend_config_refs)."""
+    by_port, default = backend_config_refs(service)
+    return by_port.get(str(port.get("name"))) or by_port.get(str(port.get("port"))) or default
 
-    raw = (_meta(service).get("annotations") or {}).get("cloud.google.com/backend-config")
-    if not raw:
+
+def _backend(stack: StackView, namespace: str, ref: Mapping[str, Any]) -> DesiredBackend | None:
+    service = stack.services.get((namespace, str(ref.get("name"))))
+    port = _service_port(service, mapping_at(ref, "port")) if service else None
+    if service is None or port is None:
         return None
-    parsed = json.loads(raw)
-    ports = parsed.get("ports") or {}
-    return ports.get(port.get("name")) or ports.get(str(port.get("port"))) or parsed.get("default")
+    config_name = _backend_config_name(service, port)
+    selector = dict(mapping_at(service, "spec", "selector"))
+    path, probe_port = _readiness(stack.selected_workloads(service), port.get("targetPort"))
+    config = stack.backend_configs.get((namespace, config_name)) if config_name else None
+    return DesiredBackend(name_of(service), int(port["port"]), config_name, dict(spec_of(config)) if config else {}, path, probe_port, selector)
 
 
 def desired_from_manifests(manifests: Iterable[Manifest]) -> Desired:
-    """The desired state of the stack's one Ingress; Unusable when the manifests declare none."""
-    manifests = list(manifests)
-    kinds = _by_kind(manifests)
-    ingresses = list(kinds.get("Ingress", {}).values())
+    """The desired state of the stack's one Ingress, read as the rules read the stack (gke.stack.StackView,
+    the annotation keys of gke.limits); Unusable when the manifests declare no single Ingress."""
+    stack = StackView(list(manifests))
+    ingresses = stack.of_kind(INGRESS)
     if len(ingresses) != 1:
         raise Unusable(f"the program declares {len(ingresses)} Ingresses; inspect follows exactly one")
     ingress = ingresses[0]
-    annotations = _meta(ingress).get("annotations") or {}
-    services, configs = kinds.get("Service", {}), kinds.get("BackendConfig", {})
+    namespace, annotations = namespace_of(ingress), annotations_of(ingress)
     backends: dict[tuple[str, int], DesiredBackend] = {}
     ingress_services: list[str] = []
-    for ref in _ingress_backends(ingress.get("spec") or {}):
+    for _ingress, _place, ref in stack.ingress_routes:
         name = str(ref.get("name"))
         if name not in ingress_services:
             ingress_services.append(name)
-        service = services.get(name)
-        port = _service_port(service, ref.get("port") or {}) if service else None
-        if service is None or port is None:
-            continue
-        config_name = _backend_config_name(service, port)
-        selector = dict(service.get("spec", {}).get("selector") or {})
-        path, probe_port = _readiness(kinds.get("Deployment", {}).values(), selector, port.get("targetPort"))
-        spec = (configs.get(config_name) or {}).get("spec") or {} if config_name else {}
-        backends.setdefault((name, int(port["port"])), DesiredBackend(name, int(port["port"]), config_name, spec, path, probe_port, selector))
-    frontend_name = annotations.get("networking.gke.io/v1beta1.FrontendConfig")
-    frontend = (kinds.get("FrontendConfig", {}).get(frontend_name) or {}).get("spec") or {} if frontend_name else {}
-    certificates = {
-        name: tuple(kinds.get("ManagedCertificate", {}).get(name, {}).get("spec", {}).get("domains") or ())
-        for name in filter(None, (n.strip() for n in str(annotations.get("networking.gke.io/managed-certificates", "")).split(",")))
-    }
+        backend = _backend(stack, namespace, ref)
+        if backend is not None:
+            backends.setdefault((backend.service, backend.port), backend)
+    frontend_name = annotations.get(limits.FRONTEND_CONFIG_ANNOTATION)
+    frontend = spec_of(stack.index(FRONTEND_CONFIG).get((namespace, str(frontend_name)), {})) if frontend_name else {}
+    certificates = stack.index(MANAGED_CERTIFICATE)
     return Desired(
-        namespace=str(_meta(ingress).get("namespace")),
-        ingress=str(_meta(ingress).get("name")),
+        namespace=namespace,
+        ingress=name_of(ingress),
         ingress_services=tuple(ingress_services),
         backends=tuple(backends.values()),
-        static_ip=annotations.get("kubernetes.io/ingress.global-static-ip-name"),
+        static_ip=annotations.get(limits.GLOBAL_STATIC_IP_ANNOTATION),
         ssl_policy=frontend.get("sslPolicy") or None,
-        redirect_to_https=bool((frontend.get("redirectToHttps") or {}).get("enabled")),
-        certificates=certificates,
-        declared=frozenset((str(m.get("kind")), str(_meta(m).get("name"))) for m in manifests),
+        redirect_to_https=bool(field_at(frontend, "redirectToHttps", "enabled")),
+        certificates={name: tuple(as_list(field_at(certificates.get((namespace, name)), "spec", "domains")))
+                      for name in filter(None, (n.strip() for n in str(annotations.get(limits.MANAGED_CERTIFICATES_ANNOTATION, "")).split(",")))},
+        declared=frozenset((kind_of(m), name_of(m)) for m in stack.manifests),
         allow_http=allows_http(annotations),
     )
 
@@ -165,7 +166,7 @@ _FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
 
 
 def allows_http(annotations: Mapping[str, Any]) -> bool:
-    return str(annotations.get("kubernetes.io/ingress.allow-http", "true")) not in _FALSE
+    return str(annotations.get(limits.ALLOW_HTTP_ANNOTATION, "true")) not in _FALSE
 
 
 def with_cluster(target: StackTarget, settings: Any) -> StackTarget:
