@@ -37,6 +37,10 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SHOWN_BYTES = 200  # of a body that is not what the API promises, quoted in the one-line error
 
 
+class NotTheObject(Exception):
+    """A JSON answer that is not the API's object (not JSON, nested too deep, a field of the wrong type)."""
+
+
 class BrokenAnswer(Exception):
     """The answer broke HTTP itself (a body cut short, a corrupt or unasked-for content coding)."""
 
@@ -297,6 +301,13 @@ def bound(transport: Any, seconds: float) -> Any:
     session = transport._session  # the AuthorizedSession every REST call of the transport goes through
     if not isinstance(session, requests.Session):
         raise TypeError(f"{type(transport).__name__}._session is {type(session).__name__}, not a requests session: cannot bound it")
+    bound_session(session, seconds)
+    return transport
+
+
+def bound_session(session: requests.Session, seconds: float) -> requests.Session:
+    """`session` (google-auth's AuthorizedSession) with every exchange, and every one of the session its
+    credentials refresh through, bounded by a BoundedAdapter of `seconds`."""
     sessions = [session]
     refresh = getattr(getattr(session, "_auth_request", None), "session", None)
     if isinstance(refresh, requests.Session):
@@ -310,7 +321,7 @@ def bound(transport: Any, seconds: float) -> Any:
         adapter = BoundedAdapter(seconds, api=each is session)
         each.mount("https://", adapter)
         each.mount("http://", adapter)
-    return transport
+    return session
 
 
 def _printable(text: str, limit: int = 300) -> str:
@@ -348,7 +359,7 @@ def call(read: Callable[[], T], *, api: str, what: str, endpoint: str, permissio
         raise Malformed(api, what, f"the answer's {error}") from None
     except BrokenAnswer as error:
         raise Malformed(api, what, str(error)) from None
-    except (json_format.ParseError, UnicodeDecodeError) as error:
+    except (json_format.ParseError, UnicodeDecodeError, NotTheObject) as error:
         # The REST transport parses the body with json_format.Parse: not JSON, not UTF-8, a list where the
         # object belongs, a field of the wrong type all end here.
         raise Malformed(api, what, f"the answer is not the API's object: {_printable(str(error))}") from None
