@@ -56,10 +56,7 @@ class ClusterReader:
     def _cluster_manager(self) -> container_v1.ClusterManagerClient:
         # Imported here: google-cloud-container is not in the deploy lock (requirements.lock), and only
         # the cluster layer reads it, which the after-up hook never asks for.
-        import warnings
-
-        # google-api-core warns about the Python version on import; the command's output is not the place.
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
+        # google-api-core's warning about the Python version on import is silenced by livestate.gcp_http.
         from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import container_v1

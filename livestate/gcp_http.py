@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import warnings
 import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,6 +30,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from livestate.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
 from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
+
+# google-api-core warns on import, once per Google package, that it will stop supporting this Python in
+# new releases (google/api_core/_python_version_support.py); the commands' output is not the place. The
+# warning names the caller's module, not api_core's, so it is matched by its text.
+warnings.filterwarnings("ignore", message=r"You are using a Python version .* which Google will stop supporting", category=FutureWarning)
 
 T = TypeVar("T")
 ACCEPT_ENCODING = "gzip, deflate"  # only what `decompress` undoes under its cap
