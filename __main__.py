@@ -1,4 +1,7 @@
-"""coditect: the combined IDE + Socket.IO app on GKE behind the Google L7 Ingress."""
+"""coditect: the combined IDE + Socket.IO app on GKE behind the Google L7 Ingress.
+
+The composition root: the components, and the after-up inspection they carry (the live-state
+engine's, livestate.hook; import-light until the hook runs), are put together here."""
 
 from pathlib import Path
 
@@ -7,10 +10,11 @@ import pulumi
 from components.app import build_app
 from components.settings import load_settings
 from components.target import load_target
+from livestate.hook import inspect_until
 
 settings = load_settings()
 target = load_target(settings, Path(__file__).resolve().parent)
-app = build_app(settings, target)
+app = build_app(settings, target, inspect_until)
 
 pulumi.export("cluster", target.cluster_context)
 pulumi.export("gcpProject", target.project)

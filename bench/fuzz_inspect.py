@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "policy")]
 
 import ops.inspect.run as inspect_run  # noqa: E402
+from livestate.desired import StackTarget  # noqa: E402
 from ops.__main__ import main  # noqa: E402
 from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK  # noqa: E402
-from ops.inspect.desired import StackTarget  # noqa: E402
 from tests.standin import hostile_kube as hk  # noqa: E402
 from tests.standin.harness import golden_desired  # noqa: E402
 from tests.standin.servers import ComputeHandler, serving, write_kubeconfig  # noqa: E402
@@ -160,7 +160,7 @@ def main_fuzz() -> int:
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
     rng = random.Random(options.seed)
-    inspect_run.render_desired = lambda stack, root: (golden_desired(), StackTarget(CONTEXT, PROJECT))  # noqa: ARG005
+    inspect_run.desired_state = lambda stack, root: (golden_desired(), StackTarget(CONTEXT, PROJECT))  # noqa: ARG005
     hk.bomb("gzip", 1024)  # compressed once, before the count starts
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     outcomes: Counter[str] = Counter()

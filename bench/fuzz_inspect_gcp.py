@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "policy")]
 
 import ops.inspect.run as inspect_run  # noqa: E402
+from livestate.desired import StackTarget, with_cluster  # noqa: E402
 from ops.__main__ import main  # noqa: E402
 from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS  # noqa: E402
-from ops.inspect.desired import StackTarget, with_cluster  # noqa: E402
 from ops.stack_check import settings_for  # noqa: E402
 from tests.hostile_server import GCP_BEHAVIOURS, HostileServer, bomb  # noqa: E402
 from tests.standin.harness import Running, golden_desired, running  # noqa: E402
@@ -135,7 +135,7 @@ def main_fuzz() -> int:
     rng = random.Random(options.seed)
     target = with_cluster(StackTarget(CONTEXT, PROJECT), settings_for("prod", ROOT)[2])
     desired = golden_desired()
-    inspect_run.render_desired = lambda stack, root: (desired, target)  # noqa: ARG005  (the golden render: the program's output)
+    inspect_run.desired_state = lambda stack, root: (desired, target)  # noqa: ARG005  (the golden render: the program's output)
     bomb("gzip"), bomb("deflate")  # compressed before any clock starts
     outcomes: Counter[str] = Counter()
     kinds: Counter[str] = Counter()

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "policy")]
 
 import ops.probe.run as probe_run  # noqa: E402
-from ops import kubeconfig  # noqa: E402
+from livestate import kubeconfig  # noqa: E402
 from ops.__main__ import main  # noqa: E402
 from ops.errors import EXIT_BUG, EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK, EXIT_USAGE  # noqa: E402
 from ops.probe.script import LINE_PREFIX  # noqa: E402

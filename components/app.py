@@ -17,7 +17,7 @@ from components.base import InvariantError
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
 from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
 from components.ingress import IngressExtras, Route, WebsocketIngress
-from components.inspect_hook import inspection_hook
+from components.inspect_hook import Inspect, inspection_hook
 from components.inspection import InspectionMarker
 from components.namespace import AppNamespace
 from components.network_policy import EgressPolicy, LoadBalancerNetworkPolicy, NamespaceDefaultDeny
@@ -144,20 +144,25 @@ def stack_context(settings: Settings) -> gke.Context:
     )
 
 
-def build_app(settings: Settings, target: Target) -> App:
+def build_app(settings: Settings, target: Target, inspect: Inspect | None = None) -> App:
     """Every component, judged as one stack before any resource is declared, on the stack's own
-    cluster: an explicit Kubernetes provider, never the kubeconfig's current context."""
+    cluster: an explicit Kubernetes provider, never the kubeconfig's current context. `inspect` is the
+    after-up inspection (the composition root, __main__.py, passes livestate.hook.inspect_until); None
+    declares no hook."""
     cluster = cluster_provider(target)
     with declaration_plan(stack_context(settings), refusal) as plan:
-        return _declare_app(settings, cluster, inspection_hooks(settings, target, lambda: plan.manifests))
+        return _declare_app(settings, cluster, inspection_hooks(settings, target, lambda: plan.manifests, inspect))
 
 
-def inspection_hooks(settings: Settings, target: Target, declared: Callable[[], list[Manifest]]) -> pulumi.ResourceHookBinding | None:
+def inspection_hooks(settings: Settings, target: Target, declared: Callable[[], list[Manifest]],
+                     inspect: Inspect | None) -> pulumi.ResourceHookBinding | None:
     """After `up` creates or changes the BackendConfig or the Ingress: prove GKE applied them (warn, or
     fail in prod; never in preview). Bound to the InspectionMarker only, the stack's last object.
     `declared` gives the stack's manifests when the hook runs."""
+    if inspect is None:
+        return None
     hook = inspection_hook("inspect-after-apply", settings.inspection_mode, target.stack, target.cluster_context, target.project,
-                           declared, deadline=settings.inspection.deadline_sec, interval=settings.inspection.interval_sec)
+                           declared, inspect, deadline=settings.inspection.deadline_sec, interval=settings.inspection.interval_sec)
     return pulumi.ResourceHookBinding(after_create=[hook], after_update=[hook]) if hook is not None else None
 
 

@@ -26,6 +26,8 @@ class BackendConfig(pulumi.ComponentResource):
     namespace: AppNamespace
     name: str
     session_affinity: str
+    settings: BackendConfigSettings
+    health: HealthEndpoint
     resource: k8s.apiextensions.CustomResource
 
     def __init__(
@@ -41,6 +43,7 @@ class BackendConfig(pulumi.ComponentResource):
         self.namespace = namespace
         self.name = settings.name
         self.session_affinity = settings.session_affinity
+        self.settings, self.health = settings, health  # what the spec is made from: others compare these, not the spec
         self.spec = backend_config_spec(settings, health, security_policy)
         metadata = k8s.meta.v1.ObjectMetaArgs(name=settings.name, namespace=namespace.name, labels=dict(PART_OF))
         self.manifest = manifest(limits.BACKEND_CONFIG_API_VERSION, "BackendConfig", metadata, self.spec)

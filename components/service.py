@@ -56,8 +56,9 @@ class NegService(pulumi.ComponentResource):
                     "GKE looks Deployments' pods and BackendConfigs up in the Service's namespace. Fix: declare them in the same AppNamespace."
                 )
         if backend_config is not None and deployment.nginx is not None:
-            health = backend_config.spec["healthCheck"]
-            problems = deployment.nginx.site.disagreements(backend_config.spec["timeoutSec"], health["requestPath"], health["port"])
+            # The settings the BackendConfig's spec is made from (one source), not the spec read back.
+            health = backend_config.health
+            problems = deployment.nginx.site.disagreements(backend_config.settings.timeout_sec, health.path, health.port.number)
             if problems:
                 raise InvariantError(
                     f"Service {namespace.name}/{settings.name} joins a load balancer and pods that disagree:\n"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from livestate.model import Layer as InspectLayer
 from ops.generated import DOCS, GeneratedPart
-from ops.inspect.model import Layer as InspectLayer
 from ops.verify.diagnoses import Layer as VerifyLayer
 
 RUNBOOK = DOCS / "runbook.md"

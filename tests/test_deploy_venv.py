@@ -30,15 +30,16 @@ from tests.standin.world import CONTEXT, PROJECT, healthy_world
 from tests.test_project_config import PACK, installed_by_sync, locked_versions
 
 # What the program does on `pulumi up` (cwd = the project, the program's directory on sys.path), then
-# what the hook does when the engine calls it: _inspect_until with the stack's manifests.
+# what the hook does when the engine calls it: livestate.hook.inspect_until (which __main__.py hands to
+# build_app) with the stack's manifests.
 HOOK_RUN = """
 import json, sys
 import yaml
-import components.app, components.inspect_hook
-from components.inspect_hook import _inspect_until
+import components.app, components.inspect_hook, livestate.hook
+from livestate.hook import inspect_until
 manifests = [m for m in yaml.safe_load_all(open("rendered/prod/kubernetes.yaml")) if m]
 kubeconfig, endpoint = sys.argv[1], sys.argv[2]
-print(json.dumps(_inspect_until(manifests, "prod", sys.argv[3], sys.argv[4], 0.0, 0.01, kubeconfig, endpoint, 10.0)))  # a generous answer timeout: the machine may be busy
+print(json.dumps(inspect_until(manifests, "prod", sys.argv[3], sys.argv[4], 0.0, 0.01, kubeconfig, endpoint, 10.0)))  # a generous answer timeout: the machine may be busy
 """
 
 

@@ -19,16 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ops.inspect.run as inspect_run
+from livestate.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES
+from livestate.compute import ComputeReader
+from livestate.container import ClusterReader, ClusterRef
+from livestate.desired import StackTarget, with_cluster
+from livestate.gcp_http import BoundedAdapter, error_body
+from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 from ops.__main__ import main
 from ops.errors import EXIT_NO_ACCESS
-from ops.inspect.compute import ComputeReader
-from ops.inspect.container import ClusterReader, ClusterRef
-from ops.inspect.desired import StackTarget, with_cluster
-from ops.inspect.gcp_http import BoundedAdapter, error_body
-from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 from ops.program import ROOT
 from ops.stack_check import settings_for
-from ops.verify.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES
 from tests.hostile_server import GCP_BEHAVIOURS, GOOGLE_ERROR_401, HostileServer, bomb, google_answer, gzip_answer, trickle_body
 from tests.standin.harness import Running, golden_desired, running
 from tests.standin.servers import ComputeHandler, serving
@@ -251,7 +251,7 @@ def test_over_tls_with_application_default_credentials_a_good_answer_passes_and_
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     """The prod stack (golden render, Pulumi.prod.yaml's cluster declaration) against a converged world."""
     target = with_cluster(StackTarget(CONTEXT, PROJECT), settings_for("prod", ROOT)[2])
-    monkeypatch.setattr(inspect_run, "render_desired", lambda stack, root: (golden_desired(), target))
+    monkeypatch.setattr(inspect_run, "desired_state", lambda stack, root: (golden_desired(), target))
     with running(healthy_world(), tmp_path) as standins:
         yield standins
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import ops.inspect.run as inspect_run
+from livestate.desired import Desired, StackTarget
 from ops.__main__ import main
 from ops.errors import EXIT_NO_ACCESS
-from ops.inspect.desired import Desired, StackTarget
 from ops.inspect.run import Options, run
 from tests.standin.harness import Running, closed_port_url, golden_desired, golden_manifests, running
 from tests.standin.world import CONTEXT, PROJECT, fixture, healthy_world
@@ -24,7 +24,7 @@ from tests.standin.world import CONTEXT, PROJECT, fixture, healthy_world
 
 def use_desired(monkeypatch: pytest.MonkeyPatch, desired: Desired) -> None:
     """The stack's desired state without re-running the program (the golden render is its output)."""
-    monkeypatch.setattr(inspect_run, "render_desired", lambda stack, root: (desired, StackTarget(CONTEXT, PROJECT)))
+    monkeypatch.setattr(inspect_run, "desired_state", lambda stack, root: (desired, StackTarget(CONTEXT, PROJECT)))
 
 
 @pytest.fixture
@@ -257,9 +257,13 @@ def test_standins_are_strict() -> None:
 
 def test_desired_state_is_the_programs_render(monkeypatch: pytest.MonkeyPatch) -> None:
     """What inspect compares against is what the program renders for the stack, with its target."""
-    from ops.inspect.desired import render_desired
+    from ops.stack_check import settings_for
+    from ops.inspect.stack import _rendered
     from ops.program import ROOT
 
-    desired, target = render_desired("prod", ROOT)
+    config, secret_keys, _ = settings_for("prod", ROOT)
+    desired = _rendered("prod", ROOT, config, secret_keys)
+    assert desired == golden_desired()
+    desired, target = inspect_run.desired_state("prod", ROOT)
     assert desired == golden_desired()
     assert target == StackTarget(CONTEXT, PROJECT)

@@ -16,12 +16,12 @@ from google.protobuf import json_format
 
 import ops.inspect.run as inspect_run
 from components.settings import ClusterPreconditions
+from livestate.container import ClusterReader, ClusterRef, cluster_of
+from livestate.desired import StackTarget, with_cluster
+from livestate.model import Layer, Status, Unreachable
+from livestate.preconditions import ClusterDeclaration, cluster_checks, diagnoses
 from ops.__main__ import main
 from ops.errors import EXIT_NO_ACCESS
-from ops.inspect.container import ClusterReader, ClusterRef, cluster_of
-from ops.inspect.desired import StackTarget, with_cluster
-from ops.inspect.model import Layer, Status, Unreachable
-from ops.inspect.preconditions import ClusterDeclaration, cluster_checks, diagnoses
 from ops.program import ROOT
 from ops.stack_check import settings_for
 from tests.standin.harness import Running, closed_port_url, golden_desired, running
@@ -38,7 +38,7 @@ REF = ClusterRef(PROJECT, "us-central1", "coditect-prod")
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     """The prod stack (golden render, Pulumi.prod.yaml's declaration) against a converged world."""
     target = with_cluster(StackTarget(CONTEXT, PROJECT), settings_for("prod", ROOT)[2])
-    monkeypatch.setattr(inspect_run, "render_desired", lambda stack, root: (golden_desired(), target))
+    monkeypatch.setattr(inspect_run, "desired_state", lambda stack, root: (golden_desired(), target))
     with running(healthy_world(), tmp_path) as standins:
         yield standins
 
@@ -252,9 +252,9 @@ def test_reader_unreachable_names_the_api() -> None:
 
 def test_the_resource_hook_never_reads_the_cluster(live: Running) -> None:
     """The hook's target carries no declaration and its layers no cluster: only the inspect command reads it."""
-    from ops.inspect.run import Inspector
+    from livestate.inspector import Inspector
 
-    for target, layers in ((StackTarget(CONTEXT, PROJECT), tuple(Layer)), (inspect_run.render_desired("prod", ROOT)[1], (Layer.TRANSLATION,))):
+    for target, layers in ((StackTarget(CONTEXT, PROJECT), tuple(Layer)), (inspect_run.desired_state("prod", ROOT)[1], (Layer.TRANSLATION,))):
         inspector = Inspector(golden_desired(), target, str(live.kubeconfig), live.compute_url, 5.0)
         try:
             assert not [c for c in inspector.inspect("prod", layers).checks if c.layer is Layer.CLUSTER]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import ops.inspect.run as inspect_run
+from livestate.desired import StackTarget, with_cluster
 from ops.__main__ import main
-from ops.inspect.desired import StackTarget, with_cluster
 from ops.program import ROOT
 from ops.stack_check import settings_for
 from tests.standin.harness import Running, closed_port_url, golden_desired, running
@@ -22,7 +22,7 @@ from tests.standin.world import CONTEXT, PROJECT, healthy_world
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     """The prod stack with its cluster declaration, so both the Compute and the Container API are read."""
     target = with_cluster(StackTarget(CONTEXT, PROJECT), settings_for("prod", ROOT)[2])
-    monkeypatch.setattr(inspect_run, "render_desired", lambda stack, root: (golden_desired(), target))
+    monkeypatch.setattr(inspect_run, "desired_state", lambda stack, root: (golden_desired(), target))
     with running(healthy_world(), tmp_path) as standins:
         yield standins
 

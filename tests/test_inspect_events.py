@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ops.inspect.desired import allows_http
+from livestate.desired import allows_http
 from tests import test_inspect as inspect_tests
 from tests.standin.harness import Running, golden_desired, running
 from tests.standin.world import fixture, healthy_world

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ops.inspect.compute import ComputeReader, api_exceptions
+from livestate.compute import ComputeReader
+from livestate.model import Unreachable
 from tests import test_inspect as inspect_tests
 from tests.standin.harness import Running
 from tests.standin.servers import ComputeHandler, serving
@@ -58,6 +59,5 @@ def test_the_standin_serves_gethealth_only_as_the_api_does() -> None:
         group = str(world.backend_service["backends"][1]["group"])
         assert [e["ipAddress"] for e in reader.group_health(name, group) or []] == ["10.8.3.9"]
         assert reader.group_health("k8s1-no-such-service", group) is None
-        client = reader._client("backendServices")
-        with pytest.raises(api_exceptions.BadRequest):
-            client.get_health(project=PROJECT, backend_service=name, resource_group_reference_resource={"group": group + "-other"}, retry=None)
+        with pytest.raises(Unreachable, match="HTTP 400"):
+            reader.group_health(name, group + "-other")

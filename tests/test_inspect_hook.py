@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from components.inspect_hook import BackendConfigNotApplied, inspection_callback, inspection_hook
+from livestate.hook import inspect_until
 from tests.standin.harness import Running, golden_manifests, running
 from tests.standin.world import CONTEXT, PROJECT, healthy_world
 
@@ -32,7 +33,7 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def call(standins: Running, mode: Any, deadline: float = 0.0, interval: float = 0.01) -> list[str]:
     warnings: list[str] = []
-    callback = inspection_callback(mode, "prod", CONTEXT, PROJECT, golden_manifests, deadline=deadline, interval=interval,
+    callback = inspection_callback(mode, "prod", CONTEXT, PROJECT, golden_manifests, inspect_until, deadline=deadline, interval=interval,
                                    kubeconfig=str(standins.kubeconfig), gcp_endpoint=standins.compute_url, warn=warnings.append)
     assert callback is not None
     run_async(callback(ARGS))
@@ -100,11 +101,11 @@ def test_no_access_is_named(tmp_path: Path) -> None:
 
 
 def test_off_gives_no_hook_and_the_hook_never_runs_in_preview() -> None:
-    assert inspection_callback("off", "prod", CONTEXT, PROJECT, golden_manifests) is None
-    assert inspection_hook("inspect", "off", "prod", CONTEXT, PROJECT, golden_manifests) is None
+    assert inspection_callback("off", "prod", CONTEXT, PROJECT, golden_manifests, inspect_until) is None
+    assert inspection_hook("inspect", "off", "prod", CONTEXT, PROJECT, golden_manifests, inspect_until) is None
 
     async def build() -> pulumi.ResourceHook | None:
-        hook = inspection_hook("inspect-after-apply", "warn", "prod", CONTEXT, PROJECT, golden_manifests)
+        hook = inspection_hook("inspect-after-apply", "warn", "prod", CONTEXT, PROJECT, golden_manifests, inspect_until)
         assert hook is not None
         hook._registered.cancel()  # no engine here to register with
         return hook

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ops.inspect.run as inspect_run
+from livestate.desired import StackTarget
+from livestate.jobs import LOG_LIMIT, JobClient
+from livestate.kube import MAX_ANSWER_BYTES, MAX_PAGES, PAGE_LIMIT, KubeReader
+from livestate.model import Malformed
 from ops.__main__ import main
-from ops.inspect.desired import StackTarget
-from ops.inspect.kube import MAX_ANSWER_BYTES, MAX_PAGES, PAGE_LIMIT, KubeReader
-from ops.inspect.model import Malformed
-from ops.probe.cluster import LOG_LIMIT, JobClient
 from tests.standin import hostile_kube as hk
 from tests.standin.harness import golden_desired
 from tests.standin.servers import ComputeHandler, serving, write_kubeconfig
@@ -36,7 +36,7 @@ SLACK_S = 4.0  # a loaded 2-core machine: the bound is the deadline plus this, n
 
 @pytest.fixture(autouse=True)
 def prod_desired(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inspect_run, "render_desired", lambda stack, root: (golden_desired(), StackTarget(CONTEXT, PROJECT)))
+    monkeypatch.setattr(inspect_run, "desired_state", lambda stack, root: (golden_desired(), StackTarget(CONTEXT, PROJECT)))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The one kubeconfig loader (ops/kubeconfig.py), issue 19 class 3: hostile and careless kubeconfigs,
+"""The one kubeconfig loader (livestate/kubeconfig.py), issue 19 class 3: hostile and careless kubeconfigs,
 token files and exec credential plugins give one line naming the file, the key and the fix (exit 2),
 within bounds of time and memory; a valid one reaches the cluster through the real `kubernetes` client."""
 
@@ -20,10 +20,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ops import kubeconfig
+from livestate import kubeconfig
+from livestate.errors import Unusable
+from livestate.kube import KubernetesApi
 from ops.__main__ import main
-from ops.errors import UsageError
-from ops.inspect.kube import KubernetesApi
+from ops.kubeconfig import preflight
 from tests.standin.world import CONTEXT
 
 Json = dict[str, Any]
@@ -49,7 +50,7 @@ def write(path: Path, content: Json | str | bytes) -> Path:
 
 
 def refused(path: Path | str, context: str | None = CONTEXT) -> str:
-    with pytest.raises(UsageError) as raised:
+    with pytest.raises(Unusable) as raised:
         kubeconfig.load(str(path), context)
     message = str(raised.value)
     assert message.isprintable() and "Traceback" not in message
@@ -141,7 +142,7 @@ def test_the_preflight_parse_serves_the_client_and_a_rewrite_is_read_again(tmp_p
         return real(text, name)
     monkeypatch.setattr(kubeconfig, "parse", counted)
     path = write(tmp_path / "config", document())
-    kubeconfig.preflight(str(path), None, "prod", ROOT)
+    preflight(str(path), None, "prod", ROOT)
     assert kubeconfig.load(str(path), CONTEXT).server == "https://203.0.113.10"
     assert len(parsed) == 1
     write(path, document(server="https://203.0.113.11"))  # the same size, within the same clock tick: the bytes decide
@@ -452,7 +453,7 @@ def test_a_malformed_kubeconfig_is_refused_before_rendering(tmp_path: Path, monk
 
     def never(*_: Any) -> Any:
         raise AssertionError("rendered before the kubeconfig was checked")
-    monkeypatch.setattr(inspect_run, "render_desired", never)
+    monkeypatch.setattr(inspect_run, "desired_state", never)
     path = write(tmp_path / "config", "- a list\n")
     assert main(["inspect", "prod", "--kubeconfig", str(path)]) == 2
     assert "must be a mapping" in capsys.readouterr().err
@@ -489,10 +490,10 @@ def _put(doc: Any, place: tuple[str | int, ...], value: Any) -> Any:
 
 
 def _judged(path: Path) -> None:
-    """A resolution or one UsageError line; plugins are not run (a generated command could be anything)."""
+    """A resolution or one Unusable line; plugins are not run (a generated command could be anything)."""
     try:
         kubeconfig.resolve(kubeconfig.read(kubeconfig.require_present(str(path), CONTEXT)), CONTEXT, run_plugins=False)
-    except UsageError as error:
+    except Unusable as error:
         assert str(error).isprintable() and len(str(error)) < 1500  # one line, no terminal control characters
 
 
@@ -531,5 +532,5 @@ def test_generated_hostile_strings_in_every_text_field_are_refused_in_one_line(t
         path = write(tmp_path / "config", json.dumps(doc) if as_json else yaml.safe_dump(doc))
         try:
             kubeconfig.load(str(path), CONTEXT, exec_deadline=2.0)  # `true` prints nothing: refused, or the value made it unrunnable
-        except UsageError as error:
+        except Unusable as error:
             assert str(error).isprintable()

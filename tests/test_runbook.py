@@ -56,7 +56,7 @@ def test_the_generated_index_is_current() -> None:
 def test_every_rule_and_every_layer_has_an_entry() -> None:
     """Complete by construction and by test: every registry rule is in the index, and every layer a
     failing `verify` or `inspect` check can name points at hand-written entries that exist."""
-    from ops.inspect.model import Layer as InspectLayer
+    from livestate.model import Layer as InspectLayer
     from ops.runbook import ENTRIES, INSPECT_LAYERS, VERIFY_LAYERS
     from ops.verify.diagnoses import Layer as VerifyLayer
 

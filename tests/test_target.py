@@ -101,13 +101,14 @@ def test_up_proves_gke_applied_the_backend_config_fail_in_prod_warn_elsewhere() 
     """The after-up inspection hook is bound to the BackendConfig and the Ingress (it never runs in preview)."""
     from components.app import inspection_hooks
     from components.target import Target
+    from livestate.hook import inspect_until
 
     def hooks_for(stack: str, after_up: str | None = None) -> object:
         raw = stack_settings_raw(stack)
         if after_up is not None:
             raw["inspection"] = {"afterUp": after_up}
         settings = parse_settings(raw, stack)
-        return inspection_hooks(settings, Target(stack, f"coditect-{stack}", settings.cluster.context), list)
+        return inspection_hooks(settings, Target(stack, f"coditect-{stack}", settings.cluster.context), list, inspect_until)
 
     assert parse_settings(stack_settings_raw("prod"), "prod").inspection_mode == "fail"
     assert parse_settings(stack_settings_raw("dev"), "dev").inspection_mode == "warn"
@@ -115,3 +116,5 @@ def test_up_proves_gke_applied_the_backend_config_fail_in_prod_warn_elsewhere() 
     assert binding is not None and binding.after_create and binding.after_update  # type: ignore[attr-defined]
     assert not binding.after_create[0].opts.on_dry_run  # type: ignore[attr-defined]
     assert hooks_for("dev", "off") is None
+    assert inspection_hooks(parse_settings(stack_settings_raw("prod"), "prod"), Target("prod", "coditect-prod", "ctx"), list, None) is None, \
+        "a program given no inspection declares no hook"

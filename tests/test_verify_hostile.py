@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from livestate.bounds import MAX_BODY_BYTES
 from ops.__main__ import main
 from ops.verify import CheckName, Layer, Options, Report, verify
-from ops.verify.bounds import MAX_BODY_BYTES
 from ops.verify.options import MAX_HOLD_S, MAX_POLLS, MAX_TIMEOUT_S
 from ops.verify.report import Check
 from ops.verify.transport import WEBSOCKET_CLOSE_TIMEOUT_S

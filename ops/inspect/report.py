@@ -4,31 +4,12 @@ then the diagnoses; or one JSON document for machines."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
-from ops.inspect.diagnosis import Diagnosis
-from ops.inspect.model import Check, Layer
+from livestate.inspector import Inspection
+from livestate.model import Layer
 
+__all__ = ["Inspection", "as_json", "progress", "text"]
 WIDTH = 58  # a column's longest cell; JSON keeps everything whole
-
-
-@dataclass
-class Inspection:
-    stack: str
-    context: str
-    project: str
-    checks: list[Check] = field(default_factory=list)
-    diagnoses: list[Diagnosis] = field(default_factory=list)
-    polls: int = 1
-    seconds: float = 0.0
-
-    @property
-    def converged(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-    def layers(self) -> dict[Layer, bool]:
-        """Per layer: converged or not (the --wait progress line)."""
-        return {layer: all(c.ok for c in self.checks if c.layer is layer) for layer in Layer if any(c.layer is layer for c in self.checks)}
 
 
 def _cut(text: str) -> str:

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from livestate.jobs import JobClient
+from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK, UsageError
-from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
-from ops.kubeconfig import preflight
+from ops.kubeconfig import preflight, usage_errors
 from ops.probe import report
-from ops.probe.cluster import JobClient
 from ops.probe.job import CONTAINER, PROBE_LABEL, build_job
 from ops.probe.options import Options  # the command's arguments, importable without the client
 from ops.probe.table import parse_peer, parse_registry, probe_table
@@ -40,7 +40,7 @@ def render_stack(stack: str, root: Path) -> tuple[list[dict[str, Any]], str]:
 
 def _finished(job: dict[str, Any] | None) -> str | None:
     """"Complete" or "Failed" (with the reason) once the Job controller says so; None while running.
-    The conditions' shape was checked when the Job was read (ops/probe/cluster.py JOB_SHAPE)."""
+    The conditions' shape was checked when the Job was read (livestate/jobs.py JOB_SHAPE)."""
     for condition in ((job or {}).get("status") or {}).get("conditions") or []:
         if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
             return str(condition["type"]) + (f" ({condition['reason']})" if condition.get("reason") else "")
@@ -48,7 +48,7 @@ def _finished(job: dict[str, Any] | None) -> str | None:
 
 
 def _pod_state(pod: dict[str, Any]) -> str:
-    # The shape was checked when the pod was read (ops/probe/cluster.py POD_SHAPE); a null field reads as unset.
+    # The shape was checked when the pod was read (livestate/jobs.py POD_SHAPE); a null field reads as unset.
     status = pod.get("status") or {}
     waiting: list[dict[str, Any]] = [w for s in status.get("containerStatuses") or [] if (w := (s.get("state") or {}).get("waiting"))]
     reasons = [f"{w.get('reason')}: {w.get('message') or ''}".rstrip(": ") for w in waiting]
@@ -65,7 +65,8 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
     name = make_name()
     job = build_job(manifests, table, name, options.image, options.probe_timeout, options.deadline)
     namespace = job["metadata"]["namespace"]
-    cluster = JobClient(options.context or context, options.kubeconfig)
+    with usage_errors():
+        cluster = JobClient(options.context or context, options.kubeconfig)
     try:
         cluster.create(job)
         err.write(f"probe {options.stack}: Job {namespace}/{name} created; waiting up to {options.deadline + GRACE} s\n")

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ops.inspect.desired import Desired, desired_from_manifests
+from livestate.desired import Desired, desired_from_manifests
 from tests.standin.servers import ComputeHandler, KubeHandler, serving, write_kubeconfig
 from tests.standin.world import CONTEXT, World
 

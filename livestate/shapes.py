@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ops.inspect.model import Malformed
+from livestate.model import Malformed
 
 Shape = tuple[tuple[str, type | tuple[type, ...]], ...]
 TYPE_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "a boolean", float: "a number"}

@@ -2,8 +2,8 @@
 read it and its pod, read the pod's log, delete the Job. Nothing else is written.
 
 RBAC (namespace of the IDE): jobs (batch) create, get, delete; pods list; pods/log get.
-A 403 stops the run naming the verb and resource that is missing (EXIT_NO_ACCESS, ops/errors.py); a 401 says the credentials are
-refused, and an answer not of the shape read here (ops/inspect/shapes.py) is Malformed (exit 1).
+A 403 stops the run naming the verb and resource that is missing (the caller's no-access exit); a 401 says the credentials are
+refused, and an answer not of the shape read here (livestate/shapes.py) is Malformed (exit 1).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 from kubernetes import client
 
-from ops.inspect.kube import KubernetesApi, list_page, parse_object
-from ops.inspect.model import Malformed, Unreachable
-from ops.inspect.shapes import Shape, check
+from livestate.kube import KubernetesApi, list_page, parse_object
+from livestate.model import Malformed, Unreachable
+from livestate.shapes import Shape, check
 
 Json = dict[str, Any]
 API = "Kubernetes API"

@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ops.inspect.model import Check, Layer, Status
+from livestate.model import Check, Layer, Status
 
 MISSING_SERVICE = re.compile(r'could not find service "(?P<service>[^"]+)"')
 # The BackendConfig fields whose drift means "GKE has not applied the BackendConfig".

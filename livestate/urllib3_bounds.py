@@ -4,7 +4,7 @@ urllib3's timeouts bound each socket operation, so a server trickling a byte a s
 and its `.data` reads and decompresses a body whole. Here every socket read of an exchange waits at most
 what is left of its `Deadline` (the status line and headers included), the bytes received are counted
 against a raw cap, and the Content-Encoding header is taken away from urllib3, so nothing decompresses a
-body except `read_body`, under a decoded cap. Any excess raises `BoundExceeded` (ops/verify/bounds.py,
+body except `read_body`, under a decoded cap. Any excess raises `BoundExceeded` (livestate/bounds.py,
 the vocabulary `verify` already uses) out of the client call.
 
 Use: `install(pool_manager)` once, then `with exchange(Exchange(deadline, cap)):` around each call.
@@ -26,7 +26,7 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ops.verify.bounds import BoundExceeded, Deadline, Stage
+from livestate.bounds import BoundExceeded, Deadline, Stage
 
 READ_CHUNK = 65536
 

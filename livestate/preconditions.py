@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ops.inspect.container import ClusterRef
-from ops.inspect.diagnosis import Diagnosis
-from ops.inspect.model import Check, Layer, Status
+from livestate.container import ClusterRef
+from livestate.diagnosis import Diagnosis
+from livestate.model import Check, Layer, Status
 
 Json = Mapping[str, Any]
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ inspection naming the RBAC verb and resource that is missing, a 401 says the cre
 Bodies are read as the API's own JSON (``_preload_content=False``), so every field GKE writes is kept,
 including ones the typed models lack.
 
-Bounds (ops/urllib3_bounds.py): each request, from connect to the last body byte, within --timeout seconds
+Bounds (livestate/urllib3_bounds.py): each request, from connect to the last body byte, within --timeout seconds
 in total; each answer at most MAX_ANSWER_BYTES as sent and as decompressed; a list read in pages of
 PAGE_LIMIT items, at most MAX_PAGES pages. An answer that is not JSON, not an object, or a list that says
 it is partial without a way to continue is `Malformed` (which API, which object, what was wrong).
@@ -17,12 +17,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kubernetes import client
+from kubernetes.client.api_client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
-from ops.urllib3_bounds import Exchange, exchange, install, read_body
-from ops.verify.bounds import BoundExceeded, Deadline, Stage
+from livestate.bounds import BoundExceeded, Deadline, Stage
+from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
+from livestate.urllib3_bounds import Exchange, exchange, install, read_body
 
 Json = dict[str, Any]
 API = "Kubernetes API"
@@ -43,13 +43,13 @@ class KubernetesApi:
     an answer past its bounds is Malformed, anything else on the wire is the API being unreachable. Shared by `ops inspect` (reads) and `ops probe` (its Job)."""
 
     def __init__(self, context: str, kubeconfig: str | None = None, timeout: float = 5.0) -> None:
-        from ops.kubeconfig import client_configuration
+        from livestate.kubeconfig import client_configuration
 
-        configuration = client_configuration(context, kubeconfig)  # the one bounded loader: files, YAML, plugins (UsageError)
+        configuration = client_configuration(context, kubeconfig)  # the one bounded loader: files, YAML, plugins (Unusable)
         configuration.retries = 0  # one attempt per call: the callers' wait loops are the retry, and they say so
         self.endpoint = str(configuration.host)
         self.timeout = timeout
-        self._client = client.ApiClient(configuration)
+        self._client = ApiClient(configuration)
         install(self._client.rest_client.pool_manager)  # every request under a total deadline and byte caps
 
     def close(self) -> None:
@@ -93,15 +93,29 @@ class KubernetesApi:
         return Unreachable(API, self.endpoint, f"HTTP {error.status}: {status_message(error)}")
 
 
+# The Python names of a list's query parameters -> the API's (https://kubernetes.io/docs/reference/using-api/api-concepts/).
+QUERY = {"limit": "limit", "_continue": "continue", "field_selector": "fieldSelector", "label_selector": "labelSelector"}
+
+
 class KubeReader(KubernetesApi):
-    def __init__(self, context: str, kubeconfig: str | None = None, timeout: float = 5.0) -> None:
-        super().__init__(context, kubeconfig, timeout)
-        self.core = client.CoreV1Api(self._client)
-        self.networking = client.NetworkingV1Api(self._client)
-        self.custom = client.CustomObjectsApi(self._client)
-        self.autoscaling = client.AutoscalingV2Api(self._client)
-        self.policy = client.PolicyV1Api(self._client)
-        self.apps = client.AppsV1Api(self._client)
+    """The reads of an inspection, as plain GETs through the client's ApiClient (its configuration, auth
+    and bounded pool): the typed API classes are not loaded, whose import alone takes seconds."""
+
+    def _get(self, resource_path: str, **path_params: str) -> Callable[..., Any]:
+        """A function doing one GET of `resource_path` (its {placeholders} quoted as the client quotes them),
+        called as the API classes' methods are (query parameters, `_preload_content`, `_request_timeout`)."""
+
+        def get(*, _preload_content: bool = False, _request_timeout: Any = None, **query: Any) -> Any:
+            params = [(QUERY[key], value) for key, value in query.items() if value is not None]
+            request = self._client.param_serialize("GET", resource_path, path_params=path_params, query_params=params,
+                                                   header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+            response = self._client.call_api(*request, _request_timeout=_request_timeout)
+            if not 200 <= response.status <= 299:  # as the API classes do without preloading (kubernetes/client/api_client.py)
+                response.read()
+                raise ApiException.from_response(http_resp=response, body=None, data=None)
+            return response.response
+
+        return get
 
     def _read(self, verb: str, resource: str, group: str, namespace: str, function: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Json | None:
         """The object as JSON; None when the API answers 404."""
@@ -124,49 +138,53 @@ class KubeReader(KubernetesApi):
                 break
         raise Malformed(API, what, f"still partial after {MAX_PAGES} pages of {PAGE_LIMIT} items (metadata.continue set): more than this command reads")
 
+    def _namespaced(self, group_version: str, plural: str, namespace: str, name: str | None = None) -> Callable[..., Any]:
+        root = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+        if name is None:
+            return self._get(f"{root}/namespaces/{{namespace}}/{plural}", namespace=namespace)
+        return self._get(f"{root}/namespaces/{{namespace}}/{plural}/{{name}}", namespace=namespace, name=name)
+
     def ingress(self, namespace: str, name: str) -> Json | None:
-        return self._read("get", "ingresses", "networking.k8s.io", namespace, self.networking.read_namespaced_ingress, name, namespace,
+        return self._read("get", "ingresses", "networking.k8s.io", namespace, self._namespaced("networking.k8s.io/v1", "ingresses", namespace, name),
                           what=f"Ingress {namespace}/{name}")
 
     def ingresses(self, namespace: str) -> list[Json]:
-        return self._items("list", "ingresses", "networking.k8s.io", namespace, self.networking.list_namespaced_ingress, namespace,
+        return self._items("list", "ingresses", "networking.k8s.io", namespace, self._namespaced("networking.k8s.io/v1", "ingresses", namespace),
                            what=f"the Ingress list of {namespace}")
 
     def service(self, namespace: str, name: str) -> Json | None:
-        return self._read("get", "services", "", namespace, self.core.read_namespaced_service, name, namespace, what=f"Service {namespace}/{name}")
+        return self._read("get", "services", "", namespace, self._namespaced("v1", "services", namespace, name), what=f"Service {namespace}/{name}")
 
     def events_of(self, namespace: str, kind: str, name: str, uid: str) -> list[Json]:
         """Events of this very object: with its uid, a recreated object does not inherit the old one's events
         (the apiserver indexes involvedObject.uid for field selectors: kubernetes pkg/registry/core/event/strategy.go)."""
         selector = f"involvedObject.kind={kind},involvedObject.name={name},involvedObject.uid={uid}"
-        return self._items("list", "events", "", namespace, self.core.list_namespaced_event, namespace, field_selector=selector,
+        return self._items("list", "events", "", namespace, self._namespaced("v1", "events", namespace), field_selector=selector,
                            what=f"the Event list of {kind} {namespace}/{name}")
 
     def pods(self, namespace: str, labels: Mapping[str, str]) -> list[Json]:
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        return self._items("list", "pods", "", namespace, self.core.list_namespaced_pod, namespace, label_selector=selector,
+        return self._items("list", "pods", "", namespace, self._namespaced("v1", "pods", namespace), label_selector=selector,
                            what=f"the Pod list of {namespace} ({selector})")
 
     def backend_configs(self, namespace: str) -> list[Json]:
-        group, version, plural = "cloud.google.com", "v1", "backendconfigs"
-        return self._items("list", plural, group, namespace, self.custom.list_namespaced_custom_object, group, version, namespace, plural,
+        return self._items("list", "backendconfigs", "cloud.google.com", namespace, self._namespaced("cloud.google.com/v1", "backendconfigs", namespace),
                            what=f"the BackendConfig list of {namespace}")
 
     def managed_certificate(self, namespace: str, name: str) -> Json | None:
-        group, version, plural = "networking.gke.io", "v1", "managedcertificates"
-        return self._read("get", plural, group, namespace, self.custom.get_namespaced_custom_object, group, version, namespace, plural, name,
-                          what=f"ManagedCertificate {namespace}/{name}")
+        return self._read("get", "managedcertificates", "networking.gke.io", namespace,
+                          self._namespaced("networking.gke.io/v1", "managedcertificates", namespace, name), what=f"ManagedCertificate {namespace}/{name}")
 
     def autoscalers(self, namespace: str) -> list[Json]:
         return self._items("list", "horizontalpodautoscalers", "autoscaling", namespace,
-                           self.autoscaling.list_namespaced_horizontal_pod_autoscaler, namespace, what=f"the HorizontalPodAutoscaler list of {namespace}")
+                           self._namespaced("autoscaling/v2", "horizontalpodautoscalers", namespace), what=f"the HorizontalPodAutoscaler list of {namespace}")
 
     def disruption_budgets(self, namespace: str) -> list[Json]:
-        return self._items("list", "poddisruptionbudgets", "policy", namespace, self.policy.list_namespaced_pod_disruption_budget, namespace,
+        return self._items("list", "poddisruptionbudgets", "policy", namespace, self._namespaced("policy/v1", "poddisruptionbudgets", namespace),
                            what=f"the PodDisruptionBudget list of {namespace}")
 
     def deployments(self, namespace: str) -> list[Json]:
-        return self._items("list", "deployments", "apps", namespace, self.apps.list_namespaced_deployment, namespace,
+        return self._items("list", "deployments", "apps", namespace, self._namespaced("apps/v1", "deployments", namespace),
                            what=f"the Deployment list of {namespace}")
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ops.inspect.compute import resource_name
-from ops.inspect.desired import Desired
-from ops.inspect.live import Live, LiveBackend
-from ops.inspect.model import Check, Layer, Status
+from livestate.desired import Desired
+from livestate.gcp_http import resource_name
+from livestate.live import Live, LiveBackend
+from livestate.model import Check, Layer, Status
 
 Json = dict[str, Any]
 NEG_READY = "cloud.google.com/load-balancer-neg-ready"

@@ -7,7 +7,7 @@ gzip body is inflated whole. `bound(transport, seconds)` mounts a `BoundedAdapte
 session (and on the session google-auth refreshes tokens through), so each exchange, from connect to
 the last body byte, ends within `seconds` in total; the body is capped as sent and as decompressed;
 and an error answer is handed to google-api-core in the shape it reads, or as one line saying it was not.
-The bounds' vocabulary is `ops.verify`'s (Deadline, BoundExceeded, the 1 MiB caps), so every client
+The bounds' vocabulary is livestate.bounds' (Deadline, BoundExceeded, the 1 MiB caps), so every client
 the commands use states its limits the same way.
 """
 
@@ -16,9 +16,11 @@ from __future__ import annotations
 import io
 import json
 import socket
+import warnings
 import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -26,13 +28,23 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ops.inspect.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
-from ops.verify.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
+from livestate.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
+from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
+
+# google-api-core warns on import, once per Google package, that it will stop supporting this Python in
+# new releases (google/api_core/_python_version_support.py); the commands' output is not the place. The
+# warning names the caller's module, not api_core's, so it is matched by its text.
+warnings.filterwarnings("ignore", message=r"You are using a Python version .* which Google will stop supporting", category=FutureWarning)
 
 T = TypeVar("T")
 ACCEPT_ENCODING = "gzip, deflate"  # only what `decompress` undoes under its cap
 CHUNK = 65536
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SHOWN_BYTES = 200  # of a body that is not what the API promises, quoted in the one-line error
+
+
+class NotTheObject(Exception):
+    """A JSON answer that is not the API's object (not JSON, nested too deep, a field of the wrong type)."""
 
 
 class BrokenAnswer(Exception):
@@ -278,12 +290,30 @@ def error_body(status: int, body: bytes) -> bytes:
     return json.dumps({"error": {"code": status, "message": message}}).encode()
 
 
+def is_loopback(endpoint: str) -> bool:
+    """A plain-HTTP loopback endpoint: a stand-in, reached with anonymous credentials."""
+    parts = urlsplit(endpoint)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK
+
+
+def resource_name(url_or_name: str) -> str:
+    """The last segment of a Compute self-link (or the name itself)."""
+    return url_or_name.rstrip("/").rsplit("/", 1)[-1]
+
+
 def bound(transport: Any, seconds: float) -> Any:
     """`transport` (a google-cloud REST transport) with every exchange of its session, and of the session
     its credentials refresh through, bounded by a BoundedAdapter of `seconds`."""
     session = transport._session  # the AuthorizedSession every REST call of the transport goes through
     if not isinstance(session, requests.Session):
         raise TypeError(f"{type(transport).__name__}._session is {type(session).__name__}, not a requests session: cannot bound it")
+    bound_session(session, seconds)
+    return transport
+
+
+def bound_session(session: requests.Session, seconds: float) -> requests.Session:
+    """`session` (google-auth's AuthorizedSession) with every exchange, and every one of the session its
+    credentials refresh through, bounded by a BoundedAdapter of `seconds`."""
     sessions = [session]
     refresh = getattr(getattr(session, "_auth_request", None), "session", None)
     if isinstance(refresh, requests.Session):
@@ -297,7 +327,7 @@ def bound(transport: Any, seconds: float) -> Any:
         adapter = BoundedAdapter(seconds, api=each is session)
         each.mount("https://", adapter)
         each.mount("http://", adapter)
-    return transport
+    return session
 
 
 def _printable(text: str, limit: int = 300) -> str:
@@ -335,7 +365,7 @@ def call(read: Callable[[], T], *, api: str, what: str, endpoint: str, permissio
         raise Malformed(api, what, f"the answer's {error}") from None
     except BrokenAnswer as error:
         raise Malformed(api, what, str(error)) from None
-    except (json_format.ParseError, UnicodeDecodeError) as error:
+    except (json_format.ParseError, UnicodeDecodeError, NotTheObject) as error:
         # The REST transport parses the body with json_format.Parse: not JSON, not UTF-8, a list where the
         # object belongs, a field of the wrong type all end here.
         raise Malformed(api, what, f"the answer is not the API's object: {_printable(str(error))}") from None

@@ -5,7 +5,7 @@ names gke_PROJECT_LOCATION_NAME. A loopback ``--gcp-endpoint`` (a stand-in) is r
 HTTP with anonymous credentials, as for Compute; a 403 stops the inspection naming
 container.clusters.get (in roles/container.clusterViewer), a 401 or credentials that cannot be had say
 how to get working ones, and an answer the client cannot parse names the cluster. Every exchange is
-bounded in time and bytes (ops.inspect.gcp_http).
+bounded in time and bytes (livestate.gcp_http).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ops.inspect.compute import is_loopback
-from ops.inspect.gcp_http import bound, call, default_credentials
+from livestate.gcp_http import bound, call, default_credentials, is_loopback
 
 if TYPE_CHECKING:
     from google.cloud import container_v1
@@ -57,10 +56,7 @@ class ClusterReader:
     def _cluster_manager(self) -> container_v1.ClusterManagerClient:
         # Imported here: google-cloud-container is in the ops group, not in what `pulumi up` installs, and only
         # the cluster layer reads it, which the after-up hook never asks for.
-        import warnings
-
-        # google-api-core warns about the Python version on import; the command's output is not the place.
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support")
+        # google-api-core's warning about the Python version on import is silenced by livestate.gcp_http.
         from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import container_v1

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ops.inspect.compute import ComputeReader, resource_name
-from ops.inspect.desired import Desired, DesiredBackend
-from ops.inspect.kube import API, KubeReader
-from ops.inspect.model import Malformed
-from ops.inspect.shapes import Shape, check, json_annotation
+from livestate.desired import Desired, DesiredBackend
+from livestate.gcp_http import resource_name
+from livestate.kube import API
+from livestate.model import Malformed
+from livestate.shapes import Shape, check, json_annotation
+
+if TYPE_CHECKING:  # the readers import their clients: only the caller that reads builds them
+    from livestate.compute import ComputeReader
+    from livestate.kube import KubeReader
 
 Json = dict[str, Any]
 ANNOTATION = "ingress.kubernetes.io/"
