@@ -208,7 +208,9 @@ def list_page(found: Json, what: str) -> tuple[list[Json], str | None]:
         meta = {}
     if not isinstance(meta, dict):
         raise Malformed(API, what, f"metadata is a {type(meta).__name__}, not an object")
-    if items is None:
+    if "items" not in found:  # every List type declares `items` without omitempty (k8s.io/api, e.g. core/v1 PodList)
+        raise Malformed(API, what, "the answer has no items: it is not a list")
+    if items is None:  # a nil slice, as Go's encoding/json writes it
         items = []
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise Malformed(API, what, "items is not a list of objects")
