@@ -13,7 +13,7 @@ import sys
 
 from livestate.model import Layer as InspectLayer
 from ops.generated import DOCS, GeneratedPart
-from ops.verify.diagnoses import Layer as VerifyLayer
+from ops.verify.advice import Layer as VerifyLayer
 
 RUNBOOK = DOCS / "runbook.md"
 COMMAND = "python -m ops.runbook --write"

@@ -255,9 +255,9 @@ def test_a_namespace_the_app_refuses_still_proves_the_transport(lab: Lab) -> Non
 def test_a_cut_at_the_default_timeout_is_named(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     """A socket cut near GKE's 30 s default points at the BackendConfig not being applied (scaled
     down here: the lab's cap stands for the default)."""
-    from ops.verify import diagnoses
+    from ops.verify import advice
 
-    monkeypatch.setattr(diagnoses, "GKE_DEFAULT_TIMEOUT_SEC", lab.cap)
+    monkeypatch.setattr(advice, "GKE_DEFAULT_TIMEOUT_SEC", lab.cap)
     hold = run(lab.url("capped"), hold=lab.cap + 1, polls=1).check(CheckName.HOLD)
     expected = f"cut at ~{lab.cap} s, Compute's default backend timeout: the BackendConfig's timeoutSec is not applied"
     assert expected in diagnosis(hold)

@@ -257,9 +257,9 @@ def test_standins_are_strict() -> None:
 
 def test_desired_state_is_the_programs_render(monkeypatch: pytest.MonkeyPatch) -> None:
     """What inspect compares against is what the program renders for the stack, with its target."""
-    from ops.stack_check import settings_for
     from ops.inspect.stack import _rendered
     from ops.program import ROOT
+    from ops.stack_check import settings_for
 
     config, secret_keys, _ = settings_for("prod", ROOT)
     desired = _rendered("prod", ROOT, config, secret_keys)

@@ -58,7 +58,7 @@ def test_every_rule_and_every_layer_has_an_entry() -> None:
     failing `verify` or `inspect` check can name points at hand-written entries that exist."""
     from livestate.model import Layer as InspectLayer
     from ops.runbook import ENTRIES, INSPECT_LAYERS, VERIFY_LAYERS
-    from ops.verify.diagnoses import Layer as VerifyLayer
+    from ops.verify.advice import Layer as VerifyLayer
 
     text = RUNBOOK.read_text()
     assert set(VERIFY_LAYERS) == set(VerifyLayer) and set(INSPECT_LAYERS) == set(InspectLayer)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from ops.__main__ import main
 from ops.verify import CheckName, Layer, Options, Report, verify
-from ops.verify.diagnoses import endpoint_url, origin
+from ops.verify.advice import endpoint_url, origin
 from ops.verify.report import Check
 from tests.hostile_server import GOOD, Behaviour, Connection, HostileServer, Request
 

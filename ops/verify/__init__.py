@@ -3,8 +3,8 @@
 A bare handshake proves nothing (any pod answers it). What broke in the outage was the *second*
 request of a session (no affinity: another pod answers 400), the WebSocket upgrade (Upgrade header
 dropped) and long connections (cut at the backend timeout). The checks, in order, are in
-`checks`; the wire format in `protocol`; HTTP and WebSocket I/O in `transport`; the layer and the
-advice for each failure in `diagnoses`; one run in `verifier`, its verdict in `report`.
+`steps`; the wire format in `protocol`; HTTP and WebSocket I/O in `transport`; the layer and the
+advice for each failure in `advice`; one run in `verifier`, its verdict in `report`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 # must not import httpx and websockets, which the virtualenv `pulumi up` builds does not hold.
 _WHERE = {
     "POD_HEADER": "components.protocol",
-    "UPGRADE_AFFINITY": "ops.verify.diagnoses", "UPGRADE_DROPPED": "ops.verify.diagnoses", "Layer": "ops.verify.diagnoses",
+    "UPGRADE_AFFINITY": "ops.verify.advice", "UPGRADE_DROPPED": "ops.verify.advice", "Layer": "ops.verify.advice",
     "DEFAULT_POLLS": "ops.verify.options", "Options": "ops.verify.options", "VerifyUsageError": "ops.verify.options",
     "parse_count": "ops.verify.options", "parse_header": "ops.verify.options", "parse_seconds": "ops.verify.options",
     "Check": "ops.verify.report", "CheckName": "ops.verify.report", "Report": "ops.verify.report", "Session": "ops.verify.report",

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ops.verify.diagnoses import Layer
+from ops.verify.advice import Layer
 
 
 class CheckName(StrEnum):

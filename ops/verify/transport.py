@@ -17,7 +17,7 @@ import httpx
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, reconnect
 
-from ops.verify import diagnoses
+from ops.verify import advice
 from ops.verify.bounded_http import ACCEPT_ENCODING, BoundedTransport, read_body
 from ops.verify.bounds import MAX_WEBSOCKET_MESSAGE, MAX_WEBSOCKET_QUEUE, BoundExceeded, Deadline, Stage
 from ops.verify.options import Options
@@ -44,7 +44,7 @@ class Answer:
 
 class NoRedirects(reconnect):
     """websockets' client (connect() is this class's connect()) with redirects never followed: a 3xx is an
-    InvalidStatus, diagnosed with its target (diagnoses.redirected), as a browser's WebSocket fails on it."""
+    InvalidStatus, diagnosed with its target (advice.redirected), as a browser's WebSocket fails on it."""
 
     def process_redirect(self, exc: Exception) -> Exception | str:
         return exc
@@ -104,14 +104,14 @@ class Transport:
             finally:
                 response.close()
         except BoundExceeded as exceeded:
-            raise diagnoses.bound_failure(exceeded, request.method) from None
+            raise advice.bound_failure(exceeded, request.method) from None
         except httpx.HTTPError as error:
-            raise diagnoses.request_failure(error, request.method, self.options.timeout, backend.stage) from None
+            raise advice.request_failure(error, request.method, self.options.timeout, backend.stage) from None
         except ValueError as error:  # a body in a coding not asked for, or corrupt
-            raise diagnoses.undecodable_body(error, request.method) from None
+            raise advice.undecodable_body(error, request.method) from None
         self._note_pod(session, response.headers)
-        if response.status_code in diagnoses.REDIRECT_STATUSES:  # httpx follows none (follow_redirects=False): say where it points
-            raise diagnoses.redirected(response.status_code, response.headers.get("location"), str(request.url), request.method)
+        if response.status_code in advice.REDIRECT_STATUSES:  # httpx follows none (follow_redirects=False): say where it points
+            raise advice.redirected(response.status_code, response.headers.get("location"), str(request.url), request.method)
         return Answer(response.status_code, response.headers, body.decode("utf-8", errors="replace"))
 
     # WebSocket
@@ -131,9 +131,9 @@ class Transport:
                                     open_timeout=deadline.seconds, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
                                     max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, logger=WEBSOCKET_LOG, **source).connect()
         except TimeoutError:
-            raise diagnoses.bound_failure(deadline.exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
+            raise advice.bound_failure(deadline.exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
         except (WebSocketException, OSError) as error:
-            raise diagnoses.websocket_failure(error, url) from None
+            raise advice.websocket_failure(error, url) from None
         websocket.pending_legacy_warning = False  # used as a connection, never iterated as connect(legacy=...) warns about
         if websocket.response is not None:  # set once the handshake succeeded
             self._note_pod(session, websocket.response.headers)
@@ -145,7 +145,7 @@ class Transport:
         try:
             message = websocket.recv(timeout=timeout)
         except (ConnectionClosed, TimeoutError):
-            if failure := diagnoses.websocket_violation(websocket):
+            if failure := advice.websocket_violation(websocket):
                 raise failure from None
             raise
         return message if isinstance(message, str) else None
@@ -155,7 +155,7 @@ class Transport:
         try:
             websocket.send(message)
         except ConnectionClosed:
-            if failure := diagnoses.websocket_violation(websocket):
+            if failure := advice.websocket_violation(websocket):
                 raise failure from None
             raise
 

@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ops.verify import diagnoses
-from ops.verify.checks import Checks, summary
-from ops.verify.diagnoses import Failed
+from ops.verify import advice
+from ops.verify.advice import Failed
 from ops.verify.options import Options
 from ops.verify.protocol import EngineIOTransport
 from ops.verify.report import Check, CheckName, Report
+from ops.verify.steps import Checks, summary
 from ops.verify.transport import Transport
 
 AFTER_HANDSHAKE = (CheckName.POLLING, CheckName.WS_UPGRADE, CheckName.WS_ONLY, CheckName.HOLD)
@@ -90,9 +90,9 @@ class Verifier:
         """A WebSocket that did not open fails in a layer only the pair of WebSocket checks tells apart."""
         upgrade, only = self.report.check(CheckName.WS_UPGRADE), self.report.check(CheckName.WS_ONLY)
         if not upgrade_ok and upgrade.layer is None:
-            upgrade.layer, upgrade.diagnosis = diagnoses.upgrade_layer(websocket_only_ok=only_ok)
+            upgrade.layer, upgrade.diagnosis = advice.upgrade_layer(websocket_only_ok=only_ok)
         if not only_ok and only.layer is None:
-            only.layer, only.diagnosis = diagnoses.WEBSOCKET_ONLY_FAILURE
+            only.layer, only.diagnosis = advice.WEBSOCKET_ONLY_FAILURE
 
 
 def verify(options: Options) -> Report:

@@ -15,9 +15,9 @@ from typing import Any, assert_never
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
-from ops.verify import diagnoses
+from ops.verify import advice
+from ops.verify.advice import Failed, Layer
 from ops.verify.bounds import Deadline, Stage
-from ops.verify.diagnoses import Failed, Layer
 from ops.verify.options import Options
 from ops.verify.protocol import (
     PING_PROBE,
@@ -46,7 +46,7 @@ def ping_flood(pings: int, seconds: float) -> Failed | None:
     """The Failed for a server pinging faster than any heartbeat (50/s and a start of 50); None otherwise."""
     if pings <= PINGS_PER_SECOND * (1 + seconds):
         return None
-    return Failed(f"{pings} pings in {seconds:.1f} s: a flood, not a heartbeat", Layer.APP, diagnoses.MALFORMED, ends_run=True)
+    return Failed(f"{pings} pings in {seconds:.1f} s: a flood, not a heartbeat", Layer.APP, advice.MALFORMED, ends_run=True)
 
 
 class Checks:
@@ -62,22 +62,22 @@ class Checks:
         response = self.transport.get(self.transport.url(EngineIOTransport.POLLING), Session.POLLING)
         body = response.text
         if response.status_code != 200:
-            layer, diagnosis = diagnoses.status_diagnosis(response.status_code, body)
+            layer, diagnosis = advice.status_diagnosis(response.status_code, body)
             raise Failed(f"HTTP {response.status_code} body={body[:120]!r}", layer, diagnosis, status=response.status_code)
-        if diagnoses.is_html(body, response.headers.get("content-type", "")):
+        if advice.is_html(body, response.headers.get("content-type", "")):
             raise Failed("HTTP 200 but an HTML page, not an Engine.IO open packet", Layer.LOAD_BALANCER_OR_NGINX,
-                         diagnoses.HTML_INSTEAD_OF_SOCKETIO)
+                         advice.HTML_INSTEAD_OF_SOCKETIO)
         try:
             opened = parse_open(body)
         except ValueError as error:
-            raise Failed(f"HTTP 200 but not an Engine.IO v4 open packet: {body[:120]!r} ({error})", Layer.APP, diagnoses.NOT_SOCKETIO_V4) from None
+            raise Failed(f"HTTP 200 but not an Engine.IO v4 open packet: {body[:120]!r} ({error})", Layer.APP, advice.NOT_SOCKETIO_V4) from None
         problems = []
         if EngineIOTransport.WEBSOCKET not in opened.upgrades:
             problems.append(f"upgrades={opened.upgrades} lacks websocket (the server disabled the WebSocket transport)")
         if not (0 < opened.ping_interval_ms <= MAX_PING_MS and 0 < opened.ping_timeout_ms <= MAX_PING_MS):
             problems.append(f"pingInterval={opened.ping_interval_ms}ms pingTimeout={opened.ping_timeout_ms}ms outside 1 ms..300 s")
         if problems:
-            raise Failed("; ".join(problems), Layer.APP, diagnoses.BAD_SERVER_OPTIONS, sid=opened.sid)
+            raise Failed("; ".join(problems), Layer.APP, advice.BAD_SERVER_OPTIONS, sid=opened.sid)
         return {"sid": opened.sid, "upgrades": opened.upgrades, "pingInterval": opened.ping_interval_ms, "pingTimeout": opened.ping_timeout_ms}
 
     def _expect_ok(self, response: Answer, what: str, index: int) -> None:
@@ -85,10 +85,10 @@ class Checks:
             return
         body = response.text
         data: dict[str, Any] = {"request": index, "status": response.status_code}
-        if diagnoses.is_session_unknown(response.status_code, body):
+        if advice.is_session_unknown(response.status_code, body):
             pods = self.transport.pods.get(Session.POLLING, [])
-            raise Failed(f"{what}: HTTP 400 body={body[:100]!r}", Layer.LOAD_BALANCER, diagnoses.affinity(pods), **data)
-        layer, diagnosis = diagnoses.status_diagnosis(response.status_code, body)
+            raise Failed(f"{what}: HTTP 400 body={body[:100]!r}", Layer.LOAD_BALANCER, advice.affinity(pods), **data)
+        layer, diagnosis = advice.status_diagnosis(response.status_code, body)
         raise Failed(f"{what}: HTTP {response.status_code} body={body[:100]!r}", layer, diagnosis, **data)
 
     def polling(self, sid: str) -> dict[str, Any]:
@@ -113,13 +113,13 @@ class Checks:
                 if EngineIOPacket.PING in packets:  # the server's heartbeat: answer like a client
                     post(EngineIOPacket.PONG, where)
                 if EngineIOPacket.CLOSE in packets:
-                    raise Failed(f"{where}: the server closed the session", Layer.APP, diagnoses.SESSION_CLOSED)
+                    raise Failed(f"{where}: the server closed the session", Layer.APP, advice.SESSION_CLOSED)
                 reply = next((p for p in packets if p.startswith(self.connect_replies)), None)
                 if reply:
                     self._check_connect_reply(reply, self.options.namespace, f"{where} GET #{requests}")
                     break
             if reply is None:
-                raise Failed(f"{where}: no reply to the namespace connect", Layer.APP, diagnoses.NO_POLLING_CONNECT_REPLY)
+                raise Failed(f"{where}: no reply to the namespace connect", Layer.APP, advice.NO_POLLING_CONNECT_REPLY)
             if reply.startswith(self.connect_replies.refused):
                 refused = reply  # the app refused the namespace (auth); the transport still carried it
                 continue
@@ -138,7 +138,7 @@ class Checks:
         try:
             check_engineio(packet)
         except ValueError as error:
-            raise diagnoses.malformed(where, error) from None
+            raise advice.malformed(where, error) from None
 
     @staticmethod
     def _check_connect_reply(reply: str, namespace: str, where: str) -> None:
@@ -148,7 +148,7 @@ class Checks:
             if not is_connect_reply(parsed, namespace):
                 raise ValueError(f"not a Socket.IO v5 CONNECT reply for {namespace}: {reply[:80]!r}")
         except ValueError as error:
-            raise diagnoses.malformed(where, error) from None
+            raise advice.malformed(where, error) from None
 
     def _expect(self, websocket: ClientConnection, prefixes: tuple[str, ...], what: str) -> str:
         """The first message starting with one of `prefixes` within --timeout, answering the server's pings meanwhile."""
@@ -156,7 +156,7 @@ class Checks:
         pings = 0
         while True:
             if deadline.expired():
-                raise Failed(f"no {what} within {self.options.timeout:g} s", Layer.APP, diagnoses.no_websocket_answer(what),
+                raise Failed(f"no {what} within {self.options.timeout:g} s", Layer.APP, advice.no_websocket_answer(what),
                              ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE))
             try:
                 message = self.transport.receive(websocket, deadline.remaining())
@@ -185,7 +185,7 @@ class Checks:
         except ConnectionClosed as error:
             websocket.close()
             raise Failed(f"the WebSocket closed during the upgrade: {error}", Layer.APP_OR_LOAD_BALANCER,
-                         diagnoses.UPGRADED_SESSION_DROPPED) from None
+                         advice.UPGRADED_SESSION_DROPPED) from None
         except BaseException:
             websocket.close()
             raise
@@ -199,12 +199,12 @@ class Checks:
             try:
                 sid = parse_open(opened).sid
             except ValueError as error:
-                raise diagnoses.malformed("the WebSocket's open packet", error) from None
+                raise advice.malformed("the WebSocket's open packet", error) from None
             self.transport.send(websocket, self.connect_packet)
             reply = self._expect(websocket, self.connect_replies, "the namespace connect")
             self._check_connect_reply(reply, self.options.namespace, "the WebSocket-only session")
         except ConnectionClosed as error:
-            raise Failed(f"the WebSocket closed: {error}", Layer.APP, diagnoses.FRESH_SESSION_CLOSED) from None
+            raise Failed(f"the WebSocket closed: {error}", Layer.APP, advice.FRESH_SESSION_CLOSED) from None
         finally:
             websocket.close()
         return {"sid": sid, "reply": reply[:80]}
@@ -234,7 +234,7 @@ class Checks:
         except ConnectionClosed:
             cut = time.monotonic() - start
             raise Failed(f"closed after {cut:.1f} s of {self.options.hold:g} s ({pings} pings answered)", Layer.LOAD_BALANCER_OR_NGINX,
-                         diagnoses.hold_cut(cut), closed_after_s=round(cut, 2)) from None
+                         advice.hold_cut(cut), closed_after_s=round(cut, 2)) from None
         return {"held_s": round(time.monotonic() - start, 2), "pings": pings, "reply": reply[:60]}
 
 
