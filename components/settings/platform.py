@@ -18,6 +18,7 @@ from components.settings.types import (
     NotificationChannel,
     WafRuleSet,
 )
+from gke import limits
 
 
 class StaticIpSettings(Model):
@@ -131,9 +132,9 @@ class ContainmentSettings(Model):
     # 1.34.1-gke.3720000 (https://cloud.google.com/kubernetes-engine/docs/how-to/nodelocal-dns-cache),
     # and its rule keeps the kube-dns pods as fallback, so it also serves an older kube-dns-only cluster.
     # cloud-dns: Cloud DNS without the cache (169.254.169.254:53 only).
-    dns: Literal["node-local", "kube-dns", "cloud-dns"] = "node-local"
+    dns: limits.DnsChoice = limits.DEFAULT_DNS
     internet_ports: Annotated[tuple[Int, ...], Entries(64, "each port is an entry of the internet egress rule; a few registries need one or two",
-                                                          least=1)] = (443,)  # e.g. package registries on 443
+                                                          least=1)] = limits.DEFAULT_INTERNET_PORTS  # e.g. package registries on 443
     # The cluster's pod, service, node and control-plane ranges: excepted from internet egress.
     cluster_ranges: Annotated[tuple[ClusterRange, ...], Entries(64, "a cluster has four kinds of range: pod, service, node, control plane")] = ()
 

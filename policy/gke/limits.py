@@ -7,7 +7,7 @@ GoogleCloudPlatform/gcpdiag. Nothing here is folklore: an annotation that is not
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 # --- Annotations that GLBC reads -------------------------------------------------------------
 # Ingress class: GLBC processes an Ingress whose class annotation is "gce", or which has no
@@ -134,7 +134,13 @@ DNS_RESOLVER_ADDRESSES: Final = {"node-local": "169.254.20.10", "cloud-dns": "16
 # Setups whose pods fall back to the kube-dns pods while the node's cache is down or being upgraded
 # (the kube-dns ClusterIP is served by the cache, else by kube-dns): both must be reachable.
 DNS_KUBE_DNS_FALLBACK: Final = frozenset({"kube-dns", "node-local"})
-DNS_CHOICES: Final = ("node-local", "kube-dns", "cloud-dns")
+DnsChoice = Literal["node-local", "kube-dns", "cloud-dns"]
+DNS_CHOICES: Final = get_args(DnsChoice)
+# What a stack declares when it says nothing: the settings' defaults and the rule engine's (gke.Containment).
+# node-local: NodeLocal DNSCache is on by default from GKE 1.34.1-gke.3720000 and always on in Autopilot
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/nodelocal-dns-cache); 443: HTTPS only.
+DEFAULT_DNS: Final[DnsChoice] = "node-local"
+DEFAULT_INTERNET_PORTS: Final = (443,)
 KUBE_DNS_POD_LABELS: Final = {"k8s-app": "kube-dns"}
 KUBE_SYSTEM_NAMESPACE_LABELS: Final = {"kubernetes.io/metadata.name": "kube-system"}
 GVISOR_RUNTIME_CLASS: Final = "gvisor"

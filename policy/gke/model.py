@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from gke import limits
 from gke.findings import Level
 from gke.manifest import Manifest, as_number
 from gke.stack import StackView
@@ -49,8 +50,8 @@ class Containment:
     """What a stack declares about the pods that run its users' code (settings ``containment``)."""
 
     sandbox_required: bool = False  # those pods must run in GKE Sandbox (runtimeClassName gvisor)
-    dns: str = "node-local"  # the resolver they query: node-local, kube-dns or cloud-dns (limits.DNS_CHOICES)
-    internet_ports: frozenset[int] = frozenset({443})  # where on the internet they may connect
+    dns: str = limits.DEFAULT_DNS  # the resolver they query: node-local, kube-dns or cloud-dns (limits.DNS_CHOICES)
+    internet_ports: frozenset[int] = frozenset(limits.DEFAULT_INTERNET_PORTS)  # where on the internet they may connect
     cluster_ranges: tuple[str, ...] = ()  # the cluster's pod, service, node and control-plane CIDRs
 
 
