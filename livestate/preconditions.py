@@ -1,4 +1,4 @@
-"""The cluster preconditions P1-P6 (containment-facts E.2) and the DNS resolver read live and compared
+"""The cluster preconditions P1-P6 (docs/containment.md, "What the cluster must provide") and the DNS resolver read live and compared
 with the stack's declaration (coditect:cluster.preconditions, coditect:containment.dns).
 
 Pure functions of (declaration, Container API v1 Cluster JSON): the fields are the API's own
@@ -68,7 +68,7 @@ def _workload_identity(cluster: Json) -> tuple[bool, str]:
 
 
 def _sandbox_pool(cluster: Json) -> tuple[bool, str]:
-    if _autopilot(cluster):  # GKE Sandbox by runtimeClassName alone (containment-facts D9)
+    if _autopilot(cluster):  # GKE Sandbox by runtimeClassName alone (https://cloud.google.com/kubernetes-engine/docs/how-to/sandbox-pods#autopilot)
         return True, "Autopilot runs runtimeClassName gvisor without a node pool"
     found = [p for p in _pools(cluster) if _get(p, "config.sandboxConfig.type") == "GVISOR"]
     usable = [p for p in found if str(_get(p, "config.imageType") or "").upper() == "COS_CONTAINERD"]
