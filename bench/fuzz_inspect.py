@@ -186,7 +186,7 @@ def main_fuzz() -> int:
     wall = time.monotonic() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"inputs tried: {options.n} ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}; seed {options.seed})")
-    print(f"clear errors (exit 1 or 3, one line): {outcomes['clear error']}")
+    print(f"clear errors (exit {EXIT_FAILED} or {EXIT_NO_ACCESS}, one line): {outcomes['clear error']}")
     print(f"drift verdicts (exit 1, a report): {outcomes['verdict']}")
     print(f"passes (exit 0): {outcomes['pass']}")
     print(f"tracebacks: {outcomes['traceback']}")

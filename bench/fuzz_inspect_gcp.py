@@ -15,7 +15,7 @@ answer made hostile. Two classes:
 
     python bench/fuzz_inspect_gcp.py [-n 200] [--seed 1]
 
-Prints inputs tried, clear errors (exit 1 or 3 with one line), verdicts (a report, exit 0 or 1),
+Prints inputs tried, clear errors (exit 1, or the no-access exit, with one line), verdicts (a report, exit 0 or 1),
 tracebacks (must be 0), runs over the time bound (must be 0), wall time and peak memory; exits 1 if
 either must-be-0 count is not. Nothing leaves 127.0.0.1.
 """
@@ -179,7 +179,7 @@ def main_fuzz() -> int:
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     unclear = sum(v for k, v in outcomes.items() if k.startswith("unclear"))
     print(f"inputs tried: {options.n} ({kinds['malformed answer']} malformed answers, {kinds['hostile server']} hostile-server runs; seed {options.seed})")
-    print(f"clear errors (exit 1 or 3, one line): {outcomes['clear error']}")
+    print(f"clear errors (exit {EXIT_FAILED} or {EXIT_NO_ACCESS}, one line): {outcomes['clear error']}")
     print(f"verdicts (a report, exit 1): {outcomes['verdict']}")
     print(f"passes (a report, exit 0): {outcomes['pass']}")
     print(f"tracebacks: {outcomes['traceback']}")
