@@ -9,8 +9,8 @@ import zlib
 from tests.hostile_http import compressed, corrupt_gzip, endless_body, hang, huge_headers, not_http, trickle_body, trickle_headers, unknown_coding
 from tests.hostile_wire import Behaviour, Connection, Request
 
-
 # --- Google Cloud answers that break the API's promise (ops inspect's Compute and Container reads) ---
+
 
 def google_answer(status: str, body: bytes | str, content_type: str = "application/json; charset=UTF-8") -> Behaviour:
     """Every request answered with `status` and `body` as given."""

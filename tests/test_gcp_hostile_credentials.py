@@ -20,6 +20,7 @@ from tests.standin.world import PROJECT, healthy_world
 
 # --- credentials: 401 and credentials that cannot be had are not a missing IAM grant -------------------------------
 
+
 def test_no_application_default_credentials_is_credentials_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     for read in (lambda: ComputeReader(PROJECT, "https://127.0.0.1:9", TIMEOUT).get("backendServices", "k8s1-abc"),

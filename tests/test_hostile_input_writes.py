@@ -78,7 +78,6 @@ def test_an_interrupted_write_leaves_the_old_files(tmp_path: Path, monkeypatch: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gcp.yaml", "kubernetes.yaml"]
 
 
-
 # --- promote: read by the same reader, written by the same writer -------------------------------------
 
 

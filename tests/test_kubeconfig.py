@@ -26,6 +26,7 @@ from tests.standin.world import CONTEXT
 
 # --- valid kubeconfigs ----------------------------------------------------------------------------------
 
+
 def test_a_valid_kubeconfig_resolves_to_one_context(tmp_path: Path) -> None:
     resolved = kubeconfig.load(str(write(tmp_path / "config", document())), None)
     assert (resolved.context, resolved.server) == (CONTEXT, "https://203.0.113.10")
@@ -186,7 +187,6 @@ def test_only_the_selected_context_is_judged(tmp_path: Path) -> None:
     doc = document()
     doc["clusters"].append({"name": "broken", "cluster": {"server": "not a url", "certificate-authority-data": "%%%"}})
     assert kubeconfig.load(str(write(tmp_path / "config", doc)), None).server == "https://203.0.113.10"  # as kubectl: others unread
-
 
 
 # --- generated: any kubeconfig gives a resolution or one clear refusal ------------------------------------

@@ -19,6 +19,7 @@ from tests.standin.world import CONTEXT
 
 # --- files that are not files -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "missing", "too-large"])
 def test_a_token_file_that_is_not_a_small_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
     target = tmp_path / "token"
@@ -56,7 +57,6 @@ def test_a_kubeconfig_that_is_not_a_small_regular_file_is_refused_at_once(tmp_pa
     assert f"kubeconfig (from --kubeconfig): {target}" in message
     assert {"fifo": "FIFO", "dev-zero": "character device", "directory": "directory", "missing": "does not exist",
             "too-large": "is larger than"}[kind] in message
-
 
 
 # --- no kubeconfig at all: said before rendering, with the command that writes one ------------------------

@@ -22,6 +22,7 @@ from tests.standin.world import CONTEXT
 
 # --- exec credential plugins -------------------------------------------------------------------------
 
+
 def test_a_plugin_that_never_exits_is_killed_with_what_it_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kubeconfig, "EXEC_DEADLINE", 0.5)
     pidfile = tmp_path / "child"

@@ -124,8 +124,6 @@ def test_the_test_environment_is_the_locked_one() -> None:
     assert not stale, f"installed vs locked: {stale}; run `make setup`"
 
 
-
-
 def project_config() -> dict[str, dict[str, Any]]:
     config: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     return config

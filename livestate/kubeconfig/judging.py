@@ -36,7 +36,6 @@ class Resolved:
     origin: str
 
 
-
 def _pem(entry: Entry, field: str, raw: bytes, marker: bytes) -> bytes:
     if b"-----BEGIN " + marker not in raw and not (marker == b"" and b"-----BEGIN " in raw):
         raise Unusable(f"{where(entry, field)} holds no PEM block (-----BEGIN {marker.decode() or '…'}). Fix: point it at the PEM data itself")

@@ -132,7 +132,6 @@ def _plain(value: str) -> Any:
     return value
 
 
-
 def _unique_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
     def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         built = dict(pairs)
