@@ -1,7 +1,7 @@
 """The live-state engine: what the stack declared (desired.py, from the manifests through gke.stack)
 against what the cluster and Google Cloud hold, read-only and bounded.
 
-model.py (checks, layers, the ways a read stops) and errors.py (input it cannot use); kubeconfig.py (the
+model.py (checks, layers, the ways a read stops) and errors.py (input it cannot use); kubeconfig/ (the
 one bounded kubeconfig loader); bounds.py, urllib3_bounds.py (the Kubernetes client) and gcp_http.py
 (the Google clients): every exchange under a total deadline and byte caps; shapes.py (answer shapes);
 kube.py, compute.py, container.py, jobs.py (the readers, and the probe's Job client); live.py (what GKE

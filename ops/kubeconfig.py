@@ -1,4 +1,4 @@
-"""The command side of the kubeconfig loader (livestate/kubeconfig.py): which context a stack's
+"""The command side of the kubeconfig loader (livestate/kubeconfig/): which context a stack's
 commands use, the check made before anything slow, and the engine's `Unusable` as a UsageError (exit 2)."""
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ from engine.deploy_venv import DeployVenvError
 from engine.deploy_venv import deploy_python as build_deploy_venv
 from engine.deploy_venv import pack_python as build_pack_venv
 from tests.conftest import ROOT
+from tests.project_locks import PACK, installed_by_sync, locked_versions
 from tests.standin.harness import closed_port_url, running
 from tests.standin.servers import write_kubeconfig
 from tests.standin.world import CONTEXT, PROJECT, healthy_world
-from tests.test_project_config import PACK, installed_by_sync, locked_versions
 
 # What the program does on `pulumi up` (cwd = the project, the program's directory on sys.path), then
 # what the hook does when the engine calls it: livestate.hook.inspect_until (which __main__.py hands to

@@ -1,19 +1,16 @@
-"""The one kubeconfig loader (livestate/kubeconfig.py), issue 19 class 3: hostile and careless kubeconfigs,
-token files and exec credential plugins give one line naming the file, the key and the fix (exit 2),
-within bounds of time and memory; a valid one reaches the cluster through the real `kubernetes` client."""
+"""The one kubeconfig loader (livestate/kubeconfig/), issue 19 class 3: valid kubeconfigs resolve to one context
+(fast, even of 20,000 users); malformed and generated ones give one line naming the file, the key and the fix
+(exit 2). Files that are not files and missing kubeconfigs: test_kubeconfig_files.py; plugins:
+test_kubeconfig_plugins.py."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import yaml
@@ -22,59 +19,13 @@ from hypothesis import strategies as st
 
 from livestate import kubeconfig
 from livestate.errors import Unusable
-from livestate.kube import KubernetesApi
-from ops.__main__ import main
+from livestate.kubeconfig import index as kubeconfig_index
 from ops.kubeconfig import preflight
+from tests.kubeconfig_helpers import PEM, ROOT, Json, document, refused, write
 from tests.standin.world import CONTEXT
 
-Json = dict[str, Any]
-ROOT = Path(__file__).resolve().parent.parent
-PEM = b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUSw==\n-----END CERTIFICATE-----\n"
-KEY = b"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA==\n-----END EC PRIVATE KEY-----\n"
-
-
-def document(server: str = "https://203.0.113.10", user: Json | None = None, cluster: Json | None = None) -> Json:
-    return {"apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
-            "clusters": [{"name": "prod", "cluster": {"server": server, "certificate-authority-data": base64.b64encode(PEM).decode(),
-                                                       **(cluster or {})}}],
-            "users": [{"name": "prod", "user": user if user is not None else {"token": "t0ken"}}],
-            "contexts": [{"name": CONTEXT, "context": {"cluster": "prod", "user": "prod"}}]}
-
-
-def write(path: Path, content: Json | str | bytes) -> Path:
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
-    return path
-
-
-def refused(path: Path | str, context: str | None = CONTEXT) -> str:
-    with pytest.raises(Unusable) as raised:
-        kubeconfig.load(str(path), context)
-    message = str(raised.value)
-    assert message.isprintable() and "Traceback" not in message
-    return message
-
-
-def plugin(tmp_path: Path, name: str, body: str) -> Path:
-    """An executable credential plugin: a shell script."""
-    script = tmp_path / "bin" / name
-    script.parent.mkdir(exist_ok=True)
-    script.write_text("#!/bin/sh\n" + body)
-    script.chmod(0o755)
-    return script
-
-
-def exec_user(command: Path | str, api_version: str = "client.authentication.k8s.io/v1beta1") -> Json:
-    return {"exec": {"apiVersion": api_version, "command": str(command), "args": ["--flag"], "interactiveMode": "IfAvailable"}}
-
-
-def credential(status: Json, api_version: str = "client.authentication.k8s.io/v1beta1") -> str:
-    return json.dumps({"apiVersion": api_version, "kind": "ExecCredential", "status": status})
-
-
 # --- valid kubeconfigs ----------------------------------------------------------------------------------
+
 
 def test_a_valid_kubeconfig_resolves_to_one_context(tmp_path: Path) -> None:
     resolved = kubeconfig.load(str(write(tmp_path / "config", document())), None)
@@ -140,7 +91,7 @@ def test_the_preflight_parse_serves_the_client_and_a_rewrite_is_read_again(tmp_p
     def counted(text: str, name: str) -> Any:
         parsed.append(name)
         return real(text, name)
-    monkeypatch.setattr(kubeconfig, "parse", counted)
+    monkeypatch.setattr(kubeconfig_index, "parse", counted)  # where read() looks it up
     path = write(tmp_path / "config", document())
     preflight(str(path), None, "prod", ROOT)
     assert kubeconfig.load(str(path), CONTEXT).server == "https://203.0.113.10"
@@ -236,231 +187,6 @@ def test_only_the_selected_context_is_judged(tmp_path: Path) -> None:
     doc = document()
     doc["clusters"].append({"name": "broken", "cluster": {"server": "not a url", "certificate-authority-data": "%%%"}})
     assert kubeconfig.load(str(write(tmp_path / "config", doc)), None).server == "https://203.0.113.10"  # as kubectl: others unread
-
-
-# --- files that are not files -------------------------------------------------------------------------
-
-@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "missing", "too-large"])
-def test_a_token_file_that_is_not_a_small_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
-    target = tmp_path / "token"
-    if kind == "fifo":
-        os.mkfifo(target)  # no writer: an open without O_NONBLOCK would wait for ever
-    elif kind == "dev-zero":
-        target = Path("/dev/zero")  # endless: a read without a cap takes all memory
-    elif kind == "directory":
-        target.mkdir()
-    elif kind == "too-large":
-        with target.open("wb") as sparse:
-            sparse.truncate(kubeconfig.MAX_CREDENTIAL_BYTES + 1)
-    started = time.monotonic()
-    message = refused(write(tmp_path / "config", document(user={"tokenFile": str(target)})))
-    assert time.monotonic() - started < 2
-    assert "users[0].user.tokenFile" in message
-    assert {"fifo": "is a FIFO, not a regular file", "dev-zero": "is a character device, not a regular file",
-            "directory": "is a directory, not a regular file", "missing": "does not exist",
-            "too-large": f"is larger than {kubeconfig.MAX_CREDENTIAL_BYTES} bytes"}[kind] in message
-
-
-@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "missing", "too-large"])
-def test_a_kubeconfig_that_is_not_a_small_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
-    target = tmp_path / "config"
-    if kind == "fifo":
-        os.mkfifo(target)
-    elif kind == "dev-zero":
-        target = Path("/dev/zero")
-    elif kind == "directory":
-        target.mkdir()
-    elif kind == "too-large":
-        with target.open("wb") as sparse:
-            sparse.truncate(kubeconfig.MAX_BYTES + 1)
-    message = refused(target)
-    assert f"kubeconfig (from --kubeconfig): {target}" in message
-    assert {"fifo": "FIFO", "dev-zero": "character device", "directory": "directory", "missing": "does not exist",
-            "too-large": "is larger than"}[kind] in message
-
-
-# --- exec credential plugins -------------------------------------------------------------------------
-
-def test_a_plugin_that_never_exits_is_killed_with_what_it_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kubeconfig, "EXEC_DEADLINE", 0.5)
-    pidfile = tmp_path / "child"
-    script = plugin(tmp_path, "hangs", f"sleep 1000 & echo $! > {pidfile}\nwait\n")
-    started = time.monotonic()
-    message = refused(write(tmp_path / "config", document(user=exec_user(script))))
-    assert time.monotonic() - started < 5
-    assert "credential plugin hangs did not finish within 0.5 s and was stopped. Fix: run `" in message
-    child = int(pidfile.read_text())
-    for _ in range(50):  # killed: gone, or a zombie awaiting a reaper
-        state = Path(f"/proc/{child}/stat")
-        if not state.exists() or state.read_text().split()[2] == "Z":
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the plugin's child survived")
-
-
-def test_a_plugin_that_closes_its_output_but_stays_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kubeconfig, "EXEC_DEADLINE", 0.5)
-    script = plugin(tmp_path, "lingers", "exec >&- 2>&-\nsleep 1000\n")
-    assert "did not exit within 0.5 s and was stopped" in refused(write(tmp_path / "config", document(user=exec_user(script))))
-
-
-def test_a_plugin_that_prints_without_end_is_capped(tmp_path: Path) -> None:
-    script = plugin(tmp_path, "floods", "exec yes\n")
-    message = refused(write(tmp_path / "config", document(user=exec_user(script))))
-    assert f"credential plugin floods printed more than {kubeconfig.MAX_EXEC_OUTPUT} bytes and was stopped" in message
-
-
-def test_a_failed_gke_plugin_says_gcloud_auth_login_not_rbac(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    script = plugin(tmp_path, "gke-gcloud-auth-plugin",
-                    "echo 'ERROR: gcloud failed to load: Reauthentication failed. cannot prompt during non-interactive execution.' >&2\nexit 1\n")
-    path = write(tmp_path / "config", document(user=exec_user(script, "client.authentication.k8s.io/v1")))
-    code = main(["inspect", "prod", "--kubeconfig", str(path)])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err == ("error: credential plugin gke-gcloud-auth-plugin failed: exit status 1: ERROR: gcloud failed to load: Reauthentication "
-                   "failed. cannot prompt during non-interactive execution.; fix: run `gcloud auth login` (the plugin uses gcloud's "
-                   "account), then try again\n")
-    assert "RBAC" not in err
-
-
-def test_a_plugin_not_installed_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))
-    message = refused(write(tmp_path / "config", document(user=exec_user("gke-gcloud-auth-plugin"))))
-    assert "credential plugin gke-gcloud-auth-plugin (kubeconfig" in message and "users[0].user.exec.command) is not installed" in message
-    assert "Fix: install it: gcloud components install gke-gcloud-auth-plugin" in message
-
-
-@pytest.mark.parametrize(("prints", "expected"), [
-    ("not json", "its answer is not JSON"),
-    ("[]", "is not an ExecCredential"),
-    (credential({"token": "x"}, "client.authentication.k8s.io/v1"), "has apiVersion 'client.authentication.k8s.io/v1', not the "
-                                                                   "client.authentication.k8s.io/v1beta1"),
-    (credential({"token": ""}), "holds neither status.token"),
-    (json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential"}), "has no status"),
-])
-def test_a_plugin_answer_that_is_not_an_exec_credential_is_named(tmp_path: Path, prints: str, expected: str) -> None:
-    (tmp_path / "answer").write_text(prints)
-    script = plugin(tmp_path, "odd", f"cat {tmp_path / 'answer'}\n")
-    message = refused(write(tmp_path / "config", document(user=exec_user(script))))
-    assert message.startswith("credential plugin odd failed: its answer ") and expected in message
-
-
-class Recorder(BaseHTTPRequestHandler):
-    seen: ClassVar[list[tuple[str, str | None]]] = []
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self.seen.append((self.path, self.headers.get("Authorization")))
-        body = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@pytest.fixture
-def recorder() -> Iterator[str]:
-    Recorder.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_the_plugins_token_reaches_the_api_through_the_real_client(tmp_path: Path, recorder: str) -> None:
-    (tmp_path / "answer").write_text(credential({"token": "from-plugin", "expirationTimestamp": "2030-01-01T00:00:00Z"}))
-    info = tmp_path / "info"
-    script = plugin(tmp_path, "good", f"printf '%s' \"$KUBERNETES_EXEC_INFO\" > {info}\ncat {tmp_path / 'answer'}\n")
-    user = exec_user(script)
-    user["exec"]["provideClusterInfo"] = True
-    api = KubernetesApi(CONTEXT, str(write(tmp_path / "config", document(server=recorder, user=user))))
-    try:
-        from kubernetes import client
-
-        assert api.call("list", "pods", "", "ns", client.CoreV1Api(api._client).list_namespaced_pod, "ns", what="pods in ns") is not None
-    finally:
-        api.close()
-    assert Recorder.seen == [("/api/v1/namespaces/ns/pods", "Bearer from-plugin")]
-    sent = json.loads(info.read_text())
-    assert sent["kind"] == "ExecCredential" and sent["spec"]["interactive"] is False and sent["spec"]["cluster"]["server"] == recorder
-
-
-def test_a_plugins_token_that_no_header_can_carry_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "answer").write_text(credential({"token": "two\nlines"}))
-    script = plugin(tmp_path, "multiline", f"cat {tmp_path / 'answer'}\n")
-    assert "users[0].user.exec (the plugin's status.token): the token holds white space" in refused(
-        write(tmp_path / "config", document(user=exec_user(script))))
-
-
-def test_a_plugins_client_certificate_is_handed_to_the_client(tmp_path: Path) -> None:
-    (tmp_path / "answer").write_text(credential({"clientCertificateData": PEM.decode(), "clientKeyData": KEY.decode()}))
-    script = plugin(tmp_path, "certs", f"cat {tmp_path / 'answer'}\n")
-    configuration = kubeconfig.client_configuration(CONTEXT, str(write(tmp_path / "config", document(user=exec_user(script)))))
-    assert Path(str(configuration.cert_file)).read_bytes() == PEM and Path(str(configuration.key_file)).read_bytes() == KEY
-
-
-# --- no kubeconfig at all: said before rendering, with the command that writes one ------------------------
-
-def test_no_kubeconfig_names_the_get_credentials_command_of_the_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    for command in (["inspect", "prod"], ["probe", "prod", "--peer", "10.52.1.9:8080"]):
-        assert main(command) == 2
-        assert capsys.readouterr().err == (
-            "error: no kubeconfig: --kubeconfig not given, $KUBECONFIG not set and ~/.kube/config does not exist. Fix: gcloud container "
-            "clusters get-credentials coditect-prod --location us-central1 --project coditect-prod (writes context "
-            "gke_coditect-prod_us-central1_coditect-prod to ~/.kube/config)\n")
-    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
-    assert main(["inspect", "local"]) == 2
-    assert "no file of $KUBECONFIG" in (err := capsys.readouterr().err) and "Fix: python -m ops cluster start" in err
-
-
-@pytest.mark.parametrize(("command", "said"), [
-    (["inspect", "prod", "--wait", "nan"], "error: --wait, --interval and --timeout take finite seconds"),
-    (["probe", "prod", "--peer", "10.52.1.9"], "error: --peer '10.52.1.9' must be HOST:PORT"),
-    (["probe", "prod", "--peer", "10.52.1.9:8080", "--deadline", "5"], "error: --deadline must be 10..3600 s"),
-])
-def test_a_bad_argument_is_said_before_a_missing_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                                            command: list[str], said: str) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    assert main(command) == 2
-    assert capsys.readouterr().err.startswith(said)
-
-
-def test_no_kubeconfig_is_refused_in_well_under_a_second_as_a_whole_process(tmp_path: Path) -> None:
-    import subprocess
-
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"} | {"HOME": str(tmp_path)}
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "ops", "inspect", "prod"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    elapsed = time.monotonic() - started
-    assert result.returncode == 2 and "gcloud container clusters get-credentials coditect-prod" in result.stderr
-    assert elapsed < 3.0  # about 0.3 s; rendering alone takes seconds (7.5 s in all before this check came first)
-
-
-def test_a_malformed_kubeconfig_is_refused_before_rendering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    import ops.inspect.run as inspect_run
-
-    def never(*_: Any) -> Any:
-        raise AssertionError("rendered before the kubeconfig was checked")
-    monkeypatch.setattr(inspect_run, "desired_state", never)
-    path = write(tmp_path / "config", "- a list\n")
-    assert main(["inspect", "prod", "--kubeconfig", str(path)]) == 2
-    assert "must be a mapping" in capsys.readouterr().err
-    doc = document()
-    doc["contexts"][0]["name"] = "elsewhere"
-    assert main(["inspect", "prod", "--kubeconfig", str(write(path, doc))]) == 2
-    assert f"has no context '{CONTEXT}' (it has elsewhere)" in capsys.readouterr().err
 
 
 # --- generated: any kubeconfig gives a resolution or one clear refusal ------------------------------------

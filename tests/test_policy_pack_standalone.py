@@ -27,7 +27,8 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from tests.conftest import ROOT
-from tests.test_project_config import installed_by_sync, locked_versions, requirement_names, requirements, third_party_imports, unlisted, uv
+from tests.import_scan import third_party_imports, unlisted
+from tests.project_locks import installed_by_sync, locked_versions, requirement_names, requirements, uv
 
 PACK = ROOT / "policy"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
