@@ -13,7 +13,7 @@ COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generat
 ACTIONLINT_VERSION := v1.7.12
 TOOLS := $(HOME)/.cache/coditect-tools/bin
 
-.PHONY: setup venv scan node-lab browser tools test test-fast lint engine test-engine ruff mypy mypy-pack render check docs lock hooks clean
+.PHONY: setup venv scan node-lab browser tools test test-fast lint shell engine test-engine ruff mypy mypy-pack render check docs lock hooks clean
 
 setup: venv scan node-lab browser tools
 
@@ -72,10 +72,16 @@ test-fast: venv
 
 # `make -k lint` runs every check even when one fails. mypy runs twice: policy/__main__.py and the
 # project's __main__.py are both the module `__main__`.
-lint: ruff mypy mypy-pack
+lint: ruff mypy mypy-pack shell
 
 ruff: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# The shell scripts, and the workflows with shellcheck on their run: scripts (ops/tools.py finds both tools).
+shell: venv tools
+	$(VENV)/bin/python -m ops.tools shellcheck .ci/run engine/build.sh engine/pulumi-language-python
+	$(VENV)/bin/python -m ops.tools actionlint
 
 mypy: venv
 	$(VENV)/bin/mypy

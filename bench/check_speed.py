@@ -121,5 +121,6 @@ def main() -> int:
     print(f"target <= {args.target}x on cpu against the plain floor: {'met' if ratio <= args.target else 'NOT met'}")
     return 0 if ratio <= args.target else 1
 
+
 if __name__ == "__main__":
     sys.exit(main())

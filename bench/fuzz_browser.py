@@ -61,8 +61,15 @@ def hostile_text(rng: random.Random) -> str:
 
 
 def forged_result(rng: random.Random) -> bytes:
-    choices: list[Any] = [GENUINE | {"calls": 10, "answered": 10, "pods": ["p"] * 10}, 40, [], "PASS", {"connected": "yes"},
-                          GENUINE | {"answered": 10**40}, GENUINE | {"events": [{"at": 1, "kind": hostile_text(rng), "detail": hostile_text(rng)}]}]
+    choices: list[Any] = [
+        GENUINE | {"calls": 10, "answered": 10, "pods": ["p"] * 10},
+        40,
+        [],
+        "PASS",
+        {"connected": "yes"},
+        GENUINE | {"answered": 10**40},
+        GENUINE | {"events": [{"at": 1, "kind": hostile_text(rng), "detail": hostile_text(rng)}]},
+    ]
     body = json.dumps(rng.choice(choices)).encode()
     return body if rng.random() < 0.8 else body[: rng.randint(0, len(body))]
 
@@ -79,6 +86,7 @@ def forging(rng: random.Random, taken: list[str]) -> Behaviour:
                 taken.append(f"{page}/result took a forged result")
         conn.respond("", "307 Temporary Redirect", {"Location": f"{page}/result"})
         return False
+
     return answer
 
 
@@ -92,6 +100,7 @@ def redirecting(rng: random.Random, other: HostileServer) -> Behaviour:
             conn.respond("", f"{status} Redirect", {"Location": location})
             return False
         return GOOD(conn, request)
+
     return answer
 
 
@@ -99,9 +108,13 @@ def redirecting(rng: random.Random, other: HostileServer) -> Behaviour:
 def control_endpoint() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "BACKEND_ID": "backend-1", "PING_INTERVAL": "1", "PING_TIMEOUT": "5", "SIO_PATH": "theia/socket.io"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "tests.lab_app:app", "--host", "127.0.0.1", "--port", str(port),
-                                "--log-level", "warning", "--ws-ping-interval", "0"], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.lab_app:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-ping-interval", "0"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}/theia/socket.io/"
@@ -179,8 +192,10 @@ def main_fuzz() -> int:
     print(f"runs that printed a raw control character: {raw}")
     print(f"forged results taken: {len(taken)}")
     print(f"wall time: {wall:.1f} s")
-    print(f"peak memory (ru_maxrss of this process; Chromium is a child): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB, "
-          f"children {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MiB")
+    print(
+        f"peak memory (ru_maxrss of this process; Chromium is a child): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB, "
+        f"children {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MiB"
+    )
     for finding in [*findings, *over, *taken][:5]:
         print("---\n" + finding)
     return 1 if findings or over or taken else 0

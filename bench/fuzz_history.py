@@ -198,9 +198,17 @@ def _dirty(root: Path, rng: random.Random, huge_mb: int) -> None:
 
 # name -> (how the repository is made hostile, whether it starts from a shallow clone)
 HOSTILE: dict[str, Callable[[Path, random.Random, int], None]] = {
-    "subjects": _subjects, "not-a-stack-file": _not_a_stack_file, "deleted-and-restored": _deleted_and_restored,
-    "renamed": _renamed, "long-history": _long, "no-repository": _no_repository, "no-commits": _no_commits,
-    "symlink": _symlink, "hard-link": _hard_link, "dirty": _dirty, "shallow": lambda root, rng, huge: None,
+    "subjects": _subjects,
+    "not-a-stack-file": _not_a_stack_file,
+    "deleted-and-restored": _deleted_and_restored,
+    "renamed": _renamed,
+    "long-history": _long,
+    "no-repository": _no_repository,
+    "no-commits": _no_commits,
+    "symlink": _symlink,
+    "hard-link": _hard_link,
+    "dirty": _dirty,
+    "shallow": lambda root, rng, huge: None,
     "full-disk": lambda root, rng, huge: None,
 }
 
@@ -264,9 +272,12 @@ def races(tally: Tally, base: Path, scratch: Path, count: int) -> None:
         subprocess.run(["git", "clone", "-q", f"file://{base}", str(root)], check=True, capture_output=True)
         tally.inputs += 1
         started = time.perf_counter()
-        racers = [subprocess.Popen([sys.executable, "-m", "ops", "--project", str(root), *arguments], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                  for arguments in (["promote", "staging", "prod"], ["rollback", "prod"])]
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "ops", "--project", str(root), *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for arguments in (["promote", "staging", "prod"], ["rollback", "prod"])
+        ]
         outputs = [racer.communicate(timeout=TIME_BOUND_S * 2) for racer in racers]
         seconds = time.perf_counter() - started
         for name, racer, (out, err) in zip(("race: promote", "race: rollback"), racers, outputs, strict=True):
@@ -298,10 +309,12 @@ def main_fuzz(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"history/rollback: {tally.inputs} inputs ({args.n} hostile histories, {args.races} races), {tally.runs} runs: "
-          f"{tally.clear} clear errors, {tally.passes} passes, {tally.tracebacks} tracebacks, {tally.over_time} over the {TIME_BOUND_S:g} s bound, "
-          f"{tally.lost_updates} lost updates; wall {seconds:.1f} s, slowest run {tally.slowest:.1f} s ({tally.slowest_input}), "
-          f"peak RSS {own:.0f} MB (largest child: {children:.0f} MB)")
+    print(
+        f"history/rollback: {tally.inputs} inputs ({args.n} hostile histories, {args.races} races), {tally.runs} runs: "
+        f"{tally.clear} clear errors, {tally.passes} passes, {tally.tracebacks} tracebacks, {tally.over_time} over the {TIME_BOUND_S:g} s bound, "
+        f"{tally.lost_updates} lost updates; wall {seconds:.1f} s, slowest run {tally.slowest:.1f} s ({tally.slowest_input}), "
+        f"peak RSS {own:.0f} MB (largest child: {children:.0f} MB)"
+    )
     print("  exit codes by input: " + "; ".join(f"{kind} {dict(sorted(codes.items()))}" for kind, codes in sorted(tally.exits.items())))
     for example in tally.examples[:10]:
         print(f"  {example}")

@@ -72,8 +72,15 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
 
 def body_case(rng: random.Random, world: World) -> hk.Sabotage:
     good = json.dumps(world.one("services", "coditect-combined-service")).encode()
-    bodies = [good[: rng.randint(0, len(good) - 1)], b"<!DOCTYPE html><title>Sign in</title>", json.dumps(random_json(rng)).encode(),
-              bytes(rng.randrange(256) for _ in range(rng.randint(0, 30))), b"\xef\xbb\xbf{}", b"null", b"[]" * rng.randint(1, 3)]
+    bodies = [
+        good[: rng.randint(0, len(good) - 1)],
+        b"<!DOCTYPE html><title>Sign in</title>",
+        json.dumps(random_json(rng)).encode(),
+        bytes(rng.randrange(256) for _ in range(rng.randint(0, 30))),
+        b"\xef\xbb\xbf{}",
+        b"null",
+        b"[]" * rng.randint(1, 3),
+    ]
     content = rng.choice(["application/json", "text/html", "text/plain"])
     return hk.Sabotage().on(PATHS[rng.choice(list(PATHS))], hk.body(rng.choice(bodies), content_type=content))
 

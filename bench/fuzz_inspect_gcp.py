@@ -51,8 +51,23 @@ from tests.standin.world import CONTEXT, PROJECT, World, healthy_world  # noqa: 
 SLACK_S = 2.0  # the Kubernetes reads before the hostile one, on a loaded 2-core machine
 HTTP_LIMIT_S = 10.0  # a malformed answer from the stand-in is answered at once: any run this long hangs somewhere
 STATUSES = [401, 403, 404, 429, 500, 502]
-JUNK = ["", "null", "0", "[]", '""', "true", "{", "}", "[{}]", '{"error": "x"}', '{"error": {"message": 5}}', '{"error": {"details": [1]}}',
-        "<!DOCTYPE html><html><body>Sign in</body></html>", "\x1b[2J\x1b[32mPASS", '{"kind": "compute#backendService"']
+JUNK = [
+    "",
+    "null",
+    "0",
+    "[]",
+    '""',
+    "true",
+    "{",
+    "}",
+    "[{}]",
+    '{"error": "x"}',
+    '{"error": {"message": 5}}',
+    '{"error": {"details": [1]}}',
+    "<!DOCTYPE html><html><body>Sign in</body></html>",
+    "\x1b[2J\x1b[32mPASS",
+    '{"kind": "compute#backendService"',
+]
 
 
 def random_json(rng: random.Random, depth: int = 0) -> Any:
@@ -64,13 +79,12 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
     if choice == 2:
         return rng.choice([0, -1, 2**31, 2**63, -(2**70), 1.5, 1e308])
     if choice == 3:
-        return "".join(rng.choice("aZ9-_/.:\x00\x1b\u202e é𝄞\"\\") for _ in range(rng.randrange(12)))
+        return "".join(rng.choice('aZ9-_/.:\x00\x1b\u202e é𝄞"\\') for _ in range(rng.randrange(12)))
     if choice == 4:
         return rng.choice(["HEALTHY", "UNHEALTHY", "RUNNING", "30s", "https://www.googleapis.com/compute/v1/x", ""])
     if choice in (5, 6):
         return [random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
-    return {rng.choice(["name", "backends", "group", "healthState", "x", "enabled", "nodePools"]): random_json(rng, depth + 1)
-            for _ in range(rng.randrange(4))}
+    return {rng.choice(["name", "backends", "group", "healthState", "x", "enabled", "nodePools"]): random_json(rng, depth + 1) for _ in range(rng.randrange(4))}
 
 
 def mutation(rng: random.Random, body: dict[str, Any]) -> tuple[int, str, bytes]:
@@ -153,8 +167,7 @@ def main_fuzz() -> int:
             print(f"the control run did not pass ({control}, {control_s:.1f} s):\n{printed[-1500:]}")
             return 1
         paths = targets(standins.world)
-        bodies = {**{p: standins.world.compute[k] for p, k in zip(paths, standins.world.compute, strict=False)},
-                  paths[-1]: standins.world.cluster}
+        bodies = {**{p: standins.world.compute[k] for p, k in zip(paths, standins.world.compute, strict=False)}, paths[-1]: standins.world.cluster}
         for _ in range(options.n):
             standins.world.gcp_raw.clear()
             standins.world.requests.clear()
@@ -186,7 +199,9 @@ def main_fuzz() -> int:
     print(f"unclear errors: {unclear}")
     print(f"runs over the time bound (--timeout + {SLACK_S} s for a hostile server, {HTTP_LIMIT_S} s for a stand-in answer): {len(over_bound)}")
     print(f"wall time: {wall:.1f} s")
-    print(f"peak memory (ru_maxrss, stand-ins and hostile servers included): {rss_after / 1024:.1f} MiB, {(rss_after - rss_before) / 1024:.1f} MiB above the start")
+    print(
+        f"peak memory (ru_maxrss, stand-ins and hostile servers included): {rss_after / 1024:.1f} MiB, {(rss_after - rss_before) / 1024:.1f} MiB above the start"
+    )
     for finding in [*findings, *over_bound][:5]:
         print("---\n" + finding)
     return 1 if findings or over_bound or outcomes["traceback"] else 0

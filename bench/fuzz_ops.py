@@ -39,8 +39,16 @@ from ops import stack_files  # noqa: E402
 from ops.__main__ import main  # noqa: E402
 from ops.errors import EXIT_BUG, StackFileError  # noqa: E402
 
-TAGS = ("!!binary aGk=", "!!set {a, b}", "!!omap [a: 1]", "!!timestamp 2024-01-01", "!!python/object/apply:os.system [ls]", "!custom x",
-        "!!int x", "!!float 1e400")
+TAGS = (
+    "!!binary aGk=",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "!!timestamp 2024-01-01",
+    "!!python/object/apply:os.system [ls]",
+    "!custom x",
+    "!!int x",
+    "!!float 1e400",
+)
 AMBIGUOUS = ("on", "yes", "No", "010", "1.10", "1_000", "2024-01-01", "1:20", "0b11", ".nan", "-.inf", "1e3", "true", "null", "~", "''", "[]", "{}")
 BAD_NAMES = ("..", ".", "../etc", "a/b", "a\\b", "", "x" * 300, "dev\n", "dév", "-dev", "nope", "dev\x00", "prod ")
 
@@ -87,7 +95,7 @@ class Spot:
         return "".join(self.lines)
 
     def replaced(self, line: str) -> str:
-        return "".join([*self.lines[:self.at], line, *self.lines[self.at + 1:]])
+        return "".join([*self.lines[: self.at], line, *self.lines[self.at + 1 :]])
 
     def inserted(self, *lines: str, at: int | None = None) -> str:
         where = self.at if at is None else at
@@ -109,7 +117,7 @@ def _byte(spot: Spot) -> bytes:
 
 def _char(spot: Spot) -> str:
     at = spot.rng.randrange(len(spot.text))
-    return spot.text[:at] + spot.rng.choice("[]{}:&*!|>'\"#%@`\t-?,") + spot.text[at + 1:]
+    return spot.text[:at] + spot.rng.choice("[]{}:&*!|>'\"#%@`\t-?,") + spot.text[at + 1 :]
 
 
 def _nesting(spot: Spot) -> str:
@@ -125,7 +133,7 @@ MUTATIONS: dict[str, Callable[[Spot], str | bytes]] = {
     "nesting": _nesting,
     "ambiguous": lambda spot: spot.replaced(f"{spot.key}: {spot.rng.choice(AMBIGUOUS)}\n"),
     "huge": lambda spot: spot.replaced(f"{spot.key}: {'x' * spot.rng.choice([70_000, 900_000, 2_000_000])}\n"),
-    "cut": lambda spot: spot.text[:spot.rng.randrange(len(spot.text))],
+    "cut": lambda spot: spot.text[: spot.rng.randrange(len(spot.text))],
     "double-line": lambda spot: spot.inserted(spot.rng.choice(spot.lines)),
     "crlf": lambda spot: spot.text.replace("\n", "\r\n"),
     "char": _char,
@@ -215,17 +223,31 @@ def hostile_arguments(command: str, project: Project, rng: random.Random, scratc
             golden.mkdir()
         else:
             golden.chmod(0o444)
-        return choice, {"render": ["--project", root, "render", "staging"], "check": ["--project", root, "check", "staging"],
-                        "promote": ["--project", root, "promote", "dev", "staging"], "diff": ["--project", root, "diff", "dev", "staging"]}[command]
+        return choice, {
+            "render": ["--project", root, "render", "staging"],
+            "check": ["--project", root, "check", "staging"],
+            "promote": ["--project", root, "promote", "dev", "staging"],
+            "diff": ["--project", root, "diff", "dev", "staging"],
+        }[command]
     if choice == "empty-project":
         empty = scratch / "empty"
         empty.mkdir(exist_ok=True)
         return choice, ["--project", str(empty), command, *(["dev", "staging"] if command in ("promote", "diff") else [])]
     if choice == "leftover":
         (project.root / "rendered" / "gone").mkdir(exist_ok=True)
-        return choice, ["--project", root, "check"] if command == "check" else ["--project", root, command, "dev", *(["staging"] if command in ("promote", "diff") else [])]
-    return f"name {name[:20]!r}", {"render": ["--project", root, "render", name], "check": ["--project", root, "check", name],
-                                   "promote": ["--project", root, "promote", "dev", name], "diff": ["--project", root, "diff", name, "dev"]}[command]
+        return choice, ["--project", root, "check"] if command == "check" else [
+            "--project",
+            root,
+            command,
+            "dev",
+            *(["staging"] if command in ("promote", "diff") else []),
+        ]
+    return f"name {name[:20]!r}", {
+        "render": ["--project", root, "render", name],
+        "check": ["--project", root, "check", name],
+        "promote": ["--project", root, "promote", "dev", name],
+        "diff": ["--project", root, "diff", name, "dev"],
+    }[command]
 
 
 def fuzz_command(command: str, count: int, rng: random.Random) -> Tally:
@@ -244,10 +266,12 @@ def fuzz_command(command: str, count: int, rng: random.Random) -> Tally:
                 label, content = mutate(project.saved[path].decode(), rng)
                 label = f"{stack}: {label}"
                 path.write_bytes(content)
-                argv = {"render": ["--project", str(project.root), "render", stack, "--out", str(scratch / "out")],
-                        "check": ["--project", str(project.root), "check", stack],
-                        "promote": ["--project", str(project.root), "promote", "dev", "staging"],
-                        "diff": ["--project", str(project.root), "diff", "dev", "staging"]}[command]
+                argv = {
+                    "render": ["--project", str(project.root), "render", stack, "--out", str(scratch / "out")],
+                    "check": ["--project", str(project.root), "check", stack],
+                    "promote": ["--project", str(project.root), "promote", "dev", "staging"],
+                    "diff": ["--project", str(project.root), "diff", "dev", "staging"],
+                }[command]
             judge(tally, label, lambda argv=argv: run_cli(argv))  # type: ignore[misc]
             project.restore()
             for leftover in scratch.iterdir():
@@ -275,9 +299,11 @@ def fuzz_reader(count: int, rng: random.Random) -> Tally:
 
 def report(command: str, tally: Tally, seconds: float, peak_traced: int | None) -> None:
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{command}: {tally.tried} inputs tried, {tally.clear_errors} clear errors, {tally.passes} passes, {tally.tracebacks} tracebacks; "
-          f"wall {seconds:.1f} s, slowest input {tally.slowest * 1000:.0f} ms ({tally.slowest_input}), peak RSS {peak_rss:.0f} MB"
-          + (f", peak allocated by the reader {peak_traced / 1e6:.1f} MB" if peak_traced is not None else ""))
+    print(
+        f"{command}: {tally.tried} inputs tried, {tally.clear_errors} clear errors, {tally.passes} passes, {tally.tracebacks} tracebacks; "
+        f"wall {seconds:.1f} s, slowest input {tally.slowest * 1000:.0f} ms ({tally.slowest_input}), peak RSS {peak_rss:.0f} MB"
+        + (f", peak allocated by the reader {peak_traced / 1e6:.1f} MB" if peak_traced is not None else "")
+    )
     for example in tally.examples:
         print(f"  TRACEBACK {example}")
 

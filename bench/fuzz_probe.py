@@ -54,26 +54,76 @@ PEER = "10.52.1.9:8080"
 EXEC_DEADLINE = 1.0  # the plugin deadline for this run (the command's own is 30 s)
 SLACK_S = 3.0  # a run may take the plugin deadline plus this
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUSw==\n-----END CERTIFICATE-----\n"
-BAD_SERVERS = ["https://[::1", "https://host:port", "ftp://x", "203.0.113.1", "https://", "https://a b", "https://\x1b[2J", "", "http://:80",
-               "https://" + "a" * 5000, 443, None, ["https://x"]]
+BAD_SERVERS = [
+    "https://[::1",
+    "https://host:port",
+    "ftp://x",
+    "203.0.113.1",
+    "https://",
+    "https://a b",
+    "https://\x1b[2J",
+    "",
+    "http://:80",
+    "https://" + "a" * 5000,
+    443,
+    None,
+    ["https://x"],
+]
 JUNK: list[Any] = [None, True, 0, -1, 1.5, "", "x", "\x00", "\x1b[31mred", "~nobody/x", [], {}, [1], {"a": 1}, "é" * 50, "9" * 5000]
-KEYS = ["clusters", "users", "contexts", "current-context", "kind", "apiVersion", "name", "cluster", "user", "context", "server",
-        "certificate-authority-data", "certificate-authority", "insecure-skip-tls-verify", "tls-server-name", "proxy-url", "token",
-        "tokenFile", "exec", "command", "args", "env", "apiVersion", "client-certificate-data", "client-key-data", "auth-provider"]
+KEYS = [
+    "clusters",
+    "users",
+    "contexts",
+    "current-context",
+    "kind",
+    "apiVersion",
+    "name",
+    "cluster",
+    "user",
+    "context",
+    "server",
+    "certificate-authority-data",
+    "certificate-authority",
+    "insecure-skip-tls-verify",
+    "tls-server-name",
+    "proxy-url",
+    "token",
+    "tokenFile",
+    "exec",
+    "command",
+    "args",
+    "env",
+    "apiVersion",
+    "client-certificate-data",
+    "client-key-data",
+    "auth-provider",
+]
 
 
 def contained_log() -> str:
     """What the probe pod of a contained IDE prints (every probe as expected): the run passes."""
-    return "\n".join(LINE_PREFIX + json.dumps({"name": p.name, "outcome": "blocked" if p.expect is Expect.BLOCKED else "reached",
-                                                "detail": "timed out after 3s" if p.expect is Expect.BLOCKED else "resolves to 34.36.1.1"})
-                     for p in probe_table(parse_peer(PEER)))
+    return "\n".join(
+        LINE_PREFIX
+        + json.dumps(
+            {
+                "name": p.name,
+                "outcome": "blocked" if p.expect is Expect.BLOCKED else "reached",
+                "detail": "timed out after 3s" if p.expect is Expect.BLOCKED else "resolves to 34.36.1.1",
+            }
+        )
+        for p in probe_table(parse_peer(PEER))
+    )
 
 
 def document(server: str, user: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
-            "clusters": [{"name": "c", "cluster": {"server": server}}],
-            "users": [{"name": "u", "user": user if user is not None else {"token": "t"}}],
-            "contexts": [{"name": CONTEXT, "context": {"cluster": "c", "user": "u"}}]}
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": CONTEXT,
+        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": user if user is not None else {"token": "t"}}],
+        "contexts": [{"name": CONTEXT, "context": {"cluster": "c", "user": "u"}}],
+    }
 
 
 def mutate(rng: random.Random, value: Any, depth: int = 0) -> Any:
@@ -128,16 +178,27 @@ def hostile_kubeconfig(rng: random.Random, workdir: Path, server: str) -> tuple[
         ("tokenFile FIFO", lambda: json.dumps(document(server, {"tokenFile": str(workdir / "fifo")}))),
         ("tokenFile /dev/zero", lambda: json.dumps(document(server, {"tokenFile": "/dev/zero"}))),
         ("tokenFile directory", lambda: json.dumps(document(server, {"tokenFile": str(workdir)}))),
-        ("alias bomb", lambda: "\n".join(["a0: &a0 [x, x, x, x, x, x, x, x, x, x]",
-                                          *[f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]]) + "\n"),
+        (
+            "alias bomb",
+            lambda: (
+                "\n".join(["a0: &a0 [x, x, x, x, x, x, x, x, x, x]", *[f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]]) + "\n"
+            ),
+        ),
         ("deep nesting", lambda: "[" * rng.randint(65, 100_000) + "]" * 3),
         ("unknown context", lambda: json.dumps({**document(server), "contexts": [{"name": "gke_p-roject_zone_x", "context": {"cluster": "c"}}]})),
         ("plugin that hangs", lambda: json.dumps(document(server, exec_user(plugin(workdir, "hangs", "sleep 1000\n"))))),
         ("plugin that floods", lambda: json.dumps(document(server, exec_user(plugin(workdir, "floods", "exec yes\n"))))),
-        ("plugin that fails", lambda: json.dumps(document(server, exec_user(plugin(workdir, "gke-gcloud-auth-plugin",
-                                                                                  "echo 'Reauthentication failed.\x1b[2J' >&2; exit 1\n"))))),
-        ("plugin answering garbage", lambda: (answer.write_text(rng.choice(["{", "[]", '{"kind": "ExecCredential"}', "\x1b[2J"])),
-                                              json.dumps(document(server, exec_user(plugin(workdir, "odd", f"cat {answer}\n")))))[1]),
+        (
+            "plugin that fails",
+            lambda: json.dumps(document(server, exec_user(plugin(workdir, "gke-gcloud-auth-plugin", "echo 'Reauthentication failed.\x1b[2J' >&2; exit 1\n")))),
+        ),
+        (
+            "plugin answering garbage",
+            lambda: (
+                answer.write_text(rng.choice(["{", "[]", '{"kind": "ExecCredential"}', "\x1b[2J"])),
+                json.dumps(document(server, exec_user(plugin(workdir, "odd", f"cat {answer}\n")))),
+            )[1],
+        ),
         ("plugin not installed", lambda: json.dumps(document(server, exec_user("no-such-plugin-" + str(rng.randrange(10**6)))))),
     ]
     kind, make = rng.choice(cases)
@@ -151,25 +212,30 @@ def _with_ca(doc: dict[str, Any], data: str) -> dict[str, Any]:
 
 def hostile_cluster(rng: random.Random) -> tuple[str, Cluster]:
     verb = rng.choice([("create", "jobs"), ("get", "jobs"), ("list", "pods"), ("get", "pods/log"), ("delete", "jobs")])
-    return rng.choice([
-        ("403 on " + "/".join(verb), Cluster(log="", forbidden={verb})),
-        ("Job Failed", Cluster(outcome="Failed", log="")),
-        ("Job never finishes", Cluster(reads_until_done=0)),
-        ("pod never scheduled", Cluster(reads_until_done=0, unschedulable="0/3 nodes are available\x1b[2J")),
-        ("garbage log", Cluster(log="".join(rng.choice("ab \n\x1b{}\"<>") for _ in range(rng.randint(0, 4000))))),
-        ("token from a plugin", Cluster(log=contained_log())),
-        ("contained IDE", Cluster(log=contained_log())),
-    ])
+    return rng.choice(
+        [
+            ("403 on " + "/".join(verb), Cluster(log="", forbidden={verb})),
+            ("Job Failed", Cluster(outcome="Failed", log="")),
+            ("Job never finishes", Cluster(reads_until_done=0)),
+            ("pod never scheduled", Cluster(reads_until_done=0, unschedulable="0/3 nodes are available\x1b[2J")),
+            ("garbage log", Cluster(log="".join(rng.choice('ab \n\x1b{}"<>') for _ in range(rng.randint(0, 4000))))),
+            ("token from a plugin", Cluster(log=contained_log())),
+            ("contained IDE", Cluster(log=contained_log())),
+        ]
+    )
 
 
 def fast_wait(wait_and_read: Any) -> Any:
     """The real wait loop on a clock that advances by each sleep (as tests/test_probe.py does)."""
+
     def wrapped(cluster: Any, namespace: str, name: str, wait: float, interval: float, _sleep: Any, _clock: Any) -> Any:
         now = [0.0]
 
         def advance(seconds: float) -> None:
             now[0] += seconds
+
         return wait_and_read(cluster, namespace, name, wait, interval, advance, lambda: now[0])
+
     return wrapped
 
 
@@ -227,8 +293,9 @@ def main_fuzz() -> int:
                     user = None
                     if kind == "token from a plugin":
                         answer = workdir / f"token-{index}"
-                        answer.write_text(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
-                                                      "status": {"token": "from-plugin"}}))
+                        answer.write_text(
+                            json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": {"token": "from-plugin"}})
+                        )
                         user = exec_user(plugin(workdir, "good", f"cat {answer}\n"))
                     content = json.dumps(document(server, user))
                 kinds[kind] += 1

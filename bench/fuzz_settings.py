@@ -30,13 +30,52 @@ from components.settings import Settings, SettingsError, constrained_settings, p
 from ops.program import read_yaml, run_program, stack_config  # noqa: E402
 
 HOSTILE_VALUES: list[Any] = [
-    True, False, None, 0, -1, 1, 2**31, 2**64, 1.5, float("nan"), float("inf"), "", " ", "1.10", "NOT A REPO@sha256:" + "Z" * 64,
-    "kube-system", "default", "x" * 300, "ü", "[::1", "a" * 64 + ".example.com", [], {}, ["sqli-v33-stable') || true || ('"],
-    {"unexpected": 1}, "0.5", "-1", "1e9", "sha256:" + "0" * 64,
+    True,
+    False,
+    None,
+    0,
+    -1,
+    1,
+    2**31,
+    2**64,
+    1.5,
+    float("nan"),
+    float("inf"),
+    "",
+    " ",
+    "1.10",
+    "NOT A REPO@sha256:" + "Z" * 64,
+    "kube-system",
+    "default",
+    "x" * 300,
+    "ü",
+    "[::1",
+    "a" * 64 + ".example.com",
+    [],
+    {},
+    ["sqli-v33-stable') || true || ('"],
+    {"unexpected": 1},
+    "0.5",
+    "-1",
+    "1e9",
+    "sha256:" + "0" * 64,
     # issue 19 class 9: a final newline, Unicode lookalikes, label values, ranges the API refuses, huge lists
-    "coditect.ai\n", "sqli-v33-stable\n", "r.example/theia:v1\n", "r.example/theia:v1é", "соditect.ai", "1.0-", "1" * 64,
-    ["coditect.ai\n"], ["0.0.0.0/0"], ["::/0"], ["10.0.0.0/08"], [f"h{i}.coditect.ai" for i in range(10_000)],
-    ["projects/p/notificationChannels/1\n"], "/healthz\n", "250m\n", "gke_p_l_c\n",
+    "coditect.ai\n",
+    "sqli-v33-stable\n",
+    "r.example/theia:v1\n",
+    "r.example/theia:v1é",
+    "соditect.ai",
+    "1.0-",
+    "1" * 64,
+    ["coditect.ai\n"],
+    ["0.0.0.0/0"],
+    ["::/0"],
+    ["10.0.0.0/08"],
+    [f"h{i}.coditect.ai" for i in range(10_000)],
+    ["projects/p/notificationChannels/1\n"],
+    "/healthz\n",
+    "250m\n",
+    "gke_p_l_c\n",
 ]
 
 
@@ -77,7 +116,7 @@ def grammar_mutant(raw: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         value = rng.choice(spaces) + value
     elif kind == "lookalike" and positions:
         i = rng.choice(positions)
-        value = value[:i] + LOOKALIKES[value[i]] + value[i + 1:]
+        value = value[:i] + LOOKALIKES[value[i]] + value[i + 1 :]
     else:
         value += "a" * (grammar.max_length - len(value) + 1)
     raw = copy.deepcopy(raw)
@@ -98,10 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     stacks = ("dev", "staging", "prod")
-    bases = {s: {k.split(":", 1)[1]: v for k, v in read_yaml(ROOT / f"Pulumi.{s}.yaml")["config"].items() if k.startswith("coditect:")}
-             for s in stacks}
-    counts = {"tried": 0, "clear errors": 0, "passes": 0, "tracebacks": 0, "program runs": 0, "over time bound": 0,
-              "grammar mutants": 0, "mutants passed": 0}
+    bases = {s: {k.split(":", 1)[1]: v for k, v in read_yaml(ROOT / f"Pulumi.{s}.yaml")["config"].items() if k.startswith("coditect:")} for s in stacks}
+    counts = {"tried": 0, "clear errors": 0, "passes": 0, "tracebacks": 0, "program runs": 0, "over time bound": 0, "grammar mutants": 0, "mutants passed": 0}
     start = time.perf_counter()
     slowest = 0.0
     for i in range(args.n):

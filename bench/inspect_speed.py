@@ -100,8 +100,10 @@ def main() -> int:
     print(f"  in process, cold (first call)           {cold * 1000:7.1f} ms")
     print(f"  live reads + checks (median)            {statistics.median(reads) * 1000:7.1f} ms")
     ok = fresh_median <= PROCESS_BOUND_SEC and refusal_median < REFUSAL_BOUND_SEC
-    print(f"verdict: whole process {'within' if fresh_median <= PROCESS_BOUND_SEC else 'OVER'} {PROCESS_BOUND_SEC:g} s, "
-          f"refusal {'under' if refusal_median < REFUSAL_BOUND_SEC else 'OVER'} {REFUSAL_BOUND_SEC:g} s")
+    print(
+        f"verdict: whole process {'within' if fresh_median <= PROCESS_BOUND_SEC else 'OVER'} {PROCESS_BOUND_SEC:g} s, "
+        f"refusal {'under' if refusal_median < REFUSAL_BOUND_SEC else 'OVER'} {REFUSAL_BOUND_SEC:g} s"
+    )
     return 0 if ok else 1
 
 

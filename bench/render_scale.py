@@ -54,7 +54,10 @@ def program_with(services: int) -> Callable[[], None]:
                 bc = BackendConfig(f"bc-{i}", ns, settings.backend_config.model_copy(update={"name": f"backend-{i}"}), deployment.health)
                 backends.append(NegService(f"svc-{i}", ns, settings.service.model_copy(update={"name": f"svc-{i}"}), deployment, bc))
             WebsocketIngress(
-                "ingress", ns, "ingress", Route(backends[0]),
+                "ingress",
+                ns,
+                "ingress",
+                Route(backends[0]),
                 tuple(Route(svc, host=f"svc-{i}.coditect.ai") for i, svc in enumerate(backends)),
                 settings.socketio.min_session_sec,
             )

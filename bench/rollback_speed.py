@@ -39,8 +39,10 @@ def main(argv: list[str]) -> int:
                 print(f"rollback exited {code}", file=sys.stderr)
                 return 1
             git(root, "checkout", "-q", "--", ".")  # back to 9.9.9 for the next run
-    print(f"ops rollback prod: median {statistics.median(seconds):.2f} s over {runs} runs "
-          f"(min {min(seconds):.2f} s, max {max(seconds):.2f} s); the manual rollback took 120 s")
+    print(
+        f"ops rollback prod: median {statistics.median(seconds):.2f} s over {runs} runs "
+        f"(min {min(seconds):.2f} s, max {max(seconds):.2f} s); the manual rollback took 120 s"
+    )
     return 0
 
 

@@ -51,10 +51,12 @@ def run(lab: Lab, setup: str, sessions: int, polls: int) -> None:
     round_trips = [check.ms / check.data["requests"] for check in polled if check.ok]
     failures = Counter(str(c.name) for r in reports for c in r.checks if c.ok is False)
     pods = {pod for r in reports for pods in r.pods.values() for pod in pods}
-    print(f"{setup:>10}: {ok}/{sessions} sessions passed ({100 * ok / sessions:.1f} %), "
-          f"handshake p50 {statistics.median(handshakes) if handshakes else float('nan'):.1f} ms p99 {percentile(handshakes, 0.99):.1f} ms, "
-          f"round trip p50 {statistics.median(round_trips) if round_trips else float('nan'):.2f} ms p99 {percentile(round_trips, 0.99):.2f} ms, "
-          f"{sessions / wall:.1f} sessions/s, pods used {sorted(pods)}")
+    print(
+        f"{setup:>10}: {ok}/{sessions} sessions passed ({100 * ok / sessions:.1f} %), "
+        f"handshake p50 {statistics.median(handshakes) if handshakes else float('nan'):.1f} ms p99 {percentile(handshakes, 0.99):.1f} ms, "
+        f"round trip p50 {statistics.median(round_trips) if round_trips else float('nan'):.2f} ms p99 {percentile(round_trips, 0.99):.2f} ms, "
+        f"{sessions / wall:.1f} sessions/s, pods used {sorted(pods)}"
+    )
     if failures:
         print(f"{'':>12}failed checks: {dict(failures)}")
 

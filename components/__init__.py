@@ -16,5 +16,7 @@ POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
 
 # A virtualenv made before the rule engine was a package lacks it: say so in one line, not a traceback.
 if find_spec("gke") is None:
-    raise SystemExit("components: the rule engine `gke` is not installed in this Python. Fix: `make setup`, "
-                     "or `uv sync --frozen` (pyproject.toml installs it editable, as `pulumi up` does).")
+    raise SystemExit(
+        "components: the rule engine `gke` is not installed in this Python. Fix: `make setup`, "
+        "or `uv sync --frozen` (pyproject.toml installs it editable, as `pulumi up` does)."
+    )

@@ -116,7 +116,8 @@ def _cloud_armor(settings: Settings) -> CloudArmor | None:
         pulumi.log.warn(
             f"Cloud Armor policy {name} is detached from the backend (gcp.cloudArmor.enabled is false) and kept. Once GKE has "
             "applied the BackendConfig (the backend service shows no securityPolicy), set gcp.cloudArmor.keepDetachedPolicy "
-            "to false and run pulumi up again to delete it.")
+            "to false and run pulumi up again to delete it."
+        )
     return CloudArmor("cloud-armor", name, settings.socketio.path, armor)
 
 
@@ -127,10 +128,16 @@ def cluster_provider(target: Target) -> k8s.Provider:
     if target.adopt:
         pulumi.log.warn(
             f"Adoption run on {target.cluster_context}: existing objects are taken over (upsert) and kubectl's field ownership "
-            "is overridden (patch force). Remove coditect:cluster.adopt after this pulumi up.")
+            "is overridden (patch force). Remove coditect:cluster.adopt after this pulumi up."
+        )
         register_adoption()
-    return k8s.Provider("cluster", context=target.cluster_context, cluster_identifier=target.cluster_context,
-                        upsert_existing_objects=target.adopt, enable_patch_force=target.adopt)
+    return k8s.Provider(
+        "cluster",
+        context=target.cluster_context,
+        cluster_identifier=target.cluster_context,
+        upsert_existing_objects=target.adopt,
+        enable_patch_force=target.adopt,
+    )
 
 
 def stack_context(settings: Settings) -> gke.Context:
@@ -139,8 +146,12 @@ def stack_context(settings: Settings) -> gke.Context:
     containment = settings.containment
     return gke.Context(
         min_session_sec=settings.socketio.min_session_sec,
-        containment=gke.Containment(sandbox_required=containment.sandbox, dns=containment.dns,
-                                    internet_ports=frozenset(containment.internet_ports), cluster_ranges=containment.cluster_ranges),
+        containment=gke.Containment(
+            sandbox_required=containment.sandbox,
+            dns=containment.dns,
+            internet_ports=frozenset(containment.internet_ports),
+            cluster_ranges=containment.cluster_ranges,
+        ),
     )
 
 
@@ -154,15 +165,23 @@ def build_app(settings: Settings, target: Target, inspect: Inspect | None = None
         return _declare_app(settings, cluster, inspection_hooks(settings, target, lambda: plan.manifests, inspect))
 
 
-def inspection_hooks(settings: Settings, target: Target, declared: Callable[[], list[Manifest]],
-                     inspect: Inspect | None) -> pulumi.ResourceHookBinding | None:
+def inspection_hooks(settings: Settings, target: Target, declared: Callable[[], list[Manifest]], inspect: Inspect | None) -> pulumi.ResourceHookBinding | None:
     """After `up` creates or changes the BackendConfig or the Ingress: prove GKE applied them (warn, or
     fail in prod; never in preview). Bound to the InspectionMarker only, the stack's last object.
     `declared` gives the stack's manifests when the hook runs."""
     if inspect is None:
         return None
-    hook = inspection_hook("inspect-after-apply", settings.inspection_mode, target.stack, target.cluster_context, target.project,
-                           declared, inspect, deadline=settings.inspection.deadline_sec, interval=settings.inspection.interval_sec)
+    hook = inspection_hook(
+        "inspect-after-apply",
+        settings.inspection_mode,
+        target.stack,
+        target.cluster_context,
+        target.project,
+        declared,
+        inspect,
+        deadline=settings.inspection.deadline_sec,
+        interval=settings.inspection.interval_sec,
+    )
     return pulumi.ResourceHookBinding(after_create=[hook], after_update=[hook]) if hook is not None else None
 
 
@@ -192,9 +211,7 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
         security_policy=cloud_armor.name if cloud_armor and gcp_settings.cloud_armor.enabled else None,
         opts=on_cluster(depends_on=[cloud_armor] if cloud_armor else []),
     )
-    service = NegService(
-        "service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=backend_config, opts=on_cluster()
-    )
+    service = NegService("service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=backend_config, opts=on_cluster())
     static_ip = StaticIp("static-ip", gcp_settings.static_ip.name or f"{prefix}-ip") if gcp_settings.static_ip.enabled else None
     tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls, opts=on_cluster()) if gcp_settings.tls.enabled else None
     extras = IngressExtras(
@@ -213,7 +230,8 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
     )
     monitoring = (
         SocketIOMonitoring("monitoring", settings.hosts[0], settings.socketio.path, gcp_settings.monitoring, prefix)
-        if gcp_settings.monitoring.enabled else None
+        if gcp_settings.monitoring.enabled
+        else None
     )
     budget = DisruptionBudget("disruption-budget", deployment, settings.deployment.min_available, opts=on_cluster())
     autoscaler = (
@@ -232,5 +250,6 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
     policy = LoadBalancerNetworkPolicy("network-policy", deployment, opts=on_cluster())
     EgressPolicy("egress-policy", deployment, settings.containment, opts=on_cluster())
     NamespaceDefaultDeny("default-deny", ns, opts=on_cluster())
-    return App(settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy,
-               static_ip, tls, cloud_armor, monitoring, inspection)
+    return App(
+        settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy, static_ip, tls, cloud_armor, monitoring, inspection
+    )

@@ -138,9 +138,7 @@ class CombinedDeployment(pulumi.ComponentResource):
                             self.serving_port,
                             settings.resources.nginx,
                             settings,
-                            probe=k8s.core.v1.ProbeArgs(
-                                http_get=k8s.core.v1.HTTPGetActionArgs(path=self.health.path, port=self.serving_port.name)
-                            ),
+                            probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path=self.health.path, port=self.serving_port.name)),
                             mounts=(*_scratch_mounts(NGINX), *([nginx.mount()] if nginx else [])),
                         ),
                         _container(
@@ -189,8 +187,7 @@ class CombinedDeployment(pulumi.ComponentResource):
 
 
 def _scratch_mounts(role: str) -> tuple[k8s.core.v1.VolumeMountArgs, ...]:
-    return tuple(k8s.core.v1.VolumeMountArgs(name=f"{owner}-{volume}", mount_path=path)
-                 for owner, volume, path in SCRATCH_VOLUMES if owner == role)
+    return tuple(k8s.core.v1.VolumeMountArgs(name=f"{owner}-{volume}", mount_path=path) for owner, volume, path in SCRATCH_VOLUMES if owner == role)
 
 
 def _container(
@@ -202,12 +199,14 @@ def _container(
     probe: k8s.core.v1.ProbeArgs,
     mounts: tuple[k8s.core.v1.VolumeMountArgs, ...],
 ) -> k8s.core.v1.ContainerArgs:
-    readiness = k8s.core.v1.ProbeArgs(
-        http_get=probe.http_get, tcp_socket=probe.tcp_socket, period_seconds=5, timeout_seconds=2, failure_threshold=2
-    )
+    readiness = k8s.core.v1.ProbeArgs(http_get=probe.http_get, tcp_socket=probe.tcp_socket, period_seconds=5, timeout_seconds=2, failure_threshold=2)
     liveness = k8s.core.v1.ProbeArgs(
-        http_get=probe.http_get, tcp_socket=probe.tcp_socket, period_seconds=10, timeout_seconds=2,
-        failure_threshold=6, initial_delay_seconds=10,
+        http_get=probe.http_get,
+        tcp_socket=probe.tcp_socket,
+        period_seconds=10,
+        timeout_seconds=2,
+        failure_threshold=6,
+        initial_delay_seconds=10,
     )
     return k8s.core.v1.ContainerArgs(
         name=name,
@@ -231,9 +230,7 @@ def _container(
         ),
         # Keep serving while the load balancer stops sending new requests to this pod.
         lifecycle=k8s.core.v1.LifecycleArgs(
-            pre_stop=k8s.core.v1.LifecycleHandlerArgs(
-                exec_=k8s.core.v1.ExecActionArgs(command=["sleep", str(settings.pre_stop_seconds or 0)])
-            )
+            pre_stop=k8s.core.v1.LifecycleHandlerArgs(exec_=k8s.core.v1.ExecActionArgs(command=["sleep", str(settings.pre_stop_seconds or 0)]))
         ),
         volume_mounts=list(mounts),
     )
@@ -242,8 +239,7 @@ def _container(
 class DisruptionBudget(pulumi.ComponentResource):
     """PodDisruptionBudget built from the Deployment object it protects."""
 
-    def __init__(self, resource_name: str, target: CombinedDeployment, min_available: int,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, resource_name: str, target: CombinedDeployment, min_available: int, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("DisruptionBudget"), resource_name, None, opts)
         _require_deployment("DisruptionBudget", resource_name, target)
         metadata = k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace.name, labels=target.pod_labels)
@@ -263,15 +259,20 @@ class DisruptionBudget(pulumi.ComponentResource):
 class Autoscaler(pulumi.ComponentResource):
     """HorizontalPodAutoscaler (autoscaling/v2) built from the Deployment object it scales."""
 
-    def __init__(self, resource_name: str, target: CombinedDeployment, min_replicas: int, max_replicas: int,
-                 target_cpu_utilization: int, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        target: CombinedDeployment,
+        min_replicas: int,
+        max_replicas: int,
+        target_cpu_utilization: int,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__(type_token("Autoscaler"), resource_name, None, opts)
         _require_deployment("Autoscaler", resource_name, target)
         metadata = k8s.meta.v1.ObjectMetaArgs(name=target.name, namespace=target.namespace.name, labels=target.pod_labels)
         spec = k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-            scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                api_version="apps/v1", kind="Deployment", name=target.name
-            ),
+            scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(api_version="apps/v1", kind="Deployment", name=target.name),
             min_replicas=min_replicas,
             max_replicas=max_replicas,
             metrics=[

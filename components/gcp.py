@@ -42,9 +42,13 @@ class StaticIp(pulumi.ComponentResource):
     def __init__(self, resource_name: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("StaticIp"), resource_name, None, opts)
         self.name = name
+
         def create() -> None:
             self.address = gcp.compute.GlobalAddress(
-                resource_name, name=name, address_type="EXTERNAL", ip_version="IPV4",
+                resource_name,
+                name=name,
+                address_type="EXTERNAL",
+                ip_version="IPV4",
                 description="coditect: the Ingress's load balancer IP (DNS points here)",
                 opts=child_opts(self, protect=True),  # DNS depends on it: never replace by accident
             )
@@ -64,8 +68,15 @@ class Tls(pulumi.ComponentResource):
     frontend_config_name: str
     ssl_policy: gcp.compute.SSLPolicy
 
-    def __init__(self, resource_name: str, namespace: AppNamespace, prefix: str, hosts: tuple[str, ...], settings: TlsSettings,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        namespace: AppNamespace,
+        prefix: str,
+        hosts: tuple[str, ...],
+        settings: TlsSettings,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__(type_token("Tls"), resource_name, None, opts)
         self.namespace = namespace
         self.settings = settings
@@ -83,21 +94,31 @@ class Tls(pulumi.ComponentResource):
         }
         self.frontend_manifest = manifest(FRONTEND_CONFIG_API, "FrontendConfig", frontend_meta, frontend_spec)
 
-        ssl_policy = gcp_manifest(SSL_POLICY, {"name": self.ssl_policy_name, "profile": settings.ssl_policy_profile,
-                                                "minTlsVersion": settings.min_tls_version})
+        ssl_policy = gcp_manifest(SSL_POLICY, {"name": self.ssl_policy_name, "profile": settings.ssl_policy_profile, "minTlsVersion": settings.min_tls_version})
 
         def create() -> None:
             self.ssl_policy = gcp.compute.SSLPolicy(
-                f"{resource_name}-ssl-policy", name=self.ssl_policy_name, profile=settings.ssl_policy_profile,
-                min_tls_version=settings.min_tls_version, opts=child_opts(self),
+                f"{resource_name}-ssl-policy",
+                name=self.ssl_policy_name,
+                profile=settings.ssl_policy_profile,
+                min_tls_version=settings.min_tls_version,
+                opts=child_opts(self),
             )
             self.certificate = k8s.apiextensions.CustomResource(
-                f"{resource_name}-certificate", api_version=MANAGED_CERTIFICATE_API, kind="ManagedCertificate",
-                metadata=cert_meta, spec=cert_spec, opts=child_opts(self, [namespace]),
+                f"{resource_name}-certificate",
+                api_version=MANAGED_CERTIFICATE_API,
+                kind="ManagedCertificate",
+                metadata=cert_meta,
+                spec=cert_spec,
+                opts=child_opts(self, [namespace]),
             )
             self.frontend_config = k8s.apiextensions.CustomResource(
-                f"{resource_name}-frontend", api_version=FRONTEND_CONFIG_API, kind="FrontendConfig",
-                metadata=frontend_meta, spec=frontend_spec, opts=child_opts(self, [namespace, self.ssl_policy]),
+                f"{resource_name}-frontend",
+                api_version=FRONTEND_CONFIG_API,
+                kind="FrontendConfig",
+                metadata=frontend_meta,
+                spec=frontend_spec,
+                opts=child_opts(self, [namespace, self.ssl_policy]),
             )
             self.register_outputs({"certificate": self.certificate_name, "frontendConfig": self.frontend_config_name})
 
@@ -128,14 +149,15 @@ class CloudArmor(pulumi.ComponentResource):
     name: str
     policy: gcp.compute.SecurityPolicy
 
-    def __init__(self, resource_name: str, name: str, socketio_path: str, settings: CloudArmorSettings,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, resource_name: str, name: str, socketio_path: str, settings: CloudArmorSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("CloudArmor"), resource_name, None, opts)
         self.name = name
         preview = settings.mode == "preview"
         rules = [
             gcp.compute.SecurityPolicyRuleArgs(
-                priority=WAF_FIRST_PRIORITY + i, action="deny(403)", preview=preview,
+                priority=WAF_FIRST_PRIORITY + i,
+                action="deny(403)",
+                preview=preview,
                 description=WAF_RULE_DESCRIPTION.format(waf),
                 match=gcp.compute.SecurityPolicyRuleMatchArgs(
                     expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=f"evaluatePreconfiguredWaf('{waf}', {{'sensitivity': 1}})")
@@ -143,28 +165,37 @@ class CloudArmor(pulumi.ComponentResource):
             )
             for i, waf in enumerate(settings.waf_rules)
         ]
-        rules.append(gcp.compute.SecurityPolicyRuleArgs(
-            priority=HANDSHAKE_LIMIT_PRIORITY, action="rate_based_ban", preview=preview,
-            description=HANDSHAKE_LIMIT_DESCRIPTION,
-            match=gcp.compute.SecurityPolicyRuleMatchArgs(
-                expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=handshake_expression(socketio_path))
-            ),
-            rate_limit_options=gcp.compute.SecurityPolicyRuleRateLimitOptionsArgs(
-                conform_action="allow", exceed_action="deny(429)", enforce_on_key="IP",
-                rate_limit_threshold=gcp.compute.SecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
-                    count=settings.rate_limit.handshakes_per_minute, interval_sec=60),
-                ban_duration_sec=settings.rate_limit.ban_duration_sec,
-            ),
-        ))
-        rules.append(gcp.compute.SecurityPolicyRuleArgs(
-            priority=limits.DEFAULT_RULE_PRIORITY, action="allow", description="default: allow",
-            match=gcp.compute.SecurityPolicyRuleMatchArgs(
-                versioned_expr="SRC_IPS_V1", config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"])),
-        ))
+        rules.append(
+            gcp.compute.SecurityPolicyRuleArgs(
+                priority=HANDSHAKE_LIMIT_PRIORITY,
+                action="rate_based_ban",
+                preview=preview,
+                description=HANDSHAKE_LIMIT_DESCRIPTION,
+                match=gcp.compute.SecurityPolicyRuleMatchArgs(expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=handshake_expression(socketio_path))),
+                rate_limit_options=gcp.compute.SecurityPolicyRuleRateLimitOptionsArgs(
+                    conform_action="allow",
+                    exceed_action="deny(429)",
+                    enforce_on_key="IP",
+                    rate_limit_threshold=gcp.compute.SecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
+                        count=settings.rate_limit.handshakes_per_minute, interval_sec=60
+                    ),
+                    ban_duration_sec=settings.rate_limit.ban_duration_sec,
+                ),
+            )
+        )
+        rules.append(
+            gcp.compute.SecurityPolicyRuleArgs(
+                priority=limits.DEFAULT_RULE_PRIORITY,
+                action="allow",
+                description="default: allow",
+                match=gcp.compute.SecurityPolicyRuleMatchArgs(
+                    versioned_expr="SRC_IPS_V1", config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"])
+                ),
+            )
+        )
         description = f"coditect Socket.IO backend ({settings.mode})"
         # What the rules judge: the inputs as the provider receives them.
-        self.manifest = gcp_manifest(SECURITY_POLICY, {"name": name, "description": description,
-                                                       "rules": [to_plain(rule) for rule in rules]})
+        self.manifest = gcp_manifest(SECURITY_POLICY, {"name": name, "description": description, "rules": [to_plain(rule) for rule in rules]})
 
         def create() -> None:
             self.policy = gcp.compute.SecurityPolicy(resource_name, name=name, description=description, rules=rules, opts=child_opts(self))
@@ -174,17 +205,18 @@ class CloudArmor(pulumi.ComponentResource):
 
 
 def handshake_expression(socketio_path: str) -> str:
-    return (f"request.path.startsWith('{socketio_path}') && request.query.contains('transport=polling') "
-            "&& !request.query.contains('sid=')")
+    return f"request.path.startsWith('{socketio_path}') && request.query.contains('transport=polling') && !request.query.contains('sid=')"
 
 
 class SocketIOMonitoring(pulumi.ComponentResource):
     """Uptime check of the handshake a browser makes, alerting and a dashboard."""
 
-    def __init__(self, resource_name: str, host: str, socketio_path: str, settings: MonitoringSettings, prefix: str,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, resource_name: str, host: str, socketio_path: str, settings: MonitoringSettings, prefix: str, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__(type_token("SocketIOMonitoring"), resource_name, None, opts)
         self.path = handshake_path(socketio_path)
+
         def create() -> None:
             self.uptime = gcp.monitoring.UptimeCheckConfig(
                 f"{resource_name}-uptime",
@@ -193,7 +225,11 @@ class SocketIOMonitoring(pulumi.ComponentResource):
                 timeout="10s",
                 monitored_resource=gcp.monitoring.UptimeCheckConfigMonitoredResourceArgs(type="uptime_url", labels={"host": host}),
                 http_check=gcp.monitoring.UptimeCheckConfigHttpCheckArgs(
-                    path=self.path, port=443, use_ssl=True, validate_ssl=True, request_method="GET",
+                    path=self.path,
+                    port=443,
+                    use_ssl=True,
+                    validate_ssl=True,
+                    request_method="GET",
                     accepted_response_status_codes=[gcp.monitoring.UptimeCheckConfigHttpCheckAcceptedResponseStatusCodeArgs(status_value=200)],
                 ),
                 # The open packet of a server that can upgrade; an HTML page or an error never matches.
@@ -205,19 +241,31 @@ class SocketIOMonitoring(pulumi.ComponentResource):
                 f"{resource_name}-alert",
                 display_name=f"{prefix} Socket.IO handshake failing",
                 combiner="OR",
-                conditions=[gcp.monitoring.AlertPolicyConditionArgs(
-                    display_name=condition.display_name,
-                    condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
-                        filter=self.uptime.uptime_check_id.apply(
-                            lambda check_id: 'metric.type="monitoring.googleapis.com/uptime_check/check_passed" '
-                            f'AND metric.label.check_id="{check_id}" AND resource.type="uptime_url"'),
-                        comparison="COMPARISON_GT", threshold_value=condition.threshold, duration=f"{condition.duration_sec}s",
-                        aggregations=[gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
-                            alignment_period=f"{condition.alignment_sec}s", per_series_aligner="ALIGN_NEXT_OLDER",
-                            cross_series_reducer="REDUCE_COUNT_FALSE", group_by_fields=["resource.label.*"])],
-                        trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
-                    ),
-                )],
+                conditions=[
+                    gcp.monitoring.AlertPolicyConditionArgs(
+                        display_name=condition.display_name,
+                        condition_threshold=gcp.monitoring.AlertPolicyConditionConditionThresholdArgs(
+                            filter=self.uptime.uptime_check_id.apply(
+                                lambda check_id: (
+                                    'metric.type="monitoring.googleapis.com/uptime_check/check_passed" '
+                                    f'AND metric.label.check_id="{check_id}" AND resource.type="uptime_url"'
+                                )
+                            ),
+                            comparison="COMPARISON_GT",
+                            threshold_value=condition.threshold,
+                            duration=f"{condition.duration_sec}s",
+                            aggregations=[
+                                gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
+                                    alignment_period=f"{condition.alignment_sec}s",
+                                    per_series_aligner="ALIGN_NEXT_OLDER",
+                                    cross_series_reducer="REDUCE_COUNT_FALSE",
+                                    group_by_fields=["resource.label.*"],
+                                )
+                            ],
+                            trigger=gcp.monitoring.AlertPolicyConditionConditionThresholdTriggerArgs(count=1),
+                        ),
+                    )
+                ],
                 notification_channels=list(settings.notification_channels),
                 documentation=gcp.monitoring.AlertPolicyDocumentationArgs(
                     mime_type="text/markdown",
@@ -232,7 +280,8 @@ class SocketIOMonitoring(pulumi.ComponentResource):
                 description="Load balancer requests to the Socket.IO path, by response code",
                 filter=f'resource.type="http_load_balancer" AND httpRequest.requestUrl:"{socketio_path}"',
                 metric_descriptor=gcp.logging.MetricMetricDescriptorArgs(
-                    metric_kind="DELTA", value_type="INT64",
+                    metric_kind="DELTA",
+                    value_type="INT64",
                     labels=[gcp.logging.MetricMetricDescriptorLabelArgs(key="status", value_type="STRING", description="HTTP status")],
                 ),
                 label_extractors={"status": "EXTRACT(httpRequest.status)"},
@@ -284,25 +333,52 @@ TILE_WIDTH, TILE_HEIGHT = 24, 16
 
 def dashboard_json(prefix: str, metric_name: str, check_id: str) -> str:
     def chart(title: str, metric_filter: str, group_by: list[str], reducer: str, aligner: str) -> dict:
-        return {"title": title, "xyChart": {
-            "dataSets": [{"timeSeriesQuery": {"timeSeriesFilter": {
-                "filter": metric_filter,
-                "aggregation": {"alignmentPeriod": "60s", "perSeriesAligner": aligner, "crossSeriesReducer": reducer, "groupByFields": group_by},
-            }}, "plotType": "LINE", "targetAxis": "Y1"}],
-            "chartOptions": {"mode": "COLOR"},
-            "timeshiftDuration": "0s",
-            "yAxis": {"scale": "LINEAR"},
-        }}
+        return {
+            "title": title,
+            "xyChart": {
+                "dataSets": [
+                    {
+                        "timeSeriesQuery": {
+                            "timeSeriesFilter": {
+                                "filter": metric_filter,
+                                "aggregation": {
+                                    "alignmentPeriod": "60s",
+                                    "perSeriesAligner": aligner,
+                                    "crossSeriesReducer": reducer,
+                                    "groupByFields": group_by,
+                                },
+                            }
+                        },
+                        "plotType": "LINE",
+                        "targetAxis": "Y1",
+                    }
+                ],
+                "chartOptions": {"mode": "COLOR"},
+                "timeshiftDuration": "0s",
+                "yAxis": {"scale": "LINEAR"},
+            },
+        }
 
     charts = [
         # Log-based metric of the load balancer's request logs, by response code; no monitored-resource
         # clause: the metric name alone selects it.
-        chart("Socket.IO requests by response code", f'metric.type="logging.googleapis.com/user/{metric_name}"',
-              ["metric.label.status"], "REDUCE_SUM", "ALIGN_RATE"),
-        chart("Handshake uptime check (passed)",
-              f'metric.type="monitoring.googleapis.com/uptime_check/check_passed" metric.label.check_id="{check_id}" resource.type="uptime_url"',
-              ["resource.label.host"], "REDUCE_FRACTION_TRUE", "ALIGN_NEXT_OLDER"),
+        chart(
+            "Socket.IO requests by response code",
+            f'metric.type="logging.googleapis.com/user/{metric_name}"',
+            ["metric.label.status"],
+            "REDUCE_SUM",
+            "ALIGN_RATE",
+        ),
+        chart(
+            "Handshake uptime check (passed)",
+            f'metric.type="monitoring.googleapis.com/uptime_check/check_passed" metric.label.check_id="{check_id}" resource.type="uptime_url"',
+            ["resource.label.host"],
+            "REDUCE_FRACTION_TRUE",
+            "ALIGN_NEXT_OLDER",
+        ),
     ]
-    tiles = [{"xPos": (i % 2) * TILE_WIDTH, "yPos": (i // 2) * TILE_HEIGHT, "width": TILE_WIDTH, "height": TILE_HEIGHT, "widget": widget}
-             for i, widget in enumerate(charts)]
+    tiles = [
+        {"xPos": (i % 2) * TILE_WIDTH, "yPos": (i // 2) * TILE_HEIGHT, "width": TILE_WIDTH, "height": TILE_HEIGHT, "widget": widget}
+        for i, widget in enumerate(charts)
+    ]
     return json.dumps({"displayName": f"{prefix} Socket.IO", "mosaicLayout": {"columns": DASHBOARD_COLUMNS, "tiles": tiles}}, sort_keys=True)

@@ -88,15 +88,10 @@ class WebsocketIngress(pulumi.ComponentResource):
             hosts.setdefault(route.host, []).append(
                 k8s.networking.v1.HTTPIngressPathArgs(path=route.path, path_type=route.path_type, backend=_backend(route.service))
             )
-        metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=name, namespace=namespace.name, annotations=annotations, labels=dict(PART_OF)
-        )
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace.name, annotations=annotations, labels=dict(PART_OF))
         spec = k8s.networking.v1.IngressSpecArgs(
             default_backend=_backend(default_route.service),
-            rules=[
-                k8s.networking.v1.IngressRuleArgs(host=host, http=k8s.networking.v1.HTTPIngressRuleValueArgs(paths=paths))
-                for host, paths in hosts.items()
-            ],
+            rules=[k8s.networking.v1.IngressRuleArgs(host=host, http=k8s.networking.v1.HTTPIngressRuleValueArgs(paths=paths)) for host, paths in hosts.items()],
         )
         self.manifest = manifest("networking.k8s.io/v1", "Ingress", metadata, spec)
         services = {id(r.service): r.service for r in all_routes}.values()
@@ -124,9 +119,7 @@ class WebsocketIngress(pulumi.ComponentResource):
 
 def _backend(service: NegService) -> k8s.networking.v1.IngressBackendArgs:
     return k8s.networking.v1.IngressBackendArgs(
-        service=k8s.networking.v1.IngressServiceBackendArgs(
-            name=service.name, port=k8s.networking.v1.ServiceBackendPortArgs(name=service.port.name)
-        )
+        service=k8s.networking.v1.IngressServiceBackendArgs(name=service.name, port=k8s.networking.v1.ServiceBackendPortArgs(name=service.port.name))
     )
 
 

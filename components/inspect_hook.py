@@ -30,8 +30,18 @@ class Inspect(Protocol):
     """The blocking inspection (livestate.hook.inspect_until, handed over by __main__.py, the composition
     root): None when translation and the BackendConfig have converged, else what GKE has not applied."""
 
-    def __call__(self, desired_manifests: Iterable[Mapping[str, Any]], stack: str, context: str, project: str, deadline: float,
-                 interval: float, kubeconfig: str | None, gcp_endpoint: str | None, /) -> str | None: ...
+    def __call__(
+        self,
+        desired_manifests: Iterable[Mapping[str, Any]],
+        stack: str,
+        context: str,
+        project: str,
+        deadline: float,
+        interval: float,
+        kubeconfig: str | None,
+        gcp_endpoint: str | None,
+        /,
+    ) -> str | None: ...
 
 
 def inspection_callback(
@@ -65,8 +75,16 @@ def inspection_callback(
     return after_apply
 
 
-def inspection_hook(name: str, mode: Mode, stack: str, context: str, project: str, desired_manifests: Callable[[], Iterable[Mapping[str, Any]]],
-                    inspect: Inspect, **options: Any) -> pulumi.ResourceHook | None:
+def inspection_hook(
+    name: str,
+    mode: Mode,
+    stack: str,
+    context: str,
+    project: str,
+    desired_manifests: Callable[[], Iterable[Mapping[str, Any]]],
+    inspect: Inspect,
+    **options: Any,
+) -> pulumi.ResourceHook | None:
     """A ResourceHook for `hooks=pulumi.ResourceHookBinding(after_create=[hook], after_update=[hook])`,
     or None when mode is off. Not run in preview (on_dry_run False)."""
     callback = inspection_callback(mode, stack, context, project, desired_manifests, inspect, **options)

@@ -43,9 +43,16 @@ class InspectionMarker(pulumi.ComponentResource):
     digest: str
     resource: k8s.core.v1.ConfigMap
 
-    def __init__(self, resource_name: str, namespace: AppNamespace, backend_config: BackendConfig, service: NegService,
-                 ingress: WebsocketIngress, hooks: pulumi.ResourceHookBinding | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        namespace: AppNamespace,
+        backend_config: BackendConfig,
+        service: NegService,
+        ingress: WebsocketIngress,
+        hooks: pulumi.ResourceHookBinding | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__(type_token("InspectionMarker"), resource_name, None, opts)
         self.name = f"{ingress.name}-inspection"
         # The declared specs: exactly what the BackendConfig and the Ingress are given as inputs.
@@ -56,8 +63,8 @@ class InspectionMarker(pulumi.ComponentResource):
 
         def create() -> None:
             self.resource = k8s.core.v1.ConfigMap(
-                resource_name, metadata=metadata, data=data,
-                opts=child_opts(self, [namespace, backend_config, service, ingress], hooks=hooks))
+                resource_name, metadata=metadata, data=data, opts=child_opts(self, [namespace, backend_config, service, ingress], hooks=hooks)
+            )
             self.register_outputs({"name": self.resource.metadata.name})
 
         declare(f"ConfigMap {namespace.name}/{self.name}", [self.manifest], create)

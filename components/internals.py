@@ -35,6 +35,7 @@ UNKNOWN_STRING_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 # Typed args (pulumi._types): the SDK's own python-name -> wire-name conversion.
 
+
 def is_input_type(value: object) -> bool:
     """Whether `value` is a typed SDK args object, such as ``k8s.meta.v1.ObjectMetaArgs``."""
     return pulumi_types.is_input_type(type(value))
@@ -47,6 +48,7 @@ def input_type_to_dict(value: object) -> dict[str, Any]:
 
 # Engine config (pulumi.runtime.config): what the program was given.
 
+
 def engine_config() -> dict[str, Any]:
     """Every config key the engine passed to the program: ``PULUMI_CONFIG`` from the environment (how
     the CLI passes it) overlaid by the ``set_all_config`` map (how mocks pass it)."""
@@ -57,8 +59,8 @@ def engine_config() -> dict[str, Any]:
 
 # The mock engine (pulumi.runtime.settings ROOT, pulumi.runtime.mocks.MockMonitor).
 
-def start_mock_engine(mocks: pulumi.runtime.Mocks, project: str, stack: str, logger: logging.Logger,
-                      preview: bool = False) -> runtime_mocks.MockMonitor:
+
+def start_mock_engine(mocks: pulumi.runtime.Mocks, project: str, stack: str, logger: logging.Logger, preview: bool = False) -> runtime_mocks.MockMonitor:
     """Point the SDK at `mocks` with a fresh root stack (exports must not leak between runs); the
     monitor returned records every registration with its URN. With `preview`, the SDK runs as under
     `pulumi preview`: an output the mocks leave out is unknown, and inputs built from it carry the
@@ -82,6 +84,7 @@ def root_stack_exports() -> dict[str, Any]:
 
 # Secrets on the wire.
 
+
 def is_unknown(value: Any) -> bool:
     """A value the SDK does not know yet (pulumi.output.Unknown): what `pulumi preview` has for outputs
     the cloud computes."""
@@ -99,6 +102,7 @@ def wire_secret_value(value: Mapping[str, Any]) -> Any:
 
 
 # kubernetes-validate's schema files (its data layout, read through kubernetes_validate.utils).
+
 
 def kubernetes_schema_version(kubernetes_version: str) -> str:
     """The newest schema set kubernetes-validate ships that is not newer than `kubernetes_version`."""
@@ -137,6 +141,7 @@ def _strict_dir(kubernetes_version: str) -> str:
 
 # pulumi_policy's analyzer service (pulumi_policy.policy._PolicyAnalyzerServicer, pulumi_policy.proxy).
 
+
 def policy_analyzer_servicer(pack_name: str, version: str, policies: Sequence[Policy], enforcement_level: EnforcementLevel) -> Any:
     """The gRPC servicer a PolicyPack serves to the engine (Analyze, AnalyzeStack), built in-process."""
     from pulumi_policy.policy import _PolicyAnalyzerServicer
@@ -160,6 +165,7 @@ def unknown_value_error() -> type[Exception]:
 
 
 # Google API discovery documents: package data of google-api-python-client (ops only).
+
 
 @cache
 def google_discovery_document(name: str) -> dict[str, Any]:

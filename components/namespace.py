@@ -26,9 +26,7 @@ class AppNamespace(pulumi.ComponentResource):
     def __init__(self, resource_name: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("AppNamespace"), resource_name, None, opts)
         self.name = name
-        metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=name, labels={**POD_SECURITY_LABELS, **PART_OF}
-        )
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=name, labels={**POD_SECURITY_LABELS, **PART_OF})
         self.manifest = manifest("v1", "Namespace", metadata)
 
         def create() -> None:

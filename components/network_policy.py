@@ -22,9 +22,7 @@ class LoadBalancerNetworkPolicy(pulumi.ComponentResource):
 
     def __init__(self, resource_name: str, target: CombinedDeployment, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("LoadBalancerNetworkPolicy"), resource_name, None, opts)
-        metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=f"{target.name}-from-load-balancer", namespace=target.namespace.name, labels=target.pod_labels
-        )
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=f"{target.name}-from-load-balancer", namespace=target.namespace.name, labels=target.pod_labels)
         spec = k8s.networking.v1.NetworkPolicySpecArgs(
             pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=target.pod_labels),
             policy_types=["Ingress"],
@@ -52,8 +50,7 @@ class EgressPolicy(pulumi.ComponentResource):
     on the declared ports with every private, link-local and cluster range excepted, nothing else (not
     the metadata server, the kubelet, the cluster or the VPC). Derived from the Deployment object."""
 
-    def __init__(self, resource_name: str, target: CombinedDeployment, settings: ContainmentSettings,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, resource_name: str, target: CombinedDeployment, settings: ContainmentSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("EgressPolicy"), resource_name, None, opts)
         name = f"{target.name}-egress"
         metadata = k8s.meta.v1.ObjectMetaArgs(name=name, namespace=target.namespace.name, labels=target.pod_labels)
@@ -80,22 +77,24 @@ def _dns_rule(settings: ContainmentSettings) -> k8s.networking.v1.NetworkPolicyE
     if resolver:
         peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=f"{resolver}/32")))
     if settings.dns in limits.DNS_KUBE_DNS_FALLBACK:
-        peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_SYSTEM_NAMESPACE_LABELS)),
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_DNS_POD_LABELS))))
+        peers.append(
+            k8s.networking.v1.NetworkPolicyPeerArgs(
+                namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_SYSTEM_NAMESPACE_LABELS)),
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(limits.KUBE_DNS_POD_LABELS)),
+            )
+        )
     return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol=protocol) for protocol in ("UDP", "TCP")], to=peers)
+        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol=protocol) for protocol in ("UDP", "TCP")], to=peers
+    )
 
 
 def _internet_rule(settings: ContainmentSettings) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
     private = [ipaddress.ip_network(r) for r in limits.PRIVATE_RANGES]
     # Cluster ranges outside the private ones (a cluster may use public space privately) are excepted too.
-    extra = [r for r in settings.cluster_ranges
-             if (n := ipaddress.ip_network(r)).version == 4 and not any(n.subnet_of(p) for p in private if p.version == 4)]
+    extra = [r for r in settings.cluster_ranges if (n := ipaddress.ip_network(r)).version == 4 and not any(n.subnet_of(p) for p in private if p.version == 4)]
     return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
         ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP") for port in settings.internet_ports],
-        to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(
-            cidr="0.0.0.0/0", except_=[*limits.PRIVATE_RANGES, *extra]))],
+        to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0", except_=[*limits.PRIVATE_RANGES, *extra]))],
     )
 
 

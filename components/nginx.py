@@ -109,8 +109,7 @@ server {{
             )
         if self.listen_port != health_port:
             problems.append(
-                f"nginx listens on {self.listen_port} but the health check probes port {health_port}. "
-                "Fix: use one deployment.servingPort for both."
+                f"nginx listens on {self.listen_port} but the health check probes port {health_port}. Fix: use one deployment.servingPort for both."
             )
         return problems
 
@@ -124,8 +123,7 @@ class NginxConfigMap(pulumi.ComponentResource):
     checksum: str
     resource: k8s.core.v1.ConfigMap
 
-    def __init__(self, resource_name: str, namespace: AppNamespace, name: str, site: NginxSite,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, resource_name: str, namespace: AppNamespace, name: str, site: NginxSite, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("NginxConfigMap"), resource_name, None, opts)
         self.namespace = namespace
         self.name = name

@@ -47,8 +47,7 @@ _ACTIVE: list[DeclarationPlan] = []
 ROUTING_KINDS = frozenset({"Ingress", "Service", "BackendConfig", "FrontendConfig", "ManagedCertificate"})
 
 
-def declare(where: str, manifests: Sequence[Manifest], create: Creation,
-            stack: Sequence[Manifest] = (), context: gke.Context | None = None) -> None:
+def declare(where: str, manifests: Sequence[Manifest], create: Creation, stack: Sequence[Manifest] = (), context: gke.Context | None = None) -> None:
     """Judge and declare a component's objects: queued while a plan is open, at once otherwise.
 
     ``stack``: further manifests the component's objects refer to (what a component used on its

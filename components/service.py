@@ -61,8 +61,7 @@ class NegService(pulumi.ComponentResource):
             problems = deployment.nginx.site.disagreements(backend_config.settings.timeout_sec, health.path, health.port.number)
             if problems:
                 raise InvariantError(
-                    f"Service {namespace.name}/{settings.name} joins a load balancer and pods that disagree:\n"
-                    + "\n".join(f"  - {p}" for p in problems)
+                    f"Service {namespace.name}/{settings.name} joins a load balancer and pods that disagree:\n" + "\n".join(f"  - {p}" for p in problems)
                 )
         self.namespace = namespace
         self.name = settings.name
@@ -76,9 +75,7 @@ class NegService(pulumi.ComponentResource):
             annotations[limits.NEG_ANNOTATION] = json.dumps({"ingress": True})
         if backend_config is not None:
             annotations[limits.BACKEND_CONFIG_ANNOTATION] = json.dumps({"default": backend_config.name})
-        metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=settings.name, namespace=namespace.name, labels=deployment.pod_labels, annotations=annotations
-        )
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=settings.name, namespace=namespace.name, labels=deployment.pod_labels, annotations=annotations)
         spec = k8s.core.v1.ServiceSpecArgs(
             type="ClusterIP",
             selector=deployment.pod_labels,

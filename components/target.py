@@ -34,11 +34,19 @@ def read_target(settings: Settings, config: Mapping[str, Any], stack: str) -> Ta
     """The stack's target from its engine config; refuses a missing or malformed ``gcp:project``."""
     project = config.get(GCP_PROJECT_KEY)
     if not project:
-        raise _refuse(stack, GCP_PROJECT_KEY, "is required but not set: every stack names the Google Cloud project it deploys to",
-                      f"pulumi config set {GCP_PROJECT_KEY} <project-id> -s {stack}")
+        raise _refuse(
+            stack,
+            GCP_PROJECT_KEY,
+            "is required but not set: every stack names the Google Cloud project it deploys to",
+            f"pulumi config set {GCP_PROJECT_KEY} <project-id> -s {stack}",
+        )
     if not isinstance(project, str) or not PROJECT_ID.fullmatch(project):
-        raise _refuse(stack, GCP_PROJECT_KEY, f"{str(project)[:80]!r} is not a Google Cloud project id (6-30 lower-case letters, digits, hyphens)",
-                      f"pulumi config set {GCP_PROJECT_KEY} <project-id> -s {stack}")
+        raise _refuse(
+            stack,
+            GCP_PROJECT_KEY,
+            f"{str(project)[:80]!r} is not a Google Cloud project id (6-30 lower-case letters, digits, hyphens)",
+            f"pulumi config set {GCP_PROJECT_KEY} <project-id> -s {stack}",
+        )
     return Target(stack, project, settings.cluster.context, settings.cluster.adopt)
 
 
@@ -70,12 +78,19 @@ def refuse_shared_prod_target(target: Target, settings: Settings, project_dir: P
             continue
         project, context = _stack_target(path)
         if project == target.project:
-            raise _refuse(target.stack, GCP_PROJECT_KEY, f"{target.project} is also the project of stack {other} ({path.name})",
-                          "give prod a Google Cloud project of its own")
+            raise _refuse(
+                target.stack,
+                GCP_PROJECT_KEY,
+                f"{target.project} is also the project of stack {other} ({path.name})",
+                "give prod a Google Cloud project of its own",
+            )
         if context == target.cluster_context:
-            raise _refuse(target.stack, f"{CONFIG_NAMESPACE}:cluster.context",
-                          f"{target.cluster_context} is also the cluster of stack {other} ({path.name})",
-                          "give prod a cluster of its own")
+            raise _refuse(
+                target.stack,
+                f"{CONFIG_NAMESPACE}:cluster.context",
+                f"{target.cluster_context} is also the cluster of stack {other} ({path.name})",
+                "give prod a cluster of its own",
+            )
 
 
 def load_target(settings: Settings, project_dir: Path) -> Target:

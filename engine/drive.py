@@ -27,8 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / ".engine"
 # pulumi-kubernetes awaits these until pods are ready or the load balancer has an address: neither exists
 # on a cluster without nodes or a GKE controller (pulumi-kubernetes provider/pkg/await).
-NO_CONTROLLER_KINDS = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:Ingress",
-                                 "kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"})
+NO_CONTROLLER_KINDS = frozenset(
+    {
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:core/v1:Service",
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    }
+)
 
 
 def engine_environment() -> dict[str, str]:
@@ -85,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)
     for folder in ("state", "pulumi-home"):
         (ENGINE / folder).mkdir(parents=True, exist_ok=True)
-    workspace = auto.LocalWorkspaceOptions(work_dir=str(ROOT), pulumi_home=env["PULUMI_HOME"], env_vars=env,
-                                           pulumi_command=auto.PulumiCommand(str(ENGINE)))  # ENGINE/bin/pulumi
+    workspace = auto.LocalWorkspaceOptions(
+        work_dir=str(ROOT), pulumi_home=env["PULUMI_HOME"], env_vars=env, pulumi_command=auto.PulumiCommand(str(ENGINE))
+    )  # ENGINE/bin/pulumi
     stack = auto.create_or_select_stack(stack_name=args.stack, project_name="coditect", program=lambda: program(args.append), opts=workspace)
+
     def echo(line: str) -> None:
         print(line, flush=True)
 

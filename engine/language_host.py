@@ -39,8 +39,14 @@ class PolicyOnlyLanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def RunPlugin(self, request: Any, context: Any) -> Iterator[Any]:  # noqa: ARG002
         directory = request.info.program_directory or request.program
         env = {**os.environ, **dict(e.split("=", 1) for e in request.env if "=" in e)}
-        process = subprocess.Popen([_python(), "-u", directory, *request.args], cwd=request.pwd or directory, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [_python(), "-u", directory, *request.args],
+            cwd=request.pwd or directory,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
         lines: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
 
         def pump(name: str, stream: Any) -> None:

@@ -53,4 +53,3 @@ class Deadline:
 
     def exceeded(self, stage: Stage) -> BoundExceeded:
         return BoundExceeded(stage, f"not done within the {self.seconds:g} s deadline (--timeout)", late=True)
-

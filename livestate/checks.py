@@ -51,8 +51,16 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     if warnings:
         latest = max(warnings, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
         shown = f"{latest.get('reason')}: {latest.get('message')} (x{latest.get('count') or 1})"
-        yield Check(layer, "translation and sync errors", ingress, "events[type=Warning]", NONE, shown, Status.DRIFT,
-                    "GKE stops at the first translation error: nothing on the load balancer changes")
+        yield Check(
+            layer,
+            "translation and sync errors",
+            ingress,
+            "events[type=Warning]",
+            NONE,
+            shown,
+            Status.DRIFT,
+            "GKE stops at the first translation error: nothing on the load balancer changes",
+        )
     else:
         yield Check(layer, "translation and sync errors", ingress, "events[type=Warning]", NONE, NONE, Status.OK)
     dangling = [name for name, exists in live.routed.items() if not exists]
@@ -65,9 +73,16 @@ def translation(desired: Desired, live: Live) -> Iterator[Check]:
     if desired.certificates:
         expected += ["https-target-proxy", "https-forwarding-rule", "ssl-cert"]
     absent = [key for key in expected if live.annotation(key) is None]
-    yield Check(layer, "load balancer written back", ingress, "metadata.annotations[ingress.kubernetes.io/*]", f"{len(expected)} annotations",
-                f"absent: {', '.join(absent)}" if absent else f"{len(expected)} annotations", Status.MISSING if absent else Status.OK,
-                "GKE writes them after a successful sync")
+    yield Check(
+        layer,
+        "load balancer written back",
+        ingress,
+        "metadata.annotations[ingress.kubernetes.io/*]",
+        f"{len(expected)} annotations",
+        f"absent: {', '.join(absent)}" if absent else f"{len(expected)} annotations",
+        Status.MISSING if absent else Status.OK,
+        "GKE writes them after a successful sync",
+    )
     ips = [str(i.get("ip")) for i in _get(live.ingress, "status.loadBalancer.ingress") or [] if i.get("ip")]
     target_ip = _get(live.address, "address") if desired.static_ip else "an IP"
     status = Status.OK if ips and (not desired.static_ip or target_ip in ips) else (Status.MISSING if not ips else Status.DRIFT)
@@ -100,8 +115,15 @@ def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str])
     if backend.service is None:
         yield Check(layer, "Service exists", service, "metadata.name", want.service, NONE, Status.MISSING)
         return
-    yield _compare(layer, "NEG", service, f"metadata.annotations[cloud.google.com/neg-status].network_endpoint_groups[{want.port}]",
-                   "a NEG", "a NEG" if backend.neg else None, "written by the NEG controller once the Service is behind an Ingress")
+    yield _compare(
+        layer,
+        "NEG",
+        service,
+        f"metadata.annotations[cloud.google.com/neg-status].network_endpoint_groups[{want.port}]",
+        "a NEG",
+        "a NEG" if backend.neg else None,
+        "written by the NEG controller once the Service is behind an Ingress",
+    )
     name = backend.neg or "?"
     if backend.endpoints is not None:
         yield _endpoint_health(layer, name, backend)
@@ -115,8 +137,16 @@ def _backends(desired: Desired, backend: LiveBackend, health: Mapping[str, str])
         total = len(backend.pods)
         live_text = f"{len(ready)}/{total} pods True" + (f" ({total - len(gated)} without the gate)" if len(gated) < total else "")
         ok = total > 0 and len(ready) == total
-        yield Check(layer, "NEG readiness gate", f"Pods of {service}", f"status.conditions[{NEG_READY}]", f"{total or 'all'}/{total or 'all'} pods True",
-                    live_text, Status.OK if ok else Status.PENDING, "pods turn Ready only once healthy in the NEG")
+        yield Check(
+            layer,
+            "NEG readiness gate",
+            f"Pods of {service}",
+            f"status.conditions[{NEG_READY}]",
+            f"{total or 'all'}/{total or 'all'} pods True",
+            live_text,
+            Status.OK if ok else Status.PENDING,
+            "pods turn Ready only once healthy in the NEG",
+        )
 
 
 def _endpoint_health(layer: Layer, name: str, backend: LiveBackend) -> Check:
@@ -136,8 +166,16 @@ def _endpoint_health(layer: Layer, name: str, backend: LiveBackend) -> Check:
         return f"{address}{f' (pod {pod})' if pod else ''} {endpoint.get('healthState') or 'UNKNOWN'}"
 
     live_text = f"UNHEALTHY {len(bad)}/{len(endpoints)} endpoints: " + ", ".join(named(e) for e in bad)
-    return Check(layer, "backend health", f"BackendService {name}", field, "HEALTHY", live_text, Status.DRIFT,
-                 "the load balancer's health check fails on these endpoints")
+    return Check(
+        layer,
+        "backend health",
+        f"BackendService {name}",
+        field,
+        "HEALTHY",
+        live_text,
+        Status.DRIFT,
+        "the load balancer's health check fails on these endpoints",
+    )
 
 
 # BackendConfig spec path -> (BackendService field path, metric)
@@ -183,13 +221,21 @@ def _backend_config(backend: LiveBackend) -> Iterator[Check]:
     protocol = str((hc or {}).get("type") or "HTTP").lower()  # httpHealthCheck, httpsHealthCheck, http2HealthCheck
     for spec_path, live_path, metric in HEALTH_CHECK_FIELDS:
         if _get(spec, spec_path) is not None:
-            yield _compare(layer, metric, hc_resource, live_path.format(protocol=protocol), _get(spec, spec_path), _get(hc, live_path.format(protocol=protocol)))
+            yield _compare(
+                layer, metric, hc_resource, live_path.format(protocol=protocol), _get(spec, spec_path), _get(hc, live_path.format(protocol=protocol))
+            )
     want = backend.desired
     if want.readiness_path:
         live_probe = f"{_get(hc, f'{protocol}HealthCheck.requestPath') or '/'}:{_get(hc, f'{protocol}HealthCheck.port') or 'serving port'}"
-        yield _compare(layer, "health check = readiness probe", hc_resource, f"{protocol}HealthCheck.requestPath:port",
-                       f"{want.readiness_path}:{want.readiness_port}", live_probe if hc else None,
-                       "GKE copies the readiness probe only when it creates the health check")
+        yield _compare(
+            layer,
+            "health check = readiness probe",
+            hc_resource,
+            f"{protocol}HealthCheck.requestPath:port",
+            f"{want.readiness_path}:{want.readiness_port}",
+            live_probe if hc else None,
+            "GKE copies the readiness probe only when it creates the health check",
+        )
 
 
 def front_end(desired: Desired, live: Live) -> Iterator[Check]:
@@ -210,8 +256,14 @@ def front_end(desired: Desired, live: Live) -> Iterator[Check]:
     if desired.redirect_to_https:
         redirect = _get(live.http_url_map, "defaultUrlRedirect") or {}
         live_text = f"https {redirect.get('redirectResponseCode') or 'MOVED_PERMANENTLY_DEFAULT'}" if redirect.get("httpsRedirect") else None
-        yield _compare(layer, "HTTP to HTTPS redirect", f"TargetHttpProxy {live.annotation('target-proxy') or '(none)'}",
-                       "urlMap -> defaultUrlRedirect.httpsRedirect", "https MOVED_PERMANENTLY_DEFAULT", live_text)
+        yield _compare(
+            layer,
+            "HTTP to HTTPS redirect",
+            f"TargetHttpProxy {live.annotation('target-proxy') or '(none)'}",
+            "urlMap -> defaultUrlRedirect.httpsRedirect",
+            "https MOVED_PERMANENTLY_DEFAULT",
+            live_text,
+        )
     for name, domains in desired.certificates.items():
         cert = live.certificates.get(name)
         resource = f"ManagedCertificate {desired.namespace}/{name}"
@@ -224,9 +276,16 @@ def front_end(desired: Desired, live: Live) -> Iterator[Check]:
         live_text = f"{state} ({shown})"
         ok = state == "Active" and all(per_domain.get(d) == "Active" for d in domains)
         pending = state in ("Provisioning", "(no status yet)")
-        yield Check(layer, "certificate", resource, "status.certificateStatus, status.domainStatus[]", f"Active ({', '.join(f'{d}: Active' for d in domains)})",
-                    live_text, Status.OK if ok else Status.PENDING if pending else Status.DRIFT,
-                    "Google provisions it once DNS for every domain points at the load balancer IP")
+        yield Check(
+            layer,
+            "certificate",
+            resource,
+            "status.certificateStatus, status.domainStatus[]",
+            f"Active ({', '.join(f'{d}: Active' for d in domains)})",
+            live_text,
+            Status.OK if ok else Status.PENDING if pending else Status.DRIFT,
+            "Google provisions it once DNS for every domain points at the load balancer IP",
+        )
 
 
 def leftovers(desired: Desired, live: Live) -> Iterator[Check]:
@@ -244,8 +303,15 @@ def leftovers(desired: Desired, live: Live) -> Iterator[Check]:
         if not desired.declares("HorizontalPodAutoscaler", name):
             found = True
             missing = target.get("kind") == "Deployment" and target.get("name") not in deployments
-            yield Check(layer, "undeclared HorizontalPodAutoscaler", f"HorizontalPodAutoscaler {ns}/{name}", "spec.scaleTargetRef.name", NONE,
-                        f"{target.get('kind')} {target.get('name')}" + (" (does not exist)" if missing else ""), Status.DRIFT)
+            yield Check(
+                layer,
+                "undeclared HorizontalPodAutoscaler",
+                f"HorizontalPodAutoscaler {ns}/{name}",
+                "spec.scaleTargetRef.name",
+                NONE,
+                f"{target.get('kind')} {target.get('name')}" + (" (does not exist)" if missing else ""),
+                Status.DRIFT,
+            )
     for pdb in live.disruption_budgets:
         name = str(_get(pdb, "metadata.name"))
         if not desired.declares("PodDisruptionBudget", name):

@@ -27,8 +27,7 @@ API = "Compute Engine API"
 DEFAULT_ENDPOINT = "https://compute.googleapis.com"
 # https://cloud.google.com/compute/docs/naming-resources#resource-name-format (RFC 1035 labels)
 NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
-FIX = ("gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS naming the key of a service account "
-       "with roles/compute.viewer on the project")
+FIX = "gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS naming the key of a service account with roles/compute.viewer on the project"
 COLLECTIONS = ("backendServices", "healthChecks", "urlMaps", "targetHttpProxies", "targetHttpsProxies", "forwardingRules", "addresses")
 # The IAM permission of a get in each collection (the global forwarding rules and addresses have their own).
 PERMISSION = {
@@ -41,17 +40,24 @@ _PROBE: Shape = tuple((f"{p}HealthCheck.{f}", t) for p in ("http", "https", "htt
 # an int64 (id) a string, as google-cloud-compute's parser takes them.
 SHAPES: dict[str, Shape] = {
     "common": (("name", str), ("selfLink", str), ("id", str)),
-    "backendServices": (("sessionAffinity", str), ("affinityCookieTtlSec", int), ("timeoutSec", int), ("connectionDraining.drainingTimeoutSec", int),
-                        ("logConfig.enable", bool), ("logConfig.sampleRate", (int, float)), ("securityPolicy", str), ("healthChecks[]", str),
-                        ("backends[].group", str)),
+    "backendServices": (
+        ("sessionAffinity", str),
+        ("affinityCookieTtlSec", int),
+        ("timeoutSec", int),
+        ("connectionDraining.drainingTimeoutSec", int),
+        ("logConfig.enable", bool),
+        ("logConfig.sampleRate", (int, float)),
+        ("securityPolicy", str),
+        ("healthChecks[]", str),
+        ("backends[].group", str),
+    ),
     "healthChecks": (("type", str), *_PROBE),
     "urlMaps": (("defaultUrlRedirect.httpsRedirect", bool), ("defaultUrlRedirect.redirectResponseCode", str)),
     "targetHttpProxies": (("urlMap", str),),
     "targetHttpsProxies": (("urlMap", str), ("sslPolicy", str)),
     "forwardingRules": (("IPAddress", str), ("target", str)),
     "addresses": (("status", str), ("address", str)),
-    "getHealth": (("healthStatus[].ipAddress", str), ("healthStatus[].healthState", str), ("healthStatus[].instance", str),
-                  ("healthStatus[].port", int)),
+    "getHealth": (("healthStatus[].ipAddress", str), ("healthStatus[].healthState", str), ("healthStatus[].instance", str), ("healthStatus[].port", int)),
 }
 
 

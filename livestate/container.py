@@ -24,8 +24,10 @@ Json = dict[str, Any]
 API = "Kubernetes Engine API"
 DEFAULT_ENDPOINT = "https://container.googleapis.com"
 PERMISSION = "container.clusters.get"
-FIX = ("gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS naming the key of a service account "
-       "with roles/container.clusterViewer on the project")
+FIX = (
+    "gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS naming the key of a service account "
+    "with roles/container.clusterViewer on the project"
+)
 # Project ids, locations and cluster names hold no underscore, so the context splits unambiguously.
 GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?)$")
 
@@ -67,8 +69,9 @@ class ClusterReader:
                 transport = ClusterManagerRestTransport(host=urlsplit(self.endpoint).netloc, credentials=AnonymousCredentials(), url_scheme="http")
                 self._client = container_v1.ClusterManagerClient(transport=transport)
             else:
-                self._client = container_v1.ClusterManagerClient(credentials=default_credentials(self.timeout), transport="rest",
-                                                                 client_options=ClientOptions(api_endpoint=self.endpoint))
+                self._client = container_v1.ClusterManagerClient(
+                    credentials=default_credentials(self.timeout), transport="rest", client_options=ClientOptions(api_endpoint=self.endpoint)
+                )
             bound(self._client.transport, self.timeout)
         return self._client
 
@@ -79,8 +82,9 @@ class ClusterReader:
         def read() -> container_v1.Cluster:
             return self._cluster_manager().get_cluster(name=cluster.resource, retry=None, timeout=self.timeout)
 
-        message = call(read, api=API, what=f"cluster {cluster.resource}", endpoint=self.endpoint,
-                       permission=f"IAM permission {PERMISSION} on {cluster.resource}", fix=FIX)
+        message = call(
+            read, api=API, what=f"cluster {cluster.resource}", endpoint=self.endpoint, permission=f"IAM permission {PERMISSION} on {cluster.resource}", fix=FIX
+        )
         if message is None:
             return None
         data: Json = container_v1.Cluster.to_dict(message, preserving_proto_field_name=False, use_integers_for_enums=False)

@@ -153,8 +153,10 @@ def desired_from_manifests(manifests: Iterable[Manifest]) -> Desired:
         static_ip=annotations.get(limits.GLOBAL_STATIC_IP_ANNOTATION),
         ssl_policy=frontend.get("sslPolicy") or None,
         redirect_to_https=bool(field_at(frontend, "redirectToHttps", "enabled")),
-        certificates={name: tuple(as_list(field_at(certificates.get((namespace, name)), "spec", "domains")))
-                      for name in filter(None, (n.strip() for n in str(annotations.get(limits.MANAGED_CERTIFICATES_ANNOTATION, "")).split(",")))},
+        certificates={
+            name: tuple(as_list(field_at(certificates.get((namespace, name)), "spec", "domains")))
+            for name in filter(None, (n.strip() for n in str(annotations.get(limits.MANAGED_CERTIFICATES_ANNOTATION, "")).split(",")))
+        },
         declared=frozenset((kind_of(m), name_of(m)) for m in stack.manifests),
         allow_http=allows_http(annotations),
     )

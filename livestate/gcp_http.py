@@ -135,8 +135,7 @@ def _timeouts(asked: Any, seconds: float) -> tuple[float, float]:
 class BoundedAdapter(HTTPAdapter):
     """requests' HTTP adapter with a total deadline per exchange and caps on the body as sent and decoded."""
 
-    def __init__(self, seconds: float, max_body: int = MAX_BODY_BYTES, max_decoded: int = MAX_DECODED_BYTES, *,
-                 api: bool = True) -> None:
+    def __init__(self, seconds: float, max_body: int = MAX_BODY_BYTES, max_decoded: int = MAX_DECODED_BYTES, *, api: bool = True) -> None:
         self.seconds, self.max_body, self.max_decoded = seconds, max_body, max_decoded
         # api: a Google API's session, whose answers are JSON objects and Google errors. Otherwise the session
         # google-auth gets tokens through: its answers (OAuth 2.0 errors, RFC 6749 section 5.2; the metadata
@@ -162,9 +161,15 @@ class BoundedAdapter(HTTPAdapter):
             "https": type("DeadlineHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": _connection(HTTPSConnection, self.clock)}),
         }
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False,  # noqa: ARG002 (always streamed: read here)
-             timeout: float | tuple[float | None, float | None] | None = None, verify: bool | str = True,
-             cert: str | tuple[str, str] | None = None, proxies: dict[str, str] | None = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,  # noqa: ARG002 (always streamed: read here)
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
         try:
             return self._send(request, timeout, verify, cert, proxies)
         except (BoundExceeded, BrokenAnswer) as error:
@@ -273,8 +278,12 @@ def is_google_error(payload: Any) -> bool:
     if not isinstance(payload, dict) or not isinstance(payload.get("error", {}), dict):
         return False
     error = payload.get("error", {})
-    return (isinstance(error.get("message", ""), str) and isinstance(error.get("errors", []), list)
-            and isinstance(error.get("details", []), list) and all(isinstance(d, dict) for d in error.get("details", [])))
+    return (
+        isinstance(error.get("message", ""), str)
+        and isinstance(error.get("errors", []), list)
+        and isinstance(error.get("details", []), list)
+        and all(isinstance(d, dict) for d in error.get("details", []))
+    )
 
 
 def error_body(status: int, body: bytes) -> bytes:

@@ -14,8 +14,17 @@ from typing import Any
 REQUEST_TIMEOUT_SEC = 10.0  # any single API answer
 
 
-def inspect_until(desired_manifests: Iterable[Mapping[str, Any]], stack: str, context: str, project: str, deadline: float, interval: float,
-                  kubeconfig: str | None, gcp_endpoint: str | None, request_timeout: float = REQUEST_TIMEOUT_SEC) -> str | None:
+def inspect_until(
+    desired_manifests: Iterable[Mapping[str, Any]],
+    stack: str,
+    context: str,
+    project: str,
+    deadline: float,
+    interval: float,
+    kubeconfig: str | None,
+    gcp_endpoint: str | None,
+    request_timeout: float = REQUEST_TIMEOUT_SEC,
+) -> str | None:
     """None when translation and the BackendConfig have converged; otherwise what is wrong (blocking)."""
     from livestate.desired import StackTarget, desired_from_manifests
     from livestate.errors import Unusable

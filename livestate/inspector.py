@@ -49,8 +49,17 @@ class Inspector:
     """Reads through the official clients; one per command (or hook), reused across polls. A reader
     (and its client's import) is made on first use."""
 
-    def __init__(self, desired: Desired, target: StackTarget, kubeconfig: str | None, gcp_endpoint: str | None, timeout: float,
-                 *, compute_endpoint: str | None = None, container_endpoint: str | None = None) -> None:
+    def __init__(
+        self,
+        desired: Desired,
+        target: StackTarget,
+        kubeconfig: str | None,
+        gcp_endpoint: str | None,
+        timeout: float,
+        *,
+        compute_endpoint: str | None = None,
+        container_endpoint: str | None = None,
+    ) -> None:
         self.desired, self.target = desired, target
         self._kubeconfig, self._timeout = kubeconfig, timeout
         # Private Service Connect gives each Google API its own endpoint
@@ -109,8 +118,14 @@ class Inspector:
             self._readers["kube"].close()
 
 
-def poll(inspect: Callable[[], Inspection], wait: float, interval: float, on_poll: Callable[[Inspection, float], object],
-         sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Inspection:
+def poll(
+    inspect: Callable[[], Inspection],
+    wait: float,
+    interval: float,
+    on_poll: Callable[[Inspection, float], object],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Inspection:
     """Inspect until converged or `wait` seconds have passed; AccessDenied stops at once, Unreachable
     only when the time is up."""
     start, polls = clock(), 0

@@ -24,9 +24,15 @@ LOG_LIMIT = 64 * 1024  # the script prints a line per probe; more is not its out
 # (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/job-v1/#JobStatus,
 # https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#PodStatus).
 JOB_SHAPE: Shape = (("status.conditions[].type", str), ("status.conditions[].status", str), ("status.conditions[].reason", str))
-POD_SHAPE: Shape = (("metadata.name", str), ("status.phase", str), ("status.containerStatuses[].state.waiting.reason", str),
-                    ("status.containerStatuses[].state.waiting.message", str), ("status.conditions[].type", str),
-                    ("status.conditions[].status", str), ("status.conditions[].message", str))
+POD_SHAPE: Shape = (
+    ("metadata.name", str),
+    ("status.phase", str),
+    ("status.containerStatuses[].state.waiting.reason", str),
+    ("status.containerStatuses[].state.waiting.message", str),
+    ("status.conditions[].type", str),
+    ("status.conditions[].status", str),
+    ("status.conditions[].message", str),
+)
 
 
 class JobClient(KubernetesApi):
@@ -66,8 +72,19 @@ class JobClient(KubernetesApi):
         yet (the container never started: HTTP 400)."""
         what = f"the log of pod {namespace}/{pod} container {container}"
         try:
-            body = self.call("get", "pods/log", "", namespace, self.core.read_namespaced_pod_log, pod, namespace,
-                             container=container, limit_bytes=LOG_LIMIT, what=what, max_bytes=LOG_LIMIT)
+            body = self.call(
+                "get",
+                "pods/log",
+                "",
+                namespace,
+                self.core.read_namespaced_pod_log,
+                pod,
+                namespace,
+                container=container,
+                limit_bytes=LOG_LIMIT,
+                what=what,
+                max_bytes=LOG_LIMIT,
+            )
         except Unreachable as error:
             if error.detail.startswith("HTTP 400"):
                 return ""
@@ -76,5 +93,14 @@ class JobClient(KubernetesApi):
 
     def delete(self, namespace: str, name: str) -> None:
         """Delete the Job and, in the background, its pod (a Job already gone is fine)."""
-        self.call("delete", "jobs", "batch", namespace, self.batch.delete_namespaced_job, name, namespace,
-                  body=client.V1DeleteOptions(propagation_policy="Background"), what=f"deleting Job {namespace}/{name}")
+        self.call(
+            "delete",
+            "jobs",
+            "batch",
+            namespace,
+            self.batch.delete_namespaced_job,
+            name,
+            namespace,
+            body=client.V1DeleteOptions(propagation_policy="Background"),
+            what=f"deleting Job {namespace}/{name}",
+        )

@@ -33,8 +33,9 @@ MAX_ANSWER_BYTES = 16 * 2**20
 HEADER_ALLOWANCE = 2**16  # the status line and headers, counted with the body on the wire
 PAGE_LIMIT = 250  # items asked per list page (`limit`, https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks)
 MAX_PAGES = 40  # 10,000 items of one kind in one namespace: more is not this stack's namespace
-CREDENTIALS_FIX = ("refresh the credentials: gcloud container clusters get-credentials CLUSTER --location LOCATION --project PROJECT, "
-                   "or check the kubeconfig's user")
+CREDENTIALS_FIX = (
+    "refresh the credentials: gcloud container clusters get-credentials CLUSTER --location LOCATION --project PROJECT, or check the kubeconfig's user"
+)
 
 
 class KubernetesApi:
@@ -55,8 +56,18 @@ class KubernetesApi:
     def close(self) -> None:
         self._client.close()
 
-    def call(self, verb: str, resource: str, group: str, namespace: str, function: Callable[..., Any], *args: Any,
-             what: str, max_bytes: int = MAX_ANSWER_BYTES, **kwargs: Any) -> bytes | None:
+    def call(
+        self,
+        verb: str,
+        resource: str,
+        group: str,
+        namespace: str,
+        function: Callable[..., Any],
+        *args: Any,
+        what: str,
+        max_bytes: int = MAX_ANSWER_BYTES,
+        **kwargs: Any,
+    ) -> bytes | None:
         """The answer's body as the API sent it (decompressed), read within --timeout seconds in total and
         `max_bytes` raw and decoded; None on 404. `what` names the object or list in any error."""
         bounds = Exchange(Deadline(self.timeout), max_raw=max_bytes + HEADER_ALLOWANCE, max_decoded=max_bytes)
@@ -107,8 +118,9 @@ class KubeReader(KubernetesApi):
 
         def get(*, _preload_content: bool = False, _request_timeout: Any = None, **query: Any) -> Any:
             params = [(QUERY[key], value) for key, value in query.items() if value is not None]
-            request = self._client.param_serialize("GET", resource_path, path_params=path_params, query_params=params,
-                                                   header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+            request = self._client.param_serialize(
+                "GET", resource_path, path_params=path_params, query_params=params, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+            )
             response = self._client.call_api(*request, _request_timeout=_request_timeout)
             if not 200 <= response.status <= 299:  # as the API classes do without preloading (kubernetes/client/api_client.py)
                 response.read()
@@ -145,12 +157,24 @@ class KubeReader(KubernetesApi):
         return self._get(f"{root}/namespaces/{{namespace}}/{plural}/{{name}}", namespace=namespace, name=name)
 
     def ingress(self, namespace: str, name: str) -> Json | None:
-        return self._read("get", "ingresses", "networking.k8s.io", namespace, self._namespaced("networking.k8s.io/v1", "ingresses", namespace, name),
-                          what=f"Ingress {namespace}/{name}")
+        return self._read(
+            "get",
+            "ingresses",
+            "networking.k8s.io",
+            namespace,
+            self._namespaced("networking.k8s.io/v1", "ingresses", namespace, name),
+            what=f"Ingress {namespace}/{name}",
+        )
 
     def ingresses(self, namespace: str) -> list[Json]:
-        return self._items("list", "ingresses", "networking.k8s.io", namespace, self._namespaced("networking.k8s.io/v1", "ingresses", namespace),
-                           what=f"the Ingress list of {namespace}")
+        return self._items(
+            "list",
+            "ingresses",
+            "networking.k8s.io",
+            namespace,
+            self._namespaced("networking.k8s.io/v1", "ingresses", namespace),
+            what=f"the Ingress list of {namespace}",
+        )
 
     def service(self, namespace: str, name: str) -> Json | None:
         return self._read("get", "services", "", namespace, self._namespaced("v1", "services", namespace, name), what=f"Service {namespace}/{name}")
@@ -159,33 +183,66 @@ class KubeReader(KubernetesApi):
         """Events of this very object: with its uid, a recreated object does not inherit the old one's events
         (the apiserver indexes involvedObject.uid for field selectors: kubernetes pkg/registry/core/event/strategy.go)."""
         selector = f"involvedObject.kind={kind},involvedObject.name={name},involvedObject.uid={uid}"
-        return self._items("list", "events", "", namespace, self._namespaced("v1", "events", namespace), field_selector=selector,
-                           what=f"the Event list of {kind} {namespace}/{name}")
+        return self._items(
+            "list",
+            "events",
+            "",
+            namespace,
+            self._namespaced("v1", "events", namespace),
+            field_selector=selector,
+            what=f"the Event list of {kind} {namespace}/{name}",
+        )
 
     def pods(self, namespace: str, labels: Mapping[str, str]) -> list[Json]:
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        return self._items("list", "pods", "", namespace, self._namespaced("v1", "pods", namespace), label_selector=selector,
-                           what=f"the Pod list of {namespace} ({selector})")
+        return self._items(
+            "list", "pods", "", namespace, self._namespaced("v1", "pods", namespace), label_selector=selector, what=f"the Pod list of {namespace} ({selector})"
+        )
 
     def backend_configs(self, namespace: str) -> list[Json]:
-        return self._items("list", "backendconfigs", "cloud.google.com", namespace, self._namespaced("cloud.google.com/v1", "backendconfigs", namespace),
-                           what=f"the BackendConfig list of {namespace}")
+        return self._items(
+            "list",
+            "backendconfigs",
+            "cloud.google.com",
+            namespace,
+            self._namespaced("cloud.google.com/v1", "backendconfigs", namespace),
+            what=f"the BackendConfig list of {namespace}",
+        )
 
     def managed_certificate(self, namespace: str, name: str) -> Json | None:
-        return self._read("get", "managedcertificates", "networking.gke.io", namespace,
-                          self._namespaced("networking.gke.io/v1", "managedcertificates", namespace, name), what=f"ManagedCertificate {namespace}/{name}")
+        return self._read(
+            "get",
+            "managedcertificates",
+            "networking.gke.io",
+            namespace,
+            self._namespaced("networking.gke.io/v1", "managedcertificates", namespace, name),
+            what=f"ManagedCertificate {namespace}/{name}",
+        )
 
     def autoscalers(self, namespace: str) -> list[Json]:
-        return self._items("list", "horizontalpodautoscalers", "autoscaling", namespace,
-                           self._namespaced("autoscaling/v2", "horizontalpodautoscalers", namespace), what=f"the HorizontalPodAutoscaler list of {namespace}")
+        return self._items(
+            "list",
+            "horizontalpodautoscalers",
+            "autoscaling",
+            namespace,
+            self._namespaced("autoscaling/v2", "horizontalpodautoscalers", namespace),
+            what=f"the HorizontalPodAutoscaler list of {namespace}",
+        )
 
     def disruption_budgets(self, namespace: str) -> list[Json]:
-        return self._items("list", "poddisruptionbudgets", "policy", namespace, self._namespaced("policy/v1", "poddisruptionbudgets", namespace),
-                           what=f"the PodDisruptionBudget list of {namespace}")
+        return self._items(
+            "list",
+            "poddisruptionbudgets",
+            "policy",
+            namespace,
+            self._namespaced("policy/v1", "poddisruptionbudgets", namespace),
+            what=f"the PodDisruptionBudget list of {namespace}",
+        )
 
     def deployments(self, namespace: str) -> list[Json]:
-        return self._items("list", "deployments", "apps", namespace, self._namespaced("apps/v1", "deployments", namespace),
-                           what=f"the Deployment list of {namespace}")
+        return self._items(
+            "list", "deployments", "apps", namespace, self._namespaced("apps/v1", "deployments", namespace), what=f"the Deployment list of {namespace}"
+        )
 
 
 def parse_object(body: bytes | None, what: str) -> Json | None:

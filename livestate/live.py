@@ -25,14 +25,36 @@ NEG_STATUS = "cloud.google.com/neg-status"
 # The fields this module and checks.py read, by kind (the API reference's types:
 # https://kubernetes.io/docs/reference/kubernetes-api/). Checked on every object read, so a reader never
 # meets a string where it iterates objects; an absent field stays unset.
-METADATA: Shape = (("metadata.name", str), ("metadata.uid", str), ("metadata.annotations.*", str),
-                   ("metadata.creationTimestamp", str), ("metadata.managedFields[].time", str))
-INGRESS: Shape = (*METADATA, ("spec.defaultBackend.service.name", str), ("spec.rules[].http.paths[].backend.service.name", str),
-                  ("status.loadBalancer.ingress[].ip", str))
-EVENT: Shape = (*METADATA, ("type", str), ("reason", str), ("message", str), ("count", int), ("lastTimestamp", str), ("eventTime", str),
-                ("series.lastObservedTime", str))
-POD: Shape = (*METADATA, ("spec.readinessGates[].conditionType", str), ("status.conditions[].type", str), ("status.conditions[].status", str),
-              ("status.podIP", str))
+METADATA: Shape = (
+    ("metadata.name", str),
+    ("metadata.uid", str),
+    ("metadata.annotations.*", str),
+    ("metadata.creationTimestamp", str),
+    ("metadata.managedFields[].time", str),
+)
+INGRESS: Shape = (
+    *METADATA,
+    ("spec.defaultBackend.service.name", str),
+    ("spec.rules[].http.paths[].backend.service.name", str),
+    ("status.loadBalancer.ingress[].ip", str),
+)
+EVENT: Shape = (
+    *METADATA,
+    ("type", str),
+    ("reason", str),
+    ("message", str),
+    ("count", int),
+    ("lastTimestamp", str),
+    ("eventTime", str),
+    ("series.lastObservedTime", str),
+)
+POD: Shape = (
+    *METADATA,
+    ("spec.readinessGates[].conditionType", str),
+    ("status.conditions[].type", str),
+    ("status.conditions[].status", str),
+    ("status.podIP", str),
+)
 CERTIFICATE: Shape = (*METADATA, ("status.certificateStatus", str), ("status.domainStatus[].domain", str), ("status.domainStatus[].status", str))
 AUTOSCALER: Shape = (*METADATA, ("spec.scaleTargetRef.kind", str), ("spec.scaleTargetRef.name", str))
 # cloud.google.com/neg-status, as the NEG controller writes it: {"network_endpoint_groups": {"PORT": "NEG"}, "zones": [...]}

@@ -61,8 +61,11 @@ def _workload_identity(cluster: Json) -> tuple[bool, str]:
     if _autopilot(cluster):
         return bool(pool), f"Autopilot, workloadPool {pool or 'unset'}"
     pools = _pools(cluster)
-    other = [f"{p.get('name')} {_get(p, 'config.workloadMetadataConfig.mode') or 'unset'}" for p in pools
-             if _get(p, "config.workloadMetadataConfig.mode") != "GKE_METADATA"]
+    other = [
+        f"{p.get('name')} {_get(p, 'config.workloadMetadataConfig.mode') or 'unset'}"
+        for p in pools
+        if _get(p, "config.workloadMetadataConfig.mode") != "GKE_METADATA"
+    ]
     modes = f"workloadMetadataConfig.mode not GKE_METADATA on {', '.join(other)}" if other else f"GKE_METADATA on {len(pools)}/{len(pools)} node pools"
     return bool(pool) and bool(pools) and not other, f"workloadPool {pool or 'unset'}; {modes}"
 
@@ -80,8 +83,11 @@ def _sandbox_pool(cluster: Json) -> tuple[bool, str]:
 
 
 def _node_service_account(cluster: Json) -> tuple[bool, str]:
-    default = [f"{p.get('name')} {_get(p, 'config.serviceAccount') or 'unset'}" for p in _pools(cluster)
-               if (_get(p, "config.serviceAccount") or "default") == "default" or COMPUTE_DEFAULT_SA.match(str(_get(p, "config.serviceAccount")))]
+    default = [
+        f"{p.get('name')} {_get(p, 'config.serviceAccount') or 'unset'}"
+        for p in _pools(cluster)
+        if (_get(p, "config.serviceAccount") or "default") == "default" or COMPUTE_DEFAULT_SA.match(str(_get(p, "config.serviceAccount")))
+    ]
     if default:
         return False, f"the Compute Engine default service account on {', '.join(default)}"
     accounts = sorted({str(_get(p, "config.serviceAccount")) for p in _pools(cluster)})
@@ -133,8 +139,7 @@ def _dns_check(declaration: ClusterDeclaration, resource: str, cluster: Json) ->
     if declared is None:
         return None  # preconditions outside a stack's settings declare no resolver
     served, detail = _dns_served(cluster)
-    return Check(Layer.CLUSTER, DNS_METRIC, resource, DNS_FIELD, declared, f"{served}: {detail}",
-                 Status.OK if served == declared else Status.DRIFT, DNS_WHY)
+    return Check(Layer.CLUSTER, DNS_METRIC, resource, DNS_FIELD, declared, f"{served}: {detail}", Status.OK if served == declared else Status.DRIFT, DNS_WHY)
 
 
 @dataclass(frozen=True)
@@ -151,38 +156,80 @@ class Precondition:
 
 
 PRECONDITIONS = (
-    Precondition("P1", "NetworkPolicy enforced", "networkPolicy", "networkConfig.datapathProvider, networkPolicy.enabled",
-                 _network_policy, lambda d: d.preconditions.network_policy, "dataplane-v2",
-                 "no NetworkPolicy of this stack is enforced: the IDE's egress isolation and the default deny are inert",
-                 "Dataplane V2 is chosen at creation (gcloud container clusters create ... --enable-dataplane-v2); on this cluster enable Calico: "
-                 "gcloud container clusters update {name} --location {location} --project {project} --update-addons=NetworkPolicy=ENABLED, "
-                 "then the same with --enable-network-policy (recreates the nodes)"),
-    Precondition("P2", "Workload Identity", "workloadIdentity", "workloadIdentityConfig.workloadPool, nodePools[].config.workloadMetadataConfig.mode",
-                 _workload_identity, lambda d: d.preconditions.workload_identity, True,
-                 "pods reach the Compute Engine metadata server and get the node service account's token",
-                 "gcloud container clusters update {name} --location {location} --project {project} --workload-pool={project}.svc.id.goog, "
-                 "then per node pool: gcloud container node-pools update POOL --cluster {name} --location {location} --workload-metadata=GKE_METADATA"),
-    Precondition("P3", "gVisor node pool", "sandboxNodePool", "nodePools[].config.sandboxConfig.type, nodePools[].config.imageType",
-                 _sandbox_pool, lambda d: d.preconditions.sandbox_node_pool, True,
-                 "pods with runtimeClassName gvisor cannot be scheduled, and without it user code shares the node's kernel",
-                 "gcloud container node-pools create gvisor --cluster {name} --location {location} --project {project} "
-                 "--image-type=cos_containerd --sandbox type=gvisor (keep a non-sandbox pool for system pods)"),
-    Precondition("P4", "node service account", "leastPrivilegeNodeServiceAccount", "nodePools[].config.serviceAccount",
-                 _node_service_account, lambda d: d.preconditions.least_privilege_node_service_account, True,
-                 "the nodes carry the Compute Engine default service account (Editor on the project unless revoked)",
-                 "a node pool's service account is fixed at creation: gcloud container node-pools create POOL --cluster {name} --location {location} "
-                 "--service-account=NODE_SA@{project}.iam.gserviceaccount.com (granted roles/container.defaultNodeServiceAccount only), "
-                 "move the workloads, delete the old pool"),
-    Precondition("P5", "kubelet read-only port", "kubeletReadOnlyPort", "nodePoolDefaults...nodeKubeletConfig, nodePools[].config.kubeletConfig"
-                 ".insecureKubeletReadonlyPortEnabled", _kubelet_read_only_port, lambda d: d.preconditions.kubelet_read_only_port, False,
-                 "port 10255 on every node answers without authentication (pods, their specs, node details)",
-                 "gcloud container clusters update {name} --location {location} --project {project} --no-enable-insecure-kubelet-readonly-port, "
-                 "and per node pool: gcloud container node-pools update POOL --cluster {name} --location {location} --no-enable-insecure-kubelet-readonly-port"),
-    Precondition("P6", "limited anonymous access", "limitedAnonymousAuth", "anonymousAuthenticationConfig.mode",
-                 _anonymous_auth, lambda d: d.preconditions.limited_anonymous_auth, True,
-                 "the API server serves anonymous requests beyond /healthz, /livez and /readyz",
-                 "gcloud container clusters update {name} --location {location} --project {project} --anonymous-authentication-config=LIMITED "
-                 "(GKE 1.32.2-gke.1234000 or later)"),
+    Precondition(
+        "P1",
+        "NetworkPolicy enforced",
+        "networkPolicy",
+        "networkConfig.datapathProvider, networkPolicy.enabled",
+        _network_policy,
+        lambda d: d.preconditions.network_policy,
+        "dataplane-v2",
+        "no NetworkPolicy of this stack is enforced: the IDE's egress isolation and the default deny are inert",
+        "Dataplane V2 is chosen at creation (gcloud container clusters create ... --enable-dataplane-v2); on this cluster enable Calico: "
+        "gcloud container clusters update {name} --location {location} --project {project} --update-addons=NetworkPolicy=ENABLED, "
+        "then the same with --enable-network-policy (recreates the nodes)",
+    ),
+    Precondition(
+        "P2",
+        "Workload Identity",
+        "workloadIdentity",
+        "workloadIdentityConfig.workloadPool, nodePools[].config.workloadMetadataConfig.mode",
+        _workload_identity,
+        lambda d: d.preconditions.workload_identity,
+        True,
+        "pods reach the Compute Engine metadata server and get the node service account's token",
+        "gcloud container clusters update {name} --location {location} --project {project} --workload-pool={project}.svc.id.goog, "
+        "then per node pool: gcloud container node-pools update POOL --cluster {name} --location {location} --workload-metadata=GKE_METADATA",
+    ),
+    Precondition(
+        "P3",
+        "gVisor node pool",
+        "sandboxNodePool",
+        "nodePools[].config.sandboxConfig.type, nodePools[].config.imageType",
+        _sandbox_pool,
+        lambda d: d.preconditions.sandbox_node_pool,
+        True,
+        "pods with runtimeClassName gvisor cannot be scheduled, and without it user code shares the node's kernel",
+        "gcloud container node-pools create gvisor --cluster {name} --location {location} --project {project} "
+        "--image-type=cos_containerd --sandbox type=gvisor (keep a non-sandbox pool for system pods)",
+    ),
+    Precondition(
+        "P4",
+        "node service account",
+        "leastPrivilegeNodeServiceAccount",
+        "nodePools[].config.serviceAccount",
+        _node_service_account,
+        lambda d: d.preconditions.least_privilege_node_service_account,
+        True,
+        "the nodes carry the Compute Engine default service account (Editor on the project unless revoked)",
+        "a node pool's service account is fixed at creation: gcloud container node-pools create POOL --cluster {name} --location {location} "
+        "--service-account=NODE_SA@{project}.iam.gserviceaccount.com (granted roles/container.defaultNodeServiceAccount only), "
+        "move the workloads, delete the old pool",
+    ),
+    Precondition(
+        "P5",
+        "kubelet read-only port",
+        "kubeletReadOnlyPort",
+        "nodePoolDefaults...nodeKubeletConfig, nodePools[].config.kubeletConfig.insecureKubeletReadonlyPortEnabled",
+        _kubelet_read_only_port,
+        lambda d: d.preconditions.kubelet_read_only_port,
+        False,
+        "port 10255 on every node answers without authentication (pods, their specs, node details)",
+        "gcloud container clusters update {name} --location {location} --project {project} --no-enable-insecure-kubelet-readonly-port, "
+        "and per node pool: gcloud container node-pools update POOL --cluster {name} --location {location} --no-enable-insecure-kubelet-readonly-port",
+    ),
+    Precondition(
+        "P6",
+        "limited anonymous access",
+        "limitedAnonymousAuth",
+        "anonymousAuthenticationConfig.mode",
+        _anonymous_auth,
+        lambda d: d.preconditions.limited_anonymous_auth,
+        True,
+        "the API server serves anonymous requests beyond /healthz, /livez and /readyz",
+        "gcloud container clusters update {name} --location {location} --project {project} --anonymous-authentication-config=LIMITED "
+        "(GKE 1.32.2-gke.1234000 or later)",
+    ),
 )
 BY_METRIC = {p.metric: p for p in PRECONDITIONS}
 # Without these in prod every policy here is inert, whatever the stack file says.
@@ -200,13 +247,29 @@ def _enforces(precondition: Precondition, value: Any) -> bool:
 def cluster_checks(declaration: ClusterDeclaration, ref: ClusterRef | None, cluster: Json | None) -> Iterator[Check]:
     """`ref` None: the kubeconfig context names no GKE cluster; `cluster` None: the Container API has none by that name."""
     if ref is None:
-        yield Check(Layer.CLUSTER, "cluster identified", "kubeconfig context", "coditect:cluster.context", "gke_PROJECT_LOCATION_NAME", "another name",
-                    Status.MISSING, "only a context named by gcloud container clusters get-credentials says which GKE cluster to read")
+        yield Check(
+            Layer.CLUSTER,
+            "cluster identified",
+            "kubeconfig context",
+            "coditect:cluster.context",
+            "gke_PROJECT_LOCATION_NAME",
+            "another name",
+            Status.MISSING,
+            "only a context named by gcloud container clusters get-credentials says which GKE cluster to read",
+        )
         return
     resource = f"Cluster {ref.name} ({ref.project}, {ref.location})"
     if cluster is None:
-        yield Check(Layer.CLUSTER, "cluster exists", resource, "name", ref.resource, "none", Status.MISSING,
-                    "the Container API has no such cluster: the context's project, location or name is wrong")
+        yield Check(
+            Layer.CLUSTER,
+            "cluster exists",
+            resource,
+            "name",
+            ref.resource,
+            "none",
+            Status.MISSING,
+            "the Container API has no such cluster: the context's project, location or name is wrong",
+        )
         return
     for precondition in PRECONDITIONS:
         value, detail = precondition.read(cluster)
@@ -214,8 +277,16 @@ def cluster_checks(declaration: ClusterDeclaration, ref: ClusterRef | None, clus
         status = Status.OK if value == declared else Status.DRIFT
         if declaration.prod and precondition.id in REQUIRED_IN_PROD and not _enforces(precondition, value):
             status = Status.DRIFT
-        yield Check(Layer.CLUSTER, precondition.metric, resource, f"{precondition.field} (declared: preconditions.{precondition.key})",
-                    _value_text(declared), f"{_value_text(value)}: {detail}", status, precondition.why)
+        yield Check(
+            Layer.CLUSTER,
+            precondition.metric,
+            resource,
+            f"{precondition.field} (declared: preconditions.{precondition.key})",
+            _value_text(declared),
+            f"{_value_text(value)}: {detail}",
+            status,
+            precondition.why,
+        )
     dns = _dns_check(declaration, resource, cluster)
     if dns is not None:
         yield dns
@@ -230,13 +301,21 @@ def diagnosis(check: Check, declaration: ClusterDeclaration, ref: ClusterRef | N
     declaration says other than the cluster does (fix the stack file)."""
     if check.metric == DNS_METRIC:  # any resolver serves the IDE, so long as its egress reaches that one
         served = check.live.split(":", 1)[0]
-        return Diagnosis(f"{DNS_METRIC}: the stack declares containment.dns {check.target}, the cluster serves {served}, so {DNS_WHY}",
-                         f"declare what the cluster serves: coditect:containment.dns: {served} in the stack file",
-                         check.resource, check.field, check.live, check.target)
+        return Diagnosis(
+            f"{DNS_METRIC}: the stack declares containment.dns {check.target}, the cluster serves {served}, so {DNS_WHY}",
+            f"declare what the cluster serves: coditect:containment.dns: {served} in the stack file",
+            check.resource,
+            check.field,
+            check.live,
+            check.target,
+        )
     precondition = BY_METRIC.get(check.metric)
     if precondition is None or ref is None:  # not identified, or not found
-        fix = ("name the context gke_PROJECT_LOCATION_NAME (gcloud container clusters get-credentials NAME --location LOCATION --project PROJECT)"
-               if check.metric == "cluster identified" else "correct coditect:cluster.context in the stack file, or create the cluster")
+        fix = (
+            "name the context gke_PROJECT_LOCATION_NAME (gcloud container clusters get-credentials NAME --location LOCATION --project PROJECT)"
+            if check.metric == "cluster identified"
+            else "correct coditect:cluster.context in the stack file, or create the cluster"
+        )
         return Diagnosis(f"{check.metric}: {check.hint}", fix, check.resource, check.field, check.live, check.target)
     live_text = check.live.split(":", 1)[0]
     value = {"true": True, "false": False}.get(live_text, live_text)

@@ -19,12 +19,14 @@ CHECKOUT = Path(__file__).resolve().parent.parent  # the default --project: this
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ops", description="Render, check, promote and inspect the coditect GKE stacks.",
+        prog="python -m ops",
+        description="Render, check, promote and inspect the coditect GKE stacks.",
         epilog="Exit codes of every command: " + "; ".join(f"{code.code} {code.meaning}" for code in EXIT_CODES) + ".",
     )
     parser.add_argument("--project", default=str(CHECKOUT), help="the Pulumi project directory (default: this checkout)")
-    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                        help="one of these (`python -m ops COMMAND --help`: its arguments and exit codes)")
+    subcommands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of these (`python -m ops COMMAND --help`: its arguments and exit codes)"
+    )
     commands.register(subcommands)
     parser.set_defaults(generated_parts=generated_parts)
     return parser
@@ -64,8 +66,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _failed(f"{error.strerror or error}{where}. Nothing was changed. Fix: check that path, then run the command again", EXIT_WRITE)
     except Exception:
         sys.stderr.write(traceback.format_exc())
-        return _failed(f"this is a bug in `python -m ops {args.command}`, not a problem with your input. Please report it with the "
-                       "command line and the traceback above.", EXIT_BUG)
+        return _failed(
+            f"this is a bug in `python -m ops {args.command}`, not a problem with your input. Please report it with the command line and the traceback above.",
+            EXIT_BUG,
+        )
 
 
 def _failed(message: str, exit_code: int) -> int:

@@ -60,8 +60,10 @@ def _refusal(path: Path) -> str | None:
     if path.exists() and not _writable(path):
         return f"{path} is read-only"
     if path.exists() and path.stat().st_nlink > 1:
-        return (f"{path} has {path.stat().st_nlink} hard links: replacing it would leave the other names with the old content "
-                f"(find them: find / -xdev -samefile {path}); make it one file, or a symbolic link")
+        return (
+            f"{path} has {path.stat().st_nlink} hard links: replacing it would leave the other names with the old content "
+            f"(find them: find / -xdev -samefile {path}); make it one file, or a symbolic link"
+        )
     directory = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
     if directory is not None and not _writable(directory):
         return f"{directory} is read-only"
@@ -89,7 +91,7 @@ def _write_temporary(path: Path, content: bytes) -> Path:
         try:
             view = memoryview(content)
             while view:  # os.write may write less than asked
-                view = view[os.write(descriptor, view):]
+                view = view[os.write(descriptor, view) :]
             os.fsync(descriptor)
             os.fchmod(descriptor, _mode_for(path))
         finally:
@@ -115,8 +117,10 @@ def write_error(error: OSError, path: Path | None) -> WriteError:
     """One line naming the file the file system refused, why, and the fix (exit 3)."""
     named = path if path is not None else Path(str(error.filename or "?"))
     meaning, fix = _FIXES.get(error.errno or 0, (error.strerror or str(error), "check that path"))
-    return WriteError(f"cannot write {clip(str(named), 200)}: {meaning} ({error.strerror or error}). Nothing was written. "
-                      f"Fix: {fix.format(dir=clip(str(named.parent), 200))}, then run the command again")
+    return WriteError(
+        f"cannot write {clip(str(named), 200)}: {meaning} ({error.strerror or error}). Nothing was written. "
+        f"Fix: {fix.format(dir=clip(str(named.parent), 200))}, then run the command again"
+    )
 
 
 def _changed(path: Path, expected: bytes) -> bool:
@@ -140,8 +144,7 @@ def write_files(files: Mapping[Path, str | bytes], unchanged: Mapping[Path, str 
         if reason := _refusal(path):
             refused.setdefault(reason, []).append(path)
     # One reason once (a read-only directory refuses every file in it), so the line stays short.
-    problems = [f"{clip(str(paths[0]), 200)}{f' (and {len(paths) - 1} more)' if len(paths) > 1 else ''}: {reason}"
-                for reason, paths in refused.items()]
+    problems = [f"{clip(str(paths[0]), 200)}{f' (and {len(paths) - 1} more)' if len(paths) > 1 else ''}: {reason}" for reason, paths in refused.items()]
     if problems:
         raise WriteError(f"cannot write {'; '.join(problems)}. Nothing was written. Fix: make the files writable, or choose another output directory")
     with contextlib.ExitStack() as locks:
@@ -164,8 +167,10 @@ def _write_all(files: Mapping[Path, str | bytes], expected: Mapping[Path, bytes]
             temporaries[path] = _write_temporary(path, _bytes(content))
         for path, content in expected.items():
             if _changed(path, content):
-                raise WriteError(f"{clip(str(path), 200)} changed since this command read it (another writer, or an editor); "
-                                 "nothing was written, so that change is kept. Fix: run the command again: it starts from the new content")
+                raise WriteError(
+                    f"{clip(str(path), 200)} changed since this command read it (another writer, or an editor); "
+                    "nothing was written, so that change is kept. Fix: run the command again: it starts from the new content"
+                )
         _replace_all(temporaries, working_on)
     except OSError as error:
         raise write_error(error, working_on[0] if working_on else None) from None
@@ -250,8 +255,10 @@ def _acquire(lock: Path, wait: float) -> int:
         except BlockingIOError:
             os.close(descriptor)
             if time.monotonic() >= ends:
-                raise WriteError(f"{lock.name[1:-5]} is being written by another command ({_holder(lock)}; lock file {clip(str(lock), 160)}). "
-                                 "Nothing was written. Fix: let it finish, then run the command again") from None
+                raise WriteError(
+                    f"{lock.name[1:-5]} is being written by another command ({_holder(lock)}; lock file {clip(str(lock), 160)}). "
+                    "Nothing was written. Fix: let it finish, then run the command again"
+                ) from None
             time.sleep(0.05)
             continue
         # The holder before us may have removed the file after we opened it: then ours is no longer the lock.

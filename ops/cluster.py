@@ -96,40 +96,57 @@ def _certificates(pki: Path) -> None:
         return x509.Name(attrs)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("coditect-local-ca")).issuer_name(name("coditect-local-ca"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + life)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("coditect-local-ca"))
+        .issuer_name(name("coditect-local-ca"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + life)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     write_key("ca", ca_key)
     (pki / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
 
     def leaf(file: str, subject: x509.Name, usage: x509.ObjectIdentifier, sans: list[x509.GeneralName] | None = None) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + life)
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + life)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        )
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         write_key(file, key)
         (pki / f"{file}.crt").write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
 
-    loopback: list[x509.GeneralName] = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address(SERVICE_RANGE.split("/")[0][:-1] + "1"))]
+    loopback: list[x509.GeneralName] = [
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address(SERVICE_RANGE.split("/")[0][:-1] + "1")),
+    ]
     dns: list[x509.GeneralName] = [x509.DNSName(n) for n in ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")]
     leaf("apiserver", name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, loopback + dns)
     leaf("admin", name("coditect-local-admin", "system:masters"), ExtendedKeyUsageOID.CLIENT_AUTH)
     signer = ec.generate_private_key(ec.SECP256R1())
     write_key("service-account", signer)
-    (pki / "service-account.pub").write_bytes(
-        signer.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (pki / "service-account.pub").write_bytes(signer.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
 def _kubeconfig(layout: Layout, port: int) -> dict[str, object]:
     pki = layout.pki
     return {
-        "apiVersion": "v1", "kind": "Config", "current-context": CONTEXT, "preferences": {},
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": CONTEXT,
+        "preferences": {},
         "clusters": [{"name": CONTEXT, "cluster": {"server": f"https://127.0.0.1:{port}", "certificate-authority": str(pki / "ca.crt")}}],
         "users": [{"name": CONTEXT, "user": {"client-certificate": str(pki / "admin.crt"), "client-key": str(pki / "admin.key")}}],
         "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": CONTEXT}}],
@@ -140,23 +157,76 @@ def _commands(layout: Layout, etcd_port: int, peer_port: int, api_port: int) -> 
     pki, home, b = layout.pki, layout.home, layout.bin
     etcd_url = f"http://127.0.0.1:{etcd_port}"
     return {
-        "etcd": [str(b / "etcd"), "--data-dir", str(home / "etcd"), "--name", "local",
-                 "--listen-client-urls", etcd_url, "--advertise-client-urls", etcd_url,
-                 "--listen-peer-urls", f"http://127.0.0.1:{peer_port}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer_port}",
-                 "--initial-cluster", f"local=http://127.0.0.1:{peer_port}", "--listen-metrics-urls", "", "--log-level", "warn"],
+        "etcd": [
+            str(b / "etcd"),
+            "--data-dir",
+            str(home / "etcd"),
+            "--name",
+            "local",
+            "--listen-client-urls",
+            etcd_url,
+            "--advertise-client-urls",
+            etcd_url,
+            "--listen-peer-urls",
+            f"http://127.0.0.1:{peer_port}",
+            "--initial-advertise-peer-urls",
+            f"http://127.0.0.1:{peer_port}",
+            "--initial-cluster",
+            f"local=http://127.0.0.1:{peer_port}",
+            "--listen-metrics-urls",
+            "",
+            "--log-level",
+            "warn",
+        ],
         "kube-apiserver": [
-            str(b / "kube-apiserver"), "--etcd-servers", etcd_url, "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
-            "--secure-port", str(api_port), "--tls-cert-file", str(pki / "apiserver.crt"), "--tls-private-key-file", str(pki / "apiserver.key"),
-            "--client-ca-file", str(pki / "ca.crt"), "--service-account-key-file", str(pki / "service-account.pub"),
-            "--service-account-signing-key-file", str(pki / "service-account.key"),
-            "--service-account-issuer", "https://kubernetes.default.svc", "--authorization-mode", "Node,RBAC",
-            "--service-cluster-ip-range", SERVICE_RANGE, "--allow-privileged=false", "--enable-priority-and-fairness=false",
-            "--profiling=false", "--v=1"],
+            str(b / "kube-apiserver"),
+            "--etcd-servers",
+            etcd_url,
+            "--bind-address",
+            "127.0.0.1",
+            "--advertise-address",
+            "127.0.0.1",
+            "--secure-port",
+            str(api_port),
+            "--tls-cert-file",
+            str(pki / "apiserver.crt"),
+            "--tls-private-key-file",
+            str(pki / "apiserver.key"),
+            "--client-ca-file",
+            str(pki / "ca.crt"),
+            "--service-account-key-file",
+            str(pki / "service-account.pub"),
+            "--service-account-signing-key-file",
+            str(pki / "service-account.key"),
+            "--service-account-issuer",
+            "https://kubernetes.default.svc",
+            "--authorization-mode",
+            "Node,RBAC",
+            "--service-cluster-ip-range",
+            SERVICE_RANGE,
+            "--allow-privileged=false",
+            "--enable-priority-and-fairness=false",
+            "--profiling=false",
+            "--v=1",
+        ],
         "kube-controller-manager": [
-            str(b / "kube-controller-manager"), "--kubeconfig", str(layout.kubeconfig), "--bind-address", "127.0.0.1",
-            "--secure-port", "0", "--leader-elect=false", "--use-service-account-credentials=false",
-            "--service-account-private-key-file", str(pki / "service-account.key"), "--root-ca-file", str(pki / "ca.crt"),
-            "--controllers", "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route", "--v=1"],
+            str(b / "kube-controller-manager"),
+            "--kubeconfig",
+            str(layout.kubeconfig),
+            "--bind-address",
+            "127.0.0.1",
+            "--secure-port",
+            "0",
+            "--leader-elect=false",
+            "--use-service-account-credentials=false",
+            "--service-account-private-key-file",
+            str(pki / "service-account.key"),
+            "--root-ca-file",
+            str(pki / "ca.crt"),
+            "--controllers",
+            "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route",
+            "--v=1",
+        ],
     }
 
 
@@ -227,8 +297,7 @@ def start(layout: Layout, out: object = sys.stdout) -> int:
                     return EXIT_FAILED
                 time.sleep(0.5)
     install_crds(layout)
-    print(f"cluster: ready in {time.monotonic() - t0:.1f} s on https://127.0.0.1:{api_port}; KUBECONFIG={layout.kubeconfig} (context {CONTEXT})",
-          file=out)  # type: ignore[call-overload]
+    print(f"cluster: ready in {time.monotonic() - t0:.1f} s on https://127.0.0.1:{api_port}; KUBECONFIG={layout.kubeconfig} (context {CONTEXT})", file=out)  # type: ignore[call-overload]
     return EXIT_OK
 
 

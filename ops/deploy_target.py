@@ -18,8 +18,10 @@ from ops.errors import UsageError
 
 # gke_PROJECT_LOCATION_NAME, each part as GKE spells it: a project id (6-30 characters), a region or zone,
 # a cluster name (at most 40 characters, a letter first). The location cannot hold "_", so the split is unique.
-GKE_CONTEXT = re.compile(r"gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z]+-[a-z]+[0-9]+(?:-[a-z])?)_"
-                         r"(?P<cluster>[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?)")
+GKE_CONTEXT = re.compile(
+    r"gke_(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])_(?P<location>[a-z]+-[a-z]+[0-9]+(?:-[a-z])?)_"
+    r"(?P<cluster>[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?)"
+)
 
 
 @dataclass(frozen=True)
@@ -45,16 +47,19 @@ def deploy_target(stack: str, root: Path) -> DeployTarget:
     context = settings.cluster.context
     match = GKE_CONTEXT.fullmatch(context)
     if match is None:
-        raise UsageError(f"Pulumi.{stack}.yaml: coditect:cluster.context {context!r} is not a GKE context name (gke_PROJECT_LOCATION_NAME), "
-                         "so the workflow cannot tell which cluster to fetch credentials for. Fix: run `gcloud container clusters "
-                         "get-credentials NAME --location LOCATION --project PROJECT` and set the context it prints")
+        raise UsageError(
+            f"Pulumi.{stack}.yaml: coditect:cluster.context {context!r} is not a GKE context name (gke_PROJECT_LOCATION_NAME), "
+            "so the workflow cannot tell which cluster to fetch credentials for. Fix: run `gcloud container clusters "
+            "get-credentials NAME --location LOCATION --project PROJECT` and set the context it prints"
+        )
     project = config.get("gcp:project", "")
     if match["project"] != project:
-        raise UsageError(f"Pulumi.{stack}.yaml: coditect:cluster.context names project {match['project']!r} but gcp:project is {project!r}: "
-                         "the Kubernetes and the Google Cloud resources would land in different projects. Fix: make them agree")
+        raise UsageError(
+            f"Pulumi.{stack}.yaml: coditect:cluster.context names project {match['project']!r} but gcp:project is {project!r}: "
+            "the Kubernetes and the Google Cloud resources would land in different projects. Fix: make them agree"
+        )
     url = f"https://{settings.hosts[0]}{settings.socketio.path}"
-    return DeployTarget(stack, project, match["location"], match["cluster"], context, url,
-                        str(config_path(root, stack).relative_to(root)))
+    return DeployTarget(stack, project, match["location"], match["cluster"], context, url, str(config_path(root, stack).relative_to(root)))
 
 
 def run(stack: str, root: Path, out: TextIO, github_output: bool) -> int:

@@ -38,17 +38,24 @@ def exit_table(codes: Sequence[ExitCode]) -> tuple[ExitCode, ...]:
     return tuple(sorted(codes, key=lambda code: code.code))
 
 
-EXIT_CODES = exit_table([
-    ExitCode(EXIT_OK, "EXIT_OK", "done: every check passed, nothing to do, or `--dry-run` printed what it would write"),
-    ExitCode(EXIT_FAILED, "EXIT_FAILED", "a check failed, or the command refused to go ahead (the output names why)"),
-    ExitCode(EXIT_USAGE, "EXIT_USAGE", "bad arguments, stack file, settings or policy config, or a missing prerequisite the message "
-             "names: nothing was run", boundary=True),
-    ExitCode(EXIT_WRITE, "EXIT_WRITE", "an output file could not be written, or the file system refused a path: nothing was changed",
-             boundary=True),
-    ExitCode(EXIT_BUG, "EXIT_BUG", "a bug in ops: the traceback is printed, please report it", boundary=True),
-    ExitCode(EXIT_NO_ACCESS, "EXIT_NO_ACCESS", "no access: the RBAC verb and resource, or the IAM permission, that was denied is named"),
-    ExitCode(EXIT_INTERRUPTED, "EXIT_INTERRUPTED", "interrupted (Ctrl-C): files are written all together or not at all, so none is half-written", boundary=True),
-])
+EXIT_CODES = exit_table(
+    [
+        ExitCode(EXIT_OK, "EXIT_OK", "done: every check passed, nothing to do, or `--dry-run` printed what it would write"),
+        ExitCode(EXIT_FAILED, "EXIT_FAILED", "a check failed, or the command refused to go ahead (the output names why)"),
+        ExitCode(
+            EXIT_USAGE,
+            "EXIT_USAGE",
+            "bad arguments, stack file, settings or policy config, or a missing prerequisite the message names: nothing was run",
+            boundary=True,
+        ),
+        ExitCode(EXIT_WRITE, "EXIT_WRITE", "an output file could not be written, or the file system refused a path: nothing was changed", boundary=True),
+        ExitCode(EXIT_BUG, "EXIT_BUG", "a bug in ops: the traceback is printed, please report it", boundary=True),
+        ExitCode(EXIT_NO_ACCESS, "EXIT_NO_ACCESS", "no access: the RBAC verb and resource, or the IAM permission, that was denied is named"),
+        ExitCode(
+            EXIT_INTERRUPTED, "EXIT_INTERRUPTED", "interrupted (Ctrl-C): files are written all together or not at all, so none is half-written", boundary=True
+        ),
+    ]
+)
 BOUNDARY_CODES = tuple(code.code for code in EXIT_CODES if code.boundary)
 
 # A message line longer than this is cut: a value of megabytes is never echoed in full.

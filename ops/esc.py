@@ -38,8 +38,9 @@ def imports_of(stack_file: Mapping[str, Any]) -> list[str]:
 
 def _refuse(stack: str, names: list[str], why: str, fix: str) -> StackFileError:
     shown = ", ".join(clip(name, 100) for name in names) or "(empty)"
-    return StackFileError(f"Pulumi.{stack}.yaml: environment: imports the ESC environment {shown}, and {why}: "
-                          f"ops will not judge the stack without it. Fix: {fix}")
+    return StackFileError(
+        f"Pulumi.{stack}.yaml: environment: imports the ESC environment {shown}, and {why}: ops will not judge the stack without it. Fix: {fix}"
+    )
 
 
 def cli_path() -> str | None:
@@ -55,8 +56,13 @@ def merged_config(stack: str, root: Path, stack_file: Mapping[str, Any]) -> tupl
     if cli is None:
         raise _refuse(stack, names, "there is no Pulumi CLI here to resolve it", fix)
     try:
-        result = subprocess.run([cli, "config", "--json", "--stack", stack, "--cwd", str(root), "--non-interactive"],
-                                capture_output=True, timeout=CLI_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [cli, "config", "--json", "--stack", stack, "--cwd", str(root), "--non-interactive"],
+            capture_output=True,
+            timeout=CLI_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         raise _refuse(stack, names, f"`pulumi config --json` did not answer within {CLI_TIMEOUT_S:g} s", fix) from None
     except OSError as error:

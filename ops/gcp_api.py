@@ -188,8 +188,17 @@ def check(resource_type: str, name: str, inputs: Mapping[str, Any]) -> ApiCheck:
     label = f"{resource_type.rsplit(':', 1)[-1]} {name} ({resource_type})"
     api = API_TYPES.get(resource_type)
     if api is None:
-        return ApiCheck([ApiProblem(label, "", "no Google API type is mapped for this resource type, so nothing checks it; "
-                                               "map it in ops/gcp_api.py (API_TYPES) to its discovery-document schema")], [])
+        return ApiCheck(
+            [
+                ApiProblem(
+                    label,
+                    "",
+                    "no Google API type is mapped for this resource type, so nothing checks it; "
+                    "map it in ops/gcp_api.py (API_TYPES) to its discovery-document schema",
+                )
+            ],
+            [],
+        )
     document = internals.google_discovery_document(api.document)
     try:
         body = api.body(inputs)

@@ -87,11 +87,12 @@ class History:
         """Why releases older than the oldest listed may exist but are not listed, with the fix; None when complete."""
         reasons = []
         if self.shallow:
-            reasons.append(f"this is a shallow clone, so the history of Pulumi.{self.stack}.yaml is cut at its oldest fetched commit. "
-                           f"Fix: {UNSHALLOW_FIX}")
+            reasons.append(f"this is a shallow clone, so the history of Pulumi.{self.stack}.yaml is cut at its oldest fetched commit. Fix: {UNSHALLOW_FIX}")
         if self.cut_at is not None:
-            reasons.append(f"only the newest {self.cut_at} commits that changed Pulumi.{self.stack}.yaml were read (the bound); "
-                           "an older release is restored from its commit by hand (git show COMMIT:Pulumi.STACK.yaml)")
+            reasons.append(
+                f"only the newest {self.cut_at} commits that changed Pulumi.{self.stack}.yaml were read (the bound); "
+                "an older release is restored from its commit by hand (git show COMMIT:Pulumi.STACK.yaml)"
+            )
         return "; ".join(reasons) or None
 
     @property
@@ -110,20 +111,22 @@ class _Deadline:
         return self.ends - time.monotonic()
 
 
-def git(root: Path, *arguments: str, stdin: bytes | None = None, deadline: _Deadline | None = None,
-        max_output: int | None = None) -> bytes:
+def git(root: Path, *arguments: str, stdin: bytes | None = None, deadline: _Deadline | None = None, max_output: int | None = None) -> bytes:
     """git's output in `root`, or Refused saying why git could not answer: not installed, failed, slower than
     GIT_TIMEOUT_S (or the reading's deadline), or more than `max_output` bytes."""
     timeout = min(GIT_TIMEOUT_S, deadline.left()) if deadline is not None else GIT_TIMEOUT_S
     max_output = GIT_MAX_OUTPUT if max_output is None else max_output
     if timeout <= 0:
-        raise Refused(f"reading the history took more than {deadline.seconds if deadline else GIT_TIMEOUT_S:g} s (the bound); "
-                      "nothing was changed. Fix: run it again on a less loaded machine, or restore the release by hand")
+        raise Refused(
+            f"reading the history took more than {deadline.seconds if deadline else GIT_TIMEOUT_S:g} s (the bound); "
+            "nothing was changed. Fix: run it again on a less loaded machine, or restore the release by hand"
+        )
     command = ["git", "-C", str(root), *_GIT_SETTINGS, *arguments]
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}  # never ask, never take the index lock
     try:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
     except FileNotFoundError:
         raise Refused("git is not installed: the release history is read from git. Fix: install git") from None
     try:
@@ -133,8 +136,10 @@ def git(root: Path, *arguments: str, stdin: bytes | None = None, deadline: _Dead
             process.kill()
         process.wait()
     if problem == "time":
-        raise Refused(f"git {arguments[0]} did not answer within {timeout:.3g} s (the bound); nothing was changed. "
-                      "Fix: run it again; if git is this slow here, `git gc` the repository")
+        raise Refused(
+            f"git {arguments[0]} did not answer within {timeout:.3g} s (the bound); nothing was changed. "
+            "Fix: run it again; if git is this slow here, `git gc` the repository"
+        )
     if problem == "size":
         raise Refused(f"git {arguments[0]} answered more than {max_output} bytes (the bound); nothing was changed")
     if process.returncode != 0:
@@ -165,7 +170,7 @@ def _collect(process: subprocess.Popen[bytes], stdin: bytes | None, timeout: flo
             for key, _ in selector.select(left):
                 if key.fileobj is process.stdin:
                     try:
-                        pending = pending[os.write(key.fd, pending[:1 << 16]):]
+                        pending = pending[os.write(key.fd, pending[: 1 << 16]) :]
                     except BrokenPipeError:
                         pending = pending[:0]
                     if not pending:
@@ -225,20 +230,21 @@ def _text(field: bytes) -> str:
 def _commits(root: Path, file_name: str, deadline: _Deadline | None = None) -> list[Logged]:
     """Every commit that changed the file, newest first, at most MAX_COMMITS + 1 of them. Fields and commits are
     NUL-separated (`-z`, `%x00`): a subject holds no NUL (git refuses one in a message), so any subject parses."""
-    out = git(root, "log", "-z", f"--max-count={MAX_COMMITS + 1}", "--format=%H%x00%aI%x00%an <%ae>%x00%s", "--", file_name,
-              deadline=deadline)
+    out = git(root, "log", "-z", f"--max-count={MAX_COMMITS + 1}", "--format=%H%x00%aI%x00%an <%ae>%x00%s", "--", file_name, deadline=deadline)
     fields = out.split(b"\0")
     if fields and fields[-1] == b"":
         fields.pop()
     if len(fields) % 4:
-        raise Refused(f"git log's answer for {file_name} has {len(fields)} fields, not 4 per commit; nothing was read. "
-                      "Fix: check the repository with `git fsck`")
+        raise Refused(
+            f"git log's answer for {file_name} has {len(fields)} fields, not 4 per commit; nothing was read. Fix: check the repository with `git fsck`"
+        )
     commits = []
     for at in range(0, len(fields), 4):
-        commit, date, author, subject = fields[at:at + 4]
+        commit, date, author, subject = fields[at : at + 4]
         if not _HASH.fullmatch(commit):
-            raise Refused(f"git log named commit {clip(repr(commit), 80)}, which is not an object name; nothing was read. "
-                          "Fix: check the repository with `git fsck`")
+            raise Refused(
+                f"git log named commit {clip(repr(commit), 80)}, which is not an object name; nothing was read. Fix: check the repository with `git fsck`"
+            )
         commits.append(Logged(commit.decode(), _text(date), _text(author), _text(subject)))
     return commits
 
@@ -248,11 +254,10 @@ Revision = bytes | str  # the file's bytes at a commit, or why they were not rea
 
 def _sizes(root: Path, objects: list[str], deadline: _Deadline | None) -> list[tuple[str, int] | None]:
     """(object name, size) of each blob `<commit>:./<file>`, or None where the commit has no such file."""
-    out = git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin="".join(f"{o}\n" for o in objects).encode(),
-              deadline=deadline)
+    out = git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin="".join(f"{o}\n" for o in objects).encode(), deadline=deadline)
     lines = out.split(b"\n")
     found: list[tuple[str, int] | None] = []
-    for line in lines[:len(objects)]:
+    for line in lines[: len(objects)]:
         parts = line.split()
         found.append((parts[0].decode(), int(parts[2])) if len(parts) == 3 and parts[1] == b"blob" and parts[2].isdigit() else None)
     if len(found) != len(objects):
@@ -263,15 +268,21 @@ def _sizes(root: Path, objects: list[str], deadline: _Deadline | None) -> list[t
 def _blobs(root: Path, names: list[str], deadline: _Deadline | None) -> dict[str, bytes]:
     """The content of each blob (each known to be at most stack_files.MAX_BYTES), read BATCH_BYTES at a time at most."""
     contents: dict[str, bytes] = {}
-    out = git(root, "cat-file", "--batch", stdin="".join(f"{name}\n" for name in names).encode(), deadline=deadline,
-              max_output=BATCH_BYTES + len(names) * 100 + stack_files.MAX_BYTES)
+    out = git(
+        root,
+        "cat-file",
+        "--batch",
+        stdin="".join(f"{name}\n" for name in names).encode(),
+        deadline=deadline,
+        max_output=BATCH_BYTES + len(names) * 100 + stack_files.MAX_BYTES,
+    )
     position = 0
     for name in names:
         header_end = out.index(b"\n", position)
         header = out[position:header_end].split()
         position = header_end + 1
         size = int(header[2]) if len(header) == 3 and header[2].isdigit() else 0
-        contents[name] = out[position:position + size]
+        contents[name] = out[position : position + size]
         position += size + 1
     return contents
 
@@ -324,8 +335,10 @@ def read_history(stack: str, root: Path = ROOT) -> History:
     commits = _commits(root, path.name, deadline)
     shallow = is_shallow(root, deadline)
     if not commits:
-        raise Refused(f"{path.name} has no git history (never committed, or {clip(str(root), 200)} is not in a git repository). "
-                      "Fix: commit the stack file; every later release is then read from its history")
+        raise Refused(
+            f"{path.name} has no git history (never committed, or {clip(str(root), 200)} is not in a git repository). "
+            "Fix: commit the stack file; every later release is then read from its history"
+        )
     history = History(stack, shallow=shallow)
     if len(commits) > MAX_COMMITS:
         commits, history.cut_at = commits[:MAX_COMMITS], MAX_COMMITS
@@ -361,20 +374,22 @@ def print_history(history: History, out: TextIO) -> None:
         out.write(f"  (commit {skipped.commit[:12]} skipped: {skipped.reason})\n")
     if history.cut:
         out.write(f"Older releases are not listed: {history.cut}\n")
-    out.write("* = what the stack file holds now. Roll back with `python -m ops rollback "
-              f"{history.stack} [--to VERSION] --dry-run`.\n")
+    out.write(f"* = what the stack file holds now. Roll back with `python -m ops rollback {history.stack} [--to VERSION] --dry-run`.\n")
 
 
 def history_json(history: History) -> str:
-    return json.dumps({
-        "stack": history.stack,
-        "releases": [{**asdict(release), "pinned": release.pinned} for release in history.releases],
-        "uncommitted": asdict(history.uncommitted) if history.uncommitted else None,
-        "skipped": [asdict(skipped) for skipped in history.skipped],
-        "shallow": history.shallow,
-        "cut_at": history.cut_at,
-        "cut": history.cut,
-    }, indent=2)
+    return json.dumps(
+        {
+            "stack": history.stack,
+            "releases": [{**asdict(release), "pinned": release.pinned} for release in history.releases],
+            "uncommitted": asdict(history.uncommitted) if history.uncommitted else None,
+            "skipped": [asdict(skipped) for skipped in history.skipped],
+            "shallow": history.shallow,
+            "cut_at": history.cut_at,
+            "cut": history.cut,
+        },
+        indent=2,
+    )
 
 
 def history(stack: str, out: TextIO, as_json: bool = False, root: Path = ROOT) -> int:

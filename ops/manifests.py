@@ -48,10 +48,7 @@ def kubernetes_manifests(resources: Iterable[Captured]) -> list[dict[str, Any]]:
 
 
 def gcp_resources(resources: Iterable[Captured]) -> list[dict[str, Any]]:
-    return [
-        {"type": r.type, "name": r.name, "inputs": r.inputs}
-        for r in sorted((r for r in resources if is_gcp(r)), key=lambda r: (r.type, r.name))
-    ]
+    return [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in sorted((r for r in resources if is_gcp(r)), key=lambda r: (r.type, r.name))]
 
 
 def manifests_of(run: ProgramRun) -> list[dict[str, Any]]:
@@ -74,9 +71,7 @@ def canonical(value: Any, top: bool = False) -> Any:
 def dump_yaml_documents(documents: Iterable[Any]) -> str:
     import yaml
 
-    return yaml.dump_all(
-        [canonical(d, top=True) for d in documents], Dumper=_dumper(), sort_keys=False, default_flow_style=False, width=120
-    )
+    return yaml.dump_all([canonical(d, top=True) for d in documents], Dumper=_dumper(), sort_keys=False, default_flow_style=False, width=120)
 
 
 def dump_yaml(value: Any) -> str:

@@ -85,7 +85,9 @@ def _options() -> PolicyResourceOptions:
 
 
 def run_policies(
-    resources: list[Captured], pack_config: dict[str, Any] | None = None, unjudged: list[str] | None = None,
+    resources: list[Captured],
+    pack_config: dict[str, Any] | None = None,
+    unjudged: list[str] | None = None,
 ) -> list[Violation]:
     """Every policy of the pack over the custom resources a program registered. A resource policy
     that meets a value unknown at preview cannot run, as in the analyzer; `unjudged` collects those."""
@@ -105,13 +107,12 @@ def run_policies(
                 except internals.unknown_value_error():
                     if unjudged is not None:
                         unjudged.append(f"policy {policy.name} on {r.type} {r.name}")
-    stack_resources = [
-        PolicyResource(r.type, internals.unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom
-    ]
+    stack_resources = [PolicyResource(r.type, internals.unknown_checking_proxy(r.inputs), r.urn, r.name, _options(), None, None, [], {}) for r in custom]
     if unjudged is not None:
         # The stack policies judge nothing in a namespace holding a value unknown at preview.
-        unsure = sorted({str(r.inputs.get("metadata", {}).get("namespace", "default")) for r in custom
-                         if r.type.startswith("kubernetes:") and _holds_unknown(r.inputs)})
+        unsure = sorted(
+            {str(r.inputs.get("metadata", {}).get("namespace", "default")) for r in custom if r.type.startswith("kubernetes:") and _holds_unknown(r.inputs)}
+        )
         unjudged += [f"stack policies in namespace {namespace}" for namespace in unsure]
     for policy, level, config in active:
         if isinstance(policy, StackValidationPolicy):

@@ -124,7 +124,7 @@ def is_stack_name(name: str) -> bool:
 
 def stack_file_names(root: Path = ROOT) -> list[str]:
     """The stack part of every Pulumi.<stack>.yaml in `root`, valid as a name or not."""
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
 def available_stacks(root: Path = ROOT) -> list[str]:
@@ -148,8 +148,9 @@ def require_stacks(root: Path = ROOT) -> list[str]:
     stacks = available_stacks(root)
     if not stacks:
         project = "has Pulumi.yaml but" if (root / "Pulumi.yaml").exists() else "is not a Pulumi project (no Pulumi.yaml) and has"
-        raise StackFileError(f"{clip(str(root), 200)} {project} no stack file (Pulumi.<stack>.yaml): nothing to check. "
-                             "Fix: pass --project <the project directory>")
+        raise StackFileError(
+            f"{clip(str(root), 200)} {project} no stack file (Pulumi.<stack>.yaml): nothing to check. Fix: pass --project <the project directory>"
+        )
     return stacks
 
 
@@ -241,15 +242,16 @@ def _no_early_exit(program: Callable[[], None]) -> Callable[[], None]:
         try:
             program()
         except SystemExit as exit_:
-            raise ProgramExited(f"it called sys.exit({clip(repr(exit_.code), 80)}) before it finished: a run that stops early "
-                                "declares only part of the stack, so nothing was checked. Fix: remove the exit") from None
+            raise ProgramExited(
+                f"it called sys.exit({clip(repr(exit_.code), 80)}) before it finished: a run that stops early "
+                "declares only part of the stack, so nothing was checked. Fix: remove the exit"
+            ) from None
 
     return run
 
 
 # The components every stack of this project declares; a run without one of them is not this program.
-REQUIRED_COMPONENTS = tuple(f"coditect:index:{name}" for name in
-                            ("AppNamespace", "CombinedDeployment", "BackendConfig", "NegService", "WebsocketIngress"))
+REQUIRED_COMPONENTS = tuple(f"coditect:index:{name}" for name in ("AppNamespace", "CombinedDeployment", "BackendConfig", "NegService", "WebsocketIngress"))
 
 
 def missing_components(run: ProgramRun) -> list[str]:

@@ -20,19 +20,27 @@ def project_leftovers(root: Path) -> list[str]:
     """What the project holds for a stack that does not exist: a rendered/<stack>/ without its stack
     file, or a stack file whose name is not a valid stack name."""
     stacks = set(available_stacks(root))
-    problems = [f"Pulumi.{name}.yaml: {clip(repr(name), 60)} is not a valid stack name; rename the file"
-                for name in stack_file_names(root) if name not in stacks]
+    problems = [
+        f"Pulumi.{name}.yaml: {clip(repr(name), 60)} is not a valid stack name; rename the file" for name in stack_file_names(root) if name not in stacks
+    ]
     golden_dir = root / DEFAULT_OUT.name
     if golden_dir.is_dir():
-        problems += [f"{DEFAULT_OUT.name}/{clip(entry.name, 60)}/ belongs to no stack (no Pulumi.{clip(entry.name, 60)}.yaml); "
-                     f"delete it (git rm -r {DEFAULT_OUT.name}/{clip(entry.name, 60)}) or restore the stack file"
-                     for entry in sorted(golden_dir.iterdir()) if entry.is_dir() and entry.name not in stacks]
+        problems += [
+            f"{DEFAULT_OUT.name}/{clip(entry.name, 60)}/ belongs to no stack (no Pulumi.{clip(entry.name, 60)}.yaml); "
+            f"delete it (git rm -r {DEFAULT_OUT.name}/{clip(entry.name, 60)}) or restore the stack file"
+            for entry in sorted(golden_dir.iterdir())
+            if entry.is_dir() and entry.name not in stacks
+        ]
     return problems
 
 
 def _stale_record(stack: str, path: Path, diff: str) -> dict[str, Any]:
-    return {**problem_record("golden-file", shown_path(path), "the committed file does not match the program's render",
-                             f"python -m ops render {stack}, then commit"), "diff": clip_diff(diff)}
+    return {
+        **problem_record(
+            "golden-file", shown_path(path), "the committed file does not match the program's render", f"python -m ops render {stack}, then commit"
+        ),
+        "diff": clip_diff(diff),
+    }
 
 
 def check_all(out: TextIO, stacks: list[str] | None = None, root: Path = ROOT, preview: bool = False, as_json: bool = False) -> int:
@@ -54,9 +62,19 @@ def check_all(out: TextIO, stacks: list[str] | None = None, root: Path = ROOT, p
     records = [_checked(stack, root, golden_dir, preview, text) for stack in stacks]
     failed = bool(leftovers) or any(record["status"] != "ok" for record in records)
     if as_json:
-        out.write(json.dumps({"command": "check", "ok": not failed, "preview": preview,
-                              "problems": [problem_record("project", None, leftover) for leftover in leftovers],
-                              "stacks": records}, indent=2) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "command": "check",
+                    "ok": not failed,
+                    "preview": preview,
+                    "problems": [problem_record("project", None, leftover) for leftover in leftovers],
+                    "stacks": records,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     return EXIT_FAILED if failed else EXIT_OK
 
 

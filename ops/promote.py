@@ -28,12 +28,16 @@ def _refuse_wrong_direction(source: str, target: str, skip_stage: bool) -> None:
         return
     step = PROMOTION_ORDER.index(target) - PROMOTION_ORDER.index(source)
     if step < 0:
-        raise Refused(f"promotion goes {' -> '.join(PROMOTION_ORDER)}; {source} -> {target} goes backwards "
-                      f"(to roll {target} back, promote the release you want from the stack before it, or edit the stack file in a reviewed change)")
+        raise Refused(
+            f"promotion goes {' -> '.join(PROMOTION_ORDER)}; {source} -> {target} goes backwards "
+            f"(to roll {target} back, promote the release you want from the stack before it, or edit the stack file in a reviewed change)"
+        )
     if step > 1 and not skip_stage:
-        skipped = ", ".join(PROMOTION_ORDER[PROMOTION_ORDER.index(source) + 1:PROMOTION_ORDER.index(target)])
-        raise Refused(f"{source} -> {target} skips {skipped}: a release reaches {target} only after it ran in {skipped}. "
-                      "Promote step by step, or pass --skip-stage to do it anyway.")
+        skipped = ", ".join(PROMOTION_ORDER[PROMOTION_ORDER.index(source) + 1 : PROMOTION_ORDER.index(target)])
+        raise Refused(
+            f"{source} -> {target} skips {skipped}: a release reaches {target} only after it ran in {skipped}. "
+            "Promote step by step, or pass --skip-stage to do it anyway."
+        )
 
 
 def _promotable_release(source: str, source_document: StackDocument, target: str, root: Path) -> dict[str, Any]:
@@ -47,8 +51,10 @@ def _promotable_release(source: str, source_document: StackDocument, target: str
     unpinned = {role: clip(image, 200) for role, image in images.items() if not is_digest_pinned(image)}
     if unpinned:
         listed = ", ".join(f"{role}={image}" for role, image in unpinned.items())
-        raise Refused(f"{source}'s images are not pinned by digest ({listed}); only repository@sha256:<digest> images are "
-                      f"promoted, so that what ran in {source} is exactly what runs in {target}")
+        raise Refused(
+            f"{source}'s images are not pinned by digest ({listed}); only repository@sha256:<digest> images are "
+            f"promoted, so that what ran in {source} is exactly what runs in {target}"
+        )
     source_report = check_stack(source, root)
     if not source_report.ok:
         raise Refused(f"the source stack {source} does not render cleanly; fix it before promoting from it:", source_report.problems())
@@ -82,6 +88,8 @@ def promote(source: str, target: str, out: TextIO, dry_run: bool = False, skip_s
             return EXIT_OK
         if not show_and_write(promotion, f"Promote {source} -> {target}", out, dry_run, root):
             return EXIT_OK
-    out.write(f"Wrote Pulumi.{target}.yaml and rendered/{target}/. Nothing was deployed: open a pull request; CI runs "
-              f"`pulumi preview --policy-pack policy` on {target}; after review, `pulumi up -s {target}`, then `python -m ops verify`.\n")
+    out.write(
+        f"Wrote Pulumi.{target}.yaml and rendered/{target}/. Nothing was deployed: open a pull request; CI runs "
+        f"`pulumi preview --policy-pack policy` on {target}; after review, `pulumi up -s {target}`, then `python -m ops verify`.\n"
+    )
     return EXIT_OK

@@ -145,7 +145,7 @@ def _spliced(document: StackDocument, release: dict[str, Any]) -> str | None:
         edits.append((span, _scalar_text(value, span.style)))
     text = document.text
     for span, replacement in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
-        text = text[:span.start] + replacement + text[span.end:]
+        text = text[: span.start] + replacement + text[span.end :]
     return text
 
 
@@ -179,8 +179,9 @@ def with_release(document: StackDocument, release: dict[str, Any]) -> str:
         text = splice(document, release)
         if text is not None and stack_files.parse(text, document.name) == expected:
             return text
-    raise Refused(f"{document.name} cannot be edited without changing more than {RELEASE_KEY}; nothing was changed. "
-                  f"Fix: set {RELEASE_KEY} by hand in a reviewed change")
+    raise Refused(
+        f"{document.name} cannot be edited without changing more than {RELEASE_KEY}; nothing was changed. Fix: set {RELEASE_KEY} by hand in a reviewed change"
+    )
 
 
 def _merge_into(target: Any, source: Any) -> None:
@@ -199,18 +200,23 @@ def edit_plan(source: str, stack: str, document: StackDocument, release: dict[st
     current = current_release(document.data)
     after_text = with_release(document, release)
     before_leaves = flatten(current if isinstance(current, dict) else {})
-    changes = [ReleaseChange(path, before_leaves.get(path), value)
-               for path, value in flatten(merged(current, release)).items() if before_leaves.get(path) != value]
+    changes = [
+        ReleaseChange(path, before_leaves.get(path), value) for path, value in flatten(merged(current, release)).items() if before_leaves.get(path) != value
+    ]
     before_report = check_stack(stack, root)
     after_report = check_stack(stack, root, stack_text=after_text)
     if not after_report.ok:
         raise Refused(f"{stack} does not render cleanly with {with_what}; nothing was changed:", after_report.problems())
     before_rendered = rendered_files(before_report) if before_report.run is not None else {}
     new_rendered = rendered_files(after_report)
-    render_diffs = {name: render_diff for name, text in new_rendered.items()
-                    if (render_diff := before_after_diff(before_rendered.get(name, ""), text, f"rendered/{stack}/{name}"))}
-    return ReleaseEdit(source, stack, changes, before_after_diff(document.text, after_text, f"Pulumi.{stack}.yaml"),
-                       render_diffs, after_text, new_rendered, document.text)
+    render_diffs = {
+        name: render_diff
+        for name, text in new_rendered.items()
+        if (render_diff := before_after_diff(before_rendered.get(name, ""), text, f"rendered/{stack}/{name}"))
+    }
+    return ReleaseEdit(
+        source, stack, changes, before_after_diff(document.text, after_text, f"Pulumi.{stack}.yaml"), render_diffs, after_text, new_rendered, document.text
+    )
 
 
 def before_after_diff(before: str, after: str, label: str) -> str:
@@ -221,8 +227,10 @@ def _write(edit: ReleaseEdit, root: Path) -> None:
     """The stack file and its golden render, all together or none (WriteError before any changed)."""
     golden = root / DEFAULT_OUT.name / edit.target
     stack_file = root / f"Pulumi.{edit.target}.yaml"
-    write_files({stack_file: edit.new_stack_text, **{golden / name: text for name, text in edit.new_rendered.items()}},
-                unchanged={stack_file: edit.old_stack_text} if edit.old_stack_text is not None else None)
+    write_files(
+        {stack_file: edit.new_stack_text, **{golden / name: text for name, text in edit.new_rendered.items()}},
+        unchanged={stack_file: edit.old_stack_text} if edit.old_stack_text is not None else None,
+    )
 
 
 def writing(root: Path, stack: str, dry_run: bool) -> contextlib.AbstractContextManager[None]:

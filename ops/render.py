@@ -40,8 +40,7 @@ def rendered_files(report: StackReport) -> dict[str, str]:
 
 def print_table(report: StackReport, out: TextIO) -> None:
     rows = [(m["kind"], m["metadata"]["name"], m["metadata"].get("namespace", "-")) for m in report.manifests]
-    rows += [(g["type"].rsplit(":", 1)[-1], g["inputs"].get("name") or g["inputs"].get("displayName") or g["name"], "(gcp)")
-             for g in report.gcp]
+    rows += [(g["type"].rsplit(":", 1)[-1], g["inputs"].get("name") or g["inputs"].get("displayName") or g["name"], "(gcp)") for g in report.gcp]
     widths = [max([len(h)] + [len(str(r[i])) for r in rows]) for i, h in enumerate(("KIND", "NAME", "NAMESPACE"))]
     for row in [("KIND", "NAME", "NAMESPACE"), *rows]:
         out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
@@ -89,8 +88,9 @@ def render_stack(stack: str, out_dir: Path, root: Path = ROOT) -> Rendered:
     target = out_dir / stack
     paths = {"kubernetes": target / KUBERNETES_FILE, "gcp": target / GCP_FILE, "pack-config": pack_config_target(stack, out_dir, root)}
     texts = rendered_files(report)
-    write_files({paths["kubernetes"]: texts[KUBERNETES_FILE], paths["gcp"]: texts[GCP_FILE],
-                 paths["pack-config"]: expected_pack_config(report)})  # every file, or none
+    write_files(
+        {paths["kubernetes"]: texts[KUBERNETES_FILE], paths["gcp"]: texts[GCP_FILE], paths["pack-config"]: expected_pack_config(report)}
+    )  # every file, or none
     return Rendered(report, paths)
 
 
@@ -103,9 +103,11 @@ def expected_pack_config(report: StackReport) -> str:
 def print_rendered(rendered: Rendered, out: TextIO) -> None:
     report = rendered.report
     if rendered.files:
-        out.write(f"Rendered {report.stack}: {shown_path(rendered.files['kubernetes'])} ({len(report.manifests)} objects), "
-                  f"{shown_path(rendered.files['gcp'])} ({len(report.gcp)} resources), "
-                  f"{shown_path(rendered.files['pack-config'])} (policy pack config)\n")
+        out.write(
+            f"Rendered {report.stack}: {shown_path(rendered.files['kubernetes'])} ({len(report.manifests)} objects), "
+            f"{shown_path(rendered.files['gcp'])} ({len(report.gcp)} resources), "
+            f"{shown_path(rendered.files['pack-config'])} (policy pack config)\n"
+        )
         print_table(report, out)
     print_verdict(report, out)
 
@@ -155,10 +157,15 @@ def stale(report: StackReport, golden_dir: Path = DEFAULT_OUT) -> dict[Path, str
         if unusable:
             diffs[path] = f"{path} {unusable}\n"
         elif committed != text:
-            diff = "".join(difflib.unified_diff(
-                committed.splitlines(keepends=True), text.splitlines(keepends=True),
-                f"{path} (committed)", f"{path} (program)", n=2,
-            ))
+            diff = "".join(
+                difflib.unified_diff(
+                    committed.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    f"{path} (committed)",
+                    f"{path} (program)",
+                    n=2,
+                )
+            )
             diffs[path] = diff or f"{path} is missing\n"
     return diffs
 

@@ -26,8 +26,10 @@ from ops.stack_check import settings_for
 def _refuse_dirty(stack: str, root: Path) -> None:
     name = stack_path(stack, root).name
     if git(root, "status", "--porcelain", "--", name).strip():
-        raise Refused(f"{name} has uncommitted changes: a rollback starts from a committed release, so that what it replaces "
-                      f"stays in the history. Fix: commit or discard them (git diff -- {name}), then roll back")
+        raise Refused(
+            f"{name} has uncommitted changes: a rollback starts from a committed release, so that what it replaces "
+            f"stays in the history. Fix: commit or discard them (git diff -- {name}), then roll back"
+        )
 
 
 def _described(release: Release) -> str:
@@ -39,12 +41,15 @@ def choose(found: History, to: str | None) -> Release:
     current = found.current
     if to is None:
         if current is None:
-            raise Refused(f"Pulumi.{found.stack}.yaml holds a release no commit has: say which one to go back to with --to VERSION "
-                          f"(python -m ops history {found.stack})")
-        older = found.releases[found.releases.index(current) + 1:]
+            raise Refused(
+                f"Pulumi.{found.stack}.yaml holds a release no commit has: say which one to go back to with --to VERSION (python -m ops history {found.stack})"
+            )
+        older = found.releases[found.releases.index(current) + 1 :]
         if not older and found.cut:
-            raise Refused(f"{_described(current)} is the oldest release of Pulumi.{found.stack}.yaml in the history read here, "
-                          f"and that history is incomplete: {found.cut}")
+            raise Refused(
+                f"{_described(current)} is the oldest release of Pulumi.{found.stack}.yaml in the history read here, "
+                f"and that history is incomplete: {found.cut}"
+            )
         if not older:
             raise Refused(f"{_described(current)} is the oldest release Pulumi.{found.stack}.yaml has held: there is none before it")
         return older[0]
@@ -57,10 +62,11 @@ def choose(found: History, to: str | None) -> Release:
     if not matches:
         held = ", ".join(dict.fromkeys(release.version for release in found.releases)) or "none"
         if found.cut:  # the release may well be in the commits that were not read: never say "never held"
-            raise Refused(f"release {to!r} is not in the part of Pulumi.{found.stack}.yaml's history read here (releases, newest first: "
-                          f"{held}), and that history is incomplete: {found.cut}")
-        raise Refused(f"Pulumi.{found.stack}.yaml has never held release {to!r} (its releases, newest first: {held}); "
-                      f"see python -m ops history {found.stack}")
+            raise Refused(
+                f"release {to!r} is not in the part of Pulumi.{found.stack}.yaml's history read here (releases, newest first: "
+                f"{held}), and that history is incomplete: {found.cut}"
+            )
+        raise Refused(f"Pulumi.{found.stack}.yaml has never held release {to!r} (its releases, newest first: {held}); see python -m ops history {found.stack}")
     distinct = {tuple(sorted(release.images.items())) for release in matches}
     if len(distinct) > 1:
         listed = ", ".join(_described(release) for release in matches)
@@ -71,8 +77,10 @@ def choose(found: History, to: str | None) -> Release:
 def _refuse_unpinned(release: Release) -> None:
     if not release.pinned:
         unpinned = ", ".join(f"{role}={image}" for role, image in sorted(release.images.items()) if not is_digest_pinned(image)) or "no images"
-        raise Refused(f"release {_described(release)} is not pinned by digest ({unpinned}); a rollback restores exactly what ran, "
-                      "so only repository@sha256:<digest> images are rolled back to")
+        raise Refused(
+            f"release {_described(release)} is not pinned by digest ({unpinned}); a rollback restores exactly what ran, "
+            "so only repository@sha256:<digest> images are rolled back to"
+        )
 
 
 def plan(stack: str, to: str | None = None, root: Path = ROOT) -> tuple[Release, ReleaseEdit]:
@@ -108,9 +116,11 @@ def rollback(stack: str, out: TextIO, to: str | None = None, dry_run: bool = Fal
             return EXIT_OK
         if not show_and_write(promotion, f"Roll {stack} back to {_described(release)}", out, dry_run, root):
             return EXIT_OK
-    out.write(f"Wrote Pulumi.{stack}.yaml and rendered/{stack}/. Nothing was deployed. Next:\n"
-              f"  git commit -m 'Roll {stack} back to {release.version}' -- Pulumi.{stack}.yaml rendered/{stack}\n"
-              f"  pulumi up -s {stack}\n"
-              f"  python -m ops inspect {stack} --wait 900\n"
-              f"  python -m ops verify {verify_url(stack, root)} --hold 40\n")
+    out.write(
+        f"Wrote Pulumi.{stack}.yaml and rendered/{stack}/. Nothing was deployed. Next:\n"
+        f"  git commit -m 'Roll {stack} back to {release.version}' -- Pulumi.{stack}.yaml rendered/{stack}\n"
+        f"  pulumi up -s {stack}\n"
+        f"  python -m ops inspect {stack} --wait 900\n"
+        f"  python -m ops verify {verify_url(stack, root)} --hold 40\n"
+    )
     return EXIT_OK

@@ -21,8 +21,10 @@ END = "<!-- rule-table:end -->"
 def rule_table() -> str:
     lines = ["| rule | policy | level | scope | reads | what must hold | source |", "|---|---|---|---|---|---|---|"]
     for rule in gke.all_rules():
-        lines.append(f"| `{rule.id}` | {rule.policy.name} | {rule.level.value} | {rule.scope.value} | "
-                     f"{', '.join(sorted(rule.kinds))} | {cell(rule.summary)} | {cell(rule.source)} |")
+        lines.append(
+            f"| `{rule.id}` | {rule.policy.name} | {rule.level.value} | {rule.scope.value} | "
+            f"{', '.join(sorted(rule.kinds))} | {cell(rule.summary)} | {cell(rule.source)} |"
+        )
     return "\n".join(lines)
 
 

@@ -31,8 +31,7 @@ NO_ANSWER = "No answer at all (connection refused or timed out)"
 APP_MISBEHAVES = "The Socket.IO server itself misbehaves (wrong version, closed sessions, no replies)"
 PRECONDITIONS = "Cluster preconditions not met (containment inert)"
 ROLLBACK = "Roll back a release"
-ENTRIES = (HANDSHAKE_400, CUT_AT_30_S, HTTP_502, UPGRADE_REFUSED, CLOUD_ARMOR, CERTIFICATE, NO_ANSWER, APP_MISBEHAVES,
-           PRECONDITIONS, ROLLBACK)
+ENTRIES = (HANDSHAKE_400, CUT_AT_30_S, HTTP_502, UPGRADE_REFUSED, CLOUD_ARMOR, CERTIFICATE, NO_ANSWER, APP_MISBEHAVES, PRECONDITIONS, ROLLBACK)
 
 # Where a failing `ops verify` check points, by the layer its diagnosis names.
 VERIFY_LAYERS: dict[VerifyLayer, tuple[str, ...]] = {
@@ -69,15 +68,24 @@ def _links(headings: tuple[str, ...]) -> str:
 
 
 def generated() -> str:
-    lines = ["## Index: every check and the entry that handles it", "",
-             "### `ops verify`: the layer a failing check names", "",
-             "| layer | runbook entry |", "|---|---|"]
+    lines = [
+        "## Index: every check and the entry that handles it",
+        "",
+        "### `ops verify`: the layer a failing check names",
+        "",
+        "| layer | runbook entry |",
+        "|---|---|",
+    ]
     lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in VERIFY_LAYERS.items()]
     lines += ["", "### `ops inspect`: the layer of a failing check", "", "| layer | runbook entry |", "|---|---|"]
     lines += [f"| {layer.value} | {_links(entries)} |" for layer, entries in INSPECT_LAYERS.items()]
-    lines += ["", "### The GKE rules (`pulumi preview`, `ops check`)", "",
-              "Every rule, with what must hold and its source: [rules.md](rules.md). A mandatory rule stops the "
-              "preview before anything is declared; an advisory one is printed. Each names its resource and fix."]
+    lines += [
+        "",
+        "### The GKE rules (`pulumi preview`, `ops check`)",
+        "",
+        "Every rule, with what must hold and its source: [rules.md](rules.md). A mandatory rule stops the "
+        "preview before anything is declared; an advisory one is printed. Each names its resource and fix.",
+    ]
     return "\n".join(lines)
 
 

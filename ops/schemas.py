@@ -95,16 +95,14 @@ def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validato
     root = _close_objects(crd_schemas()[(api_version, kind)])
     # Every object has these at the top, whether or not the CRD lists them; the API server
     # validates metadata itself.
-    root["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, **root.get("properties", {}),
-                          "metadata": {"type": "object"}}
+    root["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, **root.get("properties", {}), "metadata": {"type": "object"}}
     return jsonschema.Draft7Validator(root)
 
 
 def _close_objects(node: Any) -> Any:
     if isinstance(node, dict):
         out = {k: _close_objects(v) for k, v in node.items()}
-        if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out \
-                and not out.get("x-kubernetes-preserve-unknown-fields"):
+        if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
             out["additionalProperties"] = False
         return out
     if isinstance(node, list):

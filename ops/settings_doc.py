@@ -52,8 +52,7 @@ def _object_of(schema: Schema, defs: dict[str, Schema]) -> Schema | None:
     return None
 
 
-def keys(schema: Schema, defs: dict[str, Schema], prefix: str = "", defaults: Any = NO_DEFAULT,
-         required: bool = True) -> Iterator[Key]:
+def keys(schema: Schema, defs: dict[str, Schema], prefix: str = "", defaults: Any = NO_DEFAULT, required: bool = True) -> Iterator[Key]:
     """Every leaf key of an object schema, depth first in declaration order. A default of the
     enclosing object (a model whose defaults differ from its class's) wins over the field's own."""
     for name, field in schema["properties"].items():
@@ -84,10 +83,21 @@ def _type(schema: Schema) -> str:
 
 # JSON Schema's bounds, and pydantic's own names for them, which it emits when a validator wraps the
 # constrained type (the Fraction type of components.settings).
-BOUNDS = (("minimum", ">= {}"), ("exclusiveMinimum", "> {}"), ("maximum", "<= {}"), ("exclusiveMaximum", "< {}"),
-          ("ge", ">= {}"), ("gt", "> {}"), ("le", "<= {}"), ("lt", "< {}"),
-          ("minLength", "at least {} character(s)"), ("maxLength", "at most {} characters"),
-          ("minItems", "at least {} item(s)"), ("maxItems", "at most {} items"), ("pattern", "matches `{}`"))
+BOUNDS = (
+    ("minimum", ">= {}"),
+    ("exclusiveMinimum", "> {}"),
+    ("maximum", "<= {}"),
+    ("exclusiveMaximum", "< {}"),
+    ("ge", ">= {}"),
+    ("gt", "> {}"),
+    ("le", "<= {}"),
+    ("lt", "< {}"),
+    ("minLength", "at least {} character(s)"),
+    ("maxLength", "at most {} characters"),
+    ("minItems", "at least {} item(s)"),
+    ("maxItems", "at most {} items"),
+    ("pattern", "matches `{}`"),
+)
 
 
 def _bounds(schema: Schema) -> list[str]:

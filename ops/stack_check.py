@@ -71,9 +71,16 @@ class StackReport:
         problems += [violation_record(v) for v in self.mandatory]
         problems += [problem_record("schema", p.resource, p.message) for p in self.schema_problems]
         problems += [{**problem_record("gcp-api", p.resource, p.message), "field": p.field} for p in self.api_problems]
-        return {"stack": self.stack, "status": "ok" if self.ok else "failed", "preview": bool(self.run and self.run.preview),
-                "objects": len(self.manifests), "gcp_resources": len(self.gcp), "problems": problems,
-                "advisory": [violation_record(v) for v in self.advisory], "not_judged_at_preview": list(self.unknown_at_preview)}
+        return {
+            "stack": self.stack,
+            "status": "ok" if self.ok else "failed",
+            "preview": bool(self.run and self.run.preview),
+            "objects": len(self.manifests),
+            "gcp_resources": len(self.gcp),
+            "problems": problems,
+            "advisory": [violation_record(v) for v in self.advisory],
+            "not_judged_at_preview": list(self.unknown_at_preview),
+        }
 
 
 def problem_record(rule: str | None, resource: str | None, problem: str, fix: str | None = None) -> dict[str, Any]:
@@ -101,8 +108,14 @@ def settings_for(stack: str, root: Path = ROOT, stack_text: str | None = None) -
     return config, secrets, settings
 
 
-def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: str | None = None, preview: bool = False,
-                pack_config: Callable[[Settings], dict[str, Any]] | None = None) -> StackReport:
+def check_stack(
+    stack: str,
+    root: Path = ROOT,
+    program: Any = None,
+    stack_text: str | None = None,
+    preview: bool = False,
+    pack_config: Callable[[Settings], dict[str, Any]] | None = None,
+) -> StackReport:
     """Run the stack's program under mocks (with `stack_text` as its stack file, when given) and check
     it, as `pulumi up` runs it or, with `preview`, as `pulumi preview` does. The policy pack gets
     policy/config/<stack>.json, as the CLI does; `pack_config` (`render`, which writes that file)
@@ -129,8 +142,10 @@ def check_stack(stack: str, root: Path = ROOT, program: Any = None, stack_text: 
         return report
     missing = missing_components(run) if program is None else [] if run.resources else ["any resource (the program registered none)"]
     if missing:  # a run that declared nothing (or not the app) must not pass as a stack that checks clean
-        report.invariant = (f"the program ran but did not declare {', '.join(missing)}: there is nothing to check. "
-                            "Fix: __main__.py must declare the app (components.app.build_app) and run to its end")
+        report.invariant = (
+            f"the program ran but did not declare {', '.join(missing)}: there is nothing to check. "
+            "Fix: __main__.py must declare the app (components.app.build_app) and run to its end"
+        )
         return report
     report.run = run
     report.manifests = manifests_of(run)

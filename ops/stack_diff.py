@@ -26,13 +26,20 @@ STACK_PREFIX_PLACEHOLDER = "coditect-<env>"
 HOST_PLACEHOLDER = "<host>"
 
 # What may differ between environments. Anything else is a finding for the reviewer.
-EXPECTED_PATHS = tuple(re.compile(pattern) for pattern in (
-    r"metadata\.namespace$",
-    r"spec\.replicas$", r"spec\.(min|max)Replicas$", r"spec\.minAvailable$",
-    r"\.resources\.(requests|limits)\.(cpu|memory)$",
-    r"\.image$", r"labels\.app\.kubernetes\.io/version$",
-    r"spec\.rules\.\d+\.host$", r"spec\.domains\.\d+$",
-))
+EXPECTED_PATHS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"metadata\.namespace$",
+        r"spec\.replicas$",
+        r"spec\.(min|max)Replicas$",
+        r"spec\.minAvailable$",
+        r"\.resources\.(requests|limits)\.(cpu|memory)$",
+        r"\.image$",
+        r"labels\.app\.kubernetes\.io/version$",
+        r"spec\.rules\.\d+\.host$",
+        r"spec\.domains\.\d+$",
+    )
+)
 
 
 def require_stacks(stacks: Iterable[str], root: Path) -> None:
@@ -157,17 +164,22 @@ def _leaves_by_resource(report: StackReport, placeholders: dict[str, str]) -> di
 
 def _is_expected(change: LeafChange, placeholders_a: dict[str, str], placeholders_b: dict[str, str]) -> bool:
     renamed_namespace = change.resource == ResourceKey("Namespace", NAMESPACE_PLACEHOLDER) and change.path == "metadata.name"
-    return (renamed_namespace
-            or any(pattern.search(change.path) for pattern in EXPECTED_PATHS)
-            or _comparable(change.before, placeholders_a) == _comparable(change.after, placeholders_b))
+    return (
+        renamed_namespace
+        or any(pattern.search(change.path) for pattern in EXPECTED_PATHS)
+        or _comparable(change.before, placeholders_a) == _comparable(change.after, placeholders_b)
+    )
 
 
 def diff_stacks(stack_a: str, stack_b: str, root: Path = ROOT) -> StackDiff:
     require_stacks((stack_a, stack_b), root)
     reports = {stack: _rendered_report(stack, root) for stack in dict.fromkeys((stack_a, stack_b))}
     files_a, files_b = rendered_files(reports[stack_a]), rendered_files(reports[stack_b])
-    text_diffs = {name: text_diff for name in files_a
-                  if (text_diff := unified_diff(files_a[name], files_b[name], f"{stack_a}/{name}", f"{stack_b}/{name}", context_lines=2))}
+    text_diffs = {
+        name: text_diff
+        for name in files_a
+        if (text_diff := unified_diff(files_a[name], files_b[name], f"{stack_a}/{name}", f"{stack_b}/{name}", context_lines=2))
+    }
 
     placeholders_a, placeholders_b = _placeholders(reports[stack_a]), _placeholders(reports[stack_b])
     resources_a = _leaves_by_resource(reports[stack_a], placeholders_a)
@@ -194,9 +206,11 @@ def print_stack_diff(result: StackDiff, out: TextIO, full: bool = False) -> None
     if full:
         for text in result.text_diffs.values():
             out.write(text + "\n")
-    out.write(f"{result.stack_a} -> {result.stack_b}: {len(result.expected)} expected differences "
-              "(namespace, hosts, names, replicas, sizes, release), "
-              f"{len(result.findings)} other differences to review\n")
+    out.write(
+        f"{result.stack_a} -> {result.stack_b}: {len(result.expected)} expected differences "
+        "(namespace, hosts, names, replicas, sizes, release), "
+        f"{len(result.findings)} other differences to review\n"
+    )
     for change in result.expected:
         out.write(f"  expected  {change}\n")
     for difference in result.findings:

@@ -99,8 +99,9 @@ def config_key(key: object, where: str) -> str:
     shown = clip(repr(text), 120)
     if len(parts) == 1:
         raise StackFileError(f"{where}: config key {shown} has no namespace, and the Pulumi CLI refuses it. Fix: write it as coditect:{clip(text, 100)}")
-    raise StackFileError(f"{where}: config key {shown} is not <namespace>:<name> (nor <namespace>:config:<name>), and the Pulumi CLI refuses it. "
-                         "Fix: write it as coditect:<key>")
+    raise StackFileError(
+        f"{where}: config key {shown} is not <namespace>:<name> (nor <namespace>:config:<name>), and the Pulumi CLI refuses it. Fix: write it as coditect:<key>"
+    )
 
 
 def _line(event: yaml.Event) -> int:
@@ -159,13 +160,17 @@ class _Builder:
     def count(self, event: yaml.Event, values: int) -> None:
         self.values += values
         if self.values > MAX_VALUES and self.aliases:
-            raise self.refuse(event, f"the document expands to more than {MAX_VALUES} values (YAML aliases multiply what they name)",
-                              "write the values out; a stack file needs no aliases")
+            raise self.refuse(
+                event,
+                f"the document expands to more than {MAX_VALUES} values (YAML aliases multiply what they name)",
+                "write the values out; a stack file needs no aliases",
+            )
         if self.values > MAX_VALUES:  # no alias: the values are written out, one list or mapping is too long
             longest = max(self.open, key=lambda frame: len(frame.value), default=None)
             where = clip(key_text(longest.path), 120) if longest and longest.path else "the list or mapping this value is in"
-            raise self.refuse(event, f"the document has more than {MAX_VALUES} values (scalars, lists and mappings; a stack file "
-                                     "holds a few hundred)", f"shorten {where}")
+            raise self.refuse(
+                event, f"the document has more than {MAX_VALUES} values (scalars, lists and mappings; a stack file holds a few hundred)", f"shorten {where}"
+            )
 
     def feed(self, event: yaml.Event) -> None:
         if isinstance(event, yaml.DocumentStartEvent):
@@ -215,8 +220,11 @@ class _Builder:
         if (event.tag in (None, "!") and not event.implicit[0]) or event.tag in ("!", STR):
             return text  # quoted, or explicitly a string
         if event.tag is not None and event.tag not in SCALAR_TAGS:
-            raise self.refuse(event, f"tag {_shown_tag(event.tag)} is not supported in a stack file (Pulumi reads strings, numbers, "
-                                     "booleans, null, lists and mappings)", "remove the tag; quote the value if it is text")
+            raise self.refuse(
+                event,
+                f"tag {_shown_tag(event.tag)} is not supported in a stack file (Pulumi reads strings, numbers, booleans, null, lists and mappings)",
+                "remove the tag; quote the value if it is text",
+            )
         tag = next(tag for tag, pattern in (*_CORE_SCHEMA, (STR, re.compile(""))) if pattern.match(text))
         if event.tag is not None and event.tag != tag:
             raise self.refuse(event, f"{clip(repr(text), 60)} is not {_kind(event.tag)}", f"write {_kind(event.tag)}, or drop the tag")
@@ -237,7 +245,9 @@ class _Builder:
         if tag == INT:
             number = int(text, 0) if text[:2] in ("0o", "0x") else int(text)
             if str(number) != text:
-                raise self.refuse(event, f"{clip(text, 60)} is read as the number {clip(str(number), 60)}", f"write {clip(str(number), 60)}, or quote it if it is text")
+                raise self.refuse(
+                    event, f"{clip(text, 60)} is read as the number {clip(str(number), 60)}", f"write {clip(str(number), 60)}, or quote it if it is text"
+                )
             return number
         if tag == FLOAT:
             real = float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
@@ -272,8 +282,9 @@ class _Builder:
             what = "a list or mapping" if isinstance(key, (list, dict)) else _kind(_TAG_OF.get(type(key), STR))
             raise self.refuse(event, f"key {clip(repr(key), 60)} is {what}, not a string", "quote the key", top.path)
         if key in top.key_lines:
-            raise self.refuse(event, f"duplicate key (first at line {top.key_lines[key]}); the Pulumi CLI refuses such a file",
-                              "keep one of them", (*top.path, key))
+            raise self.refuse(
+                event, f"duplicate key (first at line {top.key_lines[key]}); the Pulumi CLI refuses such a file", "keep one of them", (*top.path, key)
+            )
         top.key_lines[key] = line
         top.key = key
 
@@ -313,9 +324,8 @@ def decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise StackFileError(f"{name}, line {line}: byte 0x{raw[error.start]:02x} (offset {error.start}) is not UTF-8. "
-                             "Fix: save the file as UTF-8") from None
+        line = raw[: error.start].count(b"\n") + 1
+        raise StackFileError(f"{name}, line {line}: byte 0x{raw[error.start]:02x} (offset {error.start}) is not UTF-8. Fix: save the file as UTF-8") from None
 
 
 def read_text(path: Path) -> str:

@@ -45,8 +45,7 @@ def _escaped(char: str) -> str:
 
 
 # str.translate with a table built once: a report of megabytes is escaped at C speed.
-_TABLE = {code: _escaped(chr(code)) for code in [*range(0x20), *range(0x7F, 0xA0), *map(ord, BIDI), *range(0xD800, 0xE000)]
-          if unsafe(chr(code))}
+_TABLE = {code: _escaped(chr(code)) for code in [*range(0x20), *range(0x7F, 0xA0), *map(ord, BIDI), *range(0xD800, 0xE000)] if unsafe(chr(code))}
 
 
 def escape(text: str) -> str:

@@ -47,9 +47,16 @@ CONTAINMENT_PROPERTIES: dict[str, dict[str, Any]] = {
 }
 STACK_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
     gke_policies.WEBSOCKET_SESSIONS.name: SESSION_PROPERTIES,
-    **{p.name: CONTAINMENT_PROPERTIES
-       for p in (gke_policies.IDE_EGRESS, gke_policies.IDE_SANDBOX, gke_policies.IDE_IDENTITY, gke_policies.NAMESPACE_DEFAULT_DENY,
-                 gke_policies.SHARED_TENANCY)},
+    **{
+        p.name: CONTAINMENT_PROPERTIES
+        for p in (
+            gke_policies.IDE_EGRESS,
+            gke_policies.IDE_SANDBOX,
+            gke_policies.IDE_IDENTITY,
+            gke_policies.NAMESPACE_DEFAULT_DENY,
+            gke_policies.SHARED_TENANCY,
+        )
+    },
 }
 STACK_CONFIG = {name: PolicyConfigSchema(properties=properties, required=list(properties)) for name, properties in STACK_PROPERTIES.items()}
 REFRESH = "run `python -m ops render <stack>` and pass --policy-pack-config policy/config/<stack>.json"
@@ -68,10 +75,13 @@ def context_from(config: Mapping[str, Any], policy: str = "a stack policy") -> g
     return gke.Context(
         min_session_sec=int(session) if session is not None else None,
         containment=gke.Containment(
-            sandbox_required=bool(config["sandboxRequired"]), dns=str(config["dns"]),
+            sandbox_required=bool(config["sandboxRequired"]),
+            dns=str(config["dns"]),
             internet_ports=frozenset(int(p) for p in config["internetPorts"]),
             cluster_ranges=tuple(str(r) for r in config["clusterRanges"]),
-        ) if "dns" in config else gke.Containment(),
+        )
+        if "dns" in config
+        else gke.Containment(),
     )
 
 
@@ -80,8 +90,11 @@ def config_of(context: gke.Context) -> dict[str, dict[str, Any]]:
     pack config file holds besides levels)."""
     containment = context.containment
     values: dict[str, Any] = {
-        "minSessionSec": context.min_session_sec, "sandboxRequired": containment.sandbox_required, "dns": containment.dns,
-        "internetPorts": sorted(containment.internet_ports), "clusterRanges": list(containment.cluster_ranges),
+        "minSessionSec": context.min_session_sec,
+        "sandboxRequired": containment.sandbox_required,
+        "dns": containment.dns,
+        "internetPorts": sorted(containment.internet_ports),
+        "clusterRanges": list(containment.cluster_ranges),
     }
     return {name: {key: values[key] for key in properties if values[key] is not None} for name, properties in STACK_PROPERTIES.items()}
 
@@ -205,8 +218,9 @@ def build_policies() -> list[Policy]:
         if policy.scope is Scope.RESOURCE:
             policies.append(ResourceValidationPolicy(policy.name, policy.description, _resource_validator(policy), level))
         else:
-            policies.append(StackValidationPolicy(policy.name, policy.description, _stack_validator(policy), level,
-                                                  config_schema=STACK_CONFIG.get(policy.name)))
+            policies.append(
+                StackValidationPolicy(policy.name, policy.description, _stack_validator(policy), level, config_schema=STACK_CONFIG.get(policy.name))
+            )
     return policies
 
 

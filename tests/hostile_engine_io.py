@@ -36,8 +36,10 @@ BAD_POLL_PAYLOADS = ("", "\x1e", "9nonsense", "40garbage", '40{"sid":""}', "40[]
 
 # --- a correct Engine.IO server, hostile from one step on ------------------------------------------
 
+
 def engine_io(polling: Behaviour | None = None, websocket: Callable[[Connection, Request], None] | None = None) -> Behaviour:
     """A correct server whose polling GETs after the handshake (`polling`) or WebSockets (`websocket`) turn hostile."""
+
     def answer(conn: Connection, request: Request) -> bool:
         if request.is_websocket:
             if not conn.accept_websocket(request):
@@ -49,6 +51,7 @@ def engine_io(polling: Behaviour | None = None, websocket: Callable[[Connection,
         if request.method == "POST":
             return conn.respond("ok")
         return (polling or answer_with(CONNECTED))(conn, request)
+
     return answer
 
 

@@ -14,8 +14,10 @@ from tests.hostile_wire import Behaviour, Connection, Request
 
 def google_answer(status: str, body: bytes | str, content_type: str = "application/json; charset=UTF-8") -> Behaviour:
     """Every request answered with `status` and `body` as given."""
+
     def answer(conn: Connection, request: Request) -> bool:
         return conn.respond(body, status, {"Content-Type": content_type})
+
     return answer
 
 
@@ -27,21 +29,38 @@ def cut_short(conn: Connection, request: Request) -> bool:
 
 def gzip_answer(body: bytes) -> Behaviour:
     """A correct answer, gzip-encoded as Google's front ends send it to clients that accept gzip."""
+
     def answer(conn: Connection, request: Request) -> bool:
         compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         return conn.respond(compressor.compress(body) + compressor.flush(), headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+
     return answer
 
 
-GOOGLE_ERROR_401 = json.dumps({"error": {"code": 401, "status": "UNAUTHENTICATED",
-                                         "message": "Request had invalid authentication credentials. Expected OAuth 2 access token."}})
-GOOGLE_ERROR_403 = json.dumps({"error": {"code": 403, "message": "Required 'compute.backendServices.get' permission for 'projects/p/global/backendServices/x'",
-                                         "errors": [{"message": "Required 'compute.backendServices.get' permission", "domain": "global", "reason": "forbidden"}]}})
+GOOGLE_ERROR_401 = json.dumps(
+    {"error": {"code": 401, "status": "UNAUTHENTICATED", "message": "Request had invalid authentication credentials. Expected OAuth 2 access token."}}
+)
+GOOGLE_ERROR_403 = json.dumps(
+    {
+        "error": {
+            "code": 403,
+            "message": "Required 'compute.backendServices.get' permission for 'projects/p/global/backendServices/x'",
+            "errors": [{"message": "Required 'compute.backendServices.get' permission", "domain": "global", "reason": "forbidden"}],
+        }
+    }
+)
 # name -> behaviour: the answers of a server that is not the API it claims to be, at the HTTP level and in the JSON
 GCP_BEHAVIOURS: dict[str, Behaviour] = {
-    "hang": hang, "trickle_headers": trickle_headers, "trickle_body": trickle_body, "endless_body": endless_body,
-    "huge_headers": huge_headers, "not_http": not_http, "gzip_bomb": compressed("gzip"), "deflate_bomb": compressed("deflate"),
-    "corrupt_gzip": corrupt_gzip, "unknown_coding": unknown_coding,
+    "hang": hang,
+    "trickle_headers": trickle_headers,
+    "trickle_body": trickle_body,
+    "endless_body": endless_body,
+    "huge_headers": huge_headers,
+    "not_http": not_http,
+    "gzip_bomb": compressed("gzip"),
+    "deflate_bomb": compressed("deflate"),
+    "corrupt_gzip": corrupt_gzip,
+    "unknown_coding": unknown_coding,
     "cut_short": cut_short,
     "truncated_json": google_answer("200 OK", '{"name": "k8s1-abc", "backends": [{"group": "https://'),
     "html_200": google_answer("200 OK", "<!DOCTYPE html><html><title>Sign in</title><body>captive portal</body></html>", "text/html"),

@@ -19,6 +19,7 @@ def bomb(coding: str, inflated_mib: int = 64) -> bytes:
 
 # --- HTTP answers that never finish, never end, or never fit ---------------------------------------
 
+
 def hang(conn: Connection, request: Request) -> bool:
     conn.wait(3600)
     return False
@@ -70,6 +71,7 @@ def not_http(conn: Connection, request: Request) -> bool:
 def compressed(coding: str) -> Behaviour:
     def answer(conn: Connection, request: Request) -> bool:
         return conn.respond(bomb(coding), headers={"Content-Encoding": coding})
+
     return answer
 
 
@@ -84,4 +86,5 @@ def unknown_coding(conn: Connection, request: Request) -> bool:
 def answer_with(body: str) -> Behaviour:
     def answer(conn: Connection, request: Request) -> bool:
         return conn.respond(body)
+
     return answer

@@ -27,6 +27,7 @@ class CliResult:
 
 def cli_runner(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """`ops ARGS...` run in-process: its exit code and output, asserting it printed no traceback."""
+
     def run(*args: str) -> CliResult:
         capsys.readouterr()
         code = main(list(args))

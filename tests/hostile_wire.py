@@ -103,8 +103,12 @@ class Connection:
     # WebSocket (RFC 6455), server side: frames out unmasked, frames in masked
     def accept_websocket(self, request: Request) -> bool:
         digest = hashlib.sha1((request.headers.get("sec-websocket-key", "") + WEBSOCKET_GUID).encode()).digest()
-        return self.send(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          f"Sec-WebSocket-Accept: {base64.b64encode(digest).decode()}\r\n\r\n").encode())
+        return self.send(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {base64.b64encode(digest).decode()}\r\n\r\n"
+            ).encode()
+        )
 
     def send_frame(self, payload: bytes | str, opcode: int = 1, fin: bool = True, claimed_length: int | None = None) -> bool:
         data = payload.encode() if isinstance(payload, str) else payload

@@ -38,6 +38,7 @@ def import_statements(path: Path, module_level_only: bool, functions: bool = Fal
     """(module, imported names) of every absolute import in a file. Module level: what runs on import,
     so not inside functions nor under `if TYPE_CHECKING:`; with `functions`, also what runs when any
     function runs (every function body, never `if TYPE_CHECKING:`)."""
+
     def walk(statements: list[ast.stmt]) -> Iterator[tuple[str, list[str]]]:
         for statement in statements:
             if isinstance(statement, ast.Import):
@@ -57,6 +58,7 @@ def import_statements(path: Path, module_level_only: bool, functions: bool = Fal
                     yield from walk([c for c in children if isinstance(c, ast.stmt)])
                     for handler in (c for c in children if isinstance(c, ast.ExceptHandler)):
                         yield from walk(handler.body)
+
     yield from walk(ast.parse(path.read_text(), str(path)).body)
 
 
@@ -73,8 +75,9 @@ def imported_module(module: str, names: list[str]) -> list[str]:
     return submodules or [module]
 
 
-def third_party_imports(paths: list[Path], module_level_only: bool = False, follow: bool = False,
-                        roots: tuple[Path, ...] = SOURCE_ROOTS, functions: bool = False) -> dict[str, Path]:
+def third_party_imports(
+    paths: list[Path], module_level_only: bool = False, follow: bool = False, roots: tuple[Path, ...] = SOURCE_ROOTS, functions: bool = False
+) -> dict[str, Path]:
     """The modules the files import that are neither stdlib nor first-party (found under `roots`), with
     one importer each. `follow`: also scan the first-party modules they import, as the interpreter
     would load them; `functions`: also the imports inside functions (see import_statements)."""
@@ -121,8 +124,7 @@ def requirement_closure(listed: set[str]) -> set[str]:
             requires = importlib.metadata.requires(name) or []
         except importlib.metadata.PackageNotFoundError:
             continue
-        pending += [canonicalize_name(Requirement(r).name) for r in requires
-                    if Requirement(r).marker is None or Requirement(r).marker.evaluate({"extra": ""})]  # type: ignore[union-attr]
+        pending += [canonicalize_name(Requirement(r).name) for r in requires if Requirement(r).marker is None or Requirement(r).marker.evaluate({"extra": ""})]  # type: ignore[union-attr]
     return closure
 
 
@@ -134,8 +136,11 @@ def namespace_owners(module: str) -> set[str] | None:
     if len(names) < 2 or "." not in module:
         return None
     prefix = module.replace(".", "/")
-    return {canonicalize_name(d.metadata["Name"]) for d in importlib.metadata.distributions()
-            if canonicalize_name(d.metadata["Name"]) in names and any(str(f).startswith((prefix + "/", prefix + ".")) for f in d.files or [])}
+    return {
+        canonicalize_name(d.metadata["Name"])
+        for d in importlib.metadata.distributions()
+        if canonicalize_name(d.metadata["Name"]) in names and any(str(f).startswith((prefix + "/", prefix + ".")) for f in d.files or [])
+    }
 
 
 def unlisted(imports: dict[str, Path], listed: set[str]) -> dict[str, str]:

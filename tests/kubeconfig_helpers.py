@@ -22,11 +22,14 @@ KEY = b"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA==\n-----END EC PRIVATE KEY---
 
 
 def document(server: str = "https://203.0.113.10", user: Json | None = None, cluster: Json | None = None) -> Json:
-    return {"apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
-            "clusters": [{"name": "prod", "cluster": {"server": server, "certificate-authority-data": base64.b64encode(PEM).decode(),
-                                                       **(cluster or {})}}],
-            "users": [{"name": "prod", "user": user if user is not None else {"token": "t0ken"}}],
-            "contexts": [{"name": CONTEXT, "context": {"cluster": "prod", "user": "prod"}}]}
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": CONTEXT,
+        "clusters": [{"name": "prod", "cluster": {"server": server, "certificate-authority-data": base64.b64encode(PEM).decode(), **(cluster or {})}}],
+        "users": [{"name": "prod", "user": user if user is not None else {"token": "t0ken"}}],
+        "contexts": [{"name": CONTEXT, "context": {"cluster": "prod", "user": "prod"}}],
+    }
 
 
 def write(path: Path, content: Json | str | bytes) -> Path:
@@ -60,4 +63,3 @@ def exec_user(command: Path | str, api_version: str = "client.authentication.k8s
 
 def credential(status: Json, api_version: str = "client.authentication.k8s.io/v1beta1") -> str:
     return json.dumps({"apiVersion": api_version, "kind": "ExecCredential", "status": status})
-

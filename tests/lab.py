@@ -117,8 +117,7 @@ class LifetimeCapRelay:
             except OSError:
                 client_writer.close()
                 return
-            tasks = [asyncio.ensure_future(pipe(client_reader, upstream_writer)),
-                     asyncio.ensure_future(pipe(upstream_reader, client_writer))]
+            tasks = [asyncio.ensure_future(pipe(client_reader, upstream_writer)), asyncio.ensure_future(pipe(upstream_reader, client_writer))]
             try:
                 await asyncio.wait(tasks, timeout=self.cap, return_when=asyncio.FIRST_COMPLETED)
             except asyncio.CancelledError:
@@ -166,17 +165,22 @@ class Lab:
 
     def pod_sites(self) -> list[NginxSite]:
         return [
-            NginxSite(listen_port=self.ports[f"pod-{i}"], health_path=HEALTH_PATH, socketio_path=SOCKETIO_PATH,
-                      upstream_port=self.ports[f"backend-{i}"], proxy_timeout_sec=3600, pod_id=f"pod-{i}",
-                      listen_address="127.0.0.1")
+            NginxSite(
+                listen_port=self.ports[f"pod-{i}"],
+                health_path=HEALTH_PATH,
+                socketio_path=SOCKETIO_PATH,
+                upstream_port=self.ports[f"backend-{i}"],
+                proxy_timeout_sec=3600,
+                pod_id=f"pod-{i}",
+                listen_address="127.0.0.1",
+            )
             for i in range(1, self.backends + 1)
         ]
 
     def nginx_conf(self) -> str:
         prefix = self.workdir / "nginx"
         pods = "\n".join(f"        server 127.0.0.1:{self.ports[f'pod-{i}']};" for i in range(1, self.backends + 1))
-        upgrade = ("proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; "
-                   "proxy_set_header Connection $connection_upgrade;")
+        upgrade = "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;"
         temp = "\n".join(f"    {kind}_temp_path {prefix}/tmp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         sites = "\n".join(site.server_block() for site in self.pod_sites())
         return f"""\
@@ -204,8 +208,8 @@ http {{
         default "";
     }}
     split_clients "$request_id" $random_pod {{
-        50% 127.0.0.1:{self.ports['pod-1']};
-        * 127.0.0.1:{self.ports[f'pod-{self.backends}']};
+        50% 127.0.0.1:{self.ports["pod-1"]};
+        * 127.0.0.1:{self.ports[f"pod-{self.backends}"]};
     }}
     map $cookie_pod $cookie_target {{
         "" $random_pod;
@@ -216,19 +220,19 @@ http {{
         default "";
     }}
     server {{ # the outage: no affinity, no Upgrade, the 30 s default timeout
-        listen 127.0.0.1:{self.ports['incident']};
+        listen 127.0.0.1:{self.ports["incident"]};
         location / {{ proxy_pass http://pods_round_robin; proxy_read_timeout 30s; }}
     }}
     server {{ # the fix: CLIENT_IP affinity, Upgrade forwarded, long timeout
-        listen 127.0.0.1:{self.ports['fixed']};
+        listen 127.0.0.1:{self.ports["fixed"]};
         location / {{ proxy_pass http://pods_client_ip; {upgrade} proxy_read_timeout 3600s; }}
     }}
     server {{ # Upgrade forwarded, affinity missing
-        listen 127.0.0.1:{self.ports['rr_upgrade']};
+        listen 127.0.0.1:{self.ports["rr_upgrade"]};
         location / {{ proxy_pass http://pods_round_robin; {upgrade} proxy_read_timeout 3600s; }}
     }}
     server {{ # GENERATED_COOKIE affinity: the LB picks a pod, sets a cookie, honours it afterwards
-        listen 127.0.0.1:{self.ports['cookie']};
+        listen 127.0.0.1:{self.ports["cookie"]};
         location / {{
             add_header Set-Cookie "LBAFFINITY=$set_cookie_pod; Path=/" always;
             proxy_pass http://$cookie_target; {upgrade} proxy_read_timeout 3600s;
@@ -249,13 +253,31 @@ http {{
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for i in range(1, self.backends + 1):
             port = str(self.ports[f"backend-{i}"])
-            backend_env = {**env, "BACKEND_ID": f"backend-{i}", "PING_INTERVAL": str(self.ping_interval), "PING_TIMEOUT": "5",
-                           "SIO_PATH": SOCKETIO_PATH.strip("/"), "PORT": port}
+            backend_env = {
+                **env,
+                "BACKEND_ID": f"backend-{i}",
+                "PING_INTERVAL": str(self.ping_interval),
+                "PING_TIMEOUT": "5",
+                "SIO_PATH": SOCKETIO_PATH.strip("/"),
+                "PORT": port,
+            }
             if self.backend == "node":
                 command = ["node", str(NODE_LAB / "server.js")]
             else:
-                command = [sys.executable, "-m", "uvicorn", "tests.lab_app:app", "--host", "127.0.0.1", "--port", port,
-                           "--log-level", "warning", "--ws-ping-interval", "0"]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "tests.lab_app:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    port,
+                    "--log-level",
+                    "warning",
+                    "--ws-ping-interval",
+                    "0",
+                ]
             self.processes.append(subprocess.Popen(command, env=backend_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         prefix = self.workdir / "nginx"
         (prefix / "tmp").mkdir(parents=True, exist_ok=True)
@@ -264,8 +286,9 @@ http {{
         test = subprocess.run([binary, "-t", "-p", str(prefix), "-c", str(conf), "-e", "stderr"], capture_output=True, text=True)
         if test.returncode != 0:
             raise RuntimeError(f"nginx -t failed:\n{test.stderr}")
-        self.processes.append(subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"],
-                                               stdout=subprocess.DEVNULL, stderr=(prefix / "stderr.log").open("w")))
+        self.processes.append(
+            subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"], stdout=subprocess.DEVNULL, stderr=(prefix / "stderr.log").open("w"))
+        )
         try:
             for process, name in [(p, f"backend-{i}") for i, p in enumerate(self.processes[:-1], 1)]:
                 wait_for_port(self.ports[name], process)

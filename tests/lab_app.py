@@ -26,7 +26,9 @@ async def whoami(sid: str) -> str:
     return BACKEND_ID
 
 
-async def index(scope: AsgiMessage, receive: Callable[[], Awaitable[AsgiMessage]], send: Callable[[AsgiMessage], Awaitable[None]]) -> None:  # the IDE's page, for requests outside socket.io
+async def index(
+    scope: AsgiMessage, receive: Callable[[], Awaitable[AsgiMessage]], send: Callable[[AsgiMessage], Awaitable[None]]
+) -> None:  # the IDE's page, for requests outside socket.io
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
     await send({"type": "http.response.body", "body": b"<!doctype html><title>IDE</title>"})
 

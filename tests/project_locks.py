@@ -24,6 +24,7 @@ REGISTRY = "https://pypi.org/simple"
 
 # pyproject.toml and uv.lock.
 
+
 def pyproject(project: Path = ROOT) -> dict[str, Any]:
     with (project / "pyproject.toml").open("rb") as file:
         return tomllib.load(file)

@@ -19,14 +19,14 @@ from ops.errors import EXIT_CODES, EXIT_FAILED, EXIT_OK, ExitCode, exit_table
 from tests.conftest import copy_project
 
 # The incident as a raw resource outside the components: an Ingress routing to a Service nobody declared.
-RAW_INGRESS_TO_MISSING_SERVICE = '''
+RAW_INGRESS_TO_MISSING_SERVICE = """
 import pulumi_kubernetes as k8s
 k8s.networking.v1.Ingress(
     "legacy-api",
     metadata={"name": "coditect-api", "namespace": "coditect-app", "annotations": {"kubernetes.io/ingress.class": "gce"}},
     spec={"defaultBackend": {"service": {"name": "coditect-api-v2", "port": {"number": 80}}}},
 )
-'''
+"""
 HELPERS = {"paths", "live"}  # modules of ops/commands/ that serve commands and are none
 
 
@@ -170,8 +170,9 @@ def test_render_json_of_a_failing_stack_carries_its_problems(tmp_path: Path, cap
 # --- docs ---------------------------------------------------------------------------------------
 
 
-def test_docs_check_passes_on_current_documents_and_names_a_stale_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_docs_check_passes_on_current_documents_and_names_a_stale_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from ops import exit_table
     from ops.generated import GeneratedPart
 

@@ -71,20 +71,22 @@ def test_a_default_deny_alone_blocks_everything() -> None:
     assert not any(allows(policies(manifests), LABELS, NS, d) for d, _ in PROBES)
 
 
-CIDRS = st.builds(lambda a, p: ipaddress.ip_network(f"{ipaddress.IPv4Address(a)}/{p}", strict=False),
-                  st.integers(0, 2**32 - 1), st.integers(0, 32))
-RULES = st.lists(st.fixed_dictionaries({
-    "cidr": CIDRS, "excepted": st.lists(CIDRS, max_size=2), "ports": st.lists(st.integers(1, 65535), max_size=2)}), max_size=3)
+CIDRS = st.builds(lambda a, p: ipaddress.ip_network(f"{ipaddress.IPv4Address(a)}/{p}", strict=False), st.integers(0, 2**32 - 1), st.integers(0, 32))
+RULES = st.lists(
+    st.fixed_dictionaries({"cidr": CIDRS, "excepted": st.lists(CIDRS, max_size=2), "ports": st.lists(st.integers(1, 65535), max_size=2)}), max_size=3
+)
 
 
 def _policy(rules: list[dict[str, Any]]) -> dict[str, Any]:
     egress = []
     for rule in rules:
         excepted = [str(e) for e in rule["excepted"] if e.subnet_of(rule["cidr"]) and e != rule["cidr"]]
-        egress.append({"to": [{"ipBlock": {"cidr": str(rule["cidr"]), "except": excepted}}],
-                       "ports": [{"port": p, "protocol": "TCP"} for p in rule["ports"]]})
-    return {"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": NS},
-            "spec": {"podSelector": {"matchLabels": LABELS}, "policyTypes": ["Egress"], "egress": egress}}
+        egress.append({"to": [{"ipBlock": {"cidr": str(rule["cidr"]), "except": excepted}}], "ports": [{"port": p, "protocol": "TCP"} for p in rule["ports"]]})
+    return {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "p", "namespace": NS},
+        "spec": {"podSelector": {"matchLabels": LABELS}, "policyTypes": ["Egress"], "egress": egress},
+    }
 
 
 def _naive(rules: list[dict[str, Any]], ip: ipaddress.IPv4Address, port: int) -> bool:
@@ -105,8 +107,7 @@ def test_reachability_is_the_definition(rules: list[dict[str, Any]], ip: ipaddre
 
 @settings(max_examples=100, deadline=None)
 @given(rules=RULES, extra=RULES, ip=st.integers(0, 2**32 - 1).map(ipaddress.IPv4Address), port=st.integers(1, 65535))
-def test_adding_rules_never_takes_reachability_away(rules: list[dict[str, Any]], extra: list[dict[str, Any]],
-                                                    ip: ipaddress.IPv4Address, port: int) -> None:
+def test_adding_rules_never_takes_reachability_away(rules: list[dict[str, Any]], extra: list[dict[str, Any]], ip: ipaddress.IPv4Address, port: int) -> None:
     destination = Destination(port, "TCP", ip)
     if allows([_policy(rules)], LABELS, NS, destination):
         assert allows([_policy(rules), _policy(extra)], LABELS, NS, destination)
@@ -130,8 +131,11 @@ def test_every_stack_contains_its_ide(stack: str) -> None:
     assert "coditect.ai/runs-user-code" not in run.one("kubernetes:apps/v1:Deployment").inputs["spec"]["selector"]["matchLabels"]
 
 
-CONTAINMENT_RULES = {r.id for policy in (gke_policies.IDE_EGRESS, gke_policies.IDE_SANDBOX, gke_policies.IDE_IDENTITY,
-                                         gke_policies.EGRESS_RULES_BOUNDED) for r in gke.rules_of(policy)}
+CONTAINMENT_RULES = {
+    r.id
+    for policy in (gke_policies.IDE_EGRESS, gke_policies.IDE_SANDBOX, gke_policies.IDE_IDENTITY, gke_policies.EGRESS_RULES_BOUNDED)
+    for r in gke.rules_of(policy)
+}
 
 
 def test_the_rendered_egress_policy_passes_the_probe_table() -> None:
@@ -209,8 +213,11 @@ def test_each_dns_choice_renders_egress_to_its_resolver_alone_and_checks_clean(d
     network_policies, labels, manifests = _dns_run(dns)
     for protocol in ("UDP", "TCP"):
         for where, expected in DNS_REACH[dns].items():
-            destination = (Destination(53, protocol, pod_labels=KUBE_DNS.pod_labels, namespace_labels=KUBE_DNS.namespace_labels)
-                           if where == "kube-dns pods" else address(where, 53, protocol))
+            destination = (
+                Destination(53, protocol, pod_labels=KUBE_DNS.pod_labels, namespace_labels=KUBE_DNS.namespace_labels)
+                if where == "kube-dns pods"
+                else address(where, 53, protocol)
+            )
             assert allows(network_policies, labels, "coditect-app", destination) is expected, (dns, destination)
     for port in (80, 8080, 988, 443):  # the metadata server stays closed on every other port
         assert not allows(network_policies, labels, "coditect-app", address(METADATA, port))
@@ -237,8 +244,10 @@ def _metadata_findings(manifests: list[dict[str, Any]], dns: str) -> list[gke.Fi
     return [f for f in gke.evaluate_stack(manifests, context) if f.rule == "egress-metadata-denied"]
 
 
-CLOUD_DNS_RULE: dict[str, Any] = {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-                                  "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}]}
+CLOUD_DNS_RULE: dict[str, Any] = {
+    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+}
 
 
 def test_cloud_dns_on_the_metadata_address_is_allowed_on_port_53_alone() -> None:
@@ -280,8 +289,12 @@ def _by_definition(match: dict[str, str], requirements: list[dict[str, Any]], la
         return False
     for r in requirements:
         present, value = r["key"] in labels, labels.get(r["key"])
-        met = {"In": present and value in r.get("values", []), "NotIn": not (present and value in r.get("values", [])),
-               "Exists": present, "DoesNotExist": not present}[r["operator"]]
+        met = {
+            "In": present and value in r.get("values", []),
+            "NotIn": not (present and value in r.get("values", [])),
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[r["operator"]]
         if not met:
             return False
     return True
@@ -294,17 +307,27 @@ def test_selector_evaluation_is_the_definition(match: dict[str, str], requiremen
     assert selector_matches(selector, labels) is _by_definition(match, requirements, labels)
 
 
-@pytest.mark.parametrize("requirement", [
-    {"key": "app", "operator": "Matches", "values": ["web"]},  # unknown operator
-    {"key": "app", "operator": "In", "values": []},  # In without values
-    {"key": "app", "operator": "Exists", "values": ["web"]},  # Exists with values
-    {"operator": "In", "values": ["web"]},  # no key
-])
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        {"key": "app", "operator": "Matches", "values": ["web"]},  # unknown operator
+        {"key": "app", "operator": "In", "values": []},  # In without values
+        {"key": "app", "operator": "Exists", "values": ["web"]},  # Exists with values
+        {"operator": "In", "values": ["web"]},  # no key
+    ],
+)
 def test_an_unresolvable_selector_is_assumed_to_select_when_judging_what_is_allowed(requirement: dict[str, Any]) -> None:
     assert selector_matches({"matchExpressions": [requirement]}, LABELS) is None
-    opener = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "opener", "namespace": NS},
-              "spec": {"podSelector": {"matchExpressions": [requirement]}, "policyTypes": ["Egress"],
-                       "egress": [{"ports": [{"port": 80}], "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}]}]}}
+    opener = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "opener", "namespace": NS},
+        "spec": {
+            "podSelector": {"matchExpressions": [requirement]},
+            "policyTypes": ["Egress"],
+            "egress": [{"ports": [{"port": 80}], "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}]}],
+        },
+    }
     manifests = [*contained_manifests().values(), opener]
     assert any("169.254.169.254:80" in f.problem for f in _metadata_findings(manifests, "node-local"))
     # ...but never counts as isolating the pods: without the stack's own policies they are not isolated for certain

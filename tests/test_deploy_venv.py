@@ -54,7 +54,7 @@ def deploy_python(pack: bool = False) -> Path:
         if os.environ.get("CI") == "true":
             pytest.fail(str(error))
         pytest.skip(str(error))
-    raise AssertionError('unreachable')
+    raise AssertionError("unreachable")
 
 
 def distributions(python: Path) -> dict[str, str]:
@@ -68,7 +68,9 @@ def test_the_deploy_virtualenv_is_the_lock_without_groups() -> None:
     """Exactly what a plain `uv sync` installs from uv.lock, at its versions: no test, ops or lint package."""
     installed = distributions(deploy_python())
     locked = locked_versions()
-    assert set(installed) == installed_by_sync(), f"installed but not locked: {set(installed) - installed_by_sync()}, missing: {installed_by_sync() - set(installed)}"
+    assert set(installed) == installed_by_sync(), (
+        f"installed but not locked: {set(installed) - installed_by_sync()}, missing: {installed_by_sync() - set(installed)}"
+    )
     assert {name: version for name, version in installed.items() if version != locked[name]} == {}
     assert "pytest" not in installed and "pulumi-policy" not in installed
 
@@ -79,8 +81,13 @@ def test_the_pack_virtualenv_is_the_pack_lock_and_loads_the_pack() -> None:
     installed = distributions(python)
     assert set(installed) == installed_by_sync(PACK, ("pack",)) | {"coditect-gke-rules"}
     assert {name: version for name, version in installed.items() if version != locked_versions(PACK)[name]} == {}
-    loaded = subprocess.run([str(python), "-I", "-c", "import coditect_policies, pulumi_policy; print(coditect_policies.__file__)"],
-                            cwd=PACK, capture_output=True, text=True, timeout=60)
+    loaded = subprocess.run(
+        [str(python), "-I", "-c", "import coditect_policies, pulumi_policy; print(coditect_policies.__file__)"],
+        cwd=PACK,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert loaded.returncode == 0 and Path(loaded.stdout.strip()).parent == PACK, loaded.stderr[-1500:]
 
 
@@ -104,8 +111,14 @@ def test_a_lock_older_than_pyproject_is_refused(tmp_path: Path, monkeypatch: pyt
 def test_the_hook_runs_in_the_virtualenv_pulumi_up_installs(tmp_path: Path) -> None:
     python = deploy_python()
     with running(healthy_world(), tmp_path) as standins:
-        result = subprocess.run([str(python), "-c", HOOK_RUN, str(standins.kubeconfig), standins.compute_url, CONTEXT, PROJECT],
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [str(python), "-c", HOOK_RUN, str(standins.kubeconfig), standins.compute_url, CONTEXT, PROJECT],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert result.returncode == 0, f"the hook failed in the deploy virtualenv:\n{result.stderr[-2000:]}"
     assert json.loads(result.stdout.splitlines()[-1]) is None, result.stdout
 
@@ -116,7 +129,13 @@ def test_the_hook_fails_with_a_message_when_the_cluster_is_unreachable(tmp_path:
     python = deploy_python()
     closed = closed_port_url()
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig.json", closed, CONTEXT)
-    result = subprocess.run([str(python), "-c", HOOK_RUN, str(kubeconfig), closed, CONTEXT, PROJECT],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(python), "-c", HOOK_RUN, str(kubeconfig), closed, CONTEXT, PROJECT],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, f"the hook failed in the deploy virtualenv:\n{result.stderr[-2000:]}"
     assert json.loads(result.stdout.splitlines()[-1]).startswith("cannot prove that GKE applied the BackendConfig:"), result.stdout

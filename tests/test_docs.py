@@ -132,11 +132,16 @@ def test_settings_keys_walk_nested_models_with_the_enclosing_default() -> None:
 
 def test_the_settings_reference_holds_every_area_with_its_real_defaults() -> None:
     text = settings_doc.reference()
-    for row in ("| `cluster.context` | (required) |", "| `containment.dns` | `\"node-local\"` |",
-                "| `inspection.deadlineSec` | `600` |", "| `release.images.ide` | (required) |",
-                "| `deployment.resources.nginx.cpuRequest` | `\"100m\"` |", "| `deployment.resources.ide.cpuRequest` | `\"500m\"` |",
-                "| `backendConfig.timeoutSec` | `86400` | integer; >= 1; <= 86400 |",
-                "| `backendConfig.logging.sampleRate` | `1.0` | number; >= 0.0; <= 1.0 |"):
+    for row in (
+        "| `cluster.context` | (required) |",
+        '| `containment.dns` | `"node-local"` |',
+        "| `inspection.deadlineSec` | `600` |",
+        "| `release.images.ide` | (required) |",
+        '| `deployment.resources.nginx.cpuRequest` | `"100m"` |',
+        '| `deployment.resources.ide.cpuRequest` | `"500m"` |',
+        "| `backendConfig.timeoutSec` | `86400` | integer; >= 1; <= 86400 |",
+        "| `backendConfig.logging.sampleRate` | `1.0` | number; >= 0.0; <= 1.0 |",
+    ):
         assert row in text, row
 
 
@@ -169,8 +174,7 @@ def test_every_relative_link_resolves(path: Path) -> None:
 
 
 def _commands() -> list[tuple[str, str]]:
-    return sorted({(shown(path), match.group(0).strip()) for path in DOCUMENTS
-                   for match in OPS_COMMAND.finditer(path.read_text(encoding="utf-8"))})
+    return sorted({(shown(path), match.group(0).strip()) for path in DOCUMENTS for match in OPS_COMMAND.finditer(path.read_text(encoding="utf-8"))})
 
 
 @pytest.mark.parametrize(("document", "command"), _commands())

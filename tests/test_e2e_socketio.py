@@ -120,8 +120,7 @@ def test_cookie_affinity_carries_the_load_balancer_cookie_into_the_websocket(lab
 
 
 def test_hold_longer_than_the_lifetime_cap_fails_shorter_passes(lab: Lab) -> None:
-    cut, kept = in_parallel(partial(run, lab.url("capped"), hold=lab.cap + 1, polls=1),
-                            partial(run, lab.url("capped"), hold=lab.cap / 2, polls=1))
+    cut, kept = in_parallel(partial(run, lab.url("capped"), hold=lab.cap + 1, polls=1), partial(run, lab.url("capped"), hold=lab.cap / 2, polls=1))
     hold = cut.check(CheckName.HOLD)
     assert hold.layer == Layer.LOAD_BALANCER_OR_NGINX
     assert lab.cap - 0.5 <= hold.data["closed_after_s"] <= lab.cap + 0.5
@@ -178,8 +177,7 @@ def test_cli_exit_codes_and_json(lab: Lab) -> None:
         ((lab.url("fixed"), "--header", "no-colon"), "must look like 'Name: value'"),
         ((lab.url("fixed"), "--source-address", "nowhere"), "is not an IP address"),
     )
-    good, bad, *refused = in_parallel(partial(cli, lab.url("fixed"), "--json"), partial(cli, lab.url("incident")),
-                                      *(partial(cli, *args) for args, _ in usages))
+    good, bad, *refused = in_parallel(partial(cli, lab.url("fixed"), "--json"), partial(cli, lab.url("incident")), *(partial(cli, *args) for args, _ in usages))
     assert good.returncode == 0, good.stdout + good.stderr
     report = json.loads(good.stdout)
     assert report["ok"] is True and [c["name"] for c in report["checks"]][:4] == ["handshake", "polling", "ws_upgrade", "ws_only"]
@@ -236,11 +234,8 @@ def test_production_site_config_passes_nginx_t(tmp_path: Path) -> None:
         pytest.skip("nginx is not installed")
     config_map = stack_run("prod").one("kubernetes:core/v1:ConfigMap", "nginx-config").inputs
     (tmp_path / "default.conf").write_text(config_map["data"]["default.conf"])
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n    include {tmp_path}/default.conf;\n}}\n"
-    )
-    result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"],
-                            capture_output=True, text=True)
+    (tmp_path / "nginx.conf").write_text(f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n    include {tmp_path}/default.conf;\n}}\n")
+    result = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
@@ -264,6 +259,7 @@ def test_a_cut_at_the_default_timeout_is_named(lab: Lab, monkeypatch: pytest.Mon
 
 
 # --- the same verdicts against socket.io on Node, the server the IDE runs ------------------------
+
 
 @pytest.fixture(scope="session")
 def node_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:

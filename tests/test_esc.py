@@ -55,8 +55,14 @@ def test_an_environment_import_without_a_cli_is_refused_naming_it(project: Path)
 @pytest.mark.parametrize("command", [["check", "prod"], ["render", "prod"], ["promote", "staging", "prod", "--dry-run"], ["target", "prod"]])
 def test_every_command_refuses_with_exit_2(project: Path, command: list[str]) -> None:
     _import_environment(project)
-    result = subprocess.run([sys.executable, "-m", "ops", "--project", str(project), *command], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT, env={"PATH": str(project / "no-bin"), "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-m", "ops", "--project", str(project), *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PATH": str(project / "no-bin"), "PYTHONPATH": str(ROOT)},
+    )
     # `check` judges each stack and reports it (exit 1); the others stop at the stack file (exit 2).
     assert result.returncode == (1 if command[0] == "check" else 2), result.stdout + result.stderr
     output = result.stdout + result.stderr
@@ -66,27 +72,33 @@ def test_every_command_refuses_with_exit_2(project: Path, command: list[str]) ->
 
 def test_the_cli_listing_is_read_as_the_cli_writes_it() -> None:
     """configValueJSON (pulumi/pulumi pkg/cmd/pulumi/config/config.go): value, objectValue, secret without a value."""
-    config, secrets = esc._values({
-        "gcp:project": {"value": "coditect-prod", "secret": False},
-        "coditect:release": {"value": '{"version": "1"}', "objectValue": {"version": "1"}, "secret": False},
-        "coditect:token": {"secret": True},
-    })
+    config, secrets = esc._values(
+        {
+            "gcp:project": {"value": "coditect-prod", "secret": False},
+            "coditect:release": {"value": '{"version": "1"}', "objectValue": {"version": "1"}, "secret": False},
+            "coditect:token": {"secret": True},
+        }
+    )
     assert config["gcp:project"] == "coditect-prod" and config["coditect:release"] == {"version": "1"}
     assert secrets == ["coditect:token"] and set(config["coditect:token"]) == {"secure"}
 
 
-@pytest.mark.parametrize("stack_file, names", [
-    ({"environment": ["a/b", "c/d"]}, ["a/b", "c/d"]),
-    ({"environment": {"imports": ["a/b"]}}, ["a/b"]),
-    ({"environment": "a/b"}, ["a/b"]),
-    ({}, []),
-])
+@pytest.mark.parametrize(
+    "stack_file, names",
+    [
+        ({"environment": ["a/b", "c/d"]}, ["a/b", "c/d"]),
+        ({"environment": {"imports": ["a/b"]}}, ["a/b"]),
+        ({"environment": "a/b"}, ["a/b"]),
+        ({}, []),
+    ],
+)
 def test_imports_are_named_in_every_form(stack_file: dict[str, Any], names: list[str]) -> None:
     assert esc.imports_of(stack_file) == names
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                           lambda inner: st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=8)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5), lambda inner: st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=8
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -133,7 +133,7 @@ def test_dashboard_charts_socketio_requests_by_code_and_uptime(prod: ProgramRun)
     assert all(w["xyChart"]["dataSets"][0]["targetAxis"] == "Y1" for w in widgets), "stated, or the API's default shows as a diff"
     filters = [w["xyChart"]["dataSets"][0]["timeSeriesQuery"]["timeSeriesFilter"] for w in widgets]
     assert "resource.type" not in filters[0]["filter"]
-    assert f'logging.googleapis.com/user/{metric["name"]}' in filters[0]["filter"]
+    assert f"logging.googleapis.com/user/{metric['name']}" in filters[0]["filter"]
     assert filters[0]["aggregation"]["groupByFields"] == ["metric.label.status"]
     assert "uptime_check/check_passed" in filters[1]["filter"]
 
@@ -246,17 +246,20 @@ def test_a_tls_1_3_minimum_needs_the_restricted_profile_under_its_key(run_with: 
     """The ssl-policy-tls13-profile rule owns the check; its finding is reported under the setting."""
     with pytest.raises(StackRefused) as raised:
         run_with("prod", lambda raw: raw["gcp"].update({"tls": {"minTlsVersion": "TLS_1_3"}}))
-    assert ("coditect:gcp.tls.sslPolicyProfile: [ssl-policy-tls13-profile] SslPolicy coditect-prod-ssl-policy: sets minTlsVersion TLS_1_3 "
-            "with profile 'MODERN'; Compute accepts TLS 1.3 as the minimum only with profile RESTRICTED") in str(raised.value)
+    assert (
+        "coditect:gcp.tls.sslPolicyProfile: [ssl-policy-tls13-profile] SslPolicy coditect-prod-ssl-policy: sets minTlsVersion TLS_1_3 "
+        "with profile 'MODERN'; Compute accepts TLS 1.3 as the minimum only with profile RESTRICTED"
+    ) in str(raised.value)
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda raw: raw.update({"hosts": ["a" * 60 + ".coditect.ai"]}),
-         "is longer than 63 characters, the most a ManagedCertificate domain may have"),
-        (lambda raw: raw["gcp"].update({"cloudArmor": {"wafRules": ["sqli-v33-stable', {}) || true || evaluatePreconfiguredWaf('xss-v33-stable"]}}),
-         "is not a Google preconfigured WAF rule set name such as sqli-v33-stable"),
+        (lambda raw: raw.update({"hosts": ["a" * 60 + ".coditect.ai"]}), "is longer than 63 characters, the most a ManagedCertificate domain may have"),
+        (
+            lambda raw: raw["gcp"].update({"cloudArmor": {"wafRules": ["sqli-v33-stable', {}) || true || evaluatePreconfiguredWaf('xss-v33-stable"]}}),
+            "is not a Google preconfigured WAF rule set name such as sqli-v33-stable",
+        ),
         (lambda raw: raw["gcp"].update({"cloudArmor": {"wafRules": []}}), "coditect:gcp.cloudArmor.wafRules: is empty with Cloud Armor on"),
     ],
 )

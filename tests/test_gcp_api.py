@@ -57,8 +57,11 @@ def _problems(resource_type: str, inputs: dict[str, Any]) -> list[str]:
         ("gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig", {"period": "5m"}, "period: is '5m', the API expects a duration such as '300s'"),
         ("gcp:monitoring/alertPolicy:AlertPolicy", {"combiner": "XOR"}, "combiner: is 'XOR', not one of the API's values"),
         ("gcp:logging/metric:Metric", {"name": "m", "metricDescriptor": {"metricKind": "SOMETIMES"}}, "metricDescriptor.metricKind: is 'SOMETIMES'"),
-        (DASHBOARD, {"dashboardJson": json.dumps({"gridLayout": {"widgets": [{"xyChart": {"dataSets": [{"targetAxis": "Y3"}]}}]}})},
-         "gridLayout.widgets[0].xyChart.dataSets[0].targetAxis: is 'Y3'"),
+        (
+            DASHBOARD,
+            {"dashboardJson": json.dumps({"gridLayout": {"widgets": [{"xyChart": {"dataSets": [{"targetAxis": "Y3"}]}}]}})},
+            "gridLayout.widgets[0].xyChart.dataSets[0].targetAxis: is 'Y3'",
+        ),
         (DASHBOARD, {"dashboardJson": "{not json"}, "dashboardJson: is not JSON"),
         ("gcp:storage/bucket:Bucket", {}, ": no Google API type is mapped for this resource type"),
     ],
@@ -71,12 +74,18 @@ def test_wrong_inputs_are_named_with_the_field(resource_type: str, inputs: dict[
 @pytest.mark.parametrize(
     ("appended", "expected"),
     [
-        ('gcp.compute.SSLPolicy("extra-ssl", name="extra-ssl", profile="MODERNE")',
-         "[gcp-api] SSLPolicy extra-ssl (gcp:compute/sSLPolicy:SSLPolicy): profile: is 'MODERNE', not one of the API's values"),
-        ('gcp.compute.GlobalAddress("extra-ip", name="extra-ip", address_type="OUTSIDE")',
-         "[gcp-api] GlobalAddress extra-ip (gcp:compute/globalAddress:GlobalAddress): addressType: is 'OUTSIDE'"),
-        ('gcp.storage.Bucket("extra-bucket", name="extra-bucket", location="US")',
-         "[gcp-api] Bucket extra-bucket (gcp:storage/bucket:Bucket): (body): no Google API type is mapped"),
+        (
+            'gcp.compute.SSLPolicy("extra-ssl", name="extra-ssl", profile="MODERNE")',
+            "[gcp-api] SSLPolicy extra-ssl (gcp:compute/sSLPolicy:SSLPolicy): profile: is 'MODERNE', not one of the API's values",
+        ),
+        (
+            'gcp.compute.GlobalAddress("extra-ip", name="extra-ip", address_type="OUTSIDE")',
+            "[gcp-api] GlobalAddress extra-ip (gcp:compute/globalAddress:GlobalAddress): addressType: is 'OUTSIDE'",
+        ),
+        (
+            'gcp.storage.Bucket("extra-bucket", name="extra-bucket", location="US")',
+            "[gcp-api] Bucket extra-bucket (gcp:storage/bucket:Bucket): (body): no Google API type is mapped",
+        ),
     ],
 )
 def test_a_raw_google_cloud_resource_appended_to_the_program_fails_ops_check(tmp_path: Path, appended: str, expected: str) -> None:

@@ -74,8 +74,7 @@ def test_a_trickle_at_a_byte_a_tick_ends_at_the_deadline_not_the_per_read_timeou
 
 def test_an_answer_just_under_the_caps_passes_and_one_just_over_is_refused() -> None:
     for size, passes in ((MAX_BODY_BYTES - 100, True), (MAX_BODY_BYTES + 100, False)):
-        with HostileServer(google_answer("200 OK", backend_service_of(size))) as plain, \
-             HostileServer(gzip_answer(backend_service_of(size))) as zipped:
+        with HostileServer(google_answer("200 OK", backend_service_of(size))) as plain, HostileServer(gzip_answer(backend_service_of(size))) as zipped:
             for server in (plain, zipped):
                 reader = ComputeReader(PROJECT, server.url(""), 5.0)
                 if passes:

@@ -23,8 +23,10 @@ from tests.standin.world import PROJECT, healthy_world
 
 def test_no_application_default_credentials_is_credentials_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
-    for read in (lambda: ComputeReader(PROJECT, "https://127.0.0.1:9", TIMEOUT).get("backendServices", "k8s1-abc"),
-                 lambda: ClusterReader("https://127.0.0.1:9", TIMEOUT).get(CLUSTER)):
+    for read in (
+        lambda: ComputeReader(PROJECT, "https://127.0.0.1:9", TIMEOUT).get("backendServices", "k8s1-abc"),
+        lambda: ClusterReader("https://127.0.0.1:9", TIMEOUT).get(CLUSTER),
+    ):
         with pytest.raises(CredentialsRefused, match="DefaultCredentialsError") as raised:
             read()
         assert "gcloud auth application-default login" in raised.value.fix
@@ -37,9 +39,17 @@ def _workload_identity(tmp_path: Path, token_url: str) -> Path:
     subject.write_text("standin-subject-token")
     path = tmp_path / "adc.json"
     # An audience without projects/NUMBER: google.auth.default() then asks Resource Manager for no project id.
-    path.write_text(json.dumps({"type": "external_account", "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-                                "audience": "//iam.googleapis.com/standin",
-                                "token_url": token_url, "credential_source": {"file": str(subject)}}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "external_account",
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "audience": "//iam.googleapis.com/standin",
+                "token_url": token_url,
+                "credential_source": {"file": str(subject)},
+            }
+        )
+    )
     return path
 
 
@@ -61,8 +71,9 @@ def test_a_token_endpoint_that_trickles_is_bounded_too(tmp_path: Path, monkeypat
     assert time.monotonic() - start < TIMEOUT + SLACK_S
 
 
-STS_TOKEN = json.dumps({"access_token": "standin", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
-                        "token_type": "Bearer", "expires_in": 3600})
+STS_TOKEN = json.dumps(
+    {"access_token": "standin", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3600}
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +90,18 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(1)
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     folder = tmp_path_factory.mktemp("tls")
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
@@ -90,7 +109,8 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_over_tls_with_application_default_credentials_a_good_answer_passes_and_a_trickled_handshake_ends(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certificate: tuple[Path, Path]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certificate: tuple[Path, Path]
+) -> None:
     """The production path: a token from the credentials' token endpoint, then HTTPS through the bounded sockets."""
     import ssl
     import threading

@@ -25,8 +25,11 @@ from tests.standin.world import PROJECT, World, fixture, healthy_world
 
 # --- generated answers -----------------------------------------------------------------------------------------------
 
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def _mutations(body: dict[str, Any]) -> st.SearchStrategy[bytes]:
@@ -76,8 +79,10 @@ ERRORS: dict[int, type[Exception] | None] = {401: CredentialsRefused, 403: Acces
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(status=st.sampled_from(sorted(ERRORS)),
-       body=st.one_of(JSON_VALUES.map(lambda v: json.dumps({"error": v}).encode()), JSON_VALUES.map(lambda v: json.dumps(v).encode()), st.binary(max_size=64)))
+@given(
+    status=st.sampled_from(sorted(ERRORS)),
+    body=st.one_of(JSON_VALUES.map(lambda v: json.dumps({"error": v}).encode()), JSON_VALUES.map(lambda v: json.dumps(v).encode()), st.binary(max_size=64)),
+)
 def test_generated_error_answers_keep_their_status_meaning(standin: tuple[World, str], status: int, body: bytes) -> None:
     world, url = standin
     world.gcp_raw[f"/compute/v1/projects/{PROJECT}/global/healthChecks/k8s1-abc"] = (status, "application/json", body)

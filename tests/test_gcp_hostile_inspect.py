@@ -28,6 +28,7 @@ def bombs_ready() -> None:
 
 # --- through `ops inspect`, against the strict stand-ins ------------------------------------------------------------
 
+
 @pytest.fixture
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     """The prod stack (golden render, Pulumi.prod.yaml's cluster declaration) against a converged world."""
@@ -62,13 +63,17 @@ MALFORMED_ANSWERS: dict[str, tuple[int, str, bytes]] = {
 @pytest.mark.parametrize("answer", sorted(MALFORMED_ANSWERS))
 @pytest.mark.parametrize("api", ["compute", "container"])
 def test_inspect_turns_an_unparsable_answer_into_one_line_naming_api_and_object(
-        live: Running, capsys: pytest.CaptureFixture[str], api: str, answer: str) -> None:
+    live: Running, capsys: pytest.CaptureFixture[str], api: str, answer: str
+) -> None:
     path = backend_service_path(live.world) if api == "compute" else cluster_path(live.world)
     live.world.gcp_raw[path] = MALFORMED_ANSWERS[answer]
     code, err = inspect(live, capsys)
     assert code == 1, err
-    what = f"Compute Engine API: backendServices/{live.world.backend_service_name}: " if api == "compute" \
+    what = (
+        f"Compute Engine API: backendServices/{live.world.backend_service_name}: "
+        if api == "compute"
         else f"Kubernetes Engine API: cluster {next(iter(live.world.clusters))}: "
+    )
     assert err.startswith("error: " + what) and err.count("\n") == 1 and "not the API's object" in err, err
 
 
@@ -96,10 +101,11 @@ def test_a_403_whose_body_is_not_a_google_error_still_names_the_permission(live:
     assert code == EXIT_NO_ACCESS and "grant IAM permission compute.backendServices.get" in err and "\x1b" not in err, err
 
 
-@pytest.mark.parametrize(("api", "name"), [("compute", "trickle_body"), ("compute", "endless_body"), ("compute", "gzip_bomb"),
-                                           ("container", "trickle_body"), ("container", "gzip_bomb")])
-def test_inspect_ends_a_hostile_google_endpoint_within_the_timeout(
-        live: Running, capsys: pytest.CaptureFixture[str], api: str, name: str) -> None:
+@pytest.mark.parametrize(
+    ("api", "name"),
+    [("compute", "trickle_body"), ("compute", "endless_body"), ("compute", "gzip_bomb"), ("container", "trickle_body"), ("container", "gzip_bomb")],
+)
+def test_inspect_ends_a_hostile_google_endpoint_within_the_timeout(live: Running, capsys: pytest.CaptureFixture[str], api: str, name: str) -> None:
     with HostileServer(GCP_BEHAVIOURS[name]) as server:
         start = time.monotonic()
         code, err = inspect(live, capsys, f"--{api}-endpoint", server.url(""), "--timeout", str(TIMEOUT))

@@ -56,14 +56,25 @@ FIRING: list[tuple[str, Edit, str, Level]] = [
     ("ingress", _annotate("kubernetes.io/ingress.class", "nginx"), "ingress-class", Level.MANDATORY),
     ("ingress", lambda m: m["spec"].update({"ingressClassName": "gce"}), "ingress-class-name-ignored", Level.ADVISORY),
     ("ingress", lambda m: m["metadata"].update({"annotations": {}}), "ingress-class-explicit", Level.ADVISORY),
-    ("ingress", lambda m: m["metadata"]["annotations"].update({"kubernetes.io/ingress.global-static-ip-name": "a",
-                                                               "kubernetes.io/ingress.regional-static-ip-name": "b"}), "ingress-static-ip", Level.MANDATORY),
+    (
+        "ingress",
+        lambda m: m["metadata"]["annotations"].update(
+            {"kubernetes.io/ingress.global-static-ip-name": "a", "kubernetes.io/ingress.regional-static-ip-name": "b"}
+        ),
+        "ingress-static-ip",
+        Level.MANDATORY,
+    ),
     ("ingress", _annotate("kubernetes.io/ingress.allow-http", "false"), "ingress-allow-http-without-tls", Level.MANDATORY),
     ("ingress", lambda m: m["spec"]["rules"][0]["http"]["paths"][0].update({"pathType": "Regex"}), "ingress-path-type", Level.MANDATORY),
     ("ingress", lambda m: m["spec"]["rules"][0]["http"]["paths"][0].update({"path": "/api/*"}), "ingress-path-type", Level.MANDATORY),
     ("ingress", lambda m: m["spec"]["rules"].append({"host": "other.coditect.ai"}), "ingress-rule-http", Level.MANDATORY),
     ("ingress", lambda m: m["spec"]["rules"].append(copy.deepcopy(m["spec"]["rules"][0])), "ingress-duplicate-host", Level.MANDATORY),
-    ("ingress", lambda m: m["spec"].update({"defaultBackend": {"resource": {"kind": "StorageBucket", "name": "b"}}}), "ingress-backend-service", Level.MANDATORY),
+    (
+        "ingress",
+        lambda m: m["spec"].update({"defaultBackend": {"resource": {"kind": "StorageBucket", "name": "b"}}}),
+        "ingress-backend-service",
+        Level.MANDATORY,
+    ),
     ("deployment", lambda m: m["spec"]["template"]["spec"]["containers"][0].update({"image": "nginx:1.27"}), "image-digest", Level.ADVISORY),
     ("deployment", lambda m: m["spec"]["template"]["spec"]["containers"][0].pop("livenessProbe"), "container-probes", Level.ADVISORY),
     ("deployment", lambda m: m["spec"]["template"]["spec"]["containers"][0].pop("resources"), "container-resources", Level.ADVISORY),
@@ -127,9 +138,16 @@ def test_digest_pinning(image: Any, pinned: bool) -> None:
 
 
 def test_rules_never_raise_on_malformed_manifests() -> None:
-    for broken in ({}, {"kind": "Ingress"}, {"kind": "Ingress", "spec": "x"}, {"kind": "Service", "metadata": {"annotations": None}},
-                   {"kind": "BackendConfig", "spec": []}, {"kind": "Deployment", "spec": {"template": 3}},
-                   {"kind": "HorizontalPodAutoscaler", "spec": {"scaleTargetRef": "x"}}, {"kind": "PodDisruptionBudget", "spec": None}):
+    for broken in (
+        {},
+        {"kind": "Ingress"},
+        {"kind": "Ingress", "spec": "x"},
+        {"kind": "Service", "metadata": {"annotations": None}},
+        {"kind": "BackendConfig", "spec": []},
+        {"kind": "Deployment", "spec": {"template": 3}},
+        {"kind": "HorizontalPodAutoscaler", "spec": {"scaleTargetRef": "x"}},
+        {"kind": "PodDisruptionBudget", "spec": None},
+    ):
         gke.evaluate([broken], gke.Context(min_session_sec=3600))
 
 
@@ -140,8 +158,12 @@ def test_replicas_come_from_the_autoscaler_when_the_deployment_leaves_them_to_it
     manifests["backend_config"]["spec"]["sessionAffinity"] = {"affinityType": "NONE"}
     del manifests["deployment"]["spec"]["replicas"]
     assert "backendconfig-affinity-replicas" not in ids(gke.evaluate_stack(list(manifests.values())))
-    manifests["hpa"] = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web", "namespace": "coditect-app"},
-                        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 1, "maxReplicas": 4}}
+    manifests["hpa"] = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "coditect-app"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 1, "maxReplicas": 4},
+    }
     [finding] = [f for f in gke.evaluate_stack(list(manifests.values())) if f.rule == "backendconfig-affinity-replicas"]
     assert "scaled by HorizontalPodAutoscaler coditect-app/web up to 4 replicas" in finding.problem
     manifests["hpa"]["spec"]["maxReplicas"] = 1

@@ -39,8 +39,7 @@ def commit_with_message(root: Path, message: bytes) -> None:
 # --- shallow clones ------------------------------------------------------------------------------------------
 
 
-def test_in_a_shallow_clone_rollback_says_the_history_is_cut_and_how_to_fetch_it(repo: Path, tmp_path: Path,
-                                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_in_a_shallow_clone_rollback_says_the_history_is_cut_and_how_to_fetch_it(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shallow = clone(repo, tmp_path / "ci", "--depth", "1")
     code, out, _ = cli(shallow, "rollback", "prod", "--to", "1.5.0", "--dry-run", capsys=capsys)
     assert code == EXIT_FAILED and "never held" not in out
@@ -173,8 +172,7 @@ def test_a_revision_at_the_bound_is_read(repo: Path) -> None:
 # --- the bound on commits, time and output --------------------------------------------------------------------
 
 
-def test_a_history_longer_than_the_bound_is_cut_and_says_so(repo: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_history_longer_than_the_bound_is_cut_and_says_so(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(history_module, "MAX_COMMITS", 3)
     found = read_history("prod", repo)
     assert found.cut_at == 3 and [r.version for r in found.releases] == ["1.6.0", "1.5.0"]
@@ -194,8 +192,9 @@ def fake_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> No
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
 
-def test_a_git_that_never_answers_is_stopped_at_the_bound(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_git_that_never_answers_is_stopped_at_the_bound(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake_git(tmp_path, monkeypatch, "exec sleep 30")
     monkeypatch.setattr(history_module, "GIT_TIMEOUT_S", 0.5)
     started = time.monotonic()
@@ -210,8 +209,9 @@ def test_the_whole_reading_has_a_deadline(repo: Path, monkeypatch: pytest.Monkey
     assert code == EXIT_FAILED and "reading the history took more than 0 s (the bound)" in out
 
 
-def test_a_git_that_never_stops_talking_is_cut_at_the_output_bound(repo: Path, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_git_that_never_stops_talking_is_cut_at_the_output_bound(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake_git(tmp_path, monkeypatch, "exec yes")
     monkeypatch.setattr(history_module, "GIT_MAX_OUTPUT", 1 << 20)
     tracemalloc.start()
@@ -221,8 +221,9 @@ def test_a_git_that_never_stops_talking_is_cut_at_the_output_bound(repo: Path, t
     assert code == EXIT_FAILED and "answered more than 1048576 bytes (the bound)" in out and peak < 8 << 20
 
 
-def test_a_git_log_answer_of_the_wrong_shape_is_refused_not_dropped(repo: Path, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_git_log_answer_of_the_wrong_shape_is_refused_not_dropped(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake_git(tmp_path, monkeypatch, "printf 'not-a-hash\\0date\\0who\\0subject\\0'")
     code, out, _ = cli(repo, "history", "prod", capsys=capsys)
     assert code == EXIT_FAILED and "which is not an object name" in out

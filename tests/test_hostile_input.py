@@ -46,7 +46,7 @@ def test_a_1_6_kb_alias_bomb_is_refused_in_milliseconds() -> None:
 @given(width=st.integers(1, 12), depth=st.integers(1, 14))
 def test_aliases_beyond_the_budget_are_refused_before_expansion(width: int, depth: int) -> None:
     bomb = alias_bomb(width, depth)
-    expanded = sum(width ** level for level in range(1, depth + 1)) + depth  # every list, as aliases copy it
+    expanded = sum(width**level for level in range(1, depth + 1)) + depth  # every list, as aliases copy it
     aliases = width * (depth - 1)
     started = time.perf_counter()
     if aliases > stack_files.MAX_ALIASES or expanded > stack_files.MAX_VALUES // 2:
@@ -59,26 +59,29 @@ def test_aliases_beyond_the_budget_are_refused_before_expansion(width: int, dept
     assert time.perf_counter() - started < 1.0
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (b"config:\n  coditect:namespace: caf\xe9\n", "line 2: byte 0xe9 (offset 33) is not UTF-8"),
-    ("config:\n  1: x\n", "line 2, key config: key 1 is an integer, not a string"),
-    ("config:\n  coditect:x:\n    true: 1\n", "key True is a boolean, not a string"),
-    ("config:\n  coditect:x: {a: !!binary aGVsbG8=}\n", "line 2, key coditect:x.a: tag !!binary is not supported"),
-    ("config:\n  coditect:x: !!set {a, b}\n", "tag !!set is not supported"),
-    ("config:\n  coditect:x: {since: 2024-01-01}\n", "key coditect:x.since: '2024-01-01' is ambiguous"),
-    ("config:\n  coditect:x: !!python/object/apply:os.system [ls]\n", "tag !!python/object/apply:os.system is not supported"),
-    ("config:\n  coditect:x: " + "[" * 200 + "]" * 200 + "\n", "nested more than 32 levels deep"),
-    ("config:\n  coditect:namespace: a\n  coditect:namespace: b\n", "line 3, key coditect:namespace: duplicate key (first at line 2)"),
-    ("config:\n  coditect:release:\n    version: 1.10\n", "key coditect:release.version: 1.10 is read as the number 1.1. Fix: quote it"),
-    ("config:\n  coditect:x: on\n", "'on' is ambiguous"),
-    ("config:\n  coditect:deployment:\n    replicas: 010\n", "010 is read as the number 10"),
-    ("config:\n  coditect:x: .nan\n", ".nan is not a finite number"),
-    ("config:\n  a: &a {b: *a}\n", "refers to a value that contains it"),
-    ("config:\n  <<: {a: 1}\n", "merge keys (<<) are not supported"),
-    ("config: {}\n---\nconfig: {}\n", "a second YAML document"),
-    ("- config\n", "must be a YAML mapping, found list"),
-    ("config:\n  x: [unclosed\n", "is not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"config:\n  coditect:namespace: caf\xe9\n", "line 2: byte 0xe9 (offset 33) is not UTF-8"),
+        ("config:\n  1: x\n", "line 2, key config: key 1 is an integer, not a string"),
+        ("config:\n  coditect:x:\n    true: 1\n", "key True is a boolean, not a string"),
+        ("config:\n  coditect:x: {a: !!binary aGVsbG8=}\n", "line 2, key coditect:x.a: tag !!binary is not supported"),
+        ("config:\n  coditect:x: !!set {a, b}\n", "tag !!set is not supported"),
+        ("config:\n  coditect:x: {since: 2024-01-01}\n", "key coditect:x.since: '2024-01-01' is ambiguous"),
+        ("config:\n  coditect:x: !!python/object/apply:os.system [ls]\n", "tag !!python/object/apply:os.system is not supported"),
+        ("config:\n  coditect:x: " + "[" * 200 + "]" * 200 + "\n", "nested more than 32 levels deep"),
+        ("config:\n  coditect:namespace: a\n  coditect:namespace: b\n", "line 3, key coditect:namespace: duplicate key (first at line 2)"),
+        ("config:\n  coditect:release:\n    version: 1.10\n", "key coditect:release.version: 1.10 is read as the number 1.1. Fix: quote it"),
+        ("config:\n  coditect:x: on\n", "'on' is ambiguous"),
+        ("config:\n  coditect:deployment:\n    replicas: 010\n", "010 is read as the number 10"),
+        ("config:\n  coditect:x: .nan\n", ".nan is not a finite number"),
+        ("config:\n  a: &a {b: *a}\n", "refers to a value that contains it"),
+        ("config:\n  <<: {a: 1}\n", "merge keys (<<) are not supported"),
+        ("config: {}\n---\nconfig: {}\n", "a second YAML document"),
+        ("- config\n", "must be a YAML mapping, found list"),
+        ("config:\n  x: [unclosed\n", "is not valid YAML"),
+    ],
+)
 def test_each_example_is_refused_with_file_line_and_key(text: str | bytes, expected: str) -> None:
     message = refusal(text)
     assert expected in message and message.startswith("Pulumi.x.yaml")
@@ -105,16 +108,16 @@ def test_duplicate_keys_are_refused_wherever_they_are(key: str, first: int, seco
 
 
 @FAST
-@given(tag=st.sampled_from(["!!binary", "!!set", "!!omap", "!!timestamp", "!!python/tuple", "!custom", "!!python/name:os.system"]),
-       key=KEY)
+@given(tag=st.sampled_from(["!!binary", "!!set", "!!omap", "!!timestamp", "!!python/tuple", "!custom", "!!python/name:os.system"]), key=KEY)
 def test_unsupported_tags_are_refused_with_the_key(tag: str, key: str) -> None:
     text = f"config:\n  coditect:{key}: {tag} x\n"
     message = refusal(text)
     assert f"key coditect:{key}" in message or "is not valid YAML" in message
 
 
-AMBIGUOUS = st.sampled_from(["yes", "No", "on", "OFF", "2024-01-01", "2001-12-14t21:59:43.10-05:00", "1_000", "0b101", "1:20",
-                             "1.10", "+1", "010", "1e3", "0.50", "-.inf", "<<"])
+AMBIGUOUS = st.sampled_from(
+    ["yes", "No", "on", "OFF", "2024-01-01", "2001-12-14t21:59:43.10-05:00", "1_000", "0b101", "1:20", "1.10", "+1", "010", "1e3", "0.50", "-.inf", "<<"]
+)
 
 
 @FAST
@@ -149,8 +152,9 @@ def test_arbitrary_yaml_like_text_is_read_or_refused_never_a_crash(text: str) ->
 
 
 SAFE_SCALARS = st.one_of(st.text(max_size=20), st.integers(-(2**40), 2**40), st.booleans(), st.none(), st.sampled_from([0.5, 1.0, 86400.0]))
-TREES = st.recursive(SAFE_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)),
-                     max_leaves=20)
+TREES = st.recursive(
+    SAFE_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)), max_leaves=20
+)
 
 
 @FAST

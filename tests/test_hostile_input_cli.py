@@ -33,12 +33,17 @@ def test_empty_project_is_a_usage_error_not_a_pass(tmp_path: Path, cli: Callable
     assert cli("--project", str(tmp_path / "missing"), "check").code == EXIT_USAGE
 
 
-@pytest.mark.parametrize(("program", "expected"), [
-    ("import sys\nsys.exit(0)\n", "called sys.exit(0) before it finished"),
-    ("", "did not declare any resource"),
-    ("import pulumi_kubernetes as k8s\nk8s.core.v1.ConfigMap('c', metadata={'name': 'c', 'namespace': 'x'})\n",
-     "did not declare coditect:index:AppNamespace, coditect:index:CombinedDeployment"),
-])
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        ("import sys\nsys.exit(0)\n", "called sys.exit(0) before it finished"),
+        ("", "did not declare any resource"),
+        (
+            "import pulumi_kubernetes as k8s\nk8s.core.v1.ConfigMap('c', metadata={'name': 'c', 'namespace': 'x'})\n",
+            "did not declare coditect:index:AppNamespace, coditect:index:CombinedDeployment",
+        ),
+    ],
+)
 def test_a_program_that_declares_nothing_fails_check_and_render(tmp_path: Path, cli: Callable[..., CliResult], program: str, expected: str) -> None:
     root = copy_project(tmp_path)
     (root / "__main__.py").write_text(program + (root / "__main__.py").read_text() if "exit" in program else program)

@@ -98,15 +98,23 @@ def promotable(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("edit", "code", "expected"), [
-    (lambda text: text + "  coditect:namespace: again\n", EXIT_USAGE, "duplicate key"),
-    (lambda text: text + "  coditect:x: [unclosed\n", EXIT_USAGE, "is not valid YAML"),
-    (lambda text: "", EXIT_USAGE, "Pulumi.staging.yaml"),
-    (lambda text: "config: 5\n", EXIT_USAGE, "'config' must be a mapping"),
-    (lambda text: text.replace("coditect:release:", "coditect:release: &r") + "".join(f"  coditect:copy{i}: *r\n" for i in range(70)), EXIT_USAGE, "aliases"),
-])
+@pytest.mark.parametrize(
+    ("edit", "code", "expected"),
+    [
+        (lambda text: text + "  coditect:namespace: again\n", EXIT_USAGE, "duplicate key"),
+        (lambda text: text + "  coditect:x: [unclosed\n", EXIT_USAGE, "is not valid YAML"),
+        (lambda text: "", EXIT_USAGE, "Pulumi.staging.yaml"),
+        (lambda text: "config: 5\n", EXIT_USAGE, "'config' must be a mapping"),
+        (
+            lambda text: text.replace("coditect:release:", "coditect:release: &r") + "".join(f"  coditect:copy{i}: *r\n" for i in range(70)),
+            EXIT_USAGE,
+            "aliases",
+        ),
+    ],
+)
 def test_promote_refuses_a_target_the_reader_refuses_and_changes_nothing(
-        promotable: Path, cli: Callable[..., CliResult], edit: Callable[[str], str], code: int, expected: str) -> None:
+    promotable: Path, cli: Callable[..., CliResult], edit: Callable[[str], str], code: int, expected: str
+) -> None:
     staging = promotable / "Pulumi.staging.yaml"
     staging.write_text(edit(staging.read_text()))
     before = snapshot(promotable)
@@ -150,14 +158,15 @@ def test_promote_keeps_crlf_and_compact_lists_and_rewrites_only_the_release(prom
 
 
 @settings(max_examples=40, deadline=2000)
-@given(version=st.text(st.characters(blacklist_categories=["Cs"]), min_size=0, max_size=30),
-       style=st.sampled_from(["", "'", '"']), crlf=st.booleans())
+@given(version=st.text(st.characters(blacklist_categories=["Cs"]), min_size=0, max_size=30), style=st.sampled_from(["", "'", '"']), crlf=st.booleans())
 def test_the_release_edit_touches_only_release_scalars(version: str, style: str, crlf: bool) -> None:
     """Whatever the new value, the edited file reads back as the old one with only the release changed."""
     from ops.release import with_release
 
-    text = (f"# head\nconfig:\n  coditect:hosts: [a.example, b.example]\n  coditect:release:\n    version: {style}1.0{style}  # note\n"
-            "    images:\n      nginx: n@sha256:1\n  coditect:tail:\n  - x\n")
+    text = (
+        f"# head\nconfig:\n  coditect:hosts: [a.example, b.example]\n  coditect:release:\n    version: {style}1.0{style}  # note\n"
+        "    images:\n      nginx: n@sha256:1\n  coditect:tail:\n  - x\n"
+    )
     text = text.replace("\n", "\r\n") if crlf else text
     document = stack_files.parse_document(text, "Pulumi.t.yaml")
     edited = with_release(document, {"version": version, "images": {"nginx": "n@sha256:2"}})

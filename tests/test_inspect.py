@@ -70,7 +70,8 @@ def test_healthy_stack_converges_and_only_reads(live: Running, capsys: pytest.Ca
 def test_incident_translation_failed_on_a_dangling_service(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
     world = live.world
     world.ingress["spec"]["rules"][0]["http"]["paths"].append(
-        {"path": "/api", "pathType": "Prefix", "backend": {"service": {"name": "coditect-api-v2", "port": {"number": 80}}}})
+        {"path": "/api", "pathType": "Prefix", "backend": {"service": {"name": "coditect-api-v2", "port": {"number": 80}}}}
+    )
     world.add("events", fixture("k8s_event_translation_failed"))
     world.backend_service.update(sessionAffinity="NONE", timeoutSec=30)
     world.add("horizontalpodautoscalers", fixture("k8s_hpa_orphan"))
@@ -135,8 +136,11 @@ def test_logging_off(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_certificate_still_provisioning(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
     certificate = live.world.one("managedcertificates", "coditect-prod-certificate")
-    certificate["status"] = {"certificateName": certificate["status"]["certificateName"], "certificateStatus": "Provisioning",
-                             "domainStatus": [{"domain": "coditect.ai", "status": "Provisioning"}]}
+    certificate["status"] = {
+        "certificateName": certificate["status"]["certificateName"],
+        "certificateStatus": "Provisioning",
+        "domainStatus": [{"domain": "coditect.ai", "status": "Provisioning"}],
+    }
     code, document = report(live, capsys)
     assert code == 1
     assert_named(document)
@@ -145,11 +149,14 @@ def test_certificate_still_provisioning(live: Running, capsys: pytest.CaptureFix
     assert "still provisioning" in document["diagnoses"][0]["cause"]
 
 
-@pytest.mark.parametrize(("plural", "named"), [
-    ("events", 'RBAC verb "list" on resource "events" (apiGroup "") in namespace coditect-app'),
-    ("ingresses", 'RBAC verb "get" on resource "ingresses" (apiGroup "networking.k8s.io") in namespace coditect-app'),
-    ("backendconfigs", 'RBAC verb "list" on resource "backendconfigs" (apiGroup "cloud.google.com") in namespace coditect-app'),
-])
+@pytest.mark.parametrize(
+    ("plural", "named"),
+    [
+        ("events", 'RBAC verb "list" on resource "events" (apiGroup "") in namespace coditect-app'),
+        ("ingresses", 'RBAC verb "get" on resource "ingresses" (apiGroup "networking.k8s.io") in namespace coditect-app'),
+        ("backendconfigs", 'RBAC verb "list" on resource "backendconfigs" (apiGroup "cloud.google.com") in namespace coditect-app'),
+    ],
+)
 def test_kubernetes_403_exits_no_access_naming_the_rbac_verb_and_resource(live: Running, capsys: pytest.CaptureFixture[str], plural: str, named: str) -> None:
     live.world.kube_forbidden.add(plural)
     code, out, err = inspect(live, capsys=capsys)
@@ -158,11 +165,19 @@ def test_kubernetes_403_exits_no_access_naming_the_rbac_verb_and_resource(live: 
     assert "is forbidden: User" in err  # the API server's own words follow
 
 
-@pytest.mark.parametrize(("collection", "permission"), [
-    ("backendServices", "compute.backendServices.get"), ("healthChecks", "compute.healthChecks.get"),
-    ("forwardingRules", None), ("addresses", "compute.globalAddresses.get"), ("targetHttpsProxies", "compute.targetHttpsProxies.get"),
-])
-def test_compute_403_exits_no_access_naming_the_iam_permission(live: Running, capsys: pytest.CaptureFixture[str], collection: str, permission: str | None) -> None:
+@pytest.mark.parametrize(
+    ("collection", "permission"),
+    [
+        ("backendServices", "compute.backendServices.get"),
+        ("healthChecks", "compute.healthChecks.get"),
+        ("forwardingRules", None),
+        ("addresses", "compute.globalAddresses.get"),
+        ("targetHttpsProxies", "compute.targetHttpsProxies.get"),
+    ],
+)
+def test_compute_403_exits_no_access_naming_the_iam_permission(
+    live: Running, capsys: pytest.CaptureFixture[str], collection: str, permission: str | None
+) -> None:
     live.world.compute_forbidden.add(collection)
     code, _, err = inspect(live, capsys=capsys)
     if permission is None:  # the program never reads forwarding rules: the inspection passes without that permission
@@ -227,8 +242,20 @@ def test_wait_times_out(live: Running) -> None:
     assert f"NOT converged: 1 of 23 checks ({polls} polls" in out.getvalue()
 
 
-@pytest.mark.parametrize("arguments", [["--wait", "-1"], ["--interval", "0"], ["--wait", "nan"], ["--interval", "nan"], ["--timeout", "nan"],
-                                       ["--timeout", "inf"], ["--wait", "1e999"], ["--gcp-endpoint", "compute.example"], ["--context", "no-such-context"]])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--wait", "-1"],
+        ["--interval", "0"],
+        ["--wait", "nan"],
+        ["--interval", "nan"],
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+        ["--wait", "1e999"],
+        ["--gcp-endpoint", "compute.example"],
+        ["--context", "no-such-context"],
+    ],
+)
 def test_bad_arguments_exit_2(live: Running, capsys: pytest.CaptureFixture[str], arguments: list[str]) -> None:
     code, _, err = inspect(live, *arguments, capsys=capsys)
     assert code == 2
@@ -241,10 +268,12 @@ def test_standins_are_strict() -> None:
     from tests.standin.servers import ComputeHandler, KubeHandler, serving
 
     with serving(KubeHandler, world) as kube, serving(ComputeHandler, world) as compute:
-        for url in (f"{kube}/api/v1/namespaces/coditect-app/ingresses/coditect-ingress",  # Ingress is not in the core group
-                    f"{kube}/apis/networking.k8s.io/v1beta1/namespaces/coditect-app/ingresses",  # removed in Kubernetes 1.22
-                    f"{compute}/compute/v1/projects/{PROJECT}/regions/us-central1/backendServices/x",  # GKE's backends are global
-                    f"{compute}/compute/v1/projects/{PROJECT}/global/backendServices"):  # list is not served
+        for url in (
+            f"{kube}/api/v1/namespaces/coditect-app/ingresses/coditect-ingress",  # Ingress is not in the core group
+            f"{kube}/apis/networking.k8s.io/v1beta1/namespaces/coditect-app/ingresses",  # removed in Kubernetes 1.22
+            f"{compute}/compute/v1/projects/{PROJECT}/regions/us-central1/backendServices/x",  # GKE's backends are global
+            f"{compute}/compute/v1/projects/{PROJECT}/global/backendServices",
+        ):  # list is not served
             with pytest.raises(urllib.error.HTTPError) as error:
                 urllib.request.urlopen(url)
             assert error.value.code == 404, url

@@ -57,8 +57,15 @@ def test_a_cluster_that_provides_what_prod_declares_converges(live: Running, cap
     code, document, _ = inspect(live, capsys)
     assert code == 0, document["diagnoses"]
     rows = cluster_rows(document)
-    assert list(rows) == ["NetworkPolicy enforced", "Workload Identity", "gVisor node pool", "node service account",
-                          "kubelet read-only port", "limited anonymous access", "DNS resolver"]
+    assert list(rows) == [
+        "NetworkPolicy enforced",
+        "Workload Identity",
+        "gVisor node pool",
+        "node service account",
+        "kubelet read-only port",
+        "limited anonymous access",
+        "DNS resolver",
+    ]
     assert rows["DNS resolver"]["live"] == ("node-local: addonsConfig.dnsCacheConfig.enabled true, networkConfig.dnsConfig.clusterDns KUBE_DNS")
     assert rows["NetworkPolicy enforced"]["live"].startswith("dataplane-v2: networkConfig.datapathProvider ADVANCED_DATAPATH")
     assert rows["Workload Identity"]["live"] == "true: workloadPool coditect-prod.svc.id.goog; GKE_METADATA on 2/2 node pools"
@@ -81,6 +88,7 @@ def _set(path: str, value: Any) -> Callable[[World], None]:
             node.pop(last, None)
         else:
             node[last] = value
+
     return change
 
 
@@ -88,43 +96,111 @@ def _both(*changes: Callable[[World], None]) -> Callable[[World], None]:
     def change(world: World) -> None:
         for one in changes:
             one(world)
+
     return change
 
 
 # (case, the change to the live cluster, the failing metric, its live text starts with, the diagnosis cause and fix contain)
 MISMATCHES = [
-    ("legacy dataplane, no Calico", _set("networkConfig.datapathProvider", "LEGACY_DATAPATH"), "NetworkPolicy enforced", "none: ",
-     "FAILURE (prod) P1 NetworkPolicy enforced: the cluster lacks it, so no NetworkPolicy", "--update-addons=NetworkPolicy=ENABLED"),
-    ("Calico where Dataplane V2 is declared",
-     _both(_set("networkConfig.datapathProvider", "LEGACY_DATAPATH"), _set("networkPolicy", {"provider": "CALICO", "enabled": True})),
-     "NetworkPolicy enforced", "calico: ", "the stack declares dataplane-v2, the cluster has calico", "preconditions.networkPolicy: calico"),
-    ("no workload pool", _set("workloadIdentityConfig", None), "Workload Identity", "false: workloadPool unset",
-     "FAILURE (prod) P2 Workload Identity: the cluster lacks it, so pods reach the Compute Engine metadata server", "--workload-pool=coditect-prod.svc.id.goog"),
-    ("a node pool on GCE_METADATA", _set("nodePools.pool:ide-sandbox.config.workloadMetadataConfig", {"mode": "GCE_METADATA"}), "Workload Identity",
-     "false: workloadPool coditect-prod.svc.id.goog; workloadMetadataConfig.mode not GKE_METADATA on ide-sandbox GCE_METADATA",
-     "FAILURE (prod) P2", "--workload-metadata=GKE_METADATA"),
-    ("no gVisor pool", _set("nodePools.pool:ide-sandbox.config.sandboxConfig", None), "gVisor node pool", "false: no node pool",
-     "P3 gVisor node pool: the cluster lacks it", "--sandbox type=gvisor"),
-    ("gVisor on Ubuntu", _set("nodePools.pool:ide-sandbox.config.imageType", "UBUNTU_CONTAINERD"), "gVisor node pool",
-     "false: node pool ide-sandbox: GVISOR on imageType UBUNTU_CONTAINERD", "P3", "--image-type=cos_containerd"),
-    ("the default service account", _set("nodePools.pool:system.config.serviceAccount", "default"), "node service account",
-     "false: the Compute Engine default service account on system default", "P4 node service account: the cluster lacks it", "--service-account="),
-    ("the Compute default SA by email", _set("nodePools.pool:system.config.serviceAccount", "123456789012-compute@developer.gserviceaccount.com"),
-     "node service account", "false: the Compute Engine default service account on system 123456789012-compute@", "P4", "roles/container.defaultNodeServiceAccount"),
-    ("read-only port on in a pool", _set("nodePools.pool:ide-sandbox.config.kubeletConfig", {"insecureKubeletReadonlyPortEnabled": True}),
-     "kubelet read-only port", "true: insecureKubeletReadonlyPortEnabled not false on ide-sandbox", "P5 kubelet read-only port: the cluster lacks it",
-     "--no-enable-insecure-kubelet-readonly-port"),
-    ("read-only port never set",
-     _both(_set("nodePoolDefaults", None), _set("nodePools.pool:system.config.kubeletConfig", None), _set("nodePools.pool:ide-sandbox.config.kubeletConfig", None)),
-     "kubelet read-only port", "true: insecureKubeletReadonlyPortEnabled not false on system, ide-sandbox", "P5", "node-pools update POOL"),
-    ("anonymous access enabled", _set("anonymousAuthenticationConfig", {"mode": "ENABLED"}), "limited anonymous access",
-     "false: anonymousAuthenticationConfig.mode ENABLED", "P6 limited anonymous access: the cluster lacks it", "--anonymous-authentication-config=LIMITED"),
+    (
+        "legacy dataplane, no Calico",
+        _set("networkConfig.datapathProvider", "LEGACY_DATAPATH"),
+        "NetworkPolicy enforced",
+        "none: ",
+        "FAILURE (prod) P1 NetworkPolicy enforced: the cluster lacks it, so no NetworkPolicy",
+        "--update-addons=NetworkPolicy=ENABLED",
+    ),
+    (
+        "Calico where Dataplane V2 is declared",
+        _both(_set("networkConfig.datapathProvider", "LEGACY_DATAPATH"), _set("networkPolicy", {"provider": "CALICO", "enabled": True})),
+        "NetworkPolicy enforced",
+        "calico: ",
+        "the stack declares dataplane-v2, the cluster has calico",
+        "preconditions.networkPolicy: calico",
+    ),
+    (
+        "no workload pool",
+        _set("workloadIdentityConfig", None),
+        "Workload Identity",
+        "false: workloadPool unset",
+        "FAILURE (prod) P2 Workload Identity: the cluster lacks it, so pods reach the Compute Engine metadata server",
+        "--workload-pool=coditect-prod.svc.id.goog",
+    ),
+    (
+        "a node pool on GCE_METADATA",
+        _set("nodePools.pool:ide-sandbox.config.workloadMetadataConfig", {"mode": "GCE_METADATA"}),
+        "Workload Identity",
+        "false: workloadPool coditect-prod.svc.id.goog; workloadMetadataConfig.mode not GKE_METADATA on ide-sandbox GCE_METADATA",
+        "FAILURE (prod) P2",
+        "--workload-metadata=GKE_METADATA",
+    ),
+    (
+        "no gVisor pool",
+        _set("nodePools.pool:ide-sandbox.config.sandboxConfig", None),
+        "gVisor node pool",
+        "false: no node pool",
+        "P3 gVisor node pool: the cluster lacks it",
+        "--sandbox type=gvisor",
+    ),
+    (
+        "gVisor on Ubuntu",
+        _set("nodePools.pool:ide-sandbox.config.imageType", "UBUNTU_CONTAINERD"),
+        "gVisor node pool",
+        "false: node pool ide-sandbox: GVISOR on imageType UBUNTU_CONTAINERD",
+        "P3",
+        "--image-type=cos_containerd",
+    ),
+    (
+        "the default service account",
+        _set("nodePools.pool:system.config.serviceAccount", "default"),
+        "node service account",
+        "false: the Compute Engine default service account on system default",
+        "P4 node service account: the cluster lacks it",
+        "--service-account=",
+    ),
+    (
+        "the Compute default SA by email",
+        _set("nodePools.pool:system.config.serviceAccount", "123456789012-compute@developer.gserviceaccount.com"),
+        "node service account",
+        "false: the Compute Engine default service account on system 123456789012-compute@",
+        "P4",
+        "roles/container.defaultNodeServiceAccount",
+    ),
+    (
+        "read-only port on in a pool",
+        _set("nodePools.pool:ide-sandbox.config.kubeletConfig", {"insecureKubeletReadonlyPortEnabled": True}),
+        "kubelet read-only port",
+        "true: insecureKubeletReadonlyPortEnabled not false on ide-sandbox",
+        "P5 kubelet read-only port: the cluster lacks it",
+        "--no-enable-insecure-kubelet-readonly-port",
+    ),
+    (
+        "read-only port never set",
+        _both(
+            _set("nodePoolDefaults", None),
+            _set("nodePools.pool:system.config.kubeletConfig", None),
+            _set("nodePools.pool:ide-sandbox.config.kubeletConfig", None),
+        ),
+        "kubelet read-only port",
+        "true: insecureKubeletReadonlyPortEnabled not false on system, ide-sandbox",
+        "P5",
+        "node-pools update POOL",
+    ),
+    (
+        "anonymous access enabled",
+        _set("anonymousAuthenticationConfig", {"mode": "ENABLED"}),
+        "limited anonymous access",
+        "false: anonymousAuthenticationConfig.mode ENABLED",
+        "P6 limited anonymous access: the cluster lacks it",
+        "--anonymous-authentication-config=LIMITED",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("change", "metric", "live_text", "cause", "fix"), [m[1:] for m in MISMATCHES], ids=[m[0] for m in MISMATCHES])
 def test_each_mismatch_is_one_diagnosis_naming_field_live_declared_and_fix(
-        live: Running, capsys: pytest.CaptureFixture[str], change: Callable[[World], None], metric: str, live_text: str, cause: str, fix: str) -> None:
+    live: Running, capsys: pytest.CaptureFixture[str], change: Callable[[World], None], metric: str, live_text: str, cause: str, fix: str
+) -> None:
     change(live.world)
     code, document, _ = inspect(live, capsys)
     assert code == 1
@@ -136,25 +212,44 @@ def test_each_mismatch_is_one_diagnosis_naming_field_live_declared_and_fix(
     assert "gcloud container" in diagnosis["fix"] or "preconditions." in diagnosis["fix"]
     assert diagnosis["field"].endswith(")") and "declared: preconditions." in diagnosis["field"]
     assert (diagnosis["live"], diagnosis["desired"]) == (failing[metric]["live"], failing[metric]["target"])
-    assert document["layers"] == {"cluster": False, "ingress translation": True, "backends": True, "backendconfig applied": True,
-                                  "front end": True, "leftovers": True}
+    assert document["layers"] == {
+        "cluster": False,
+        "ingress translation": True,
+        "backends": True,
+        "backendconfig applied": True,
+        "front end": True,
+        "leftovers": True,
+    }
 
 
 # (case, the change to the live cluster, what it serves, the detail)
 DNS_CLUSTERS = [
-    ("Standard, NodeLocal DNSCache off, kube-dns", _set("addonsConfig.dnsCacheConfig.enabled", False), "kube-dns",
-     "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns KUBE_DNS"),
-    ("Standard, no addonsConfig, no dnsConfig", _both(_set("addonsConfig", None), _set("networkConfig.dnsConfig", None)), "kube-dns",
-     "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns unset"),
-    ("Standard, Cloud DNS without the cache", _both(_set("addonsConfig", None), _set("networkConfig.dnsConfig", {"clusterDns": "CLOUD_DNS"})),
-     "cloud-dns", "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns CLOUD_DNS"),
+    (
+        "Standard, NodeLocal DNSCache off, kube-dns",
+        _set("addonsConfig.dnsCacheConfig.enabled", False),
+        "kube-dns",
+        "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns KUBE_DNS",
+    ),
+    (
+        "Standard, no addonsConfig, no dnsConfig",
+        _both(_set("addonsConfig", None), _set("networkConfig.dnsConfig", None)),
+        "kube-dns",
+        "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns unset",
+    ),
+    (
+        "Standard, Cloud DNS without the cache",
+        _both(_set("addonsConfig", None), _set("networkConfig.dnsConfig", {"clusterDns": "CLOUD_DNS"})),
+        "cloud-dns",
+        "addonsConfig.dnsCacheConfig.enabled false, networkConfig.dnsConfig.clusterDns CLOUD_DNS",
+    ),
     ("Autopilot", _both(_set("addonsConfig", None), _set("autopilot", {"enabled": True})), "node-local", "Autopilot (NodeLocal DNSCache always on)"),
 ]
 
 
 @pytest.mark.parametrize(("change", "served", "detail"), [c[1:] for c in DNS_CLUSTERS], ids=[c[0] for c in DNS_CLUSTERS])
 def test_a_dns_declaration_the_cluster_does_not_serve_is_refused(
-        live: Running, capsys: pytest.CaptureFixture[str], change: Callable[[World], None], served: str, detail: str) -> None:
+    live: Running, capsys: pytest.CaptureFixture[str], change: Callable[[World], None], served: str, detail: str
+) -> None:
     change(live.world)
     code, document, _ = inspect(live, capsys)
     row = cluster_rows(document)["DNS resolver"]
@@ -169,9 +264,11 @@ def test_a_dns_declaration_the_cluster_does_not_serve_is_refused(
 
 
 def test_a_dns_declaration_the_cluster_serves_passes() -> None:
-    for dns, cluster in (("node-local", fixture("container_cluster")),
-                         ("cloud-dns", {**fixture("container_cluster"), "addonsConfig": {}, "networkConfig": {"dnsConfig": {"clusterDns": "CLOUD_DNS"}}}),
-                         ("kube-dns", {**fixture("container_cluster"), "addonsConfig": {"dnsCacheConfig": {"enabled": False}}})):
+    for dns, cluster in (
+        ("node-local", fixture("container_cluster")),
+        ("cloud-dns", {**fixture("container_cluster"), "addonsConfig": {}, "networkConfig": {"dnsConfig": {"clusterDns": "CLOUD_DNS"}}}),
+        ("kube-dns", {**fixture("container_cluster"), "addonsConfig": {"dnsCacheConfig": {"enabled": False}}}),
+    ):
         preconditions = PROD.preconditions.model_copy()
         preconditions._dns = dns
         (check,) = [c for c in cluster_checks(ClusterDeclaration(preconditions, prod=True), REF, cluster) if c.metric == "DNS resolver"]
@@ -184,9 +281,17 @@ def test_a_declaration_that_undersells_the_cluster_is_a_stale_declaration() -> N
     checks = list(cluster_checks(declaration, REF, fixture("container_cluster")))
     assert [c.status for c in checks] == [Status.DRIFT] * 6
     found = diagnoses(checks, declaration, REF)
-    assert [d.fix for d in found] == [f"declare what the cluster does: coditect:cluster.preconditions.{key}: {value} in the stack file" for key, value in (
-        ("networkPolicy", "dataplane-v2"), ("workloadIdentity", "true"), ("sandboxNodePool", "true"), ("leastPrivilegeNodeServiceAccount", "true"),
-        ("kubeletReadOnlyPort", "false"), ("limitedAnonymousAuth", "true"))]
+    assert [d.fix for d in found] == [
+        f"declare what the cluster does: coditect:cluster.preconditions.{key}: {value} in the stack file"
+        for key, value in (
+            ("networkPolicy", "dataplane-v2"),
+            ("workloadIdentity", "true"),
+            ("sandboxNodePool", "true"),
+            ("leastPrivilegeNodeServiceAccount", "true"),
+            ("kubeletReadOnlyPort", "false"),
+            ("limitedAnonymousAuth", "true"),
+        )
+    ]
     assert found[0].cause == "P1 NetworkPolicy enforced: the stack declares none, the cluster has dataplane-v2"
 
 
@@ -263,12 +368,19 @@ def test_the_resource_hook_never_reads_the_cluster(live: Running) -> None:
     assert not [r for r in live.world.requests if r[0] == "container"]
 
 
-@pytest.mark.parametrize(("context", "ref"), [
-    ("gke_coditect-prod_us-central1_coditect-prod", ClusterRef("coditect-prod", "us-central1", "coditect-prod")),
-    ("gke_my-project-123_europe-west1-b_c", ClusterRef("my-project-123", "europe-west1-b", "c")),
-    ("coditect-prod", None), ("gke_coditect-prod_us-central1", None), ("gke_coditect-prod_us-central1_name_extra", None),
-    ("gke_Coditect_us-central1_x", None), ("gke_coditect-prod_us-central1_ends-", None), ("gke_p_us-central1_x", None),
-])
+@pytest.mark.parametrize(
+    ("context", "ref"),
+    [
+        ("gke_coditect-prod_us-central1_coditect-prod", ClusterRef("coditect-prod", "us-central1", "coditect-prod")),
+        ("gke_my-project-123_europe-west1-b_c", ClusterRef("my-project-123", "europe-west1-b", "c")),
+        ("coditect-prod", None),
+        ("gke_coditect-prod_us-central1", None),
+        ("gke_coditect-prod_us-central1_name_extra", None),
+        ("gke_Coditect_us-central1_x", None),
+        ("gke_coditect-prod_us-central1_ends-", None),
+        ("gke_p_us-central1_x", None),
+    ],
+)
 def test_cluster_of_parses_gcloud_context_names_only(context: str, ref: ClusterRef | None) -> None:
     assert cluster_of(context) == ref
 
@@ -285,9 +397,12 @@ def test_the_container_standin_is_strict() -> None:
     """Only GetCluster by its v1 resource path is served; the fixture must parse as a v1 Cluster."""
     with serving(ComputeHandler, healthy_world()) as gcp:
         assert json.load(urllib.request.urlopen(f"{gcp}/v1/{CLUSTER}"))["networkConfig"]["datapathProvider"] == "ADVANCED_DATAPATH"
-        for path in (f"/v1/projects/{PROJECT}/zones/us-central1/clusters/coditect-prod",  # the zonal alias is not served
-                     f"/v1beta1/{CLUSTER}", f"/v1/projects/{PROJECT}/locations/us-central1/clusters",  # nor v1beta1, nor list
-                     f"/v1/{CLUSTER}/nodePools/system"):
+        for path in (
+            f"/v1/projects/{PROJECT}/zones/us-central1/clusters/coditect-prod",  # the zonal alias is not served
+            f"/v1beta1/{CLUSTER}",
+            f"/v1/projects/{PROJECT}/locations/us-central1/clusters",  # nor v1beta1, nor list
+            f"/v1/{CLUSTER}/nodePools/system",
+        ):
             with pytest.raises(urllib.error.HTTPError) as error:
                 urllib.request.urlopen(gcp + path)
             assert error.value.code == 404, path

@@ -53,6 +53,7 @@ def test_manifests_without_one_ingress_are_unusable() -> None:
 
 # --- the golden render, when current --------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project: stamps and edits stay out of the checkout."""

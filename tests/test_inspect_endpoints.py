@@ -30,8 +30,7 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
 def test_each_api_is_read_at_its_own_endpoint(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
     container_world = healthy_world()
     with serving(ComputeHandler, container_world) as container_url:
-        code = main(["inspect", "prod", "--kubeconfig", str(live.kubeconfig), "--compute-endpoint", live.compute_url,
-                     "--container-endpoint", container_url])
+        code = main(["inspect", "prod", "--kubeconfig", str(live.kubeconfig), "--compute-endpoint", live.compute_url, "--container-endpoint", container_url])
     out = capsys.readouterr().out
     assert code == 0, out
     assert {api for api, _, _ in live.world.requests} == {"kubernetes", "compute"}
@@ -39,15 +38,26 @@ def test_each_api_is_read_at_its_own_endpoint(live: Running, capsys: pytest.Capt
 
 
 def test_the_per_api_flags_take_precedence_over_gcp_endpoint(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["inspect", "prod", "--kubeconfig", str(live.kubeconfig), "--gcp-endpoint", closed_port_url(),
-                 "--compute-endpoint", live.compute_url, "--container-endpoint", live.compute_url])
+    code = main(
+        [
+            "inspect",
+            "prod",
+            "--kubeconfig",
+            str(live.kubeconfig),
+            "--gcp-endpoint",
+            closed_port_url(),
+            "--compute-endpoint",
+            live.compute_url,
+            "--container-endpoint",
+            live.compute_url,
+        ]
+    )
     assert code == 0, capsys.readouterr()
     assert {api for api, _, _ in live.world.requests} == {"kubernetes", "compute", "container"}
 
 
 def test_gcp_endpoint_fills_the_api_without_its_own_flag(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["inspect", "prod", "--kubeconfig", str(live.kubeconfig), "--gcp-endpoint", live.compute_url,
-                 "--container-endpoint", closed_port_url()])
+    code = main(["inspect", "prod", "--kubeconfig", str(live.kubeconfig), "--gcp-endpoint", live.compute_url, "--container-endpoint", closed_port_url()])
     captured = capsys.readouterr()
     assert code == 1 and "Kubernetes Engine API" in captured.err and "unreachable" in captured.err
 

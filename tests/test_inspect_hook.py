@@ -17,8 +17,12 @@ from tests.standin.harness import Running, golden_manifests, running
 from tests.standin.world import CONTEXT, PROJECT, healthy_world
 
 T = TypeVar("T")
-ARGS = pulumi.ResourceHookArgs(urn="urn:pulumi:prod::coditect::kubernetes:networking.k8s.io/v1:Ingress::ingress", id="coditect-app/coditect-ingress",
-                               name="ingress", type="kubernetes:networking.k8s.io/v1:Ingress")
+ARGS = pulumi.ResourceHookArgs(
+    urn="urn:pulumi:prod::coditect::kubernetes:networking.k8s.io/v1:Ingress::ingress",
+    id="coditect-app/coditect-ingress",
+    name="ingress",
+    type="kubernetes:networking.k8s.io/v1:Ingress",
+)
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -33,8 +37,19 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def call(standins: Running, mode: Any, deadline: float = 0.0, interval: float = 0.01) -> list[str]:
     warnings: list[str] = []
-    callback = inspection_callback(mode, "prod", CONTEXT, PROJECT, golden_manifests, inspect_until, deadline=deadline, interval=interval,
-                                   kubeconfig=str(standins.kubeconfig), gcp_endpoint=standins.compute_url, warn=warnings.append)
+    callback = inspection_callback(
+        mode,
+        "prod",
+        CONTEXT,
+        PROJECT,
+        golden_manifests,
+        inspect_until,
+        deadline=deadline,
+        interval=interval,
+        kubeconfig=str(standins.kubeconfig),
+        gcp_endpoint=standins.compute_url,
+        warn=warnings.append,
+    )
     assert callback is not None
     run_async(callback(ARGS))
     return warnings

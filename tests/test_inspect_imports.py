@@ -43,8 +43,14 @@ def standins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 def loaded(standins: Running, layers: list[Layer], declared: bool = False) -> tuple[int, list[str]]:
     """(checks made, heavy modules loaded) by one inspection of `layers` in a fresh interpreter."""
-    script = SCRIPT.format(declared=declared, root=str(ROOT), kubeconfig=str(standins.kubeconfig), endpoint=standins.compute_url,
-                           layers=[layer.value for layer in layers], heavy=(COMPUTE, CONTAINER, TYPED_KUBE))
+    script = SCRIPT.format(
+        declared=declared,
+        root=str(ROOT),
+        kubeconfig=str(standins.kubeconfig),
+        endpoint=standins.compute_url,
+        layers=[layer.value for layer in layers],
+        heavy=(COMPUTE, CONTAINER, TYPED_KUBE),
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "policy")])}
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr

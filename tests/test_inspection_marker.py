@@ -38,8 +38,9 @@ def declared(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Declared]]:
     seen: list[Declared] = []
     original = pulumi.Resource.__init__
 
-    def recording(self: pulumi.Resource, t: str, name: str, custom: bool, props: Any = None, opts: pulumi.ResourceOptions | None = None,
-                  *args: Any, **kwargs: Any) -> None:
+    def recording(
+        self: pulumi.Resource, t: str, name: str, custom: bool, props: Any = None, opts: pulumi.ResourceOptions | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         deps = opts.depends_on if opts and isinstance(opts.depends_on, list) else []
         seen.append(Declared(t, name, custom, opts.hooks if opts and has_hooks(opts.hooks) else None, list(deps)))
         original(self, t, name, custom, props, opts, *args, **kwargs)

@@ -49,7 +49,9 @@ def run_under_mocks(program: Any, stack: str = "contract") -> tuple[EchoMocks, A
 
 def test_input_type_to_dict_gives_wire_names_of_a_typed_kubernetes_arg() -> None:
     spec = k8s.apps.v1.DeploymentSpecArgs(
-        min_ready_seconds=5, revision_history_limit=3, selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "x"}),
+        min_ready_seconds=5,
+        revision_history_limit=3,
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "x"}),
         template=k8s.core.v1.PodTemplateSpecArgs(),
     )
     assert internals.is_input_type(spec), "pulumi._types.is_input_type no longer recognises pulumi_kubernetes Args"
@@ -97,9 +99,7 @@ def test_each_mock_run_gets_a_fresh_root_stack() -> None:
     run_under_mocks(exporting)
     assert set(internals.root_stack_exports()) == {"answer"}, "the root stack's `outputs` no longer holds pulumi.export values"
     run_under_mocks(lambda: None)
-    assert internals.root_stack_exports() == {}, (
-        "pulumi.runtime.settings.ROOT reset no longer gives a new root stack: exports leak between runs"
-    )
+    assert internals.root_stack_exports() == {}, "pulumi.runtime.settings.ROOT reset no longer gives a new root stack: exports leak between runs"
 
 
 def test_the_monitor_records_urns_with_the_parent_type_chain() -> None:
@@ -146,8 +146,7 @@ def test_kubernetes_validate_ships_strict_schemas_for_the_pinned_version() -> No
         f"kubernetes-validate no longer ships schemas for Kubernetes {KUBERNETES_VERSION}"
     )
     assert internals.kubernetes_schema_version("1.33.7") == KUBERNETES_VERSION, "patch versions map to their minor's schema set"
-    for api_version, kind in [("apps/v1", "Deployment"), ("networking.k8s.io/v1", "Ingress"), ("v1", "Service"),
-                              ("policy/v1", "PodDisruptionBudget")]:
+    for api_version, kind in [("apps/v1", "Deployment"), ("networking.k8s.io/v1", "Ingress"), ("v1", "Service"), ("policy/v1", "PodDisruptionBudget")]:
         schema = internals.kubernetes_strict_schema(api_version, kind, KUBERNETES_VERSION)
         assert schema is not None, f"kubernetes-validate's layout changed: no strict schema file for {api_version} {kind}"
         assert schema.get("additionalProperties") is False, f"{kind}: the -strict schema set no longer forbids unknown fields"
@@ -189,7 +188,9 @@ def test_the_unknown_checking_proxy_raises_on_unknowns_only() -> None:
 
 
 def test_the_fence_imports_no_ops_or_test_dependency() -> None:
-    code = ("import sys; import components.internals; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes_validate', 'pulumi_policy', 'jsonschema'}))")
+    code = (
+        "import sys; import components.internals; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes_validate', 'pulumi_policy', 'jsonschema'}))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]", f"components.internals imports packages `pulumi up` does not install: {result.stdout}"

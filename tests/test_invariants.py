@@ -44,8 +44,13 @@ class Parts:
 
     def ingress(self, *routes: Route, default: Route | None = None, extras: IngressExtras | None = None) -> WebsocketIngress:
         return WebsocketIngress(
-            "ingress", self.ns, self.s.ingress.name, default or Route(self.service),
-            routes or (Route(self.service, host=self.s.hosts[0]),), self.s.socketio.min_session_sec, extras or IngressExtras(),
+            "ingress",
+            self.ns,
+            self.s.ingress.name,
+            default or Route(self.service),
+            routes or (Route(self.service, host=self.s.hosts[0]),),
+            self.s.socketio.min_session_sec,
+            extras or IngressExtras(),
         )
 
 
@@ -152,8 +157,9 @@ def test_health_check_timeout_longer_than_interval(run_components: RunComponents
     def program() -> None:
         s = settings()
         hc = s.backend_config.health_check.model_copy(update={"timeout_sec": 30, "check_interval_sec": 10})
-        BackendConfig("bc", AppNamespace("ns", s.namespace), s.backend_config.model_copy(update={"health_check": hc}),
-                      HealthEndpoint("/healthz", NamedPort("http", 8080)))
+        BackendConfig(
+            "bc", AppNamespace("ns", s.namespace), s.backend_config.model_copy(update={"health_check": hc}), HealthEndpoint("/healthz", NamedPort("http", 8080))
+        )
 
     refuses(run_components, program, "timeoutSec 30 is longer than checkIntervalSec 10")
 
@@ -180,8 +186,9 @@ def test_several_replicas_without_affinity(run_components: RunComponents) -> Non
 def test_health_check_disagreeing_with_the_readiness_probe(run_components: RunComponents) -> None:
     def program() -> None:
         parts = Parts(settings())
-        parts.backend_config = BackendConfig("bc2", parts.ns, parts.s.backend_config.model_copy(update={"name": "other-bc"}),
-                                             HealthEndpoint("/ready", parts.deployment.serving_port))
+        parts.backend_config = BackendConfig(
+            "bc2", parts.ns, parts.s.backend_config.model_copy(update={"name": "other-bc"}), HealthEndpoint("/ready", parts.deployment.serving_port)
+        )
         parts.service = NegService("svc2", parts.ns, parts.s.service, parts.deployment, parts.backend_config)
         parts.ingress()
 

@@ -47,8 +47,9 @@ def hostile(world: World, sabotage: hk.Sabotage, tmp: Path) -> Iterator[tuple[Pa
         yield write_kubeconfig(tmp / "kubeconfig.json", kube, CONTEXT), compute
 
 
-def inspect(tmp: Path, sabotage: hk.Sabotage, world: World | None = None, timeout: float = 5.0,
-            capsys: pytest.CaptureFixture[str] | None = None) -> tuple[int, str, float]:
+def inspect(
+    tmp: Path, sabotage: hk.Sabotage, world: World | None = None, timeout: float = 5.0, capsys: pytest.CaptureFixture[str] | None = None
+) -> tuple[int, str, float]:
     assert capsys is not None
     with hostile(world or healthy_world(), sabotage, tmp) as (kubeconfig, compute):
         start = time.monotonic()
@@ -77,20 +78,38 @@ def neg_status(value: str) -> World:
 # --- class 1: answers that are not what the API promises -------------------------------------------
 
 MALFORMED = {
-    "truncated JSON": (hk.Sabotage().on(SERVICE, hk.body('{"kind": "Service", "metadata": {"name": "coditect-comb')), None,
-                       "Service coditect-app/coditect-combined-service: the answer is not JSON"),
-    "HTML with 200": (hk.Sabotage().on(INGRESS, hk.body("<!DOCTYPE html><html><body>Sign in</body></html>", content_type="text/html")), None,
-                      "Ingress coditect-app/coditect-ingress: the answer is not JSON"),
-    "a list where an object belongs": (hk.Sabotage().on(INGRESS, hk.json_body([{"kind": "Ingress"}])), None,
-                                       "Ingress coditect-app/coditect-ingress: the answer is a JSON list, not an object"),
+    "truncated JSON": (
+        hk.Sabotage().on(SERVICE, hk.body('{"kind": "Service", "metadata": {"name": "coditect-comb')),
+        None,
+        "Service coditect-app/coditect-combined-service: the answer is not JSON",
+    ),
+    "HTML with 200": (
+        hk.Sabotage().on(INGRESS, hk.body("<!DOCTYPE html><html><body>Sign in</body></html>", content_type="text/html")),
+        None,
+        "Ingress coditect-app/coditect-ingress: the answer is not JSON",
+    ),
+    "a list where an object belongs": (
+        hk.Sabotage().on(INGRESS, hk.json_body([{"kind": "Ingress"}])),
+        None,
+        "Ingress coditect-app/coditect-ingress: the answer is a JSON list, not an object",
+    ),
     "neg-status not JSON": (hk.Sabotage(), neg_status("{network_endpoint_groups"), "annotation cloud.google.com/neg-status: not JSON"),
     "neg-status a list": (hk.Sabotage(), neg_status('["k8s1-neg"]'), "annotation cloud.google.com/neg-status: a list, not a JSON object"),
-    "neg-status zones not a list": (hk.Sabotage(), neg_status('{"network_endpoint_groups": {"8080": "k8s1-x"}, "zones": "us-central1-a"}'),
-                                    "zones is a string, not a list"),
-    "neg-status groups a list": (hk.Sabotage(), neg_status('{"network_endpoint_groups": ["k8s1-x"], "zones": []}'),
-                                 "network_endpoint_groups is a list, not an object"),
-    "annotation not a string": (hk.Sabotage(), with_service(lambda s: s["metadata"]["annotations"].__setitem__("cloud.google.com/neg", {"ingress": True})),
-                                'metadata.annotations["cloud.google.com/neg"] is an object, not a string'),
+    "neg-status zones not a list": (
+        hk.Sabotage(),
+        neg_status('{"network_endpoint_groups": {"8080": "k8s1-x"}, "zones": "us-central1-a"}'),
+        "zones is a string, not a list",
+    ),
+    "neg-status groups a list": (
+        hk.Sabotage(),
+        neg_status('{"network_endpoint_groups": ["k8s1-x"], "zones": []}'),
+        "network_endpoint_groups is a list, not an object",
+    ),
+    "annotation not a string": (
+        hk.Sabotage(),
+        with_service(lambda s: s["metadata"]["annotations"].__setitem__("cloud.google.com/neg", {"ingress": True})),
+        'metadata.annotations["cloud.google.com/neg"] is an object, not a string',
+    ),
 }
 
 
@@ -101,12 +120,21 @@ def _ingress_world(change: Any) -> World:
 
 
 MALFORMED |= {
-    "Ingress backend without a name": (hk.Sabotage(), _ingress_world(lambda i: i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].pop("name")),
-                                       "spec.rules[0].http.paths[0].backend.service has no name"),
-    "Ingress paths a string": (hk.Sabotage(), _ingress_world(lambda i: i["spec"]["rules"][0].__setitem__("http", {"paths": "/"})),
-                               "spec.rules[0].http.paths is a string, not a list"),
-    "backends annotation a list": (hk.Sabotage(), _ingress_world(lambda i: i["metadata"]["annotations"].__setitem__("ingress.kubernetes.io/backends", "[1]")),
-                                   "annotation ingress.kubernetes.io/backends: a list, not a JSON object"),
+    "Ingress backend without a name": (
+        hk.Sabotage(),
+        _ingress_world(lambda i: i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].pop("name")),
+        "spec.rules[0].http.paths[0].backend.service has no name",
+    ),
+    "Ingress paths a string": (
+        hk.Sabotage(),
+        _ingress_world(lambda i: i["spec"]["rules"][0].__setitem__("http", {"paths": "/"})),
+        "spec.rules[0].http.paths is a string, not a list",
+    ),
+    "backends annotation a list": (
+        hk.Sabotage(),
+        _ingress_world(lambda i: i["metadata"]["annotations"].__setitem__("ingress.kubernetes.io/backends", "[1]")),
+        "annotation ingress.kubernetes.io/backends: a list, not a JSON object",
+    ),
     "pod conditions a string": (hk.Sabotage(), None, "status.conditions is a string, not a list"),
 }
 
@@ -136,11 +164,15 @@ def test_the_unsabotaged_standin_converges(tmp_path: Path, capsys: pytest.Captur
 
 # --- class 2: no bound on time or memory -------------------------------------------------------------
 
-@pytest.mark.parametrize(("action", "expected"), [
-    (hk.trickle_body, "Service coditect-app/coditect-combined-service: response body: not done within the 0.5 s deadline"),
-    (hk.trickle_headers, "no answer to Service coditect-app/coditect-combined-service within the 0.5 s deadline"),
-    (hk.hang, "no answer to Service coditect-app/coditect-combined-service within the 0.5 s deadline"),
-])
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        (hk.trickle_body, "Service coditect-app/coditect-combined-service: response body: not done within the 0.5 s deadline"),
+        (hk.trickle_headers, "no answer to Service coditect-app/coditect-combined-service within the 0.5 s deadline"),
+        (hk.hang, "no answer to Service coditect-app/coditect-combined-service within the 0.5 s deadline"),
+    ],
+)
 def test_a_trickle_or_a_hang_ends_at_the_total_deadline(action: hk.Action, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err, took = inspect(tmp_path, hk.Sabotage().on(SERVICE, action), timeout=0.5, capsys=capsys)
     assert code == 1 and expected in one_error_line(err)
@@ -185,6 +217,7 @@ def test_a_small_gzip_answer_is_decoded(tmp_path: Path) -> None:
 
 # --- lists that say they are partial -------------------------------------------------------------------
 
+
 def _pods() -> list[Json]:
     return [{k: v for k, v in p.items() if k not in ("kind", "apiVersion")} for p in healthy_world().kube["pods"]]
 
@@ -201,10 +234,13 @@ def test_a_paged_list_is_followed_to_its_end(tmp_path: Path) -> None:
     assert all(q["limit"] == [str(PAGE_LIMIT)] for q in sabotage.seen)
 
 
-@pytest.mark.parametrize(("options", "expected"), [
-    ({"remaining_without_continue": True}, "more items remain (metadata.remainingItemCount) but gives no metadata.continue"),
-    ({"endless": True}, f"still partial after {MAX_PAGES} pages"),
-])
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"remaining_without_continue": True}, "more items remain (metadata.remainingItemCount) but gives no metadata.continue"),
+        ({"endless": True}, f"still partial after {MAX_PAGES} pages"),
+    ],
+)
 def test_a_partial_list_is_never_taken_as_complete(options: Json, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err, _ = inspect(tmp_path, hk.Sabotage().on(PODS, hk.paged(_pods(), "PodList", per_page=1, **options)), capsys=capsys)
     line = one_error_line(err)
@@ -212,6 +248,7 @@ def test_a_partial_list_is_never_taken_as_complete(options: Json, expected: str,
 
 
 # --- 401 is not 403 ------------------------------------------------------------------------------------
+
 
 def test_401_is_refused_credentials_with_the_gcloud_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err, _ = inspect(tmp_path, hk.Sabotage().on(INGRESS, hk.unauthorized()), capsys=capsys)
@@ -236,23 +273,31 @@ def job_client(sabotage: hk.Sabotage, tmp: Path, timeout: float = 5.0) -> Iterat
             cluster.close()
 
 
-@pytest.mark.parametrize(("job", "expected"), [
-    ({"status": {"conditions": "Complete"}}, "status.conditions is a string, not a list"),
-    ({"status": {"conditions": [["Complete", "True"]]}}, "status.conditions[0] is a list, not an object"),
-    ({"status": {"conditions": [{"type": "Complete", "status": True}]}}, "status.conditions[0].status is a boolean, not a string"),
-    ({"status": "Complete"}, "status is a string, not an object"),
-])
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ({"status": {"conditions": "Complete"}}, "status.conditions is a string, not a list"),
+        ({"status": {"conditions": [["Complete", "True"]]}}, "status.conditions[0] is a list, not an object"),
+        ({"status": {"conditions": [{"type": "Complete", "status": True}]}}, "status.conditions[0].status is a boolean, not a string"),
+        ({"status": "Complete"}, "status is a string, not an object"),
+    ],
+)
 def test_a_job_status_of_the_wrong_shape_is_malformed(job: Json, expected: str, tmp_path: Path) -> None:
-    with job_client(hk.Sabotage().on(JOB, hk.json_body({"kind": "Job", "metadata": {"name": "coditect-probe-x"}, **job})), tmp_path) as cluster, \
-            pytest.raises(Malformed, match="Job coditect-app/coditect-probe-x: " + expected.replace("[", r"\[").replace("]", r"\]")):
+    with (
+        job_client(hk.Sabotage().on(JOB, hk.json_body({"kind": "Job", "metadata": {"name": "coditect-probe-x"}, **job})), tmp_path) as cluster,
+        pytest.raises(Malformed, match="Job coditect-app/coditect-probe-x: " + expected.replace("[", r"\[").replace("]", r"\]")),
+    ):
         cluster.job(NAMESPACE, "coditect-probe-x")
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ({"containerStatuses": [{"state": {"waiting": "ImagePullBackOff"}}]}, "status.containerStatuses[0].state.waiting is a string, not an object"),
-    ({"phase": ["Pending"]}, "status.phase is a list, not a string"),
-    ("Pending", "status is a string, not an object"),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ({"containerStatuses": [{"state": {"waiting": "ImagePullBackOff"}}]}, "status.containerStatuses[0].state.waiting is a string, not an object"),
+        ({"phase": ["Pending"]}, "status.phase is a list, not a string"),
+        ("Pending", "status is a string, not an object"),
+    ],
+)
 def test_a_pod_status_of_the_wrong_shape_is_malformed(status: Any, expected: str, tmp_path: Path) -> None:
     pods = {"kind": "PodList", "metadata": {}, "items": [{"metadata": {"name": "coditect-probe-x-1"}, "status": status}]}
     with job_client(hk.Sabotage().on(PODS, hk.json_body(pods)), tmp_path) as cluster, pytest.raises(Malformed) as raised:
@@ -266,7 +311,10 @@ def test_the_log_is_asked_for_with_its_limit_and_capped(tmp_path: Path) -> None:
         assert len(cluster.log(NAMESPACE, "coditect-probe-x-1", "probe")) == LOG_LIMIT
     assert sabotage.seen[0]["limitBytes"] == [str(LOG_LIMIT)]
     sabotage = hk.Sabotage().on(LOG, hk.body("x" * (LOG_LIMIT + 1), content_type="text/plain"))
-    with job_client(sabotage, tmp_path) as cluster, pytest.raises(Malformed, match=f"the log of pod coditect-app/coditect-probe-x-1 .*more than {LOG_LIMIT} bytes"):
+    with (
+        job_client(sabotage, tmp_path) as cluster,
+        pytest.raises(Malformed, match=f"the log of pod coditect-app/coditect-probe-x-1 .*more than {LOG_LIMIT} bytes"),
+    ):
         cluster.log(NAMESPACE, "coditect-probe-x-1", "probe")
 
 
@@ -284,12 +332,21 @@ def test_a_trickled_job_ends_at_the_deadline(tmp_path: Path) -> None:
 
 # --- generated: any JSON where the readers expect their shapes ---------------------------------------
 
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=4),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
 # Not metadata itself: the stand-in finds objects by metadata.name and namespace.
 SERVICE_SPOTS = ("metadata.uid", "metadata.annotations", "metadata.annotations.cloud.google.com/neg-status", "spec", "status")
-INGRESS_SPOTS = ("metadata.annotations", "metadata.managedFields", "spec.rules", "spec.defaultBackend", "status.loadBalancer.ingress",
-                 "metadata.annotations.ingress.kubernetes.io/backends")
+INGRESS_SPOTS = (
+    "metadata.annotations",
+    "metadata.managedFields",
+    "spec.rules",
+    "spec.defaultBackend",
+    "status.loadBalancer.ingress",
+    "metadata.annotations.ingress.kubernetes.io/backends",
+)
 
 
 def _put(obj: Json, spot: str, value: Any) -> None:
@@ -305,8 +362,7 @@ def _put(obj: Json, spot: str, value: Any) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["services", "ingresses"]), spot_index=st.integers(0, 5), value=JSON_VALUES)
-def test_any_value_in_a_read_field_is_a_verdict_or_one_line(kind: str, spot_index: int, value: Any, tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_any_value_in_a_read_field_is_a_verdict_or_one_line(kind: str, spot_index: int, value: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     world = healthy_world()
     spots = SERVICE_SPOTS if kind == "services" else INGRESS_SPOTS
     target = world.one("services", "coditect-combined-service") if kind == "services" else world.ingress

@@ -69,8 +69,16 @@ def test_kubeconfig_list_first_file_wins_and_missing_files_are_skipped(tmp_path:
 
 def test_twenty_thousand_users_load_in_well_under_a_second_of_work(tmp_path: Path) -> None:
     users = 20_000
-    lines = ["apiVersion: v1", "kind: Config", f"current-context: ctx-{users - 1}", "clusters:",
-             "- name: prod", "  cluster:", "    server: https://203.0.113.10", "users:"]
+    lines = [
+        "apiVersion: v1",
+        "kind: Config",
+        f"current-context: ctx-{users - 1}",
+        "clusters:",
+        "- name: prod",
+        "  cluster:",
+        "    server: https://203.0.113.10",
+        "users:",
+    ]
     for i in range(users):
         lines += [f"- name: user-{i}", "  user:", f"    token: tok-{i:08d}-abcdefghijklmnopqrstuvwxyz0123456789"]
     lines.append("contexts:")
@@ -91,6 +99,7 @@ def test_the_preflight_parse_serves_the_client_and_a_rewrite_is_read_again(tmp_p
     def counted(text: str, name: str) -> Any:
         parsed.append(name)
         return real(text, name)
+
     monkeypatch.setattr(kubeconfig_index, "parse", counted)  # where read() looks it up
     path = write(tmp_path / "config", document())
     preflight(str(path), None, "prod", ROOT)
@@ -102,25 +111,31 @@ def test_the_preflight_parse_serves_the_client_and_a_rewrite_is_read_again(tmp_p
 
 # --- malformed files --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("clusters: [\n  - name: x\n", "is not valid YAML"),
-    ("- apiVersion: v1\n- kind: Config\n", "must be a mapping (apiVersion: v1, kind: Config, clusters, users, contexts), found a list"),
-    ("just text\n", "must be a mapping"),
-    ("kind: Pod\n", "kind is 'Pod', not 'Config'"),
-    ("clusters: {prod: {server: x}}\n", "clusters must be a list of {name, cluster}, found a mapping"),
-    ("users: [token]\n", "users[0] must be a mapping with a non-empty text `name`"),
-    ("contexts: [{name: a, context: x}]\n", "contexts[0].context must be a mapping, found text"),
-    ("users: [{name: a}, {name: a}]\n", "users[1]: name 'a' appears twice in users"),
-    ("a: 1\na: 2\n", "key 'a' appears twice in one mapping"),
-    ("{1: x}\n", "a mapping key must be text, found a number"),
-    ("base: &b {x: 1}\nother:\n  <<: *b\n", "merge keys (<<) are not read"),
-    ("kind: Config\n---\nkind: Config\n", "a second YAML document"),
-    ("*0\n", "alias *0 names no anchor before it"),
-    ("clusters: !!python/object:os.system x\n", "is not a kubeconfig value"),
-    ("[" * 100 + "]" * 100, "more than 64 levels of nesting"),
-    ("\n".join([f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" if i else "l0: &l0 [x, x, x, x, x, x, x, x, x, x]"
-                for i in range(9)]) + "\n", "values (aliases counted as what they expand to)"),
-])
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("clusters: [\n  - name: x\n", "is not valid YAML"),
+        ("- apiVersion: v1\n- kind: Config\n", "must be a mapping (apiVersion: v1, kind: Config, clusters, users, contexts), found a list"),
+        ("just text\n", "must be a mapping"),
+        ("kind: Pod\n", "kind is 'Pod', not 'Config'"),
+        ("clusters: {prod: {server: x}}\n", "clusters must be a list of {name, cluster}, found a mapping"),
+        ("users: [token]\n", "users[0] must be a mapping with a non-empty text `name`"),
+        ("contexts: [{name: a, context: x}]\n", "contexts[0].context must be a mapping, found text"),
+        ("users: [{name: a}, {name: a}]\n", "users[1]: name 'a' appears twice in users"),
+        ("a: 1\na: 2\n", "key 'a' appears twice in one mapping"),
+        ("{1: x}\n", "a mapping key must be text, found a number"),
+        ("base: &b {x: 1}\nother:\n  <<: *b\n", "merge keys (<<) are not read"),
+        ("kind: Config\n---\nkind: Config\n", "a second YAML document"),
+        ("*0\n", "alias *0 names no anchor before it"),
+        ("clusters: !!python/object:os.system x\n", "is not a kubeconfig value"),
+        ("[" * 100 + "]" * 100, "more than 64 levels of nesting"),
+        (
+            "\n".join([f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" if i else "l0: &l0 [x, x, x, x, x, x, x, x, x, x]" for i in range(9)]) + "\n",
+            "values (aliases counted as what they expand to)",
+        ),
+    ],
+)
 def test_a_malformed_document_is_one_line_naming_the_file(tmp_path: Path, content: str, expected: str) -> None:
     path = write(tmp_path / "config", content)
     message = refused(path)
@@ -131,39 +146,45 @@ def test_not_utf8_names_the_offset(tmp_path: Path) -> None:
     assert "byte offset 7 is not UTF-8" in refused(write(tmp_path / "config", b"kind: C\xffonfig\n"))
 
 
-@pytest.mark.parametrize(("field", "value", "expected"), [
-    ("server", "https://[::1", "clusters[0].cluster.server 'https://[::1' is not a server URL"),
-    ("server", "https://host:port", "is not a server URL: Port could not be cast"),
-    ("server", "ftp://203.0.113.10", "the scheme must be https"),
-    ("server", "203.0.113.10", "the scheme must be https"),
-    ("server", "https://", "there is no host"),
-    ("server", "https://a b", "white space or a control character"),
-    ("server", 443, "clusters[0].cluster.server must be text, found a number"),
-    ("certificate-authority-data", "not base64!", "clusters[0].cluster.certificate-authority-data is not base64"),
-    ("certificate-authority-data", base64.b64encode(b"not a pem").decode(), "holds no PEM block (-----BEGIN CERTIFICATE)"),
-    ("insecure-skip-tls-verify", "yes please", "insecure-skip-tls-verify must be true or false"),
-    ("proxy-url", "ftp://proxy", "proxy-url 'ftp://proxy' must be an http, https or socks5 URL"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("server", "https://[::1", "clusters[0].cluster.server 'https://[::1' is not a server URL"),
+        ("server", "https://host:port", "is not a server URL: Port could not be cast"),
+        ("server", "ftp://203.0.113.10", "the scheme must be https"),
+        ("server", "203.0.113.10", "the scheme must be https"),
+        ("server", "https://", "there is no host"),
+        ("server", "https://a b", "white space or a control character"),
+        ("server", 443, "clusters[0].cluster.server must be text, found a number"),
+        ("certificate-authority-data", "not base64!", "clusters[0].cluster.certificate-authority-data is not base64"),
+        ("certificate-authority-data", base64.b64encode(b"not a pem").decode(), "holds no PEM block (-----BEGIN CERTIFICATE)"),
+        ("insecure-skip-tls-verify", "yes please", "insecure-skip-tls-verify must be true or false"),
+        ("proxy-url", "ftp://proxy", "proxy-url 'ftp://proxy' must be an http, https or socks5 URL"),
+    ],
+)
 def test_a_bad_cluster_field_is_named(tmp_path: Path, field: str, value: Any, expected: str) -> None:
     doc = document()
     doc["clusters"][0]["cluster"][field] = value
     assert expected in refused(write(tmp_path / "config", doc))
 
 
-@pytest.mark.parametrize(("user", "expected"), [
-    ({"client-certificate-data": "@@@", "client-key-data": "@@@"}, "users[0].user.client-certificate-data is not base64"),
-    ({"client-certificate-data": base64.b64encode(PEM).decode()}, "users[0].user.client-key (or client-key-data) is missing"),
-    ({"token": ["a"]}, "users[0].user.token must be text, found a list"),
-    ({"token": "abc\ndef"}, "users[0].user.token: the token holds white space, a control or a non-ASCII character"),
-    ({"token": "€uro"}, "users[0].user.token: the token holds white space"),
-    ({"auth-provider": {"name": "gcp"}}, "users[0].user.auth-provider: auth-provider plugins were removed"),
-    ({"exec": "gcloud"}, "users[0].user.exec must be a mapping"),
-    ({"exec": {"command": "x"}}, "users[0].user.exec.apiVersion is missing"),
-    ({"exec": {"apiVersion": "client.authentication.k8s.io/v1alpha1", "command": "x"}}, "is not one of client.authentication.k8s.io/v1"),
-    ({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "x", "args": "a b"}}, "exec.args must be a list of text"),
-    ({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "x", "env": [{"name": "A"}]}}, "exec.env[0] must be a mapping"),
-    ({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "x", "interactiveMode": "Always"}}, "has no terminal"),
-])
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ({"client-certificate-data": "@@@", "client-key-data": "@@@"}, "users[0].user.client-certificate-data is not base64"),
+        ({"client-certificate-data": base64.b64encode(PEM).decode()}, "users[0].user.client-key (or client-key-data) is missing"),
+        ({"token": ["a"]}, "users[0].user.token must be text, found a list"),
+        ({"token": "abc\ndef"}, "users[0].user.token: the token holds white space, a control or a non-ASCII character"),
+        ({"token": "€uro"}, "users[0].user.token: the token holds white space"),
+        ({"auth-provider": {"name": "gcp"}}, "users[0].user.auth-provider: auth-provider plugins were removed"),
+        ({"exec": "gcloud"}, "users[0].user.exec must be a mapping"),
+        ({"exec": {"command": "x"}}, "users[0].user.exec.apiVersion is missing"),
+        ({"exec": {"apiVersion": "client.authentication.k8s.io/v1alpha1", "command": "x"}}, "is not one of client.authentication.k8s.io/v1"),
+        ({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "x", "args": "a b"}}, "exec.args must be a list of text"),
+        ({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "x", "env": [{"name": "A"}]}}, "exec.env[0] must be a mapping"),
+        ({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "x", "interactiveMode": "Always"}}, "has no terminal"),
+    ],
+)
 def test_a_bad_user_field_is_named(tmp_path: Path, user: Json, expected: str) -> None:
     assert expected in refused(write(tmp_path / "config", document(user=user)))
 
@@ -191,16 +212,38 @@ def test_only_the_selected_context_is_judged(tmp_path: Path) -> None:
 
 # --- generated: any kubeconfig gives a resolution or one clear refusal ------------------------------------
 
-JUNK = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
 PLACES: list[tuple[str | int, ...]] = [
-    (), ("clusters",), ("clusters", 0), ("clusters", 0, "name"), ("clusters", 0, "cluster"), ("clusters", 0, "cluster", "server"),
-    ("clusters", 0, "cluster", "certificate-authority-data"), ("clusters", 0, "cluster", "certificate-authority"),
-    ("clusters", 0, "cluster", "insecure-skip-tls-verify"), ("clusters", 0, "cluster", "proxy-url"), ("users",), ("users", 0),
-    ("users", 0, "user"), ("users", 0, "user", "token"), ("users", 0, "user", "tokenFile"), ("users", 0, "user", "exec"),
-    ("users", 0, "user", "client-certificate-data"), ("users", 0, "user", "client-key"), ("contexts",), ("contexts", 0),
-    ("contexts", 0, "context"), ("contexts", 0, "context", "cluster"), ("contexts", 0, "context", "user"), ("current-context",),
-    ("kind",), ("apiVersion",),
+    (),
+    ("clusters",),
+    ("clusters", 0),
+    ("clusters", 0, "name"),
+    ("clusters", 0, "cluster"),
+    ("clusters", 0, "cluster", "server"),
+    ("clusters", 0, "cluster", "certificate-authority-data"),
+    ("clusters", 0, "cluster", "certificate-authority"),
+    ("clusters", 0, "cluster", "insecure-skip-tls-verify"),
+    ("clusters", 0, "cluster", "proxy-url"),
+    ("users",),
+    ("users", 0),
+    ("users", 0, "user"),
+    ("users", 0, "user", "token"),
+    ("users", 0, "user", "tokenFile"),
+    ("users", 0, "user", "exec"),
+    ("users", 0, "user", "client-certificate-data"),
+    ("users", 0, "user", "client-key"),
+    ("contexts",),
+    ("contexts", 0),
+    ("contexts", 0, "context"),
+    ("contexts", 0, "context", "cluster"),
+    ("contexts", 0, "context", "user"),
+    ("current-context",),
+    ("kind",),
+    ("apiVersion",),
 ]
 
 
@@ -225,8 +268,7 @@ def _judged(path: Path) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(PLACES), JUNK), min_size=1, max_size=3), st.booleans())
-def test_generated_malformed_kubeconfigs_are_refused_in_one_line(tmp_path: Path, changes: list[tuple[tuple[str | int, ...], Any]],
-                                                               as_json: bool) -> None:
+def test_generated_malformed_kubeconfigs_are_refused_in_one_line(tmp_path: Path, changes: list[tuple[tuple[str | int, ...], Any]], as_json: bool) -> None:
     doc: Any = document()
     for place, value in changes:
         try:
@@ -245,14 +287,16 @@ def test_generated_hostile_text_is_refused_in_one_line(tmp_path: Path, raw: byte
 
 HOSTILE_TEXT = st.text(alphabet=st.sampled_from(list("\x00\x1b\n\t ~/.:[]@%=-_aZ09\u00e9\ud7ff")), max_size=40)
 TEXT_PLACES = [p for p in PLACES if len(p) == 4 or p == ("current-context",)] + [
-    ("users", 0, "user", "exec", "command"), ("users", 0, "user", "exec", "args", 0), ("users", 0, "user", "exec", "env", 0, "name")]
+    ("users", 0, "user", "exec", "command"),
+    ("users", 0, "user", "exec", "args", 0),
+    ("users", 0, "user", "exec", "env", 0, "name"),
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(TEXT_PLACES), HOSTILE_TEXT | st.from_regex(r"[0-9]{90,5000}", fullmatch=True))
 def test_generated_hostile_strings_in_every_text_field_are_refused_in_one_line(tmp_path: Path, place: tuple[str | int, ...], value: str) -> None:
-    doc = document(user={"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "true", "args": ["a"],
-                                  "env": [{"name": "A", "value": "b"}]}})
+    doc = document(user={"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "true", "args": ["a"], "env": [{"name": "A", "value": "b"}]}})
     _put(doc, place, value)
     for as_json in (True, False):
         path = write(tmp_path / "config", json.dumps(doc) if as_json else yaml.safe_dump(doc))

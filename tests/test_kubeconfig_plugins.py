@@ -54,15 +54,20 @@ def test_a_plugin_that_prints_without_end_is_capped(tmp_path: Path) -> None:
 
 
 def test_a_failed_gke_plugin_says_gcloud_auth_login_not_rbac(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    script = plugin(tmp_path, "gke-gcloud-auth-plugin",
-                    "echo 'ERROR: gcloud failed to load: Reauthentication failed. cannot prompt during non-interactive execution.' >&2\nexit 1\n")
+    script = plugin(
+        tmp_path,
+        "gke-gcloud-auth-plugin",
+        "echo 'ERROR: gcloud failed to load: Reauthentication failed. cannot prompt during non-interactive execution.' >&2\nexit 1\n",
+    )
     path = write(tmp_path / "config", document(user=exec_user(script, "client.authentication.k8s.io/v1")))
     code = main(["inspect", "prod", "--kubeconfig", str(path)])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == ("error: credential plugin gke-gcloud-auth-plugin failed: exit status 1: ERROR: gcloud failed to load: Reauthentication "
-                   "failed. cannot prompt during non-interactive execution.; fix: run `gcloud auth login` (the plugin uses gcloud's "
-                   "account), then try again\n")
+    assert err == (
+        "error: credential plugin gke-gcloud-auth-plugin failed: exit status 1: ERROR: gcloud failed to load: Reauthentication "
+        "failed. cannot prompt during non-interactive execution.; fix: run `gcloud auth login` (the plugin uses gcloud's "
+        "account), then try again\n"
+    )
     assert "RBAC" not in err
 
 
@@ -73,14 +78,19 @@ def test_a_plugin_not_installed_says_how_to_install_it(tmp_path: Path, monkeypat
     assert "Fix: install it: gcloud components install gke-gcloud-auth-plugin" in message
 
 
-@pytest.mark.parametrize(("prints", "expected"), [
-    ("not json", "its answer is not JSON"),
-    ("[]", "is not an ExecCredential"),
-    (credential({"token": "x"}, "client.authentication.k8s.io/v1"), "has apiVersion 'client.authentication.k8s.io/v1', not the "
-                                                                   "client.authentication.k8s.io/v1beta1"),
-    (credential({"token": ""}), "holds neither status.token"),
-    (json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential"}), "has no status"),
-])
+@pytest.mark.parametrize(
+    ("prints", "expected"),
+    [
+        ("not json", "its answer is not JSON"),
+        ("[]", "is not an ExecCredential"),
+        (
+            credential({"token": "x"}, "client.authentication.k8s.io/v1"),
+            "has apiVersion 'client.authentication.k8s.io/v1', not the client.authentication.k8s.io/v1beta1",
+        ),
+        (credential({"token": ""}), "holds neither status.token"),
+        (json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential"}), "has no status"),
+    ],
+)
 def test_a_plugin_answer_that_is_not_an_exec_credential_is_named(tmp_path: Path, prints: str, expected: str) -> None:
     (tmp_path / "answer").write_text(prints)
     script = plugin(tmp_path, "odd", f"cat {tmp_path / 'answer'}\n")
@@ -138,7 +148,8 @@ def test_a_plugins_token_that_no_header_can_carry_is_refused(tmp_path: Path) -> 
     (tmp_path / "answer").write_text(credential({"token": "two\nlines"}))
     script = plugin(tmp_path, "multiline", f"cat {tmp_path / 'answer'}\n")
     assert "users[0].user.exec (the plugin's status.token): the token holds white space" in refused(
-        write(tmp_path / "config", document(user=exec_user(script))))
+        write(tmp_path / "config", document(user=exec_user(script)))
+    )
 
 
 def test_a_plugins_client_certificate_is_handed_to_the_client(tmp_path: Path) -> None:

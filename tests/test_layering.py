@@ -52,8 +52,7 @@ def module_name(path: Path, roots: Iterable[Path] = SOURCE_ROOTS) -> str:
 
 
 def source_files(root: Path = ROOT) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if not SKIPPED_PARTS & set(p.relative_to(root).parts)
-                  and "node_lab" not in p.relative_to(root).parts)
+    return sorted(p for p in root.rglob("*.py") if not SKIPPED_PARTS & set(p.relative_to(root).parts) and "node_lab" not in p.relative_to(root).parts)
 
 
 def _resolve(name: str, modules: frozenset[str]) -> str | None:
@@ -149,8 +148,7 @@ def _in_layer(module: str, layers: Iterable[str]) -> bool:
 
 def ops_edges(graph: Graph) -> set[tuple[str, str]]:
     """(importer, imported) for every import of ops by the program, its components or the policy pack."""
-    return {(source, target) for source, targets in graph.items() if _in_layer(source, NOT_OPS)
-            for target in targets if _in_layer(target, ("ops",))}
+    return {(source, target) for source, targets in graph.items() if _in_layer(source, NOT_OPS) for target in targets if _in_layer(target, ("ops",))}
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +157,7 @@ def graph() -> dict[str, frozenset[str]]:
 
 
 # --- the repository ------------------------------------------------------------------------------------
+
 
 def test_the_walk_reads_the_repository(graph: Graph) -> None:
     """The graph holds every layer and the edges the code states, function-body imports included."""
@@ -196,6 +195,7 @@ def test_the_program_and_the_pack_do_not_import_ops(graph: Graph) -> None:
 
 # --- the rule engine as an installed package ------------------------------------------------------------
 
+
 def _import_without_site(package: str, path: list[Path]) -> subprocess.CompletedProcess[str]:
     """`import package` with no site-packages (so no installed `gke`), only `path` on PYTHONPATH."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in path)}
@@ -213,6 +213,7 @@ def test_a_python_without_the_rule_engine_is_told_how_to_install_it(package: str
 
 # --- the walker, on a small tree of its own ----------------------------------------------------------
 
+
 def _tree(root: Path, files: Mapping[str, str]) -> dict[str, frozenset[str]]:
     for relative, text in files.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -221,34 +222,54 @@ def _tree(root: Path, files: Mapping[str, str]) -> dict[str, frozenset[str]]:
 
 
 def test_a_circle_through_a_function_body_import_is_found(tmp_path: Path) -> None:
-    graph = _tree(tmp_path, {"a/__init__.py": "", "a/x.py": "from a import y\n",
-                             "a/y.py": "def late() -> None:\n    import a.x\n", "a/z.py": "from a.y import late\n"})
+    graph = _tree(
+        tmp_path, {"a/__init__.py": "", "a/x.py": "from a import y\n", "a/y.py": "def late() -> None:\n    import a.x\n", "a/z.py": "from a.y import late\n"}
+    )
     assert graph["a.y"] == {"a.x"}
     assert circles(graph) == [["a.x", "a.y"]]
 
 
 def test_a_package_gathering_its_submodules_is_no_circle(tmp_path: Path) -> None:
-    graph = _tree(tmp_path, {"p/__init__.py": "from p import rules\nfrom p.model import Rule\n", "p/model.py": "Rule = object\n",
-                             "p/rules/__init__.py": "from p.rules import one\n", "p/rules/one.py": "from p import model\nfrom p.model import Rule\n"})
+    graph = _tree(
+        tmp_path,
+        {
+            "p/__init__.py": "from p import rules\nfrom p.model import Rule\n",
+            "p/model.py": "Rule = object\n",
+            "p/rules/__init__.py": "from p.rules import one\n",
+            "p/rules/one.py": "from p import model\nfrom p.model import Rule\n",
+        },
+    )
     assert graph["p"] == {"p.rules", "p.model"} and graph["p.rules.one"] == {"p.model"}
     assert circles(graph) == []
 
 
 def test_a_name_imported_from_a_package_is_an_edge_to_the_package(tmp_path: Path) -> None:
     """`from p import Name` runs p/__init__: a rule module doing it while p imports the rules is a circle."""
-    graph = _tree(tmp_path, {"p/__init__.py": "from p import rules\nName = 1\n", "p/rules/__init__.py": "from p.rules import one\n",
-                             "p/rules/one.py": "from p import Name\n"})
+    graph = _tree(
+        tmp_path,
+        {"p/__init__.py": "from p import rules\nName = 1\n", "p/rules/__init__.py": "from p.rules import one\n", "p/rules/one.py": "from p import Name\n"},
+    )
     assert circles(graph) == [["p", "p.rules", "p.rules.one"]]
 
 
 def test_relative_imports_resolve_against_the_package(tmp_path: Path) -> None:
-    graph = _tree(tmp_path, {"p/__init__.py": "from . import a\n", "p/a.py": "from .b import c\n", "p/b.py": "from ..q import r\nc = 1\n",
-                             "q/__init__.py": "", "q/r.py": ""})
+    graph = _tree(
+        tmp_path,
+        {"p/__init__.py": "from . import a\n", "p/a.py": "from .b import c\n", "p/b.py": "from ..q import r\nc = 1\n", "q/__init__.py": "", "q/r.py": ""},
+    )
     assert graph["p"] == {"p.a"} and graph["p.a"] == {"p.b"} and graph["p.b"] == {"q.r"}
 
 
 def test_an_import_of_ops_from_a_component_is_found(tmp_path: Path) -> None:
-    graph = _tree(tmp_path, {"components/__init__.py": "", "components/hook.py": "def run() -> None:\n    from ops.inspect import live\n",
-                             "ops/__init__.py": "", "ops/inspect/__init__.py": "", "ops/inspect/live.py": "import components.hook\n"})
+    graph = _tree(
+        tmp_path,
+        {
+            "components/__init__.py": "",
+            "components/hook.py": "def run() -> None:\n    from ops.inspect import live\n",
+            "ops/__init__.py": "",
+            "ops/inspect/__init__.py": "",
+            "ops/inspect/live.py": "import components.hook\n",
+        },
+    )
     assert ops_edges(graph) == {("components.hook", "ops.inspect.live")}
     assert circles(graph) == [["components.hook", "ops.inspect.live"]]

@@ -40,8 +40,10 @@ def stack_policy(name: str) -> StackValidationPolicy:
 def analyze(manifests: list[dict[str, Any]], policy: str, file_config: dict[str, Any]) -> list[str]:
     """What the CLI's analyzer does with the file: the policy's entry, less its level, as its config."""
     config = {k: v for k, v in file_config.get(policy, {}).items() if k != "enforcementLevel"}
-    resources = [PolicyResource(f"kubernetes:x:{m['kind']}", internals.unknown_checking_proxy(m), f"urn:{i}", str(i), _options(), None, None, [], {})
-                 for i, m in enumerate(manifests)]
+    resources = [
+        PolicyResource(f"kubernetes:x:{m['kind']}", internals.unknown_checking_proxy(m), f"urn:{i}", str(i), _options(), None, None, [], {})
+        for i, m in enumerate(manifests)
+    ]
     found: list[str] = []
 
     def report(message: str, urn: str | None = None) -> None:

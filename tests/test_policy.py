@@ -37,8 +37,7 @@ def mandatory_rules(violations: list[Violation]) -> set[str | None]:
 
 def test_catalogue_has_at_least_15_cases_and_the_incident_first() -> None:
     assert len(CASES) >= 15
-    assert "coditect-api-v2" in CASES[0].name and {c.rule for c in CASES[:3]} == {
-        "ingress-backend-service-exists", "hpa-target-exists", "pdb-target-exists"}
+    assert "coditect-api-v2" in CASES[0].name and {c.rule for c in CASES[:3]} == {"ingress-backend-service-exists", "hpa-target-exists", "pdb-target-exists"}
 
 
 def test_baseline_passes_the_pack() -> None:

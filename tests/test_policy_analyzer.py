@@ -19,8 +19,10 @@ from tests.conftest import ROOT
 from tests.policy_catalogue import CASES
 
 TYPES = {
-    "Namespace": "kubernetes:core/v1:Namespace", "Deployment": "kubernetes:apps/v1:Deployment",
-    "Service": "kubernetes:core/v1:Service", "Ingress": "kubernetes:networking.k8s.io/v1:Ingress",
+    "Namespace": "kubernetes:core/v1:Namespace",
+    "Deployment": "kubernetes:apps/v1:Deployment",
+    "Service": "kubernetes:core/v1:Service",
+    "Ingress": "kubernetes:networking.k8s.io/v1:Ingress",
     "BackendConfig": "kubernetes:cloud.google.com/v1:BackendConfig",
 }
 
@@ -57,8 +59,7 @@ def configured(stack: str) -> Any:
 
 def test_analyze_stack_reports_the_incident_as_the_engine_would() -> None:
     manifests = CASES[0].manifests()
-    resources = [proto.AnalyzerResource(type=TYPES[m["kind"]], properties=struct(m), urn=urn(k, m["kind"]), name=k)
-                 for k, m in manifests.items()]
+    resources = [proto.AnalyzerResource(type=TYPES[m["kind"]], properties=struct(m), urn=urn(k, m["kind"]), name=k) for k, m in manifests.items()]
     response = configured(CASES[0].stack).AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None)
     [diagnostic] = response.diagnostics
     assert diagnostic.policyName == "ingress-backends-exist" and diagnostic.enforcementLevel == proto.MANDATORY

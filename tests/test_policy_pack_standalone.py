@@ -34,9 +34,13 @@ PACK = ROOT / "policy"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 # GKE has no such annotation: a timeout set this way never reaches the load balancer.
 BROKEN_INGRESS: dict[str, Any] = {
-    "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-    "metadata": {"name": "web", "namespace": "app", "annotations": {
-        "kubernetes.io/ingress.class": "gce", "cloud.google.com/websocket-max-idle-timeout": "3600"}},
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "Ingress",
+    "metadata": {
+        "name": "web",
+        "namespace": "app",
+        "annotations": {"kubernetes.io/ingress.class": "gce", "cloud.google.com/websocket-max-idle-timeout": "3600"},
+    },
     "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}},
 }
 

@@ -11,7 +11,7 @@ from ops.stack_check import check_stack
 from tests.conftest import STACKS
 from tests.policy_catalogue import CASES, Case, declare
 
-UNKNOWN_INGRESS_PROGRAM = '''
+UNKNOWN_INGRESS_PROGRAM = """
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
@@ -21,7 +21,7 @@ name = gcp.compute.GlobalAddress("later", name="later-ip").address
 k8s.networking.v1.Ingress("late", metadata={"name": "late", "namespace": "late-ns",
     "annotations": {"kubernetes.io/ingress.class": "gce"}},
     spec={"defaultBackend": {"service": {"name": name, "port": {"number": 80}}}})
-'''
+"""
 
 
 @pytest.mark.parametrize("stack", STACKS)

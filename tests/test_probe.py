@@ -50,15 +50,18 @@ def selects(selector: Json, labels: Json) -> bool:
 
 # --- the Job -------------------------------------------------------------------------------------
 
+
 def test_the_pod_is_an_ide_pod_to_every_network_policy() -> None:
     pod = job()["spec"]["template"]
     ide = ide_template()
     assert pod["metadata"]["labels"] == {**ide["metadata"]["labels"], PROBE_LABEL: NAME}
     assert pod["metadata"]["labels"]["coditect.ai/runs-user-code"] == "true"
     policies = [m for m in golden_manifests("prod") if m["kind"] == "NetworkPolicy"]
-    assert [p["metadata"]["name"] for p in policies if selects(p["spec"]["podSelector"], pod["metadata"]["labels"])] == \
-           [p["metadata"]["name"] for p in policies if selects(p["spec"]["podSelector"], ide["metadata"]["labels"])] == \
-           ["coditect-combined-egress", "coditect-combined-from-load-balancer", "default-deny"]
+    assert (
+        [p["metadata"]["name"] for p in policies if selects(p["spec"]["podSelector"], pod["metadata"]["labels"])]
+        == [p["metadata"]["name"] for p in policies if selects(p["spec"]["podSelector"], ide["metadata"]["labels"])]
+        == ["coditect-combined-egress", "coditect-combined-from-load-balancer", "default-deny"]
+    )
     spec = pod["spec"]
     assert (spec["serviceAccountName"], spec["runtimeClassName"], spec["automountServiceAccountToken"]) == ("coditect-combined", "gvisor", False)
     assert job()["metadata"]["namespace"] == NAMESPACE
@@ -73,8 +76,14 @@ def test_the_job_is_restricted_bounded_and_serves_nothing() -> None:
     assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
     (container,) = pod["containers"]
     assert container["name"] == CONTAINER
-    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "privileged": False, "readOnlyRootFilesystem": True,
-                                            "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     assert container["resources"]["limits"] == {"cpu": "200m", "memory": "64Mi"} and container["resources"]["requests"]
     assert "ports" not in container  # the Service targets the port by name "http": no such port, no endpoint
     assert not any(k in pod for k in ("volumes", "hostNetwork", "hostPID", "hostIPC"))
@@ -109,15 +118,19 @@ def test_the_table_is_the_issues() -> None:
         "metadata 169.254.169.254:8080": ("tcp", "169.254.169.254:8080", blocked),
         "metadata 169.254.169.252:987": ("tcp", "169.254.169.252:987", blocked),
         "metadata 169.254.169.252:988": ("tcp", "169.254.169.252:988", blocked),
-        "kubelet 10250": ("tcp", "$HOST_IP:10250", blocked), "kubelet read-only 10255": ("tcp", "$HOST_IP:10255", blocked),
-        "other namespace's pod": ("tcp", PEER, blocked), "control plane": ("tcp", "kubernetes.default.svc:443", blocked),
-        "cluster DNS": ("dns", "kubernetes.default.svc (resolve)", reachable), "external DNS": ("dns", "registry.npmjs.org (resolve)", reachable),
+        "kubelet 10250": ("tcp", "$HOST_IP:10250", blocked),
+        "kubelet read-only 10255": ("tcp", "$HOST_IP:10255", blocked),
+        "other namespace's pod": ("tcp", PEER, blocked),
+        "control plane": ("tcp", "kubernetes.default.svc:443", blocked),
+        "cluster DNS": ("dns", "kubernetes.default.svc (resolve)", reachable),
+        "external DNS": ("dns", "registry.npmjs.org (resolve)", reachable),
         "declared registry": ("https", "https://registry.npmjs.org/", reachable),
     }
     assert dict(TABLE[0].headers) == {"Metadata-Flavor": "Google"}
 
 
 # --- the script, run here on loopback ---------------------------------------------------------------
+
 
 @pytest.fixture
 def http_server() -> Iterator[int]:
@@ -152,8 +165,14 @@ def test_the_script_reports_how_far_each_probe_got_and_never_what_it_received(ht
     )
     manifest = build_job(golden_manifests("prod"), table, NAME, probe_timeout=2)
     command = manifest["spec"]["template"]["spec"]["containers"][0]["command"]
-    done = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, timeout=60, check=True,
-                          env={"HOST_IP": "127.0.0.1", "HTTP_PROXY": f"http://127.0.0.1:{closed}", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, *command[1:]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={"HOST_IP": "127.0.0.1", "HTTP_PROXY": f"http://127.0.0.1:{closed}", "PATH": "/usr/bin:/bin"},
+    )
     assert "SECRET-TOKEN" not in done.stdout
     assert all(line.startswith(LINE_PREFIX) for line in done.stdout.splitlines())
     observed = parse_log(done.stdout)
@@ -170,28 +189,48 @@ def test_the_script_reports_how_far_each_probe_got_and_never_what_it_received(ht
 
 # --- parsing and verdicts ---------------------------------------------------------------------------
 
+
 def line(name: str, outcome: str, detail: str = "") -> str:
     return LINE_PREFIX + json.dumps({"name": name, "outcome": outcome, "detail": detail})
 
 
 def contained_log() -> str:
-    return "\n".join(line(p.name, "blocked" if p.expect is Expect.BLOCKED else "reached", "timed out after 3s" if p.expect is Expect.BLOCKED
-                          else "resolves to 34.36.1.1") for p in TABLE)
+    return "\n".join(
+        line(p.name, "blocked" if p.expect is Expect.BLOCKED else "reached", "timed out after 3s" if p.expect is Expect.BLOCKED else "resolves to 34.36.1.1")
+        for p in TABLE
+    )
 
 
 def test_parse_log_keeps_only_well_formed_probe_lines() -> None:
-    log = "\n".join(["starting", line("a", "reached", "HTTP 200"), LINE_PREFIX + "{not json", LINE_PREFIX + "[1]",
-                     line("b", "sideways"), LINE_PREFIX + json.dumps({"name": "c", "outcome": "blocked"}), line("d", "blocked", "x" * 500)])
+    log = "\n".join(
+        [
+            "starting",
+            line("a", "reached", "HTTP 200"),
+            LINE_PREFIX + "{not json",
+            LINE_PREFIX + "[1]",
+            line("b", "sideways"),
+            LINE_PREFIX + json.dumps({"name": "c", "outcome": "blocked"}),
+            line("d", "blocked", "x" * 500),
+        ]
+    )
     assert parse_log(log) == {"a": Observation("reached", "HTTP 200"), "d": Observation("blocked", "x" * 200)}
 
 
-@pytest.mark.parametrize(("expect", "outcome", "verdict"), [
-    (Expect.BLOCKED, "blocked", Verdict.AS_EXPECTED), (Expect.BLOCKED, "reached", Verdict.WRONG),
-    (Expect.BLOCKED, "unresolved", Verdict.INCONCLUSIVE), (Expect.BLOCKED, "error", Verdict.INCONCLUSIVE),
-    (Expect.REACHABLE, "reached", Verdict.AS_EXPECTED), (Expect.REACHABLE, "blocked", Verdict.WRONG),
-    (Expect.REACHABLE, "unresolved", Verdict.WRONG), (Expect.BLOCKED, None, Verdict.NO_RESULT),
-    (Expect.BLOCKED, "refused", Verdict.WRONG), (Expect.REACHABLE, "refused", Verdict.WRONG),
-])
+@pytest.mark.parametrize(
+    ("expect", "outcome", "verdict"),
+    [
+        (Expect.BLOCKED, "blocked", Verdict.AS_EXPECTED),
+        (Expect.BLOCKED, "reached", Verdict.WRONG),
+        (Expect.BLOCKED, "unresolved", Verdict.INCONCLUSIVE),
+        (Expect.BLOCKED, "error", Verdict.INCONCLUSIVE),
+        (Expect.REACHABLE, "reached", Verdict.AS_EXPECTED),
+        (Expect.REACHABLE, "blocked", Verdict.WRONG),
+        (Expect.REACHABLE, "unresolved", Verdict.WRONG),
+        (Expect.BLOCKED, None, Verdict.NO_RESULT),
+        (Expect.BLOCKED, "refused", Verdict.WRONG),
+        (Expect.REACHABLE, "refused", Verdict.WRONG),
+    ],
+)
 def test_verdicts(expect: Expect, outcome: str | None, verdict: Verdict) -> None:
     probe = Probe("p", "tcp", "h", 1, expect, "")
     assert Result(probe, Observation(outcome, "") if outcome else None).verdict is verdict
@@ -208,6 +247,7 @@ def test_the_text_report_names_what_is_wrong() -> None:
 
 # --- whole runs against the Job stand-in -------------------------------------------------------------
 
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> None:
     """The prod stack's render without re-running the program (the golden render is its output)."""
@@ -217,12 +257,15 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _fast(wait_and_read: Any) -> Any:
     """The real wait loop with a clock that advances by each sleep, so deadlines pass without waiting."""
+
     def wrapped(cluster: Any, namespace: str, name: str, wait: float, interval: float, sleep: Any, clock: Any) -> Any:
         now = [0.0]
 
         def advance(seconds: float) -> None:
             now[0] += seconds
+
         return wait_and_read(cluster, namespace, name, wait, interval, advance, lambda: now[0])
+
     return wrapped
 
 
@@ -257,8 +300,9 @@ def test_a_probe_that_reaches_the_metadata_server_fails_the_run(stack: None, tmp
     document = json.loads(out)
     assert not document["ok"]
     wrong = [p for p in document["probes"] if p["verdict"] != "ok"]
-    assert wrong == [{"name": "metadata token", "target": TABLE[0].target, "expected": "blocked", "observed": "reached", "detail": "HTTP 200",
-                      "verdict": "WRONG"}]
+    assert wrong == [
+        {"name": "metadata token", "target": TABLE[0].target, "expected": "blocked", "observed": "reached", "detail": "HTTP 200", "verdict": "WRONG"}
+    ]
 
 
 def test_a_pod_that_never_runs_reports_why_and_the_job_is_still_deleted(stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -271,13 +315,17 @@ def test_a_pod_that_never_runs_reports_why_and_the_job_is_still_deleted(stack: N
     assert cluster.jobs == {} and cluster.requests[-1][0] == "DELETE"
 
 
-@pytest.mark.parametrize(("denied", "named", "deleted"), [
-    (("create", "jobs"), 'RBAC verb "create" on resource "jobs" (apiGroup "batch") in namespace coditect-app', False),
-    (("get", "pods/log"), 'RBAC verb "get" on resource "pods/log" (apiGroup "") in namespace coditect-app', True),
-    (("list", "pods"), 'RBAC verb "list" on resource "pods" (apiGroup "") in namespace coditect-app', True),
-])
-def test_403_exits_no_access_naming_the_rbac_verb_and_resource(stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       denied: tuple[str, str], named: str, deleted: bool) -> None:
+@pytest.mark.parametrize(
+    ("denied", "named", "deleted"),
+    [
+        (("create", "jobs"), 'RBAC verb "create" on resource "jobs" (apiGroup "batch") in namespace coditect-app', False),
+        (("get", "pods/log"), 'RBAC verb "get" on resource "pods/log" (apiGroup "") in namespace coditect-app', True),
+        (("list", "pods"), 'RBAC verb "list" on resource "pods" (apiGroup "") in namespace coditect-app', True),
+    ],
+)
+def test_403_exits_no_access_naming_the_rbac_verb_and_resource(
+    stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], denied: tuple[str, str], named: str, deleted: bool
+) -> None:
     cluster = Cluster(log=contained_log(), forbidden={denied})
     code, out, err = probe(cluster, tmp_path, capsys)
     assert (code, out) == (EXIT_NO_ACCESS, "")
@@ -292,11 +340,21 @@ def test_kubernetes_api_unreachable(stack: None, tmp_path: Path, capsys: pytest.
     assert "error: Kubernetes API at http://127.0.0.1:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arguments", [
-    [], ["--peer", "10.52.1.9"], ["--peer", "10.52.1.9:0"], ["--peer", ":80"], ["--peer", PEER, "--registry", "http://registry.npmjs.org"],
-    ["--peer", PEER, "--deadline", "5"], ["--peer", PEER, "--deadline", "x"], ["--peer", PEER, "--probe-timeout", "0"],
-    ["--peer", PEER, "--probe-timeout", "30", "--deadline", "40"], ["--peer", PEER, "--image", "has space"],
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        [],
+        ["--peer", "10.52.1.9"],
+        ["--peer", "10.52.1.9:0"],
+        ["--peer", ":80"],
+        ["--peer", PEER, "--registry", "http://registry.npmjs.org"],
+        ["--peer", PEER, "--deadline", "5"],
+        ["--peer", PEER, "--deadline", "x"],
+        ["--peer", PEER, "--probe-timeout", "0"],
+        ["--peer", PEER, "--probe-timeout", "30", "--deadline", "40"],
+        ["--peer", PEER, "--image", "has space"],
+    ],
+)
 def test_bad_arguments_exit_2(stack: None, capsys: pytest.CaptureFixture[str], arguments: list[str]) -> None:
     assert main(["probe", "prod", *arguments]) == 2
     assert not capsys.readouterr().out
@@ -315,24 +373,29 @@ def test_the_job_standin_is_strict(tmp_path: Path) -> None:
 
     cluster = Cluster()
     with serving_jobs(cluster) as url:
-        for method, path in (("GET", "/apis/batch/v1/namespaces/coditect-app/jobs"), ("GET", "/apis/batch/v1beta1/namespaces/coditect-app/jobs/x"),
-                             ("GET", "/api/v1/namespaces/coditect-app/pods/x"), ("DELETE", "/api/v1/namespaces/coditect-app/pods/x"),
-                             ("PUT", "/apis/batch/v1/namespaces/coditect-app/jobs/x")):
+        for method, path in (
+            ("GET", "/apis/batch/v1/namespaces/coditect-app/jobs"),
+            ("GET", "/apis/batch/v1beta1/namespaces/coditect-app/jobs/x"),
+            ("GET", "/api/v1/namespaces/coditect-app/pods/x"),
+            ("DELETE", "/api/v1/namespaces/coditect-app/pods/x"),
+            ("PUT", "/apis/batch/v1/namespaces/coditect-app/jobs/x"),
+        ):
             with pytest.raises(urllib.error.HTTPError) as error:
                 urllib.request.urlopen(urllib.request.Request(url + path, method=method))
             assert error.value.code in (404, 405), (method, path)
     assert cluster.jobs == {}
 
 
-def test_a_refused_connection_where_a_block_is_expected_fails_saying_the_path_is_open(
-        stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_refused_connection_where_a_block_is_expected_fails_saying_the_path_is_open(stack: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     refused = line("kubelet 10250", "refused", "path open: connection refused (reset), only the port is closed")
     log = contained_log().replace(line("kubelet 10250", "blocked", "timed out after 3s"), refused)
     code, out, _ = probe(Cluster(log=log), tmp_path, capsys)
     assert code == 1
     assert "refused (path open" in out and "blocked (timed out after 3s)" in out  # each shown as what it is
-    assert "  - kubelet 10250: expected blocked, observed refused (path open: connection refused (reset), only the port is closed): " \
-           "the path is open, no policy blocks it" in out
+    assert (
+        "  - kubelet 10250: expected blocked, observed refused (path open: connection refused (reset), only the port is closed): "
+        "the path is open, no policy blocks it" in out
+    )
     assert "1 of " in out
 
 
@@ -355,11 +418,9 @@ def dropping_port() -> Iterator[int]:
 def test_the_script_tells_a_timeout_from_a_reset(dropping_port: int) -> None:
     """A destination that drops (a policy block) times out; one that resets (a closed port) is refused."""
     closed = int(closed_port_url().rsplit(":", 1)[1])
-    table = (Probe("dropped", "tcp", "127.0.0.1", dropping_port, Expect.BLOCKED, ""),
-             Probe("reset", "tcp", "127.0.0.1", closed, Expect.BLOCKED, ""))
+    table = (Probe("dropped", "tcp", "127.0.0.1", dropping_port, Expect.BLOCKED, ""), Probe("reset", "tcp", "127.0.0.1", closed, Expect.BLOCKED, ""))
     command = build_job(golden_manifests("prod"), table, NAME, probe_timeout=1)["spec"]["template"]["spec"]["containers"][0]["command"]
     done = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, timeout=60, check=True, env={"PATH": "/usr/bin:/bin"})
     found = results(table, done.stdout)
-    assert [(r.observed.outcome if r.observed else None, r.verdict) for r in found] == [
-        ("blocked", Verdict.AS_EXPECTED), ("refused", Verdict.WRONG)]
+    assert [(r.observed.outcome if r.observed else None, r.verdict) for r in found] == [("blocked", Verdict.AS_EXPECTED), ("refused", Verdict.WRONG)]
     assert found[0].observed == Observation("blocked", "timed out after 1s")

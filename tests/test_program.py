@@ -118,10 +118,18 @@ def test_pdb_and_network_policy_target_the_deployment_pods(any_stack: ProgramRun
 def test_every_child_is_parented_by_its_component(any_stack: ProgramRun) -> None:
     components = {r.type for r in any_stack.resources if not r.custom}
     core = {
-        "coditect:index:AppNamespace", "coditect:index:CombinedDeployment", "coditect:index:BackendConfig",
-        "coditect:index:NegService", "coditect:index:WebsocketIngress", "coditect:index:DisruptionBudget",
-        "coditect:index:LoadBalancerNetworkPolicy", "coditect:index:NginxConfigMap", "coditect:index:StaticIp",
-        "coditect:index:EgressPolicy", "coditect:index:NamespaceDefaultDeny", "coditect:index:InspectionMarker",
+        "coditect:index:AppNamespace",
+        "coditect:index:CombinedDeployment",
+        "coditect:index:BackendConfig",
+        "coditect:index:NegService",
+        "coditect:index:WebsocketIngress",
+        "coditect:index:DisruptionBudget",
+        "coditect:index:LoadBalancerNetworkPolicy",
+        "coditect:index:NginxConfigMap",
+        "coditect:index:StaticIp",
+        "coditect:index:EgressPolicy",
+        "coditect:index:NamespaceDefaultDeny",
+        "coditect:index:InspectionMarker",
     }
     cloud = {"coditect:index:Tls", "coditect:index:CloudArmor", "coditect:index:SocketIOMonitoring"}
     assert core <= components <= core | cloud
@@ -156,8 +164,7 @@ def test_stacks_differ_only_where_environments_should() -> None:
     by_kind = lambda ms, kind: next(m for m in ms if m["kind"] == kind)  # noqa: E731
     prod_bc, staging_bc = dict(by_kind(prod, "BackendConfig")["spec"]), dict(by_kind(staging, "BackendConfig")["spec"])
     # Each environment has its own Cloud Armor policy; everything else is the same.
-    assert (prod_bc.pop("securityPolicy"), staging_bc.pop("securityPolicy")) == (
-        {"name": "coditect-prod-armor"}, {"name": "coditect-staging-armor"})
+    assert (prod_bc.pop("securityPolicy"), staging_bc.pop("securityPolicy")) == ({"name": "coditect-prod-armor"}, {"name": "coditect-staging-armor"})
     assert prod_bc == staging_bc
     assert by_kind(prod, "Service")["spec"] == by_kind(staging, "Service")["spec"]
     assert by_kind(prod, "Deployment")["spec"]["replicas"] == 3

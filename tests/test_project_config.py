@@ -84,14 +84,17 @@ def test_the_cli_s_package_list_is_what_the_sync_installs(project: Path) -> None
     """The CLI finds the resource plugins a program needs from `uv export --package <name> --locked --format
     pylock.toml` (uv.go, ListPackages): it runs, and names what `uv sync` installs, never a group it leaves out."""
     name = pyproject(project)["project"]["name"]
-    result = subprocess.run([str(uv()), "export", "--package", name, "--locked", "--format", "pylock.toml", "--offline"],
-                            cwd=project, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(uv()), "export", "--package", name, "--locked", "--format", "pylock.toml", "--offline"], cwd=project, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-1500:]
     exported = {canonicalize_name(p["name"]) for p in tomllib.loads(result.stdout)["packages"]}
     groups = pyproject(project)["tool"]["uv"]["default-groups"]
     expected = installed_by_sync(project, tuple(groups)) | ({"coditect-gke-rules"} if project == PACK else set())
     assert expected <= exported, f"the sync installs what the export omits: {expected - exported}"
-    assert not exported & (installed_by_sync(project, all_groups(project)) - installed_by_sync(project, tuple(groups))), "a group the sync leaves out is exported"
+    assert not exported & (installed_by_sync(project, all_groups(project)) - installed_by_sync(project, tuple(groups))), (
+        "a group the sync leaves out is exported"
+    )
 
 
 def test_the_pack_syncs_its_own_lock() -> None:
@@ -150,7 +153,8 @@ def test_pulumi_yaml_declares_exactly_the_required_settings() -> None:
     assert set(declared) == set(required), f"Pulumi.yaml config: {sorted(declared)}, Settings requires {sorted(required)}"
     for key, spec in declared.items():
         assert {"type", "description"} <= set(spec) <= {"type", "description", "items", "secret"}, (
-            f"{key}: a type and a description, and no default or value (defaults live in Settings): {spec}")
+            f"{key}: a type and a description, and no default or value (defaults live in Settings): {spec}"
+        )
         assert spec["type"] == required[key], f"{key}: Pulumi.yaml says {spec['type']}, Settings says {required[key]}"
     assert all(key.startswith(f"{CONFIG_NAMESPACE}:") for key in project_config()), "keys are written in full"
 
@@ -168,12 +172,13 @@ def test_every_stack_sets_the_declared_keys_with_their_types(stack: str) -> None
 def test_pulumi_yaml_requires_a_cli_that_fails_on_a_failing_after_hook() -> None:
     """Before 3.238 a failing after-hook is a warning: the inspection's fail mode would pass silently."""
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    assert project.get("requiredPulumiVersion") == ">=3.238.0", "Pulumi.yaml: requiredPulumiVersion must be \">=3.238.0\""
+    assert project.get("requiredPulumiVersion") == ">=3.238.0", 'Pulumi.yaml: requiredPulumiVersion must be ">=3.238.0"'
     cli = yaml.safe_load((ROOT / ".github" / "workflows" / "stack.yml").read_text())["env"]["PULUMI_VERSION"]
     assert Version(str(cli)) >= Version("3.238.0"), f"the delivery's Pulumi CLI {cli} is older than Pulumi.yaml requires"
 
 
 # CI and hooks.
+
 
 def test_ci_workflow_parses_lints_and_installs_from_the_locks() -> None:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
@@ -186,8 +191,9 @@ def test_ci_workflow_parses_lints_and_installs_from_the_locks() -> None:
 def test_pre_commit_hooks_run_the_project_tools() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
-    assert {"ruff", "mypy", "mypy-policy-pack", "ops-check"} <= set(hooks)
+    assert {"ruff", "ruff-format", "mypy", "mypy-policy-pack", "ops-check", "check-yaml", "actionlint", "shellcheck"} <= set(hooks)
     assert hooks["ops-check"]["entry"].endswith("-m ops check")
+    assert hooks["actionlint"]["entry"].endswith("-m ops.tools actionlint") and hooks["shellcheck"]["entry"].endswith("-m ops.tools shellcheck")
     for hook in hooks.values():
         assert hook["language"] == "system" and hook["entry"].startswith(".venv/bin/"), hook
         assert (ROOT / hook["entry"].split()[0]).is_file(), f"{hook['entry']}: not installed by `make setup`"

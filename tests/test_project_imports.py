@@ -32,12 +32,17 @@ def test_the_program_imports_only_what_pulumi_up_installs() -> None:
     missing = unlisted(in_functions, installed_by_sync())
     assert set(OUTSIDE_THE_DEPLOY_LOCK) <= set(missing), f"stale exemptions: {set(OUTSIDE_THE_DEPLOY_LOCK) - set(missing)}"
     assert not {m: f for m, f in missing.items() if m not in OUTSIDE_THE_DEPLOY_LOCK}, (
-        "imported inside the program's functions but not installed by a plain `uv sync` (not in the virtualenv `pulumi up` gets)")
+        "imported inside the program's functions but not installed by a plain `uv sync` (not in the virtualenv `pulumi up` gets)"
+    )
 
 
 def test_everything_else_imports_only_the_dev_requirements() -> None:
-    files = [ROOT / "__main__.py"] + [p for d in ("components", "livestate", "ops", "tests", "tests_engine", "engine", "bench", "policy") for p in sorted((ROOT / d).rglob("*.py"))
-                                      if "node_modules" not in p.parts and ".venv" not in p.parts]
+    files = [ROOT / "__main__.py"] + [
+        p
+        for d in ("components", "livestate", "ops", "tests", "tests_engine", "engine", "bench", "policy")
+        for p in sorted((ROOT / d).rglob("*.py"))
+        if "node_modules" not in p.parts and ".venv" not in p.parts
+    ]
     assert not unlisted(third_party_imports(files), requirement_names(groups=all_groups()))
 
 
@@ -45,7 +50,9 @@ def test_ops_imports_only_the_program_and_the_ops_group() -> None:
     """The delivery runs ops from `uv sync --group ops` (.github/workflows/stack.yml): no test or lint package."""
     files = [p for p in sorted((ROOT / "ops").rglob("*.py"))]
     assert not unlisted(third_party_imports(files), requirement_names(groups=("ops",)))
-    assert unlisted(third_party_imports([ROOT / "tests" / "conftest.py"]), requirement_names(groups=("ops",))), "the guard can fire: the tests need the tests group"
+    assert unlisted(third_party_imports([ROOT / "tests" / "conftest.py"]), requirement_names(groups=("ops",))), (
+        "the guard can fire: the tests need the tests group"
+    )
 
 
 def test_the_import_scan_sees_function_level_imports(tmp_path: Path) -> None:

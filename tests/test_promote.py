@@ -38,7 +38,8 @@ def test_promote_staging_to_prod_changes_only_the_release(project: Path) -> None
     assert len(changed) == 3 and all(("version:" in line or "@sha256:" in line) for line in changed), changed
     # Everything else, comments included, is byte for byte what it was.
     assert [line for line in before.splitlines() if line not in after.splitlines()] == [
-        line for line in before.splitlines() if "version:" in line or "@sha256:" in line]
+        line for line in before.splitlines() if "version:" in line or "@sha256:" in line
+    ]
     assert "# Release: the only keys `python -m ops promote staging prod` changes." in after
     assert after.count("\n") == before.count("\n")
     text = out.getvalue()
@@ -72,9 +73,12 @@ def test_promoting_backwards_is_refused(project: Path) -> None:
 
 def test_source_not_pinned_by_digest_is_refused(project: Path) -> None:
     dev = project / "Pulumi.dev.yaml"
-    dev.write_text(dev.read_text().replace(
-        "nginx: us-docker.pkg.dev/coditect/app/nginx@sha256:842b65196d425614f4c0aff6960472776ac11007f8b74122fb4250893be19c07",
-        "nginx: us-docker.pkg.dev/coditect/app/nginx:1.5.0"))
+    dev.write_text(
+        dev.read_text().replace(
+            "nginx: us-docker.pkg.dev/coditect/app/nginx@sha256:842b65196d425614f4c0aff6960472776ac11007f8b74122fb4250893be19c07",
+            "nginx: us-docker.pkg.dev/coditect/app/nginx:1.5.0",
+        )
+    )
     before = files(project)
     out = io.StringIO()
     assert promote("dev", "staging", out, root=project) == 1
@@ -128,8 +132,7 @@ def test_target_render_failure_after_the_change_is_refused(project: Path, monkey
 
 
 def test_cli_promote_dev_prod_refuses_and_unknown_stack_is_usage() -> None:
-    result = subprocess.run([sys.executable, "-m", "ops", "promote", "dev", "prod", "--dry-run"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "ops", "promote", "dev", "prod", "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "skips staging" in result.stdout
     result = subprocess.run([sys.executable, "-m", "ops", "promote", "qa", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "no stack 'qa'" in result.stderr
@@ -141,8 +144,10 @@ def test_diff_separates_expected_differences_from_findings() -> None:
     assert LeafChange(ResourceKey("Ingress", "coditect-ingress"), "spec.rules.0.host", "staging.coditect.ai", "coditect.ai") in result.expected
     assert LeafChange(ResourceKey("GlobalAddress", "static-ip"), "name", "coditect-staging-ip", "coditect-prod-ip") in result.expected
     assert LeafChange(ResourceKey("SecurityPolicy", "cloud-armor"), "rules.0.preview", True, False) in result.findings
-    assert any(isinstance(f, LeafChange) and f.resource == ResourceKey("AlertPolicy", "monitoring-alert")
-               and f.path.startswith("notificationChannels.0") for f in result.findings)
+    assert any(
+        isinstance(f, LeafChange) and f.resource == ResourceKey("AlertPolicy", "monitoring-alert") and f.path.startswith("notificationChannels.0")
+        for f in result.findings
+    )
     assert not any(isinstance(f, LeafChange) and (f.path == "spec.timeoutSec" or "sessionAffinity" in f.path) for f in result.findings)
     out = io.StringIO()
     print_stack_diff(result, out, full=True)
@@ -155,8 +160,7 @@ def test_diff_separates_expected_differences_from_findings() -> None:
 def test_diff_names_what_one_stack_lacks() -> None:
     result = diff_stacks("dev", "prod")
     assert OnlyIn(ResourceKey("FrontendConfig", "coditect-<env>-frontend"), "prod") in result.findings
-    assert LeafChange(ResourceKey("Ingress", "coditect-ingress"), "metadata.annotations.kubernetes.io/ingress.allow-http",
-                      ABSENT, "true") in result.findings
+    assert LeafChange(ResourceKey("Ingress", "coditect-ingress"), "metadata.annotations.kubernetes.io/ingress.allow-http", ABSENT, "true") in result.findings
     out = io.StringIO()
     print_stack_diff(result, out)
     assert "  FINDING   FrontendConfig coditect-<env>-frontend: only in prod\n" in out.getvalue()
@@ -184,8 +188,7 @@ def test_a_stack_that_does_not_render_refuses_the_diff(tmp_path: Path) -> None:
 
 def test_textdiff_is_empty_for_equal_texts_and_labelled_otherwise() -> None:
     assert unified_diff("a\n", "a\n", "x", "y") == ""
-    assert unified_diff("a\nb\n", "a\nc\n", "x (before)", "x (after)", context_lines=0) == (
-        "--- x (before)\n+++ x (after)\n@@ -2 +2 @@\n-b\n+c\n")
+    assert unified_diff("a\nb\n", "a\nc\n", "x (before)", "x (after)", context_lines=0) == ("--- x (before)\n+++ x (after)\n@@ -2 +2 @@\n-b\n+c\n")
 
 
 def test_stack_diff_does_not_import_promote() -> None:

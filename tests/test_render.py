@@ -17,14 +17,14 @@ from ops.render import DEFAULT_OUT, render, rendered_files, stale_files
 from ops.stack_check import check_stack
 from tests.conftest import ROOT, STACKS, copy_project
 
-RAW_INGRESS_TO_MISSING_SERVICE = '''
+RAW_INGRESS_TO_MISSING_SERVICE = """
 import pulumi_kubernetes as k8s
 k8s.networking.v1.Ingress(
     "legacy-api",
     metadata={"name": "coditect-api", "namespace": "coditect-app", "annotations": {"kubernetes.io/ingress.class": "gce"}},
     spec={"defaultBackend": {"service": {"name": "coditect-api-v2", "port": {"number": 80}}}},
 )
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,7 @@ def test_render_writes_both_files_in_apply_order(tmp_path: Path, stack: str) -> 
 
 
 def test_cli_render_prod_exit_0(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "ops", "render", "prod", "--out", str(tmp_path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "ops", "render", "prod", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "prod: OK" in result.stdout and "Traceback" not in result.stderr
 
@@ -82,17 +81,16 @@ def test_invariant_raised_by_the_program_is_exit_1(tmp_path: Path) -> None:
 
 
 def test_schema_violation_is_reported(tmp_path: Path) -> None:
-    bad = '''
+    bad = """
 import pulumi_kubernetes as k8s
 k8s.core.v1.ConfigMap("typo", metadata={"name": "typo", "namespace": "coditect-app"}, data={"a": "b"}, immutable=True,
     opts=None)
 k8s.apiextensions.CustomResource("bad-bc", api_version="cloud.google.com/v1", kind="BackendConfig",
     metadata={"name": "bad-bc", "namespace": "coditect-app"}, spec={"timeoutSec": "one day"})
-'''
+"""
     report = check_stack("prod", copy_project(tmp_path, bad))
     assert not report.ok
-    assert any("BackendConfig coditect-app/bad-bc" in str(p) and "'one day' is not of type 'integer'" in str(p)
-               for p in report.schema_problems)
+    assert any("BackendConfig coditect-app/bad-bc" in str(p) and "'one day' is not of type 'integer'" in str(p) for p in report.schema_problems)
 
 
 @pytest.mark.parametrize(
@@ -126,13 +124,13 @@ def test_settings_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_secure_values_are_never_decrypted_and_unknowns_are_placeholders(tmp_path: Path) -> None:
-    program = '''
+    program = """
 import pulumi, pulumi_gcp as gcp, pulumi_kubernetes as k8s
 token = pulumi.Config("ide").require_secret("token")
 address = gcp.compute.GlobalAddress("ip", name="coditect-ip")
 k8s.core.v1.Secret("ide-token", metadata={"name": "ide-token", "namespace": "coditect-app"}, string_data={"token": token})
 k8s.core.v1.ConfigMap("lb", metadata={"name": "lb", "namespace": "coditect-app"}, data={"ip": address.address})
-'''
+"""
     secret = "  ide:token:\n    secure: v1:AAAABBBBCCCCDDDD\n"
     root = copy_project(tmp_path, program, stack_edit=secret)
     assert render("prod", tmp_path / "out", io.StringIO(), root) == 0

@@ -21,8 +21,12 @@ from tests.conftest import copy_project
 NGINX = "us-docker.pkg.dev/coditect/app/nginx"
 IDE = "us-docker.pkg.dev/coditect/app/theia"
 STACK_FILE = "Pulumi.prod.yaml"
-GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Release Bot", "GIT_AUTHOR_EMAIL": "release@example.test",
-                "GIT_COMMITTER_NAME": "Release Bot", "GIT_COMMITTER_EMAIL": "release@example.test"}
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Release Bot",
+    "GIT_AUTHOR_EMAIL": "release@example.test",
+    "GIT_COMMITTER_NAME": "Release Bot",
+    "GIT_COMMITTER_EMAIL": "release@example.test",
+}
 
 
 def digest(seed: str) -> str:

@@ -14,8 +14,24 @@ from tests.policy_catalogue import CASES
 from tests.test_containment import STACK_FIRING
 from tests.test_gke_rules import FIRING
 
-KNOWN_KINDS = {"NetworkPolicy", "ServiceAccount", "RoleBinding", "ClusterRoleBinding","Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Service", "Ingress", "BackendConfig",
-               "HorizontalPodAutoscaler", "PodDisruptionBudget", FRONTEND_CONFIG, MANAGED_CERTIFICATE, *CLUSTER_SCOPED_KINDS}
+KNOWN_KINDS = {
+    "NetworkPolicy",
+    "ServiceAccount",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "Deployment",
+    "StatefulSet",
+    "ReplicaSet",
+    "DaemonSet",
+    "Service",
+    "Ingress",
+    "BackendConfig",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    FRONTEND_CONFIG,
+    MANAGED_CERTIFICATE,
+    *CLUSTER_SCOPED_KINDS,
+}
 
 
 def test_every_rule_is_complete_and_registered_once() -> None:

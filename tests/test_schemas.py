@@ -86,7 +86,10 @@ def test_checkov_kubernetes_checks_pass_for_every_stack(tmp_path: Path) -> None:
     # No check is skipped: a skip would need a written reason here.
     result = subprocess.run(
         [*command, "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json", "--quiet", "--compact", "--skip-download"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )
     report = json.loads(result.stdout)
     report = report[0] if isinstance(report, list) else report

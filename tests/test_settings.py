@@ -28,14 +28,17 @@ def error_for(raw: dict[str, Any], stack: str = "prod") -> str:
     return str(raised.value)
 
 
-CLUSTER = {"context": "gke_coditect-prod_us-central1_coditect-prod",
-           "preconditions": {"networkPolicy": "dataplane-v2", "workloadIdentity": True, "sandboxNodePool": True}}
+CLUSTER = {
+    "context": "gke_coditect-prod_us-central1_coditect-prod",
+    "preconditions": {"networkPolicy": "dataplane-v2", "workloadIdentity": True, "sandboxNodePool": True},
+}
 CHANNELS = {"monitoring": {"notificationChannels": ["projects/p/notificationChannels/1"]}}
 
 
 def test_defaults_are_the_production_state() -> None:
-    s = Settings.model_validate({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["coditect.ai"], "gcp": CHANNELS,
-                                 "containment": {"sandbox": True}})
+    s = Settings.model_validate(
+        {"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["coditect.ai"], "gcp": CHANNELS, "containment": {"sandbox": True}}
+    )
     assert s.namespace == "coditect-app"
     assert s.deployment.name == "coditect-combined"
     assert s.service.name == "coditect-combined-service"
@@ -97,8 +100,12 @@ def test_hosts_have_no_default() -> None:
 
 
 def test_duplicate_and_malformed_hosts() -> None:
-    assert "coditect.ai listed more than once" in error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["coditect.ai", "coditect.ai"]})
-    assert "'https://coditect.ai' is not a lower-case DNS name" in error_for({"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["https://coditect.ai"]})
+    assert "coditect.ai listed more than once" in error_for(
+        {"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["coditect.ai", "coditect.ai"]}
+    )
+    assert "'https://coditect.ai' is not a lower-case DNS name" in error_for(
+        {"environment": "prod", "release": RELEASE, "cluster": CLUSTER, "hosts": ["https://coditect.ai"]}
+    )
 
 
 def test_uid_must_be_high() -> None:
@@ -122,11 +129,19 @@ def test_config_values_arrive_as_engine_text_and_are_decoded(monkeypatch: pytest
     import pulumi.runtime
 
     pulumi.runtime.set_all_config({})
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({
-        "coditect:environment": "dev", "coditect:release": json.dumps(RELEASE), "coditect:cluster": json.dumps(CLUSTER), "other:key": "x",
-        "coditect:hosts": json.dumps(["dev.coditect.ai"]),
-        "coditect:deployment": json.dumps({"replicas": 2}),
-    }))
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps(
+            {
+                "coditect:environment": "dev",
+                "coditect:release": json.dumps(RELEASE),
+                "coditect:cluster": json.dumps(CLUSTER),
+                "other:key": "x",
+                "coditect:hosts": json.dumps(["dev.coditect.ai"]),
+                "coditect:deployment": json.dumps({"replicas": 2}),
+            }
+        ),
+    )
     raw = raw_config()
     assert raw == {"environment": "dev", "release": RELEASE, "cluster": CLUSTER, "hosts": ["dev.coditect.ai"], "deployment": {"replicas": 2}}
     assert parse_settings(raw, "dev").deployment.replicas == 2
@@ -160,14 +175,30 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 @pytest.mark.parametrize(
     ("stack", "path", "value", "expected"),
     [
-        ("prod", "release.images.nginx", "nginx:1.27",
-         "coditect:release.images.nginx: [image-digest] Deployment coditect-app/coditect-combined: container 'nginx' image 'nginx:1.27' is not pinned by digest"),
-        ("dev", "backendConfig.sessionAffinity", "NONE",
-         "coditect:backendConfig.sessionAffinity: [backendconfig-affinity-replicas] BackendConfig coditect-dev/coditect-backend-config: has session affinity NONE"),
-        ("prod", "backendConfig.timeoutSec", 600,
-         "coditect:backendConfig.timeoutSec: [backendconfig-websocket-timeout] BackendConfig coditect-app/coditect-backend-config: spec.timeoutSec 600 s is shorter than the minimum WebSocket session of 3600 s"),
-        ("prod", "backendConfig.healthCheck.timeoutSec", 20,
-         "coditect:backendConfig.healthCheck.timeoutSec: [backendconfig-health-check-timeout] BackendConfig coditect-app/coditect-backend-config: spec.healthCheck.timeoutSec 20 is longer than checkIntervalSec 15"),
+        (
+            "prod",
+            "release.images.nginx",
+            "nginx:1.27",
+            "coditect:release.images.nginx: [image-digest] Deployment coditect-app/coditect-combined: container 'nginx' image 'nginx:1.27' is not pinned by digest",
+        ),
+        (
+            "dev",
+            "backendConfig.sessionAffinity",
+            "NONE",
+            "coditect:backendConfig.sessionAffinity: [backendconfig-affinity-replicas] BackendConfig coditect-dev/coditect-backend-config: has session affinity NONE",
+        ),
+        (
+            "prod",
+            "backendConfig.timeoutSec",
+            600,
+            "coditect:backendConfig.timeoutSec: [backendconfig-websocket-timeout] BackendConfig coditect-app/coditect-backend-config: spec.timeoutSec 600 s is shorter than the minimum WebSocket session of 3600 s",
+        ),
+        (
+            "prod",
+            "backendConfig.healthCheck.timeoutSec",
+            20,
+            "coditect:backendConfig.healthCheck.timeoutSec: [backendconfig-health-check-timeout] BackendConfig coditect-app/coditect-backend-config: spec.healthCheck.timeoutSec 20 is longer than checkIntervalSec 15",
+        ),
     ],
 )
 def test_gke_rules_refuse_settings_under_their_config_key(stack: str, path: str, value: Any, expected: str) -> None:
@@ -226,10 +257,14 @@ def test_shutdown_covers_draining_under_both_keys() -> None:
         _set("deployment.preStopSeconds", 100)(raw)
 
     message = refused_by_program("prod", edit)
-    assert ("coditect:deployment.terminationGracePeriodSeconds: [grace-period-covers-draining] Deployment coditect-app/coditect-combined: "
-            "terminationGracePeriodSeconds 120 is shorter") in message
-    assert ("coditect:deployment.preStopSeconds: [prestop-covers-draining] Deployment coditect-app/coditect-combined: container 'nginx' "
-            "of Deployment coditect-app/coditect-combined has a preStop delay of 100 s") in message
+    assert (
+        "coditect:deployment.terminationGracePeriodSeconds: [grace-period-covers-draining] Deployment coditect-app/coditect-combined: "
+        "terminationGracePeriodSeconds 120 is shorter"
+    ) in message
+    assert (
+        "coditect:deployment.preStopSeconds: [prestop-covers-draining] Deployment coditect-app/coditect-combined: container 'nginx' "
+        "of Deployment coditect-app/coditect-combined has a preStop delay of 100 s"
+    ) in message
 
 
 def test_pre_stop_defaults_to_the_draining_timeout() -> None:

@@ -70,15 +70,42 @@ def named(key: str) -> str:
 
 # Characters that look like the ASCII ones a grammar allows (Cyrillic, fullwidth, Arabic-Indic digits,
 # the hyphen and the ideographic full stop).
-LOOKALIKES = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "i": "і", "0": "０", "1": "١", "2": "２",
-              ".": "。", "-": "‐", "/": "∕", "s": "ѕ", "t": "т"}
+LOOKALIKES = {
+    "a": "а",
+    "c": "с",
+    "e": "е",
+    "o": "о",
+    "p": "р",
+    "x": "х",
+    "i": "і",
+    "0": "０",
+    "1": "١",
+    "2": "２",
+    ".": "。",
+    "-": "‐",
+    "/": "∕",
+    "s": "ѕ",
+    "t": "т",
+}
 SUFFIXES = ["\n", "\r\n", "\n\n", " ", "\t", "\x00", "\u200b", "\u00a0"]
 
 
 def test_the_walk_finds_every_constrained_setting() -> None:
-    expected = {"namespace", "hosts", "release.version", "release.images.ide", "deployment.healthPath", "service.portName",
-                "deployment.resources.ide.cpuLimit", "socketio.path", "gcp.staticIp.name", "gcp.cloudArmor.wafRules",
-                "gcp.monitoring.notificationChannels", "cluster.context", "containment.clusterRanges"}
+    expected = {
+        "namespace",
+        "hosts",
+        "release.version",
+        "release.images.ide",
+        "deployment.healthPath",
+        "service.portName",
+        "deployment.resources.ide.cpuLimit",
+        "socketio.path",
+        "gcp.staticIp.name",
+        "gcp.cloudArmor.wafRules",
+        "gcp.monitoring.notificationChannels",
+        "cluster.context",
+        "containment.clusterRanges",
+    }
     assert expected <= set(CONSTRAINED), expected - set(CONSTRAINED)
 
 
@@ -129,7 +156,7 @@ def test_a_value_with_trailing_text_a_lookalike_or_too_long_is_refused_under_its
         if not positions:
             return
         i = data.draw(st.sampled_from(positions))
-        bad = value[:i] + LOOKALIKES[value[i].lower()] + value[i + 1:]
+        bad = value[:i] + LOOKALIKES[value[i].lower()] + value[i + 1 :]
     else:
         bad = value + "a" * data.draw(st.integers(min_value=grammar.max_length - len(value) + 1, max_value=grammar.max_length * 4))
     result = outcome(placed(key, bad))
@@ -148,6 +175,7 @@ def test_what_a_grammar_accepts_is_ascii_bounded_and_trimmed(key: str, text: str
 
 
 # --- the examples of issue 19, class 9 --------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
@@ -175,11 +203,18 @@ def test_each_example_is_refused_with_its_key(key: str, value: Any, expected: st
     assert isinstance(result, str) and expected in result, result
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("release.version", "1.10"), ("release.version", "v1.4.2-rc.1"), ("release.version", "2024_05_01"), ("release.version", "a" * 63),
-    ("containment.clusterRanges", ["0.0.0.0/1", "128.0.0.0/1"]), ("containment.clusterRanges", ["10.0.0.0/14", "34.118.224.0/20"]),
-    ("containment.clusterRanges", ["fd00::/8"]),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("release.version", "1.10"),
+        ("release.version", "v1.4.2-rc.1"),
+        ("release.version", "2024_05_01"),
+        ("release.version", "a" * 63),
+        ("containment.clusterRanges", ["0.0.0.0/1", "128.0.0.0/1"]),
+        ("containment.clusterRanges", ["10.0.0.0/14", "34.118.224.0/20"]),
+        ("containment.clusterRanges", ["fd00::/8"]),
+    ],
+)
 def test_the_valid_neighbours_pass(key: str, value: Any) -> None:
     assert isinstance(outcome(with_value(key, value)), Settings)
 
@@ -216,12 +251,15 @@ def test_ten_thousand_hosts_in_a_stack_file_are_refused_as_too_many_values_not_a
         stack_files.parse(aliased, "Pulumi.prod.yaml")
 
 
-@pytest.mark.parametrize(("key", "item", "most"), [
-    ("gcp.monitoring.notificationChannels", "projects/coditect-prod/notificationChannels/{}", 16),
-    ("gcp.cloudArmor.wafRules", "r{}-v33-stable", 20),
-    ("containment.clusterRanges", "10.{}.0.0/16", 64),
-    ("containment.internetPorts", "{}", 64),
-])
+@pytest.mark.parametrize(
+    ("key", "item", "most"),
+    [
+        ("gcp.monitoring.notificationChannels", "projects/coditect-prod/notificationChannels/{}", 16),
+        ("gcp.cloudArmor.wafRules", "r{}-v33-stable", 20),
+        ("containment.clusterRanges", "10.{}.0.0/16", 64),
+        ("containment.internetPorts", "{}", 64),
+    ],
+)
 def test_each_list_is_bounded_with_its_reason(key: str, item: str, most: int) -> None:
     def entries(n: int) -> list[Any]:
         return [int(item.format(1000 + i)) if item == "{}" else item.format(i) for i in range(n)]

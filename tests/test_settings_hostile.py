@@ -50,15 +50,20 @@ def outcome(raw: dict[str, Any]) -> Settings | str:
         ("release.images.nginx", "NOT A REPO@sha256:" + "Z" * 64, "coditect:release.images.nginx: 'NOT A REPO@sha256:ZZZZ"),
         ("release.images.ide", "r/theia@sha256:" + "A" * 64, "is not an image reference"),
         ("gcp.cloudArmor.wafRules", [], "coditect:gcp.cloudArmor.wafRules: is empty with Cloud Armor on"),
-        ("gcp.cloudArmor.wafRules", ["sqli-v33-stable', {}) || true || evaluatePreconfiguredWaf('xss-v33-stable"],
-         "is not a Google preconfigured WAF rule set name"),
+        (
+            "gcp.cloudArmor.wafRules",
+            ["sqli-v33-stable', {}) || true || evaluatePreconfiguredWaf('xss-v33-stable"],
+            "is not a Google preconfigured WAF rule set name",
+        ),
         ("namespace", "kube-system", "coditect:namespace: is 'kube-system', a namespace Kubernetes itself uses"),
         ("namespace", "default", "coditect:namespace: is 'default', a namespace Kubernetes itself uses"),
         ("deployment.minAvailable", 3, "coditect:deployment.minAvailable: is 3 with as few as 3 pod(s)"),
-        ("deployment.resources", {"ide": {"cpuRequest": "4", "cpuLimit": "2"}},
-         "coditect:deployment.resources.ide.cpuRequest: (4) is above cpuLimit (2)"),
-        ("deployment.resources", {"nginx": {"memoryRequest": "1Gi", "memoryLimit": "512Mi"}},
-         "coditect:deployment.resources.nginx.memoryRequest: (1Gi) is above memoryLimit (512Mi)"),
+        ("deployment.resources", {"ide": {"cpuRequest": "4", "cpuLimit": "2"}}, "coditect:deployment.resources.ide.cpuRequest: (4) is above cpuLimit (2)"),
+        (
+            "deployment.resources",
+            {"nginx": {"memoryRequest": "1Gi", "memoryLimit": "512Mi"}},
+            "coditect:deployment.resources.nginx.memoryRequest: (1Gi) is above memoryLimit (512Mi)",
+        ),
         ("hosts", ["a" * 64 + ".coditect.ai"], "is not a lower-case DNS name"),
         ("hosts", ["Coditect.AI"], "is not a lower-case DNS name"),
         ("hosts", ["https://coditect.ai"], "is not a lower-case DNS name"),
@@ -87,10 +92,24 @@ def test_valid_neighbours_still_pass() -> None:
     assert parse_settings(with_value("deployment.resources", {"ide": {"cpuRequest": "1500m", "cpuLimit": "2"}}), "prod")
 
 
-INT_KEYS = ["deployment.replicas", "deployment.servingPort", "deployment.terminationGracePeriodSeconds", "backendConfig.timeoutSec",
-            "backendConfig.drainingTimeoutSec", "backendConfig.healthCheck.checkIntervalSec", "gcp.monitoring.failuresBeforeAlert"]
-ANY_VALUE = st.one_of(st.booleans(), st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(2**70), max_value=2**70),
-                      st.text(max_size=30), st.none(), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+INT_KEYS = [
+    "deployment.replicas",
+    "deployment.servingPort",
+    "deployment.terminationGracePeriodSeconds",
+    "backendConfig.timeoutSec",
+    "backendConfig.drainingTimeoutSec",
+    "backendConfig.healthCheck.checkIntervalSec",
+    "gcp.monitoring.failuresBeforeAlert",
+]
+ANY_VALUE = st.one_of(
+    st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(max_size=30),
+    st.none(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
 @BUDGET
@@ -129,8 +148,7 @@ def test_a_host_is_a_dns_name_or_refused(host: str) -> None:
 @given(quantities=st.tuples(*[st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,2})?(m|Ki|Mi|Gi|k|M|G)?\Z", fullmatch=True)] * 2))
 def test_a_request_never_exceeds_its_limit(quantities: tuple[str, str]) -> None:
     request, limit = quantities
-    result = outcome(with_value("deployment.resources", {"ide": {"memoryRequest": request, "memoryLimit": limit,
-                                                                 "cpuRequest": "100m", "cpuLimit": "1"}}))
+    result = outcome(with_value("deployment.resources", {"ide": {"memoryRequest": request, "memoryLimit": limit, "cpuRequest": "100m", "cpuLimit": "1"}}))
     from components.settings import quantity
 
     if quantity(request) > quantity(limit):
@@ -140,7 +158,10 @@ def test_a_request_never_exceeds_its_limit(quantities: tuple[str, str]) -> None:
 
 
 @BUDGET
-@given(namespace=st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?\Z", fullmatch=True) | st.sampled_from(["default", "kube-system", "kube-public", "kube-node-lease"]))
+@given(
+    namespace=st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?\Z", fullmatch=True)
+    | st.sampled_from(["default", "kube-system", "kube-public", "kube-node-lease"])
+)
 def test_the_app_never_lands_in_a_system_namespace(namespace: str) -> None:
     result = outcome(with_value("namespace", namespace))
     assert isinstance(result, Settings) != (namespace in {"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -154,9 +175,12 @@ NEWLINE_CASES = {
     "gcp.monitoring.notificationChannels": lambda v: with_value("gcp.monitoring.notificationChannels", [v]),
     "release.images.ide": lambda v: with_value("release.images.ide", v),
 }
-VALID = {"hosts": "coditect.ai", "gcp.cloudArmor.wafRules": "sqli-v33-stable",
-         "gcp.monitoring.notificationChannels": "projects/coditect-prod/notificationChannels/42",
-         "release.images.ide": "us-docker.pkg.dev/coditect/app/theia@sha256:" + "d" * 64}
+VALID = {
+    "hosts": "coditect.ai",
+    "gcp.cloudArmor.wafRules": "sqli-v33-stable",
+    "gcp.monitoring.notificationChannels": "projects/coditect-prod/notificationChannels/42",
+    "release.images.ide": "us-docker.pkg.dev/coditect/app/theia@sha256:" + "d" * 64,
+}
 
 
 @pytest.mark.parametrize("key", sorted(NEWLINE_CASES))

@@ -30,7 +30,10 @@ def test_every_kubernetes_resource_is_managed_by_the_stacks_own_provider(stack: 
     assert provider.inputs["context"] == read_yaml(ROOT / f"Pulumi.{stack}.yaml")["config"]["coditect:cluster"]["context"]
     kubernetes = [r for r in run.resources if r.custom and r.type.startswith("kubernetes:")]
     assert kubernetes and all(r.provider.startswith(provider.urn) for r in kubernetes), [r.name for r in kubernetes if not r.provider]
-    assert (run.exports["cluster"], run.exports["gcpProject"]) == (provider.inputs["context"], read_yaml(ROOT / f"Pulumi.{stack}.yaml")["config"]["gcp:project"])
+    assert (run.exports["cluster"], run.exports["gcpProject"]) == (
+        provider.inputs["context"],
+        read_yaml(ROOT / f"Pulumi.{stack}.yaml")["config"]["gcp:project"],
+    )
 
 
 def test_a_stack_without_a_project_is_refused_with_the_key_and_the_fix() -> None:
@@ -63,8 +66,9 @@ def test_a_stack_without_a_cluster_is_refused() -> None:
         parse_settings(raw, "dev")
 
 
-@pytest.mark.parametrize(("key", "fragment"), [("gcp:project", "is also the project of stack staging"),
-                                                ("coditect:cluster", "is also the cluster of stack staging")])
+@pytest.mark.parametrize(
+    ("key", "fragment"), [("gcp:project", "is also the project of stack staging"), ("coditect:cluster", "is also the cluster of stack staging")]
+)
 def test_prod_shares_neither_project_nor_cluster(tmp_path: Path, key: str, fragment: str) -> None:
     root = copy_project(tmp_path)
     staging = (root / "Pulumi.staging.yaml").read_text()
@@ -116,5 +120,6 @@ def test_up_proves_gke_applied_the_backend_config_fail_in_prod_warn_elsewhere() 
     assert binding is not None and binding.after_create and binding.after_update  # type: ignore[attr-defined]
     assert not binding.after_create[0].opts.on_dry_run  # type: ignore[attr-defined]
     assert hooks_for("dev", "off") is None
-    assert inspection_hooks(parse_settings(stack_settings_raw("prod"), "prod"), Target("prod", "coditect-prod", "ctx"), list, None) is None, \
+    assert inspection_hooks(parse_settings(stack_settings_raw("prod"), "prod"), Target("prod", "coditect-prod", "ctx"), list, None) is None, (
         "a program given no inspection declares no hook"
+    )

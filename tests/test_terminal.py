@@ -30,9 +30,21 @@ from tests.test_inspect import inspect, live  # noqa: F401  (live is a fixture)
 
 # The attacks of the issue and their kin: clear the screen and draw a green PASS, CSI as one C1 byte,
 # a carriage return that overwrites the line, a bidi override, BEL, a title-setting OSC, NUL, DEL.
-ATTACKS = ["\x1b[2J\x1b[H\x1b[32m[PASS] verdict: PASS\x1b[0m", "\x9b2J\x9b32mPASS", "FAIL\r[PASS]", "PASS \u202eLIAF\u202c",
-           "\a\x1b]0;owned\x07", "a\x00b", "x\x7fy", "\u2066isolate\u2069", "\x85next line", "\ud800lone surrogate"]
-CONTROLISH = st.sampled_from([chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]] + list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
+ATTACKS = [
+    "\x1b[2J\x1b[H\x1b[32m[PASS] verdict: PASS\x1b[0m",
+    "\x9b2J\x9b32mPASS",
+    "FAIL\r[PASS]",
+    "PASS \u202eLIAF\u202c",
+    "\a\x1b]0;owned\x07",
+    "a\x00b",
+    "x\x7fy",
+    "\u2066isolate\u2069",
+    "\x85next line",
+    "\ud800lone surrogate",
+]
+CONTROLISH = st.sampled_from(
+    [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]] + list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+)
 HOSTILE_TEXT = st.lists(st.one_of(CONTROLISH, st.sampled_from(ATTACKS), st.text(max_size=5)), min_size=1, max_size=8).map("".join)
 
 
@@ -41,6 +53,7 @@ def raw_controls(text: str) -> list[str]:
 
 
 # --- the escaping -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_every_attack_is_shown_not_acted_on(attack: str) -> None:
@@ -71,9 +84,12 @@ def test_no_unsafe_character_survives_and_nothing_else_changes(text: str) -> Non
 
 
 @settings(max_examples=200, deadline=None)
-@given(value=st.recursive(st.text() | st.integers() | st.none(), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                          max_leaves=8),
-       ensure_ascii=st.booleans())
+@given(
+    value=st.recursive(
+        st.text() | st.integers() | st.none(), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8
+    ),
+    ensure_ascii=st.booleans(),
+)
 def test_json_stays_valid_and_decodes_to_the_same_data(value: object, ensure_ascii: bool) -> None:
     document = json.dumps({"value": value}, ensure_ascii=ensure_ascii)
     escaped = escape(document)
@@ -105,6 +121,7 @@ def test_the_streams_are_put_back_and_never_wrapped_twice() -> None:
 
 
 # --- the real command paths --------------------------------------------------------------------------
+
 
 def run_main(*argv: str) -> tuple[int, str]:
     """`python -m ops ARGV` in this process, what it printed to stdout and stderr together."""
@@ -155,8 +172,10 @@ def test_issue_an_event_message_cannot_draw_a_fake_verdict(live: Running, capsys
 
 def probe_log(detail: str) -> str:
     table = probe_tests.TABLE
-    lines = [probe_tests.line(p.name, "reached" if p is table[0] else ("blocked" if p.expect.value == "blocked" else "reached"),
-                              detail if p is table[0] else "ok") for p in table]
+    lines = [
+        probe_tests.line(p.name, "reached" if p is table[0] else ("blocked" if p.expect.value == "blocked" else "reached"), detail if p is table[0] else "ok")
+        for p in table
+    ]
     return "Python 3.13\n" + "\n".join(lines)
 
 
@@ -177,6 +196,7 @@ def test_a_probe_detail_is_escaped(detail: str) -> None:
 
 def test_issue_a_server_answer_echoed_by_verify_is_escaped() -> None:
     """A status line and body made to repaint the terminal: verify's verdict shows them, escaped."""
+
     def answer(conn: Connection, request: Request) -> bool:
         return conn.respond("\x1b[2J\x1b[32m[PASS] verdict: PASS\u202e", status="500 \x1b[2JOops")
 

@@ -31,8 +31,16 @@ from tests.hostile_server import Connection, HostileServer, Request
 from tests.test_browser import _require
 
 TOKEN = "t" * 43
-GENUINE = {"connected": True, "transport": "websocket", "upgraded": True, "calls": 2, "answered": 2, "pods": ["a", "a"],
-           "sessions": ["s1"], "events": [{"at": 0.1, "kind": "connect", "detail": "sid s1 over polling"}]}
+GENUINE = {
+    "connected": True,
+    "transport": "websocket",
+    "upgraded": True,
+    "calls": 2,
+    "answered": 2,
+    "pods": ["a", "a"],
+    "sessions": ["s1"],
+    "events": [{"at": 0.1, "kind": "connect", "detail": "sid s1 over polling"}],
+}
 
 
 @contextlib.contextmanager
@@ -63,6 +71,7 @@ def judged(found: Any, calls: int = 2) -> BrowserReport:
 
 # --- the result server --------------------------------------------------------------------------------
 
+
 def test_the_pages_tokened_result_is_taken_once() -> None:
     with result_server() as server:
         assert post(server, json.dumps(GENUINE).encode(), {TOKEN_HEADER: TOKEN}) == 204
@@ -72,8 +81,16 @@ def test_the_pages_tokened_result_is_taken_once() -> None:
     assert judged(server.result).ok
 
 
-@pytest.mark.parametrize("headers", [{}, {TOKEN_HEADER: "guess"}, {TOKEN_HEADER: TOKEN[:-1]}, {TOKEN_HEADER: TOKEN, "Origin": "null"},
-                                     {TOKEN_HEADER: TOKEN, "Origin": "https://endpoint.example"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {TOKEN_HEADER: "guess"},
+        {TOKEN_HEADER: TOKEN[:-1]},
+        {TOKEN_HEADER: TOKEN, "Origin": "null"},
+        {TOKEN_HEADER: TOKEN, "Origin": "https://endpoint.example"},
+    ],
+)
 def test_a_result_without_the_token_or_from_another_origin_is_refused(headers: dict[str, str]) -> None:
     with result_server() as server:
         assert post(server, json.dumps(GENUINE).encode(), headers) == 403
@@ -87,13 +104,23 @@ def test_a_broken_request_is_refused_without_a_traceback(capsys: pytest.CaptureF
     assert "Traceback" not in capsys.readouterr().err and not server.reported.is_set()
 
 
-@pytest.mark.parametrize(("found", "named"), [
-    (40, "the result is int"), ([], "the result is list"), ({}, "connected is None"), (GENUINE | {"connected": 1}, "connected is 1"),
-    (GENUINE | {"answered": True}, "answered is True"), (GENUINE | {"answered": 10**400}, "outside 0..2"),
-    (GENUINE | {"answered": "2"}, "answered is '2'"), (GENUINE | {"pods": [1]}, "pods is not a list"),
-    (GENUINE | {"transport": "carrier pigeon"}, "transport is 'carrier pigeon'"), (GENUINE | {"events": [{"at": "x"}]}, "an event"),
-    (GENUINE | {"events": [{"at": float("nan"), "kind": "k", "detail": "d"}]}, "an event"), (GENUINE | {"events": {}}, "events is {}"),
-])
+@pytest.mark.parametrize(
+    ("found", "named"),
+    [
+        (40, "the result is int"),
+        ([], "the result is list"),
+        ({}, "connected is None"),
+        (GENUINE | {"connected": 1}, "connected is 1"),
+        (GENUINE | {"answered": True}, "answered is True"),
+        (GENUINE | {"answered": 10**400}, "outside 0..2"),
+        (GENUINE | {"answered": "2"}, "answered is '2'"),
+        (GENUINE | {"pods": [1]}, "pods is not a list"),
+        (GENUINE | {"transport": "carrier pigeon"}, "transport is 'carrier pigeon'"),
+        (GENUINE | {"events": [{"at": "x"}]}, "an event"),
+        (GENUINE | {"events": [{"at": float("nan"), "kind": "k", "detail": "d"}]}, "an event"),
+        (GENUINE | {"events": {}}, "events is {}"),
+    ],
+)
 def test_issue_a_malformed_result_is_one_line_naming_the_field(found: Any, named: str) -> None:
     """Issue 19: a forged result crashed verify (int() of a string, .get on a number)."""
     with pytest.raises(ValueError) as refused:
@@ -101,8 +128,11 @@ def test_issue_a_malformed_result_is_one_line_naming_the_field(found: Any, named
     assert named in str(refused.value) and "\n" not in str(refused.value)
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=10)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
 FIELDS = st.fixed_dictionaries({}, optional={k: JSON | st.just(v) for k, v in GENUINE.items()})
 
 
@@ -120,6 +150,7 @@ def test_any_result_is_taken_or_refused_in_one_line(found: Any) -> None:
 
 # --- whole runs in Chromium -----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def chromium() -> None:
     _require(None if chromium_binary() else "Chromium is not installed: apt-get install chromium chromium-driver")
@@ -129,6 +160,7 @@ def chromium() -> None:
 def forging(attempts: list[str]) -> Any:
     """An endpoint that knows where the result server is (the page's Origin) and posts a PASS there itself,
     then redirects each of the page's requests to it (307: the POST keeps its body)."""
+
     def answer(conn: Connection, request: Request) -> bool:
         sent = urlsplit(request.headers.get("origin") or request.headers.get("referer") or "")
         page = f"{sent.scheme}://{sent.netloc}"
@@ -142,6 +174,7 @@ def forging(attempts: list[str]) -> Any:
                     attempts.append(str(error))
         conn.respond("", "307 Temporary Redirect", {"Location": f"{page}/result", "Access-Control-Allow-Origin": "*"})
         return False
+
     return answer
 
 

@@ -56,6 +56,7 @@ def failed(report: Report) -> Check:
 
 # --- hostile servers --------------------------------------------------------------------------------
 
+
 def test_the_control_server_passes_every_check() -> None:
     report, _ = run_against(GOOD, hold=0.2)
     assert report.ok and all(c.ok for c in report.checks), report.text()
@@ -74,8 +75,7 @@ def test_every_hostile_server_fails_within_the_bound(name: str) -> None:
 
 
 @settings(max_examples=12, deadline=None)
-@given(name=st.sampled_from(sorted(BEHAVIOURS)), timeout=st.sampled_from([0.2, 0.4, 0.7]), polls=st.integers(1, 3),
-       hold=st.sampled_from([0.0, 0.3]))
+@given(name=st.sampled_from(sorted(BEHAVIOURS)), timeout=st.sampled_from([0.2, 0.4, 0.7]), polls=st.integers(1, 3), hold=st.sampled_from([0.0, 0.3]))
 def test_hostile_servers_under_any_options_end_within_the_bound(name: str, timeout: float, polls: int, hold: float) -> None:
     report, took = run_against(BEHAVIOURS[name], timeout=timeout, polls=polls, hold=hold)
     failed(report)
@@ -116,15 +116,18 @@ def peak_memory() -> Iterator[list[int]]:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize(("name", "bound"), [
-    ("http:endless_body", f"more than {MAX_BODY_BYTES} bytes (the cap on a response body)"),
-    ("http:gzip_bomb", "decompressing the body more than"),
-    ("http:deflate_bomb", "decompressing the body more than"),
-    ("poll:endless_body", "the cap on a response body"),
-    ("poll:gzip_bomb", "decompressing the body more than"),
-    ("ws:oversized_frame", "a WebSocket message over the 1048576-byte cap"),
-    ("ws:big_message", "a WebSocket message over the 1048576-byte cap"),
-])
+@pytest.mark.parametrize(
+    ("name", "bound"),
+    [
+        ("http:endless_body", f"more than {MAX_BODY_BYTES} bytes (the cap on a response body)"),
+        ("http:gzip_bomb", "decompressing the body more than"),
+        ("http:deflate_bomb", "decompressing the body more than"),
+        ("poll:endless_body", "the cap on a response body"),
+        ("poll:gzip_bomb", "decompressing the body more than"),
+        ("ws:oversized_frame", "a WebSocket message over the 1048576-byte cap"),
+        ("ws:big_message", "a WebSocket message over the 1048576-byte cap"),
+    ],
+)
 def test_issue_endless_bodies_and_bombs_stay_under_a_memory_bound(name: str, bound: str) -> None:
     """Issue 11: an endless body or a gzip bomb drove verify to gigabytes and a MemoryError."""
     with peak_memory() as peak:
@@ -133,8 +136,9 @@ def test_issue_endless_bodies_and_bombs_stay_under_a_memory_bound(name: str, bou
     assert peak[0] < MEMORY_BOUND, f"{peak[0] / 2**20:.1f} MiB"
 
 
-@pytest.mark.parametrize(("field", "value"), [("sid", ""), ("pingInterval", True), ("pingTimeout", False), ("sid", None),
-                                              ("upgrades", [None]), ("maxPayload", "1000000")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("sid", ""), ("pingInterval", True), ("pingTimeout", False), ("sid", None), ("upgrades", [None]), ("maxPayload", "1000000")]
+)
 def test_issue_open_packet_fields_need_their_exact_type(field: str, value: object) -> None:
     """Issue 11: an empty sid or `pingInterval: true` passed the handshake."""
     import json
@@ -147,6 +151,7 @@ def test_issue_open_packet_fields_need_their_exact_type(field: str, value: objec
 
 
 # --- hostile arguments ------------------------------------------------------------------------------
+
 
 def run_cli(*args: str) -> tuple[int, str, str, list[Options]]:
     """`python -m ops verify ARGS` in this process, the network stubbed out: the options a run would get."""
@@ -168,17 +173,34 @@ def assert_refused(code: int, err: str, reached: list[Options]) -> None:
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("args", [
-    ("http://127.0.0.1:0/socket.io/",), ("http://127.0.0.1:65536/socket.io/",), ("http://127.0.0.1:70000/socket.io/",),
-    ("http://127.0.0.1:-1/socket.io/",), ("http://[::1/socket.io/",), ("http://bücher.example/socket.io/",),
-    ("http://\u0130.example/socket.io/",), ("http://xn--a.example/\x00",), ("http:///socket.io/",), ("gopher://host/socket.io/",),
-    ("--hold=nan", "http://127.0.0.1:1/"), ("--hold=inf", "http://127.0.0.1:1/"), ("--timeout=nan", "http://127.0.0.1:1/"),
-    ("--timeout=-inf", "http://127.0.0.1:1/"), ("--timeout=0", "http://127.0.0.1:1/"), ("--polls=0", "http://127.0.0.1:1/"),
-    ("--polls=" + "9" * 5000, "http://127.0.0.1:1/"), ("--header=X-Name: é", "http://127.0.0.1:1/"),
-    ("--header=Ünïcode: x", "http://127.0.0.1:1/"), ("--header=X: a\r\nInjected: 1", "http://127.0.0.1:1/"),
-    ("--namespace=/a,b", "http://127.0.0.1:1/"), ("--pod-header=Bad Header", "http://127.0.0.1:1/"),
-    ("http://127.0.0.1:1/" + "x" * 10_000_000,),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("http://127.0.0.1:0/socket.io/",),
+        ("http://127.0.0.1:65536/socket.io/",),
+        ("http://127.0.0.1:70000/socket.io/",),
+        ("http://127.0.0.1:-1/socket.io/",),
+        ("http://[::1/socket.io/",),
+        ("http://bücher.example/socket.io/",),
+        ("http://\u0130.example/socket.io/",),
+        ("http://xn--a.example/\x00",),
+        ("http:///socket.io/",),
+        ("gopher://host/socket.io/",),
+        ("--hold=nan", "http://127.0.0.1:1/"),
+        ("--hold=inf", "http://127.0.0.1:1/"),
+        ("--timeout=nan", "http://127.0.0.1:1/"),
+        ("--timeout=-inf", "http://127.0.0.1:1/"),
+        ("--timeout=0", "http://127.0.0.1:1/"),
+        ("--polls=0", "http://127.0.0.1:1/"),
+        ("--polls=" + "9" * 5000, "http://127.0.0.1:1/"),
+        ("--header=X-Name: é", "http://127.0.0.1:1/"),
+        ("--header=Ünïcode: x", "http://127.0.0.1:1/"),
+        ("--header=X: a\r\nInjected: 1", "http://127.0.0.1:1/"),
+        ("--namespace=/a,b", "http://127.0.0.1:1/"),
+        ("--pod-header=Bad Header", "http://127.0.0.1:1/"),
+        ("http://127.0.0.1:1/" + "x" * 10_000_000,),
+    ],
+)
 def test_issue_bad_arguments_are_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     """Issue 11: wrapped ports, `--hold nan`, a Unicode host, `[::1`, a non-ASCII --header, `--timeout nan`."""
     code, _, err, reached = run_cli(*args)
@@ -191,12 +213,32 @@ def test_issue_hold_nan_no_longer_passes_after_holding_nothing() -> None:
 
 
 NUMBERS = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-(10**30), 10**30).map(str),
-    st.sampled_from(["nan", "inf", "-inf", "1e309", "0", "1_000", " 5 ", "0x10", "", "NaN", "+3", "4.0"]), st.text(max_size=12),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+    st.sampled_from(["nan", "inf", "-inf", "1e309", "0", "1_000", " 5 ", "0x10", "", "NaN", "+3", "4.0"]),
+    st.text(max_size=12),
 )
 HOSTS = st.one_of(
-    st.sampled_from(["127.0.0.1", "[::1]", "[::1", "::1]", "localhost", "bücher.de", "-a.b", "a..b", "999.1.1.1", "a" * 64 + ".com",
-                     "[fe80::1%25eth0]", "", "xn--bcher-kva.de", "exa mple.com", "user@host", "[]"]),
+    st.sampled_from(
+        [
+            "127.0.0.1",
+            "[::1]",
+            "[::1",
+            "::1]",
+            "localhost",
+            "bücher.de",
+            "-a.b",
+            "a..b",
+            "999.1.1.1",
+            "a" * 64 + ".com",
+            "[fe80::1%25eth0]",
+            "",
+            "xn--bcher-kva.de",
+            "exa mple.com",
+            "user@host",
+            "[]",
+        ]
+    ),
     st.text(max_size=15),
 )
 PORTS = st.one_of(st.none(), st.integers(-5, 70_000).map(str), st.sampled_from(["", "0", "65535", "65536", "x", "1e3", "٣"]))
@@ -215,7 +257,8 @@ def urls(draw: st.DrawFn) -> str:
 @settings(max_examples=300, deadline=None)
 @given(url=urls(), polls=NUMBERS, hold=NUMBERS, timeout=NUMBERS, headers=st.lists(HEADERS, max_size=3), namespace=st.text(max_size=10))
 def test_any_arguments_are_refused_in_one_line_or_reach_the_run_in_range(
-        url: str, polls: str, hold: str, timeout: str, headers: list[str], namespace: str) -> None:
+    url: str, polls: str, hold: str, timeout: str, headers: list[str], namespace: str
+) -> None:
     args = [f"--polls={polls}", f"--hold={hold}", f"--timeout={timeout}", f"--namespace={namespace}", *(f"--header={h}" for h in headers), "--", url]
     code, _, err, reached = run_cli(*args)
     if code != 0:

@@ -43,6 +43,7 @@ class Counted:
 
 def redirecting(status: int, location: str | None, at: str) -> Behaviour:
     """A correct Engine.IO server that answers `at` ('handshake' or 'websocket') with `status` to `location`."""
+
     def answer(conn: Connection, request: Request) -> bool:
         hit = request.is_handshake if at == "handshake" else request.is_websocket
         if not hit:
@@ -50,6 +51,7 @@ def redirecting(status: int, location: str | None, at: str) -> Behaviour:
         headers = {"Location": location} if location is not None else {}
         conn.respond("", f"{status} {REASONS[status]}", headers)
         return False
+
     return answer
 
 
@@ -67,6 +69,7 @@ def the_failure(report: Report) -> Check:
 
 
 # --- regressions: the issue's examples --------------------------------------------------------------
+
 
 def test_issue_a_websocket_upgrade_redirected_to_another_origin_is_not_followed() -> None:
     """Issue 19: verify followed it and reported PASS for a socket it never opened on the endpoint."""
@@ -107,6 +110,7 @@ def test_a_redirect_without_location_is_named_too() -> None:
 
 def test_a_redirect_mid_session_fails_that_request() -> None:
     """A polling request (sid-carrying) redirected: the polling check fails naming it, no later check follows it."""
+
     def answer(conn: Connection, request: Request) -> bool:
         if "sid" in request.query and not request.is_websocket:
             conn.respond("", "307 Temporary Redirect", {"Location": "/elsewhere/"})
@@ -129,20 +133,26 @@ def test_a_control_endpoint_still_passes() -> None:
 
 # --- generated: every redirect status x where x which origin x scheme --------------------------------
 
+
 @st.composite
 def redirects(draw: st.DrawFn) -> tuple[int, str, str, str]:
     """(status, where it is answered, the kind of target, the scheme of the URL given to verify)."""
-    return (draw(st.sampled_from(STATUSES)), draw(st.sampled_from(["handshake", "websocket"])),
-            draw(st.sampled_from(["other-origin", "same-origin-path", "relative", "https-same-host", "other-scheme-ws"])),
-            draw(st.sampled_from(["http", "ws"])))
+    return (
+        draw(st.sampled_from(STATUSES)),
+        draw(st.sampled_from(["handshake", "websocket"])),
+        draw(st.sampled_from(["other-origin", "same-origin-path", "relative", "https-same-host", "other-scheme-ws"])),
+        draw(st.sampled_from(["http", "ws"])),
+    )
 
 
 def location_for(kind: str, target: HostileServer, endpoint_port: int) -> str:
-    return {"other-origin": target.url("/socket.io/") + "?EIO=4",
-            "same-origin-path": f"http://127.0.0.1:{endpoint_port}/moved/socket.io/",
-            "relative": "/moved/socket.io/?x=1",
-            "https-same-host": "https://127.0.0.1/socket.io/",
-            "other-scheme-ws": f"ws://127.0.0.1:{target.port}/socket.io/"}[kind]
+    return {
+        "other-origin": target.url("/socket.io/") + "?EIO=4",
+        "same-origin-path": f"http://127.0.0.1:{endpoint_port}/moved/socket.io/",
+        "relative": "/moved/socket.io/?x=1",
+        "https-same-host": "https://127.0.0.1/socket.io/",
+        "other-scheme-ws": f"ws://127.0.0.1:{target.port}/socket.io/",
+    }[kind]
 
 
 @settings(max_examples=15, deadline=None)
@@ -167,18 +177,28 @@ def test_no_redirect_is_followed_and_each_names_its_target(case: tuple[int, str,
     assert not any(c.ok for c in report.checks if c.name in (CheckName.WS_UPGRADE, CheckName.WS_ONLY))
 
 
-@pytest.mark.parametrize(("given_url", "expected"), [
-    ("https://h/theia/socket.io/?EIO=4&transport=polling&t=x", "https://h/theia/socket.io/"),
-    ("wss://h:8443/socket.io/?token=a&EIO=4&transport=websocket&sid=s", "https://h:8443/socket.io/?token=a"),
-    ("http://h/p/", "http://h/p/"),
-])
+@pytest.mark.parametrize(
+    ("given_url", "expected"),
+    [
+        ("https://h/theia/socket.io/?EIO=4&transport=polling&t=x", "https://h/theia/socket.io/"),
+        ("wss://h:8443/socket.io/?token=a&EIO=4&transport=websocket&sid=s", "https://h:8443/socket.io/?token=a"),
+        ("http://h/p/", "http://h/p/"),
+    ],
+)
 def test_the_url_to_verify_drops_only_what_verify_adds(given_url: str, expected: str) -> None:
     assert endpoint_url(given_url) == expected
 
 
-@pytest.mark.parametrize(("a", "b", "same"), [
-    ("http://h/x", "ws://h:80/y", True), ("https://h/", "wss://H:443/", True), ("http://h/", "https://h/", False),
-    ("http://h:1/", "http://h:2/", False), ("http://h/", "http://g/", False), ("http://h/", "http://h:bad/", False),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("http://h/x", "ws://h:80/y", True),
+        ("https://h/", "wss://H:443/", True),
+        ("http://h/", "https://h/", False),
+        ("http://h:1/", "http://h:2/", False),
+        ("http://h/", "http://g/", False),
+        ("http://h/", "http://h:bad/", False),
+    ],
+)
 def test_same_origin_is_scheme_host_and_port(a: str, b: str, same: bool) -> None:
     assert (origin(a) == origin(b)) is same

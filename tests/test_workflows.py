@@ -121,7 +121,7 @@ def test_the_stack_job_holds_the_stack_s_credentials_and_lock() -> None:
     # in: uv.lock without groups) and policy/.venv (policy/uv.lock); --locked refuses a lock pyproject.toml outgrew.
     assert "--require-hashes -r requirements-pip.lock" in install and '>> "$GITHUB_PATH"' in install
     syncs = [line.strip() for line in install.splitlines() if " sync " in f"{line} "]
-    assert syncs[0].endswith("uv/bin/uv\" sync --locked"), syncs
+    assert syncs[0].endswith('uv/bin/uv" sync --locked'), syncs
     assert syncs[1] == '(cd policy && "$RUNNER_TEMP/uv/bin/uv" sync --locked)', syncs
     assert "UV_PROJECT_ENVIRONMENT=.venv-ops" in syncs[2] and syncs[2].endswith("sync --locked --group ops"), syncs
     assert "pip install" not in install.replace("pip install --quiet --require-hashes -r requirements-pip.lock", ""), "every other install is a uv sync"
@@ -134,8 +134,15 @@ def test_the_cli_version_is_the_locked_sdk_s() -> None:
 
 
 def test_every_action_is_on_a_current_major() -> None:
-    current = {"actions/checkout": "v6", "actions/setup-python": "v6", "actions/setup-go": "v6", "actions/cache": "v5",
-               "google-github-actions/auth": "v3", "google-github-actions/get-gke-credentials": "v3", "pulumi/actions": "v7"}
+    current = {
+        "actions/checkout": "v6",
+        "actions/setup-python": "v6",
+        "actions/setup-go": "v6",
+        "actions/cache": "v5",
+        "google-github-actions/auth": "v3",
+        "google-github-actions/get-gke-credentials": "v3",
+        "pulumi/actions": "v7",
+    }
     used = set()
     for path in WORKFLOWS.glob("*.yml"):
         for action, version in re.findall(r"uses: ([\w-]+/[\w-]+)@(\S+)", path.read_text(encoding="utf-8")):
@@ -180,11 +187,14 @@ def _project_with(tmp_path: Path, context: str, project: str) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("context, project, message", [
-    ("my-cluster", "coditect-staging", "is not a GKE context name"),
-    ("gke_coditect-other_us-central1_coditect-staging", "coditect-staging", "names project 'coditect-other' but gcp:project is 'coditect-staging'"),
-    ("gke_coditect-staging_us_central1_x", "coditect-staging", "is not a GKE context name"),
-])
+@pytest.mark.parametrize(
+    "context, project, message",
+    [
+        ("my-cluster", "coditect-staging", "is not a GKE context name"),
+        ("gke_coditect-other_us-central1_coditect-staging", "coditect-staging", "names project 'coditect-other' but gcp:project is 'coditect-staging'"),
+        ("gke_coditect-staging_us_central1_x", "coditect-staging", "is not a GKE context name"),
+    ],
+)
 def test_target_refuses_a_context_the_workflow_cannot_use(tmp_path: Path, context: str, project: str, message: str) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):
         deploy_target("staging", _project_with(tmp_path, context, project))

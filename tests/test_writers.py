@@ -32,13 +32,21 @@ def rendered_version(root: Path) -> str:
 # --- the lock and the changed-since-read refusal ---------------------------------------------------------------
 
 
-def test_a_writer_holding_the_lock_refuses_a_second_one_naming_it(repo: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_writer_holding_the_lock_refuses_a_second_one_naming_it(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     before = files(repo)
     monkeypatch.setattr(atomic, "LOCK_WAIT_S", 0.2)
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
-                               "from ops.atomic import locked\nwith locked(Path(sys.argv[2])):\n print('held', flush=True); time.sleep(30)",
-                               str(ROOT), str(repo / STACK_FILE)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+            "from ops.atomic import locked\nwith locked(Path(sys.argv[2])):\n print('held', flush=True); time.sleep(30)",
+            str(ROOT),
+            str(repo / STACK_FILE),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         for command in (["promote", "staging", "prod"], ["rollback", "prod"]):
@@ -58,8 +66,7 @@ def test_a_writer_holding_the_lock_refuses_a_second_one_naming_it(repo: Path, mo
     assert code == EXIT_OK and "Wrote Pulumi.prod.yaml" in out and not (repo / ".Pulumi.prod.yaml.lock").exists()
 
 
-def test_a_stack_file_edited_between_read_and_write_is_not_overwritten(repo: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_stack_file_edited_between_read_and_write_is_not_overwritten(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import ops.promote
     import ops.release
 
@@ -87,8 +94,10 @@ def test_promote_and_rollback_started_together_never_both_write(repo: Path) -> N
     """The issue's example, as two real processes: one writes; the other is refused (the lock, or the stack file it
     would roll back is no longer committed); never both 'Wrote', and the stack file and its render always agree."""
     command = [sys.executable, "-m", "ops", "--project", str(repo)]
-    racers = [subprocess.Popen([*command, *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-              for arguments in (["promote", "staging", "prod"], ["rollback", "prod"])]
+    racers = [
+        subprocess.Popen([*command, *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for arguments in (["promote", "staging", "prod"], ["rollback", "prod"])
+    ]
     results = [(racer.wait(120), *racer.communicate()) for racer in racers]
     wrote = [out for _, out, _ in results if "Wrote Pulumi.prod.yaml" in out]
     if len(wrote) == 2:  # only one after the other: the rollback, then the promote that read what it wrote
@@ -218,14 +227,18 @@ def test_a_stack_file_with_two_hard_links_is_refused(repo: Path, tmp_path: Path,
 # --- file-system refusals name the file -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "meaning", "fix"), [
-    (errno.ENOSPC, "the file system holding it is full", "df -h"),
-    (errno.EDQUOT, "your disk quota there is used up", "quota -s"),
-    (errno.EROFS, "it is on a read-only file system", "remount"),
-    (errno.EACCES, "permission denied", "ls -ld"),
-])
-def test_a_refused_write_names_the_file_and_the_fix(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                                    code: int, meaning: str, fix: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "meaning", "fix"),
+    [
+        (errno.ENOSPC, "the file system holding it is full", "df -h"),
+        (errno.EDQUOT, "your disk quota there is used up", "quota -s"),
+        (errno.EROFS, "it is on a read-only file system", "remount"),
+        (errno.EACCES, "permission denied", "ls -ld"),
+    ],
+)
+def test_a_refused_write_names_the_file_and_the_fix(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], code: int, meaning: str, fix: str
+) -> None:
     before = files(repo)
 
     real_write = os.write
@@ -269,10 +282,12 @@ def test_a_real_refusal_by_the_kernel_names_the_file(tmp_path: Path) -> None:
     """A file size limit (ulimit -f) makes the kernel refuse the write (EFBIG) as a full disk would (ENOSPC)."""
     target = tmp_path / "Pulumi.prod.yaml"
     target.write_text("old\n")
-    script = ("import resource, signal, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path\n"
-              "from ops.atomic import write_files; from ops.errors import WriteError\n"
-              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
-              "try:\n write_files({Path(sys.argv[2]): 'x' * 100_000})\nexcept WriteError as error:\n print(error)")
+    script = (
+        "import resource, signal, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path\n"
+        "from ops.atomic import write_files; from ops.errors import WriteError\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "try:\n write_files({Path(sys.argv[2]): 'x' * 100_000})\nexcept WriteError as error:\n print(error)"
+    )
     done = subprocess.run([sys.executable, "-c", script, str(ROOT), str(target)], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and f"cannot write {target}: it is larger than this process or file system may write" in done.stdout, done
     assert "ulimit -f" in done.stdout and target.read_text() == "old\n"

@@ -89,8 +89,14 @@ class Driver:
     def __call__(self, *args: str, stack: str = "local") -> subprocess.CompletedProcess[str]:
         # The pack runs where the CLI would run it (engine/language_host.py reads CODITECT_POLICY_PYTHON).
         env = {**os.environ, "KUBECONFIG": str(ROOT / ".engine" / "kubeconfig"), "CODITECT_POLICY_PYTHON": self.pack_python}
-        return subprocess.run([self.python, str(self.root / "engine" / "drive.py"), *args, "--stack", stack],
-                              capture_output=True, text=True, timeout=DRIVE_TIMEOUT_SEC, cwd=self.root, env=env)
+        return subprocess.run(
+            [self.python, str(self.root / "engine" / "drive.py"), *args, "--stack", stack],
+            capture_output=True,
+            text=True,
+            timeout=DRIVE_TIMEOUT_SEC,
+            cwd=self.root,
+            env=env,
+        )
 
 
 @pytest.fixture(scope="session")

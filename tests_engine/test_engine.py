@@ -113,8 +113,14 @@ def _pulumi(copy: Driver, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **engine_environment()}
     env["PULUMI_BACKEND_URL"] = f"file://{copy.root / '.engine' / 'state'}"
     env["PULUMI_HOME"] = str(copy.root / ".engine" / "pulumi-home")
-    return subprocess.run([str(copy.root / ".engine" / "bin" / "pulumi"), *args, "--stack", "local", "--non-interactive"], cwd=copy.root,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(copy.root / ".engine" / "bin" / "pulumi"), *args, "--stack", "local", "--non-interactive"],
+        cwd=copy.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_config_set_path_as_the_cli_writes_it_reaches_the_program(project_copy: Driver) -> None:

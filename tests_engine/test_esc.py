@@ -24,18 +24,23 @@ def project(tmp_path: Path, engine: Path) -> tuple[Path, dict[str, str]]:
         if (ROOT / name).is_file():
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, tmp_path / name)
-    env = {**os.environ, **engine_environment(), "PULUMI_CLI": str(engine / "pulumi"),
-           "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}", "PULUMI_HOME": str(tmp_path / "pulumi-home")}
+    env = {
+        **os.environ,
+        **engine_environment(),
+        "PULUMI_CLI": str(engine / "pulumi"),
+        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
+        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
+    }
     (tmp_path / "state").mkdir()
-    init = subprocess.run([str(engine / "pulumi"), "stack", "init", "local", "--non-interactive"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    init = subprocess.run(
+        [str(engine / "pulumi"), "stack", "init", "local", "--non-interactive"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert init.returncode == 0, init.stdout + init.stderr
     return tmp_path, env
 
 
 def _ops(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops", "--project", str(project), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "ops", "--project", str(project), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_the_merged_configuration_is_the_cli_s(project: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,15 +35,20 @@ def token_kubeconfig(client: kubernetes.client.ApiClient, role: dict[str, Any], 
 
     dynamic, core = DynamicClient(client), kubernetes.client.CoreV1Api(client)
     name = role["metadata"]["name"]
-    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name, "namespace": NAMESPACE},
-               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-               "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": NAMESPACE}]}
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": NAMESPACE}],
+    }
     account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NAMESPACE}}
     for body in (account, role, binding):
         dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"]).create(body=body, namespace=NAMESPACE)
     # The audience is the API server's own (its --service-account-issuer, the default --api-audiences).
     request = kubernetes.client.AuthenticationV1TokenRequest(
-        spec=kubernetes.client.V1TokenRequestSpec(audiences=["https://kubernetes.default.svc"], expiration_seconds=3600))
+        spec=kubernetes.client.V1TokenRequestSpec(audiences=["https://kubernetes.default.svc"], expiration_seconds=3600)
+    )
     status = core.create_namespaced_service_account_token(name, NAMESPACE, request).status
     assert status is not None
     token = status.token
@@ -55,8 +60,13 @@ def token_kubeconfig(client: kubernetes.client.ApiClient, role: dict[str, Any], 
 
 def _inspect(kubeconfig: Path) -> subprocess.CompletedProcess[str]:
     # No Google Cloud here: the Compute and Container APIs point at a closed loopback port.
-    return subprocess.run([sys.executable, "-m", "ops", "inspect", "local", "--kubeconfig", str(kubeconfig), "--gcp-endpoint",
-                           "http://127.0.0.1:9", "--timeout", "5"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "ops", "inspect", "local", "--kubeconfig", str(kubeconfig), "--gcp-endpoint", "http://127.0.0.1:9", "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 @pytest.fixture()
@@ -88,13 +98,23 @@ def test_the_documented_probe_role_lets_probe_create_its_job(deployed: Driver, c
     admin = kubernetes.config.new_client_from_config(str(cluster), context=CONTEXT)
     role = documented_role("coditect-probe")
     probe = [sys.executable, "-m", "ops", "probe", "local", "--peer", "10.96.0.10:80", "--deadline", "20", "--probe-timeout", "2"]
-    full = subprocess.run([*probe, "--kubeconfig", str(token_kubeconfig(admin, role, cluster, tmp_path / "probe.kubeconfig"))],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    full = subprocess.run(
+        [*probe, "--kubeconfig", str(token_kubeconfig(admin, role, cluster, tmp_path / "probe.kubeconfig"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert full.returncode != EXIT_NO_ACCESS, f"the README's probe Role is not enough:\n{full.stdout}{full.stderr}"
     short = yaml.safe_load(yaml.safe_dump(role))
     short["metadata"]["name"] = "coditect-probe-no-create"
     short["rules"][0]["verbs"] = ["get", "delete"]
-    refused = subprocess.run([*probe, "--kubeconfig", str(token_kubeconfig(admin, short, cluster, tmp_path / "short.kubeconfig"))],
-                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+    refused = subprocess.run(
+        [*probe, "--kubeconfig", str(token_kubeconfig(admin, short, cluster, tmp_path / "short.kubeconfig"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert refused.returncode == EXIT_NO_ACCESS, f"probe did not need jobs create:\n{refused.stdout}{refused.stderr}"
     assert "jobs" in refused.stdout + refused.stderr

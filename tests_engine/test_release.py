@@ -16,15 +16,17 @@ from ops.cluster import CONTEXT
 from tests_engine.conftest import Driver
 from tests_engine.test_engine import NAMESPACE, _explain
 
-NEXT: dict[str, Any] = {"version": "1.6.0", "images": {
-    "nginx": "us-docker.pkg.dev/coditect/app/nginx@sha256:" + "1" * 64,
-    "ide": "us-docker.pkg.dev/coditect/app/theia@sha256:" + "2" * 64,
-}}
+NEXT: dict[str, Any] = {
+    "version": "1.6.0",
+    "images": {
+        "nginx": "us-docker.pkg.dev/coditect/app/nginx@sha256:" + "1" * 64,
+        "ide": "us-docker.pkg.dev/coditect/app/theia@sha256:" + "2" * 64,
+    },
+}
 
 
 def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=release", "-c", "user.email=release@coditect.test", *args], cwd=root, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(["git", "-c", "user.name=release", "-c", "user.email=release@coditect.test", *args], cwd=root, check=True, capture_output=True, timeout=60)
 
 
 def _images(cluster: Path) -> dict[str, str]:
@@ -55,8 +57,9 @@ def test_rollback_then_up_changes_exactly_the_images(project_copy: Driver, clust
         assert (up := project_copy("up")).returncode == 0, _explain(up)
         assert _images(cluster) == {"nginx": NEXT["images"]["nginx"], "ide": NEXT["images"]["ide"]}
 
-        rollback = subprocess.run([sys.executable, "-m", "ops", "--project", str(root), "rollback", "local"],
-                                  capture_output=True, text=True, timeout=300, cwd=root)
+        rollback = subprocess.run(
+            [sys.executable, "-m", "ops", "--project", str(root), "rollback", "local"], capture_output=True, text=True, timeout=300, cwd=root
+        )
         assert rollback.returncode == 0, rollback.stdout + rollback.stderr
         preview = project_copy("preview")
         assert preview.returncode == 0, _explain(preview)

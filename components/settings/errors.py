@@ -25,7 +25,6 @@ class SettingsError(pulumi.RunError):
     """Stack configuration is invalid; the message lists every problem with its fix."""
 
 
-
 def _key(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:

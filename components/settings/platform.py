@@ -55,9 +55,12 @@ class CloudArmorSettings(Model):
     mode: Literal["preview", "enforce"] = "enforce"
     # Google publishes fewer than 20 preconfigured rule sets (https://cloud.google.com/armor/docs/waf-rules).
     waf_rules: Annotated[tuple[WafRuleSet, ...], Entries(20, "Google's preconfigured WAF rule sets number fewer than 20", unique=True)] = (
-        "sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable")
+        "sqli-v33-stable",
+        "xss-v33-stable",
+        "lfi-v33-stable",
+        "rce-v33-stable",
+    )
     rate_limit: RateLimitSettings = RateLimitSettings()
-
 
 
 class MonitoringSettings(Model):
@@ -67,7 +70,8 @@ class MonitoringSettings(Model):
     failing_regions: Int = Field(2, ge=1, le=6, description="checker regions that must fail in the same period")
     # An alerting policy names at most 16 notification channels (https://cloud.google.com/monitoring/quotas).
     notification_channels: Annotated[tuple[NotificationChannel, ...], Entries(16, "an alerting policy takes at most 16 notification channels")] = Field(
-        (), description="notification channel resource names: projects/<p>/notificationChannels/<id>")
+        (), description="notification channel resource names: projects/<p>/notificationChannels/<id>"
+    )
 
 
 class GcpSettings(Model):
@@ -120,7 +124,6 @@ class ClusterSettings(Model):
     preconditions: ClusterPreconditions = ClusterPreconditions()
 
 
-
 class ContainmentSettings(Model):
     """The IDE runs its users' code: its pods may reach DNS and the internet on the declared ports,
     nothing in the cluster, the VPC or the metadata server, and run in GKE Sandbox (gVisor) where on."""
@@ -133,8 +136,9 @@ class ContainmentSettings(Model):
     # and its rule keeps the kube-dns pods as fallback, so it also serves an older kube-dns-only cluster.
     # cloud-dns: Cloud DNS without the cache (169.254.169.254:53 only).
     dns: limits.DnsChoice = limits.DEFAULT_DNS
-    internet_ports: Annotated[tuple[Int, ...], Entries(64, "each port is an entry of the internet egress rule; a few registries need one or two",
-                                                          least=1)] = limits.DEFAULT_INTERNET_PORTS  # e.g. package registries on 443
+    internet_ports: Annotated[tuple[Int, ...], Entries(64, "each port is an entry of the internet egress rule; a few registries need one or two", least=1)] = (
+        limits.DEFAULT_INTERNET_PORTS
+    )  # e.g. package registries on 443
     # The cluster's pod, service, node and control-plane ranges: excepted from internet egress.
     cluster_ranges: Annotated[tuple[ClusterRange, ...], Entries(64, "a cluster has four kinds of range: pod, service, node, control plane")] = ()
 

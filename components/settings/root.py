@@ -24,7 +24,6 @@ from gke import limits
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
-
 class Settings(Model):
     environment: Environment
     namespace: DnsLabel = "coditect-app"
@@ -50,7 +49,6 @@ class Settings(Model):
             raise ValueError(f"is {namespace!r}, a namespace Kubernetes itself uses; give the app a namespace of its own")
         return namespace
 
-
     @property
     def inspection_mode(self) -> Literal["off", "warn", "fail"]:
         return self.inspection.after_up or ("fail" if self.environment == "prod" else "warn")
@@ -68,9 +66,15 @@ class Settings(Model):
         if deployment.pre_stop_seconds is not None:
             return self
         if draining >= deployment.termination_grace_period_seconds:
-            raise conflict([("deployment.terminationGracePeriodSeconds",
-                             f"({deployment.termination_grace_period_seconds}) must be longer than the preStop delay, which is "
-                             f"backendConfig.drainingTimeoutSec ({draining}) unless deployment.preStopSeconds is set: raise it above {draining}")])
+            raise conflict(
+                [
+                    (
+                        "deployment.terminationGracePeriodSeconds",
+                        f"({deployment.termination_grace_period_seconds}) must be longer than the preStop delay, which is "
+                        f"backendConfig.drainingTimeoutSec ({draining}) unless deployment.preStopSeconds is set: raise it above {draining}",
+                    )
+                ]
+            )
         return self.model_copy(update={"deployment": deployment.model_copy(update={"pre_stop_seconds": draining})})
 
     @model_validator(mode="after")
@@ -98,9 +102,13 @@ class Settings(Model):
         if self.deployment.min_available < 1:
             problems.append(("deployment.minAvailable", "is 0; prod needs a PodDisruptionBudget keeping at least 1 pod"))
         gcp = self.gcp
-        for key, enabled in (("gcp.tls.enabled", gcp.tls.enabled), ("gcp.tls.redirectToHttps", gcp.tls.redirect_to_https),
-                             ("gcp.cloudArmor.enabled", gcp.cloud_armor.enabled), ("gcp.monitoring.enabled", gcp.monitoring.enabled),
-                             ("gcp.staticIp.enabled", gcp.static_ip.enabled)):
+        for key, enabled in (
+            ("gcp.tls.enabled", gcp.tls.enabled),
+            ("gcp.tls.redirectToHttps", gcp.tls.redirect_to_https),
+            ("gcp.cloudArmor.enabled", gcp.cloud_armor.enabled),
+            ("gcp.monitoring.enabled", gcp.monitoring.enabled),
+            ("gcp.staticIp.enabled", gcp.static_ip.enabled),
+        ):
             if not enabled:
                 problems.append((key, "is false; prod requires it (TLS with HTTPS redirect, Cloud Armor, uptime alerting, a static IP)"))
         if gcp.monitoring.enabled and not gcp.monitoring.notification_channels:
@@ -109,11 +117,19 @@ class Settings(Model):
             problems.append(("containment.sandbox", "is false; prod runs its users' code in GKE Sandbox (gVisor)"))
         declared = self.cluster.preconditions
         if declared.network_policy == "none":
-            problems.append(("cluster.preconditions.networkPolicy",
-                             "is none; prod needs a cluster that enforces NetworkPolicy (Dataplane V2 or Calico), or every egress policy is inert"))
+            problems.append(
+                (
+                    "cluster.preconditions.networkPolicy",
+                    "is none; prod needs a cluster that enforces NetworkPolicy (Dataplane V2 or Calico), or every egress policy is inert",
+                )
+            )
         if not declared.workload_identity:
-            problems.append(("cluster.preconditions.workloadIdentity",
-                             "is false; without Workload Identity (GKE_METADATA) the metadata server hands IDE pods the node's credentials"))
+            problems.append(
+                (
+                    "cluster.preconditions.workloadIdentity",
+                    "is false; without Workload Identity (GKE_METADATA) the metadata server hands IDE pods the node's credentials",
+                )
+            )
         return problems
 
     def _pod_problems(self) -> list[tuple[str, str]]:
@@ -121,19 +137,28 @@ class Settings(Model):
         problems = []
         fewest_pods = self.autoscaling.min_replicas if self.autoscaling.enabled else self.deployment.replicas
         if self.deployment.min_available >= fewest_pods:
-            problems.append(("deployment.minAvailable",
-                             f"is {self.deployment.min_available} with as few as {fewest_pods} pod(s): the PodDisruptionBudget then allows no "
-                             "eviction, so node drains and upgrades hang; keep it below the pod count"))
+            problems.append(
+                (
+                    "deployment.minAvailable",
+                    f"is {self.deployment.min_available} with as few as {fewest_pods} pod(s): the PodDisruptionBudget then allows no "
+                    "eviction, so node drains and upgrades hang; keep it below the pod count",
+                )
+            )
         for role, resources in (("nginx", self.deployment.resources.nginx), ("ide", self.deployment.resources.ide)):
             problems += [(f"deployment.resources.{role}.{key}", text) for key, text in resources.request_problems()]
         if self.containment.sandbox and not self.cluster.preconditions.sandbox_node_pool:
-            problems.append(("cluster.preconditions.sandboxNodePool",
-                             "is false while containment.sandbox is on: gVisor pods schedule only on a sandbox node pool"))
+            problems.append(
+                ("cluster.preconditions.sandboxNodePool", "is false while containment.sandbox is on: gVisor pods schedule only on a sandbox node pool")
+            )
         pre_stop = self.deployment.pre_stop_seconds
         if pre_stop is not None and pre_stop >= self.deployment.termination_grace_period_seconds:
-            problems.append(("deployment.preStopSeconds",
-                             f"({pre_stop}) must be shorter than terminationGracePeriodSeconds ({self.deployment.termination_grace_period_seconds}), "
-                             "or Kubernetes kills the pod during its preStop delay"))
+            problems.append(
+                (
+                    "deployment.preStopSeconds",
+                    f"({pre_stop}) must be shorter than terminationGracePeriodSeconds ({self.deployment.termination_grace_period_seconds}), "
+                    "or Kubernetes kills the pod during its preStop delay",
+                )
+            )
         return problems
 
     def _google_cloud_problems(self) -> list[tuple[str, str]]:
@@ -142,11 +167,17 @@ class Settings(Model):
         tls = self.gcp.tls
         long_hosts = [h for h in self.hosts if len(h) > limits.MANAGED_CERTIFICATE_DOMAIN_MAX]
         if tls.enabled and long_hosts:
-            problems.append(("hosts", f"{', '.join(long_hosts)} is longer than {limits.MANAGED_CERTIFICATE_DOMAIN_MAX} characters, "
-                                      "the most a ManagedCertificate domain may have; use a shorter host or disable gcp.tls"))
+            problems.append(
+                (
+                    "hosts",
+                    f"{', '.join(long_hosts)} is longer than {limits.MANAGED_CERTIFICATE_DOMAIN_MAX} characters, "
+                    "the most a ManagedCertificate domain may have; use a shorter host or disable gcp.tls",
+                )
+            )
         if self.gcp.monitoring.enabled and not self.backend_config.logging.enable:
-            problems.append(("backendConfig.logging.enable",
-                             "is false while gcp.monitoring is on: its request metric and dashboard read the load balancer's request logs"))
+            problems.append(
+                ("backendConfig.logging.enable", "is false while gcp.monitoring is on: its request metric and dashboard read the load balancer's request logs")
+            )
         if self.gcp.cloud_armor.enabled and not self.gcp.cloud_armor.waf_rules:
             problems.append(("gcp.cloudArmor.wafRules", "is empty with Cloud Armor on: the policy would only rate-limit; list the WAF rule sets"))
         # Not the ingress-allow-http-without-tls rule's copy: without TLS no allow-http annotation is written

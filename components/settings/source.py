@@ -28,7 +28,7 @@ def _decode(value: Any) -> Any:
 def project_keys(config: Mapping[str, Any]) -> dict[str, Any]:
     """The `coditect:` keys of an engine config map, without the namespace, decoded."""
     prefix = f"{CONFIG_NAMESPACE}:"
-    return {key[len(prefix):]: _decode(value) for key, value in config.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: _decode(value) for key, value in config.items() if key.startswith(prefix)}
 
 
 def raw_config() -> dict[str, Any]:

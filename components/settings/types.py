@@ -66,8 +66,7 @@ class Grammar:
     def problem(self, value: str) -> str | None:
         if not self.min_length <= len(value) <= self.max_length:  # before the pattern: a megabyte is never matched
             why = f" ({self.length_reason})" if self.length_reason else ""
-            return (f"{shown_value(value)} is not {self.name}: it has {len(value)} characters, "
-                    f"and {self.min_length} to {self.max_length} are allowed{why}")
+            return f"{shown_value(value)} is not {self.name}: it has {len(value)} characters, and {self.min_length} to {self.max_length} are allowed{why}"
         if value != value.strip():
             return f"{shown_value(value)} has leading or trailing whitespace; remove it"
         if self.pattern.fullmatch(value) is None:
@@ -91,8 +90,17 @@ class Grammar:
         return json_schema
 
 
-def pattern_string(name: str, regex: str | re.Pattern[str], *, example: str, max_length: int, min_length: int = 1,
-                   ascii: bool = True, check: Callable[[str], str | None] | None = None, length_reason: str = "") -> Grammar:
+def pattern_string(
+    name: str,
+    regex: str | re.Pattern[str],
+    *,
+    example: str,
+    max_length: int,
+    min_length: int = 1,
+    ascii: bool = True,
+    check: Callable[[str], str | None] | None = None,
+    length_reason: str = "",
+) -> Grammar:
     """The constraint of a str setting (``Annotated[str, pattern_string(...)]``): only what `regex`
     matches whole, between the lengths given, ASCII classes unless `ascii` is False."""
     source = regex.pattern if isinstance(regex, re.Pattern) else regex
@@ -169,48 +177,105 @@ def constrained_settings(model: type[BaseModel], prefix: str = "") -> Iterator[t
 
 # Kubernetes object names are RFC 1123 labels; a Service port name is an IANA service name (15 at most).
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DnsLabel = Annotated[str, pattern_string("an RFC 1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)",
-                          DNS_LABEL, example="coditect-app", max_length=63, length_reason="an RFC 1123 label has at most 63")]
-PortName = Annotated[str, pattern_string("an IANA service name (lower-case letters, digits and '-')", DNS_LABEL, example="http", max_length=15,
-                          length_reason="a port name has at most 15")]
+DnsLabel = Annotated[
+    str,
+    pattern_string(
+        "an RFC 1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)",
+        DNS_LABEL,
+        example="coditect-app",
+        max_length=63,
+        length_reason="an RFC 1123 label has at most 63",
+    ),
+]
+PortName = Annotated[
+    str,
+    pattern_string(
+        "an IANA service name (lower-case letters, digits and '-')", DNS_LABEL, example="http", max_length=15, length_reason="a port name has at most 15"
+    ),
+]
 # A label value (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
 # at most 63 characters, alphanumerics at both ends, '-', '_', '.' and alphanumerics between.
 LABEL_VALUE = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
-LabelValue = Annotated[str, pattern_string("a Kubernetes label value (letters and digits at both ends; '-', '_', '.' between)", LABEL_VALUE,
-                            example="1.4.2", max_length=63,
-                            length_reason="a label value has at most 63 characters")]
+LabelValue = Annotated[
+    str,
+    pattern_string(
+        "a Kubernetes label value (letters and digits at both ends; '-', '_', '.' between)",
+        LABEL_VALUE,
+        example="1.4.2",
+        max_length=63,
+        length_reason="a label value has at most 63 characters",
+    ),
+]
 QUANTITY = r"[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?"
 Quantity = Annotated[str, pattern_string("a Kubernetes quantity such as 250m or 1Gi", QUANTITY, example="250m", max_length=32)]
-HttpPath = Annotated[str, pattern_string("a path such as /healthz (letters, digits, '/', '_', '.', '-')", r"/[A-Za-z0-9/_.-]*",
-                          example="/healthz", max_length=1024)]
-DirectoryPath = Annotated[str, pattern_string("a path that starts and ends with /, such as /theia/socket.io/", r"/([A-Za-z0-9_.-]+/)+",
-                               example="/theia/socket.io/", max_length=1024)]
+HttpPath = Annotated[
+    str, pattern_string("a path such as /healthz (letters, digits, '/', '_', '.', '-')", r"/[A-Za-z0-9/_.-]*", example="/healthz", max_length=1024)
+]
+DirectoryPath = Annotated[
+    str, pattern_string("a path that starts and ends with /, such as /theia/socket.io/", r"/([A-Za-z0-9_.-]+/)+", example="/theia/socket.io/", max_length=1024)
+]
 # A ManagedCertificate domain's grammar (schemas/crds/managedcertificate.networking.gke.io.yaml) with
 # labels of at most 63 characters and names of at most 253 (RFC 1035).
 HOSTNAME = r"(([a-z0-9]|[a-z0-9][-a-z0-9]{0,61}[a-z0-9])\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
-Host = Annotated[str, pattern_string("a lower-case DNS name such as coditect.ai (labels of at most 63 characters, no wildcards, no scheme)",
-                      HOSTNAME, example="coditect.ai", max_length=253, length_reason="a DNS name has at most 253")]
+Host = Annotated[
+    str,
+    pattern_string(
+        "a lower-case DNS name such as coditect.ai (labels of at most 63 characters, no wildcards, no scheme)",
+        HOSTNAME,
+        example="coditect.ai",
+        max_length=253,
+        length_reason="a DNS name has at most 253",
+    ),
+]
 # kubeconfig context names, as `gcloud container clusters get-credentials` writes them (gke_P_LOC_NAME).
-ClusterContext = Annotated[str, pattern_string("a kubeconfig context name such as gke_my-project_us-central1_my-cluster",
-                                r"[A-Za-z0-9][A-Za-z0-9_.:@/-]*", example="gke_coditect-prod_us-central1_coditect", max_length=253)]
+ClusterContext = Annotated[
+    str,
+    pattern_string(
+        "a kubeconfig context name such as gke_my-project_us-central1_my-cluster",
+        r"[A-Za-z0-9][A-Za-z0-9_.:@/-]*",
+        example="gke_coditect-prod_us-central1_coditect",
+        max_length=253,
+    ),
+]
 # Google's preconfigured WAF rule sets are named <attack>-v<NN>-<stable|canary> (e.g. sqli-v33-stable);
 # anything else would be pasted into a CEL expression.
 PRECONFIGURED_WAF = r"[a-z0-9]+(-[a-z0-9]+)*-v[0-9]{2}-(stable|canary)"
 WAF_RULE_DESCRIPTION = "OWASP preconfigured WAF: {}"  # the Cloud Armor rule's description (at most 64 characters)
-WafRuleSet = Annotated[str, pattern_string("a Google preconfigured WAF rule set name such as sqli-v33-stable", PRECONFIGURED_WAF,
-                            example="sqli-v33-stable", length_reason=f"its Cloud Armor rule's description, {WAF_RULE_DESCRIPTION!r}, "
-                                                                     f"has at most {limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX}",
-                            max_length=limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX - len(WAF_RULE_DESCRIPTION.format("")))]
-NotificationChannel = Annotated[str, pattern_string("projects/<project>/notificationChannels/<id>", r"projects/[a-z0-9-]+/notificationChannels/[0-9]+",
-                                     example="projects/coditect-prod/notificationChannels/42", max_length=256)]
+WafRuleSet = Annotated[
+    str,
+    pattern_string(
+        "a Google preconfigured WAF rule set name such as sqli-v33-stable",
+        PRECONFIGURED_WAF,
+        example="sqli-v33-stable",
+        length_reason=f"its Cloud Armor rule's description, {WAF_RULE_DESCRIPTION!r}, has at most {limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX}",
+        max_length=limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX - len(WAF_RULE_DESCRIPTION.format("")),
+    ),
+]
+NotificationChannel = Annotated[
+    str,
+    pattern_string(
+        "projects/<project>/notificationChannels/<id>",
+        r"projects/[a-z0-9-]+/notificationChannels/[0-9]+",
+        example="projects/coditect-prod/notificationChannels/42",
+        max_length=256,
+    ),
+]
 
 
 def _image_problem(image: str) -> str | None:
     return None if parse_image(image) else f"{shown_value(image)} has a repository name longer than 255 characters"
 
 
-ImageReference = Annotated[str, pattern_string("an image reference: registry/repository[:tag][@sha256:<64 lower-case hex>]", IMAGE_REFERENCE,
-                                example="us-docker.pkg.dev/coditect/app/theia:1.4.2", max_length=512, check=_image_problem)]
+ImageReference = Annotated[
+    str,
+    pattern_string(
+        "an image reference: registry/repository[:tag][@sha256:<64 lower-case hex>]",
+        IMAGE_REFERENCE,
+        example="us-docker.pkg.dev/coditect/app/theia:1.4.2",
+        max_length=512,
+        check=_image_problem,
+    ),
+]
 
 
 def _cluster_range_problem(text: str) -> str | None:
@@ -224,13 +289,16 @@ def _cluster_range_problem(text: str) -> str | None:
         # The internet egress rule excepts cluster ranges from its ipBlock 0.0.0.0/0 (components/network_policy.py),
         # and Kubernetes refuses an except that is not a strict subset of its cidr (kubernetes
         # pkg/apis/networking/validation/validation.go, ValidateIPBlock).
-        return (f"{text} covers every address: it cannot be excepted from the internet egress ipBlock (the API refuses an except "
-                "that is not a strict subset of its cidr); list the cluster's pod, service, node and control-plane ranges instead")
+        return (
+            f"{text} covers every address: it cannot be excepted from the internet egress ipBlock (the API refuses an except "
+            "that is not a strict subset of its cidr); list the cluster's pod, service, node and control-plane ranges instead"
+        )
     return None
 
 
-ClusterRange = Annotated[str, pattern_string("a CIDR range such as 10.0.0.0/14", r"[0-9a-f.:]+/[0-9]{1,3}", example="10.0.0.0/14", max_length=43,
-                              check=_cluster_range_problem)]
+ClusterRange = Annotated[
+    str, pattern_string("a CIDR range such as 10.0.0.0/14", r"[0-9a-f.:]+/[0-9]{1,3}", example="10.0.0.0/14", max_length=43, check=_cluster_range_problem)
+]
 
 
 class Model(BaseModel):
@@ -244,13 +312,21 @@ class Model(BaseModel):
 
 
 # Kubernetes quantity suffixes (k8s.io/apimachinery resource.Quantity): decimal SI and binary.
-QUANTITY_FACTORS: dict[str, Decimal] = {"": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12),
-                                         "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40)}
+QUANTITY_FACTORS: dict[str, Decimal] = {
+    "": Decimal(1),
+    "m": Decimal("0.001"),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+}
 
 
 def quantity(text: str) -> Decimal:
     """The value of a quantity that matched QUANTITY, e.g. "250m" -> 0.25, "1Gi" -> 1073741824."""
     number = text.rstrip("".join(set("".join(QUANTITY_FACTORS))))
-    return Decimal(number) * QUANTITY_FACTORS[text[len(number):]]
-
-
+    return Decimal(number) * QUANTITY_FACTORS[text[len(number) :]]

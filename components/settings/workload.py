@@ -40,12 +40,8 @@ class ContainerResources(Model):
 
 
 class Resources(Model):
-    nginx: ContainerResources = ContainerResources(
-        cpu_request="100m", memory_request="64Mi", cpu_limit="500m", memory_limit="256Mi"
-    )
-    ide: ContainerResources = ContainerResources(
-        cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="4Gi"
-    )
+    nginx: ContainerResources = ContainerResources(cpu_request="100m", memory_request="64Mi", cpu_limit="500m", memory_limit="256Mi")
+    ide: ContainerResources = ContainerResources(cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="4Gi")
 
 
 class Images(Model):
@@ -76,9 +72,7 @@ class Autoscaling(Model):
     @model_validator(mode="after")
     def _bounds(self) -> Autoscaling:
         if self.max_replicas < self.min_replicas:
-            raise ValueError(
-                f"maxReplicas ({self.max_replicas}) is below minReplicas ({self.min_replicas}); set maxReplicas >= minReplicas"
-            )
+            raise ValueError(f"maxReplicas ({self.max_replicas}) is below minReplicas ({self.min_replicas}); set maxReplicas >= minReplicas")
         return self
 
 
@@ -141,7 +135,6 @@ class BackendConfigSettings(Model):
 class SocketIOSettings(Model):
     path: DirectoryPath = Field("/theia/socket.io/", description="starts and ends with /")
     min_session_sec: Int = Field(limits.DEFAULT_MIN_SESSION_SEC, ge=1, le=limits.TIMEOUT_SEC[1], description="shortest WebSocket session that must survive")
-
 
 
 class IngressSettings(Model):

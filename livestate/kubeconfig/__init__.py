@@ -53,10 +53,33 @@ from livestate.kubeconfig.yaml_events import parse
 if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
-__all__ = ["EXEC_API_VERSIONS", "EXEC_DEADLINE", "GKE_CONTEXT", "GKE_PLUGIN", "MAX_BYTES", "MAX_CREDENTIAL_BYTES", "MAX_DEPTH",
-           "MAX_EXEC_OUTPUT", "MAX_NODES", "Entry", "Merged", "Resolved", "Source", "check_context", "client_configuration",
-           "credentials_command", "load", "locate", "parse", "read", "read_bounded", "require_present", "resolve", "run_exec",
-           "where_looked"]
+__all__ = [
+    "EXEC_API_VERSIONS",
+    "EXEC_DEADLINE",
+    "GKE_CONTEXT",
+    "GKE_PLUGIN",
+    "MAX_BYTES",
+    "MAX_CREDENTIAL_BYTES",
+    "MAX_DEPTH",
+    "MAX_EXEC_OUTPUT",
+    "MAX_NODES",
+    "Entry",
+    "Merged",
+    "Resolved",
+    "Source",
+    "check_context",
+    "client_configuration",
+    "credentials_command",
+    "load",
+    "locate",
+    "parse",
+    "read",
+    "read_bounded",
+    "require_present",
+    "resolve",
+    "run_exec",
+    "where_looked",
+]
 
 
 def check_context(explicit: str | None, context: str | None) -> None:

@@ -26,8 +26,10 @@ def _plugin_fix(command: str, args: Iterable[str], hint: str | None, installed: 
     base = os.path.basename(command)
     if base == GKE_PLUGIN:
         if not installed:
-            return ("install it: gcloud components install gke-gcloud-auth-plugin "
-                    "(https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin)")
+            return (
+                "install it: gcloud components install gke-gcloud-auth-plugin "
+                "(https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin)"
+            )
         return "run `gcloud auth login` (the plugin uses gcloud's account), then try again"
     if hint and not installed:
         return show(" ".join(hint.split()), 300)
@@ -42,8 +44,7 @@ def _exec_settings(entry: Entry, plugin: Any) -> tuple[str, list[str], dict[str,
     sub = Entry(plugin, f"{entry.key}.exec", entry.file)
     api_version = field_text(sub, "apiVersion", required=True)
     if api_version not in EXEC_API_VERSIONS:
-        raise Unusable(f"{here}.apiVersion {clip(repr(api_version), 80)} is not one of {', '.join(EXEC_API_VERSIONS)}. "
-                         "Fix: client.authentication.k8s.io/v1")
+        raise Unusable(f"{here}.apiVersion {clip(repr(api_version), 80)} is not one of {', '.join(EXEC_API_VERSIONS)}. Fix: client.authentication.k8s.io/v1")
     command = str(field_text(sub, "command", required=True))
     args = plugin.get("args") or []
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
@@ -71,16 +72,22 @@ def run_exec(entry: Entry, plugin: Any, cluster: Mapping[str, Any], run: bool, d
     if path and os.sep in command and not os.path.isabs(command):
         path = str(entry.file.parent / command)  # clientcmd: a path with a separator is relative to the kubeconfig
     if not path or not os.path.isfile(path) or not os.access(path, os.X_OK):
-        raise Unusable(f"credential plugin {name} ({where(entry, 'exec.command')}) is not installed: "
-                         f"{show(command, 200)} is not an executable file on PATH. Fix: {_plugin_fix(command, args, hint, False)}")
+        raise Unusable(
+            f"credential plugin {name} ({where(entry, 'exec.command')}) is not installed: "
+            f"{show(command, 200)} is not an executable file on PATH. Fix: {_plugin_fix(command, args, hint, False)}"
+        )
     if not run:
         return {}
     spec: dict[str, Any] = {"interactive": False}
     if plugin.get("provideClusterInfo"):
         spec["cluster"] = {k: v for k, v in cluster.items()}
     info = {"apiVersion": api_version, "kind": "ExecCredential", "spec": spec}
-    stdout, stderr, code = _run_bounded([path, *args], {**os.environ, **env, "KUBERNETES_EXEC_INFO": json.dumps(info)}, deadline,
-                                        lambda problem: Unusable(f"credential plugin {name} {problem}. Fix: {_plugin_fix(command, args, hint, True)}"))
+    stdout, stderr, code = _run_bounded(
+        [path, *args],
+        {**os.environ, **env, "KUBERNETES_EXEC_INFO": json.dumps(info)},
+        deadline,
+        lambda problem: Unusable(f"credential plugin {name} {problem}. Fix: {_plugin_fix(command, args, hint, True)}"),
+    )
     if code != 0:
         said = show(" ".join(stderr.decode("utf-8", "replace").split()), 300) or "it printed nothing on stderr"
         raise Unusable(f"credential plugin {name} failed: exit status {code}: {said}; fix: {_plugin_fix(command, args, hint, True)}")
@@ -91,8 +98,7 @@ def _run_bounded(argv: list[str], env: dict[str, str], deadline: float, fail: Ca
     """(stdout, stderr, exit status) of `argv`, killed (with its process group) past `deadline` seconds
     or `MAX_EXEC_OUTPUT` bytes on either stream."""
     try:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                   start_new_session=True)
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     except (OSError, ValueError) as error:  # ValueError: a NUL in an argument, an environment name with "="
         raise fail(f"cannot be started: {show(str(error.strerror if isinstance(error, OSError) else error), 200)}") from None
     streams = {process.stdout: bytearray(), process.stderr: bytearray()}
@@ -135,8 +141,10 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 def _exec_credential(stdout: bytes, name: str, api_version: str, fix: str) -> dict[str, Any]:
     """The ExecCredential's status: token, or PEM client certificate and key."""
+
     def bad(problem: str) -> Unusable:
         return Unusable(f"credential plugin {name} failed: its answer {problem}; fix: {fix}")
+
     try:
         answer = json.loads(stdout)
     except ValueError:

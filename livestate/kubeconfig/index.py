@@ -70,8 +70,10 @@ def _index(document: Any, path: Path, entries: dict[str, dict[str, Entry]]) -> s
     if document is None:
         return None  # an empty file: kubectl reads it as no configuration
     if not isinstance(document, dict):
-        raise Unusable(f"{shown} must be a mapping (apiVersion: v1, kind: Config, clusters, users, contexts), found {kind_of(document)}. "
-                         "Fix: write it again (gcloud container clusters get-credentials)")
+        raise Unusable(
+            f"{shown} must be a mapping (apiVersion: v1, kind: Config, clusters, users, contexts), found {kind_of(document)}. "
+            "Fix: write it again (gcloud container clusters get-credentials)"
+        )
     for key, expected in (("kind", "Config"), ("apiVersion", "v1")):
         if document.get(key) not in (None, "", expected):
             raise Unusable(f"{shown}: {key} is {clip(repr(document[key]), 80)}, not {expected!r}. Fix: this is not a kubeconfig")

@@ -49,8 +49,9 @@ def _data(entry: Entry, field: str, marker: bytes) -> bytes | None:
         try:  # Go's base64 (the []byte of the JSON form) skips line breaks and nothing else
             raw = base64.b64decode(encoded.replace("\r", "").replace("\n", ""), validate=True)
         except (binascii.Error, ValueError):
-            raise Unusable(f"{where(entry, field + '-data')} is not base64. Fix: `base64 -w0 FILE` of the PEM file, "
-                             f"or name the file with {field} instead") from None
+            raise Unusable(
+                f"{where(entry, field + '-data')} is not base64. Fix: `base64 -w0 FILE` of the PEM file, or name the file with {field} instead"
+            ) from None
         return _pem(entry, f"{field}-data", raw, marker)
     path = field_text(entry, field)
     if path is None:
@@ -83,8 +84,10 @@ def _server(entry: Entry) -> str:
     if problem is None and any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in server):
         problem = "it holds white space or a control character"
     if problem:
-        raise Unusable(f"{where(entry, 'server')} {clip(repr(server), 120)} is not a server URL: {problem}. "
-                         "Fix: https://HOST[:PORT], as gcloud container clusters get-credentials writes it")
+        raise Unusable(
+            f"{where(entry, 'server')} {clip(repr(server), 120)} is not a server URL: {problem}. "
+            "Fix: https://HOST[:PORT], as gcloud container clusters get-credentials writes it"
+        )
     return server
 
 
@@ -119,34 +122,39 @@ def resolve(merged: Merged, context: str | None, run_plugins: bool = True, exec_
     if found is None:
         known = sorted(merged.entries["contexts"])
         listed = ", ".join(show(k, 80) for k in known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
-        raise Unusable(f"kubeconfig {files} has no context {clip(repr(name), 120)} (it has {listed or 'none'}). "
-                         f"Fix: {credentials_command(name)}")
+        raise Unusable(f"kubeconfig {files} has no context {clip(repr(name), 120)} (it has {listed or 'none'}). Fix: {credentials_command(name)}")
     cluster_name = field_text(found, "cluster", required=True)
     cluster = merged.entries["clusters"].get(str(cluster_name))
     if cluster is None:
-        raise Unusable(f"{where(found, 'cluster')} names cluster {clip(repr(cluster_name), 120)}, which no clusters[] entry has. "
-                         f"Fix: {credentials_command(name)}")
+        raise Unusable(
+            f"{where(found, 'cluster')} names cluster {clip(repr(cluster_name), 120)}, which no clusters[] entry has. Fix: {credentials_command(name)}"
+        )
     cluster_body = _cluster(cluster)
     user_name = field_text(found, "user")
     user_body: dict[str, Any] = {}
     if user_name is not None:
         user = merged.entries["users"].get(user_name)
         if user is None:
-            raise Unusable(f"{where(found, 'user')} names user {clip(repr(user_name), 120)}, which no users[] entry has. "
-                             f"Fix: {credentials_command(name)}")
+            raise Unusable(f"{where(found, 'user')} names user {clip(repr(user_name), 120)}, which no users[] entry has. Fix: {credentials_command(name)}")
         user_body = _user(user, cluster_body, run_plugins, limits.EXEC_DEADLINE if exec_deadline is None else exec_deadline)
-    document = {"apiVersion": "v1", "kind": "Config", "current-context": name,
-                "clusters": [{"name": "cluster", "cluster": cluster_body}],
-                "users": [{"name": "user", "user": user_body}],
-                "contexts": [{"name": name, "context": {"cluster": "cluster", "user": "user"}}]}
+    document = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": name,
+        "clusters": [{"name": "cluster", "cluster": cluster_body}],
+        "users": [{"name": "user", "user": user_body}],
+        "contexts": [{"name": name, "context": {"cluster": "cluster", "user": "user"}}],
+    }
     return Resolved(name, cluster_body["server"], document, files)
 
 
 def _user(entry: Entry, cluster: Mapping[str, Any], run_plugins: bool, exec_deadline: float) -> dict[str, Any]:
     if entry.body.get("auth-provider") is not None:
-        raise Unusable(f"{where(entry, 'auth-provider')}: auth-provider plugins were removed from kubectl (1.26) and are not read here. "
-                         "Fix: gcloud container clusters get-credentials writes the gke-gcloud-auth-plugin exec entry instead "
-                         "(https://cloud.google.com/blog/products/containers-kubernetes/kubectl-auth-changes-in-gke)")
+        raise Unusable(
+            f"{where(entry, 'auth-provider')}: auth-provider plugins were removed from kubectl (1.26) and are not read here. "
+            "Fix: gcloud container clusters get-credentials writes the gke-gcloud-auth-plugin exec entry instead "
+            "(https://cloud.google.com/blog/products/containers-kubernetes/kubectl-auth-changes-in-gke)"
+        )
     user: dict[str, Any] = {}
     token = field_text(entry, "token")
     token_file = field_text(entry, "tokenFile")
@@ -168,8 +176,10 @@ def _user(entry: Entry, cluster: Mapping[str, Any], run_plugins: bool, exec_dead
         certificate, key = resolved.get("certificate"), resolved.get("key")
     if token is not None:
         if not _TOKEN.fullmatch(token):  # it becomes an HTTP header: a line break or a non-ASCII character cannot be sent
-            raise Unusable(f"{where(entry, source)}: the token holds white space, a control or a non-ASCII character, which an "
-                             "Authorization header cannot carry. Fix: write the token alone")
+            raise Unusable(
+                f"{where(entry, source)}: the token holds white space, a control or a non-ASCII character, which an "
+                "Authorization header cannot carry. Fix: write the token alone"
+            )
         user["token"] = token
     if certificate is not None and key is not None:
         user["client-certificate-data"] = base64.b64encode(certificate).decode()

@@ -57,8 +57,10 @@ def credentials_command(context: str | None) -> str:
     """How to get a kubeconfig holding `context`."""
     match = GKE_CONTEXT.fullmatch(context or "")
     if match:
-        return (f"gcloud container clusters get-credentials {match['name']} --location {match['location']} --project {match['project']}"
-                f" (writes context {context} to ~/.kube/config)")
+        return (
+            f"gcloud container clusters get-credentials {match['name']} --location {match['location']} --project {match['project']}"
+            f" (writes context {context} to ~/.kube/config)"
+        )
     if context == "coditect-local":  # ops/cluster.py writes it
         return "python -m ops cluster start, then pass --kubeconfig .engine/kubeconfig"
     return f"pass --kubeconfig FILE of a kubeconfig holding context {clip(repr(context), 100)}" if context else "pass --kubeconfig FILE"
@@ -96,8 +98,13 @@ def read_bounded(path: Path, what: str, limit: int) -> bytes:
 
 
 def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a file"

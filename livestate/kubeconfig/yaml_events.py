@@ -22,8 +22,19 @@ _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
 _NO_KEY = object()
 _SEQUENCE_OR_MAPPING = (None, "!", f"{_CORE}seq", f"{_CORE}map")
 _SCALAR_TAGS = (None, "!", *(f"{_CORE}{t}" for t in ("str", "int", "bool", "null", "float")))
-_PLAIN = {"": None, "~": None, "null": None, "Null": None, "NULL": None,
-          "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_PLAIN = {
+    "": None,
+    "~": None,
+    "null": None,
+    "Null": None,
+    "NULL": None,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
 
 
 class _Builder:
@@ -139,6 +150,7 @@ def _unique_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]
             twice = next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i]))
             raise Unusable(f"{name}: key {show(twice, 80)!r} appears twice in one mapping. Fix: keep one")
         return built
+
     return build
 
 
@@ -159,8 +171,10 @@ def parse(text: str, name: str) -> Any:
         finally:
             loader.dispose()
     except yaml.YAMLError as error:
-        raise Unusable(f"{name} is not valid YAML: {show(str(error).replace(chr(10), ' '), 300)}. Fix: correct the file, or "
-                         "write it again (gcloud container clusters get-credentials)") from None
+        raise Unusable(
+            f"{name} is not valid YAML: {show(str(error).replace(chr(10), ' '), 300)}. Fix: correct the file, or "
+            "write it again (gcloud container clusters get-credentials)"
+        ) from None
     except RecursionError:
         raise Unusable(f"{name}: nested too deep to be a kubeconfig") from None
     return builder.root

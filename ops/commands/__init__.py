@@ -34,7 +34,6 @@ def exits_text(command: ModuleType) -> str:
 
 def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for command in COMMANDS:
-        parser = subcommands.add_parser(name(command), help=command.HELP, description=getattr(command, "DESCRIPTION", command.HELP),
-                                        epilog=exits_text(command))
+        parser = subcommands.add_parser(name(command), help=command.HELP, description=getattr(command, "DESCRIPTION", command.HELP), epilog=exits_text(command))
         command.add_arguments(parser)
         parser.set_defaults(run=command.run)

@@ -9,8 +9,7 @@ from ops.commands.paths import project_root
 from ops.errors import EXIT_FAILED, EXIT_OK
 
 HELP = "the rendered difference between two stacks, expected vs. to review"
-EXITS = {EXIT_OK: "the differences were printed",
-         EXIT_FAILED: "refused (a stack does not render), or with --strict a difference other than the expected ones"}
+EXITS = {EXIT_OK: "the differences were printed", EXIT_FAILED: "refused (a stack does not render), or with --strict a difference other than the expected ones"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,11 +9,15 @@ from typing import Any
 from ops.errors import EXIT_FAILED, EXIT_OK
 
 HELP = "regenerate every generated part of docs/ (settings, rules, runbook index, exit codes), or --check them"
-DESCRIPTION = ("Each part is the text between two marker lines of a document, produced from its one source: the settings "
-               "model's JSON schema, the rule registry, the verify and inspect layers, and the exit-code table. "
-               "`make docs` runs each part's own module with --write; this runs them all at once.")
-EXITS = {EXIT_OK: "every part rewritten (or, with --check, current)",
-         EXIT_FAILED: "--check: a part is stale (each is named, with the command that refreshes it), or a document lacks its markers"}
+DESCRIPTION = (
+    "Each part is the text between two marker lines of a document, produced from its one source: the settings "
+    "model's JSON schema, the rule registry, the verify and inspect layers, and the exit-code table. "
+    "`make docs` runs each part's own module with --write; this runs them all at once."
+)
+EXITS = {
+    EXIT_OK: "every part rewritten (or, with --check, current)",
+    EXIT_FAILED: "--check: a part is stale (each is named, with the command that refreshes it), or a document lacks its markers",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,11 +11,12 @@ from ops.commands.paths import project_root
 from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK
 
 HELP = "run a short-lived Job as an IDE pod and prove what it can reach (metadata, kubelet, cluster: no; DNS, registry: yes)"
-DESCRIPTION = ("Creates a Job in the IDE's namespace whose pod carries the IDE pods' labels, service account and runtime class, reads "
-               "its log and deletes it.")
-EXITS = {EXIT_OK: "every probe as expected", EXIT_FAILED: "a probe not as expected, no result, or the cluster unreachable",
-         EXIT_NO_ACCESS: "no access: the RBAC verb and resource denied is named (jobs create/get/delete, pods list, pods/log get "
-                         "in the namespace)"}
+DESCRIPTION = "Creates a Job in the IDE's namespace whose pod carries the IDE pods' labels, service account and runtime class, reads its log and deletes it."
+EXITS = {
+    EXIT_OK: "every probe as expected",
+    EXIT_FAILED: "a probe not as expected, no result, or the cluster unreachable",
+    EXIT_NO_ACCESS: "no access: the RBAC verb and resource denied is named (jobs create/get/delete, pods list, pods/log get in the namespace)",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,8 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _options(args: argparse.Namespace) -> Any:
     from ops.probe.options import Options
 
-    return Options(stack=args.stack, root=project_root(args), peer=args.peer, registry=args.registry, context=args.context,
-                   kubeconfig=args.kubeconfig, image=args.image, deadline=args.deadline, probe_timeout=args.probe_timeout, json=args.json)
+    return Options(
+        stack=args.stack,
+        root=project_root(args),
+        peer=args.peer,
+        registry=args.registry,
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        image=args.image,
+        deadline=args.deadline,
+        probe_timeout=args.probe_timeout,
+        json=args.json,
+    )
 
 
 def _arguments_checked(args: argparse.Namespace) -> None:

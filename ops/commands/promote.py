@@ -10,9 +10,11 @@ from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_WRITE
 
 HELP = "copy the release (version, image digests) from one stack file to the next, showing the rendered diff"
 DESCRIPTION = "Changes only coditect:release in Pulumi.TO.yaml (comments and layout kept) and rendered/TO/. Never deploys."
-EXITS = {EXIT_OK: "promoted, nothing to do, or --dry-run printed the diffs",
-         EXIT_FAILED: "refused: backwards or skipping a stage, images not pinned by digest, or a stack that does not render cleanly",
-         EXIT_WRITE: "a file could not be written, or another promote or rollback holds the stack file: nothing was changed"}
+EXITS = {
+    EXIT_OK: "promoted, nothing to do, or --dry-run printed the diffs",
+    EXIT_FAILED: "refused: backwards or skipping a stage, images not pinned by digest, or a stack that does not render cleanly",
+    EXIT_WRITE: "a file could not be written, or another promote or rollback holds the stack file: nothing was changed",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,10 +11,11 @@ from ops.commands.paths import path_argument, project_dir
 from ops.errors import EXIT_FAILED, EXIT_OK, UsageError, clip
 
 HELP = "render a stack's Kubernetes and GCP resources to files, checked"
-DESCRIPTION = ("Writes rendered/STACK/{kubernetes,gcp}.yaml and policy/config/STACK.json (with --out, all three under that "
-               "directory), all together or none, and prints what `pulumi up` would create and the checks' verdict.")
-EXITS = {EXIT_OK: "every stack rendered checks clean",
-         EXIT_FAILED: "a check failed (the files of a program that ran are written, to review)"}
+DESCRIPTION = (
+    "Writes rendered/STACK/{kubernetes,gcp}.yaml and policy/config/STACK.json (with --out, all three under that "
+    "directory), all together or none, and prints what `pulumi up` would create and the checks' verdict."
+)
+EXITS = {EXIT_OK: "every stack rendered checks clean", EXIT_FAILED: "a check failed (the files of a program that ran are written, to review)"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -31,7 +31,10 @@ class Options:
         # float() takes "nan" and "inf": a NaN passes every comparison, and `--wait nan` would poll for ever.
         if not all(math.isfinite(v) for v in (self.wait, self.interval, self.timeout)) or self.wait < 0 or self.interval <= 0 or self.timeout <= 0:
             raise UsageError("--wait, --interval and --timeout take finite seconds: --wait >= 0, --interval and --timeout > 0")
-        for flag, endpoint in (("--gcp-endpoint", self.gcp_endpoint), ("--compute-endpoint", self.compute_endpoint),
-                               ("--container-endpoint", self.container_endpoint)):
+        for flag, endpoint in (
+            ("--gcp-endpoint", self.gcp_endpoint),
+            ("--compute-endpoint", self.compute_endpoint),
+            ("--container-endpoint", self.container_endpoint),
+        ):
             if endpoint and not endpoint.startswith(("http://", "https://")):
                 raise UsageError(f"{flag} {endpoint!r} must be a URL (https://… or http://127.0.0.1:PORT)")

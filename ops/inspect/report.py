@@ -37,13 +37,20 @@ def text(inspection: Inspection) -> str:
 
 
 def as_json(inspection: Inspection) -> str:
-    return json.dumps({
-        "stack": inspection.stack, "context": inspection.context, "project": inspection.project,
-        "converged": inspection.converged, "polls": inspection.polls, "seconds": round(inspection.seconds, 3),
-        "layers": {layer.value: ok for layer, ok in inspection.layers().items()},
-        "checks": [c.as_dict() for c in inspection.checks],
-        "diagnoses": [d.as_dict() for d in inspection.diagnoses],
-    }, indent=2)
+    return json.dumps(
+        {
+            "stack": inspection.stack,
+            "context": inspection.context,
+            "project": inspection.project,
+            "converged": inspection.converged,
+            "polls": inspection.polls,
+            "seconds": round(inspection.seconds, 3),
+            "layers": {layer.value: ok for layer, ok in inspection.layers().items()},
+            "checks": [c.as_dict() for c in inspection.checks],
+            "diagnoses": [d.as_dict() for d in inspection.diagnoses],
+        },
+        indent=2,
+    )
 
 
 def progress(inspection: Inspection, elapsed: float) -> str:

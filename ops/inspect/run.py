@@ -29,11 +29,19 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
     if not target.project:
         raise UsageError(f"no Google Cloud project: set gcp:project in Pulumi.{options.stack}.yaml or pass --project")
     with usage_errors():
-        inspector = Inspector(desired, target, options.kubeconfig, options.gcp_endpoint, options.timeout,
-                              compute_endpoint=options.compute_endpoint, container_endpoint=options.container_endpoint)
+        inspector = Inspector(
+            desired,
+            target,
+            options.kubeconfig,
+            options.gcp_endpoint,
+            options.timeout,
+            compute_endpoint=options.compute_endpoint,
+            container_endpoint=options.container_endpoint,
+        )
     try:
-        inspection = poll(lambda: inspector.inspect(options.stack), options.wait, options.interval,
-                          lambda i, elapsed: err.write(report.progress(i, elapsed) + "\n"), sleep)
+        inspection = poll(
+            lambda: inspector.inspect(options.stack), options.wait, options.interval, lambda i, elapsed: err.write(report.progress(i, elapsed) + "\n"), sleep
+        )
     except AccessDenied as denied:
         err.write(f"no access: {denied.api} denied a read; grant {denied.permission}\n  ({denied.detail})\n")
         return EXIT_NO_ACCESS

@@ -98,8 +98,12 @@ def inputs_digest(config: Mapping[str, str], secret_keys: Iterable[str], root: P
     from importlib import metadata
 
     digest = hashlib.sha256()
-    digest.update(json.dumps({"config": dict(config), "secrets": sorted(secret_keys), "python": sys.version,
-                              "sdk": {d: _version(metadata, d) for d in DISTRIBUTIONS}}, sort_keys=True).encode())
+    digest.update(
+        json.dumps(
+            {"config": dict(config), "secrets": sorted(secret_keys), "python": sys.version, "sdk": {d: _version(metadata, d) for d in DISTRIBUTIONS}},
+            sort_keys=True,
+        ).encode()
+    )
     for path in _sources(root):
         digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
         digest.update(_read(path) or b"\0missing")

@@ -35,10 +35,14 @@ def _meta(manifest: Manifest) -> Mapping[str, Any]:
 
 def user_code_deployment(manifests: Iterable[Manifest]) -> Manifest:
     """The one Deployment whose pods run user code (pod template labelled coditect.ai/runs-user-code: "true")."""
-    found = [m for m in manifests if m.get("kind") == "Deployment"
-             and ((m.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels") or {}).get(RUNS_USER_CODE_LABEL) == "true"]
+    found = [
+        m
+        for m in manifests
+        if m.get("kind") == "Deployment"
+        and ((m.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels") or {}).get(RUNS_USER_CODE_LABEL) == "true"
+    ]
     if len(found) != 1:
-        raise UsageError(f"the stack declares {len(found)} Deployments labelled {RUNS_USER_CODE_LABEL}: \"true\"; the probe imitates exactly one")
+        raise UsageError(f'the stack declares {len(found)} Deployments labelled {RUNS_USER_CODE_LABEL}: "true"; the probe imitates exactly one')
     return found[0]
 
 
@@ -54,13 +58,22 @@ def _refuse_numeric_target_ports(manifests: Iterable[Manifest], namespace: str, 
             continue
         numeric = [p for p in service["spec"].get("ports") or [] if not isinstance(p.get("targetPort", p.get("port")), str)]
         if numeric:
-            raise UsageError(f"Service {namespace}/{_meta(service).get('name')} selects the IDE pods with a numeric targetPort "
-                             f"({numeric[0].get('targetPort', numeric[0].get('port'))}): the probe pod would receive its traffic. "
-                             "Name the container port and target it by name")
+            raise UsageError(
+                f"Service {namespace}/{_meta(service).get('name')} selects the IDE pods with a numeric targetPort "
+                f"({numeric[0].get('targetPort', numeric[0].get('port'))}): the probe pod would receive its traffic. "
+                "Name the container port and target it by name"
+            )
 
 
-def build_job(manifests: Iterable[Manifest], table: Iterable[Probe], name: str, image: str = DEFAULT_IMAGE,
-              probe_timeout: float = 3.0, deadline: int = 120, ttl: int = 300) -> dict[str, Any]:
+def build_job(
+    manifests: Iterable[Manifest],
+    table: Iterable[Probe],
+    name: str,
+    image: str = DEFAULT_IMAGE,
+    probe_timeout: float = 3.0,
+    deadline: int = 120,
+    ttl: int = 300,
+) -> dict[str, Any]:
     manifests = list(manifests)
     deployment = user_code_deployment(manifests)
     namespace = str(_meta(deployment).get("namespace"))
@@ -75,15 +88,23 @@ def build_job(manifests: Iterable[Manifest], table: Iterable[Probe], name: str, 
         **{key: ide_spec[key] for key in COPIED if key in ide_spec},
         "restartPolicy": "Never",
         "securityContext": {"runAsNonRoot": True, "runAsUser": user, "runAsGroup": int(ide_security.get("runAsGroup") or user), "seccompProfile": seccomp},
-        "containers": [{
-            "name": CONTAINER,
-            "image": image,
-            "command": ["python3", "-I", "-B", "-c", SCRIPT, json.dumps([p.as_dict() for p in table]), f"{probe_timeout:g}"],
-            "env": [{"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}],
-            "resources": RESOURCES,
-            "securityContext": {"allowPrivilegeEscalation": False, "privileged": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-                                "capabilities": {"drop": ["ALL"]}, "seccompProfile": seccomp},
-        }],
+        "containers": [
+            {
+                "name": CONTAINER,
+                "image": image,
+                "command": ["python3", "-I", "-B", "-c", SCRIPT, json.dumps([p.as_dict() for p in table]), f"{probe_timeout:g}"],
+                "env": [{"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}],
+                "resources": RESOURCES,
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "privileged": False,
+                    "readOnlyRootFilesystem": True,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": seccomp,
+                },
+            }
+        ],
     }
     job_labels = {"app.kubernetes.io/name": "coditect-probe", "app.kubernetes.io/part-of": "coditect", PROBE_LABEL: name}
     return {

@@ -58,7 +58,7 @@ def parse_log(log: str) -> dict[str, Observation]:
         if not line.startswith(LINE_PREFIX):
             continue
         try:
-            record = json.loads(line[len(LINE_PREFIX):])
+            record = json.loads(line[len(LINE_PREFIX) :])
         except ValueError:
             continue
         if not isinstance(record, Mapping):
@@ -79,8 +79,10 @@ def all_as_expected(found: Iterable[Result]) -> bool:
 
 
 def text(found: list[Result], heading: str) -> str:
-    rows = [(r.probe.name, r.probe.shown, r.probe.expect.value, f"{r.observed.outcome} ({r.observed.detail})" if r.observed else "-", r.verdict.value)
-            for r in found]
+    rows = [
+        (r.probe.name, r.probe.shown, r.probe.expect.value, f"{r.observed.outcome} ({r.observed.detail})" if r.observed else "-", r.verdict.value)
+        for r in found
+    ]
     head = ("PROBE", "TARGET", "EXPECTED", "OBSERVED", "VERDICT")
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     lines = [heading, "  " + "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()]
@@ -95,15 +97,30 @@ def _observed(result: Result) -> str:
     if result.observed is None:
         return "the pod printed no result for it"
     if result.observed.outcome == "refused" and result.probe.expect is Expect.BLOCKED:
-        return (f"observed refused ({result.observed.detail}): the path is open, no policy blocks it "
-                "(a NetworkPolicy block drops the packets and the connection times out)")
+        return (
+            f"observed refused ({result.observed.detail}): the path is open, no policy blocks it "
+            "(a NetworkPolicy block drops the packets and the connection times out)"
+        )
     return f"observed {result.observed.outcome} ({result.observed.detail})"
 
 
 def as_json(found: list[Result], stack: str, job: str) -> str:
-    return json.dumps({
-        "stack": stack, "job": job, "ok": all_as_expected(found),
-        "probes": [{"name": r.probe.name, "target": r.probe.shown, "expected": r.probe.expect.value,
-                    "observed": r.observed.outcome if r.observed else None, "detail": r.observed.detail if r.observed else None,
-                    "verdict": r.verdict.value} for r in found],
-    }, indent=2)
+    return json.dumps(
+        {
+            "stack": stack,
+            "job": job,
+            "ok": all_as_expected(found),
+            "probes": [
+                {
+                    "name": r.probe.name,
+                    "target": r.probe.shown,
+                    "expected": r.probe.expect.value,
+                    "observed": r.observed.outcome if r.observed else None,
+                    "detail": r.observed.detail if r.observed else None,
+                    "verdict": r.verdict.value,
+                }
+                for r in found
+            ],
+        },
+        indent=2,
+    )

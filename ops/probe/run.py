@@ -39,7 +39,7 @@ def render_stack(stack: str, root: Path) -> tuple[list[dict[str, Any]], str]:
 
 
 def _finished(job: dict[str, Any] | None) -> str | None:
-    """"Complete" or "Failed" (with the reason) once the Job controller says so; None while running.
+    """ "Complete" or "Failed" (with the reason) once the Job controller says so; None while running.
     The conditions' shape was checked when the Job was read (livestate/jobs.py JOB_SHAPE)."""
     for condition in ((job or {}).get("status") or {}).get("conditions") or []:
         if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
@@ -56,8 +56,14 @@ def _pod_state(pod: dict[str, Any]) -> str:
     return ", ".join([str(status.get("phase") or "unknown"), *reasons, *[f"not scheduled: {m}" for m in unscheduled]])
 
 
-def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic, make_name: Callable[[], str] = lambda: f"coditect-probe-{secrets.token_hex(3)}") -> int:
+def run(
+    options: Options,
+    out: TextIO,
+    err: TextIO,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    make_name: Callable[[], str] = lambda: f"coditect-probe-{secrets.token_hex(3)}",
+) -> int:
     options.validate()
     table = probe_table(parse_peer(options.peer), parse_registry(options.registry))
     preflight(options.kubeconfig, options.context, options.stack, options.root)  # before the seconds of rendering
@@ -92,8 +98,9 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
     return EXIT_OK if report.all_as_expected(found) else EXIT_FAILED
 
 
-def _wait_and_read(cluster: JobClient, namespace: str, name: str, wait: float, interval: float,
-                   sleep: Callable[[float], None], clock: Callable[[], float]) -> tuple[str, str]:
+def _wait_and_read(
+    cluster: JobClient, namespace: str, name: str, wait: float, interval: float, sleep: Callable[[float], None], clock: Callable[[], float]
+) -> tuple[str, str]:
     """(how the Job ended, the probe container's log) once it finishes or `wait` seconds pass."""
     start = clock()
     while (state := _finished(cluster.job(namespace, name))) is None and clock() - start + interval <= wait:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 LINE_PREFIX = "coditect-probe "
 
-SCRIPT = r'''
+SCRIPT = r"""
 import concurrent.futures, json, os, socket, ssl, sys, urllib.error, urllib.request
 
 table, timeout = json.loads(sys.argv[1]), float(sys.argv[2])
@@ -69,4 +69,4 @@ with concurrent.futures.ThreadPoolExecutor(len(table)) as pool:
     results = list(pool.map(run, table))
 for probe, (outcome, detail) in zip(table, results):
     print("coditect-probe " + json.dumps({"name": probe["name"], "outcome": outcome, "detail": detail}), flush=True)
-'''
+"""

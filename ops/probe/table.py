@@ -60,11 +60,15 @@ def parse_registry(value: str) -> str:
 
 def probe_table(peer: tuple[str, int], registry: str = DEFAULT_REGISTRY) -> tuple[Probe, ...]:
     blocked, reachable = Expect.BLOCKED, Expect.REACHABLE
-    metadata_ports = tuple(Probe(f"metadata {host}:{port}", "tcp", host, port, blocked, "the metadata server hands out credentials")
-                           for host, port in METADATA_ENDPOINTS if (host, port) != ("169.254.169.254", 80))
+    metadata_ports = tuple(
+        Probe(f"metadata {host}:{port}", "tcp", host, port, blocked, "the metadata server hands out credentials")
+        for host, port in METADATA_ENDPOINTS
+        if (host, port) != ("169.254.169.254", 80)
+    )
     return (
-        Probe("metadata token", "http", METADATA_TOKEN, 80, blocked, "a Google access token for the pod's (or node's) identity",
-              (("Metadata-Flavor", "Google"),)),
+        Probe(
+            "metadata token", "http", METADATA_TOKEN, 80, blocked, "a Google access token for the pod's (or node's) identity", (("Metadata-Flavor", "Google"),)
+        ),
         *metadata_ports,
         Probe("kubelet 10250", "tcp", NODE_IP, 10250, blocked, "the node's kubelet API"),
         Probe("kubelet read-only 10255", "tcp", NODE_IP, 10255, blocked, "the kubelet's unauthenticated port"),

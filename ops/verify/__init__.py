@@ -16,11 +16,21 @@ from typing import Any
 # must not import httpx and websockets, which the virtualenv `pulumi up` builds does not hold.
 _WHERE = {
     "POD_HEADER": "components.protocol",
-    "UPGRADE_AFFINITY": "ops.verify.advice", "UPGRADE_DROPPED": "ops.verify.advice", "Layer": "ops.verify.advice",
-    "DEFAULT_POLLS": "ops.verify.options", "Options": "ops.verify.options", "VerifyUsageError": "ops.verify.options",
-    "parse_count": "ops.verify.options", "parse_header": "ops.verify.options", "parse_seconds": "ops.verify.options",
-    "Check": "ops.verify.report", "CheckName": "ops.verify.report", "Report": "ops.verify.report", "Session": "ops.verify.report",
-    "Verifier": "ops.verify.verifier", "verify": "ops.verify.verifier",
+    "UPGRADE_AFFINITY": "ops.verify.advice",
+    "UPGRADE_DROPPED": "ops.verify.advice",
+    "Layer": "ops.verify.advice",
+    "DEFAULT_POLLS": "ops.verify.options",
+    "Options": "ops.verify.options",
+    "VerifyUsageError": "ops.verify.options",
+    "parse_count": "ops.verify.options",
+    "parse_header": "ops.verify.options",
+    "parse_seconds": "ops.verify.options",
+    "Check": "ops.verify.report",
+    "CheckName": "ops.verify.report",
+    "Report": "ops.verify.report",
+    "Session": "ops.verify.report",
+    "Verifier": "ops.verify.verifier",
+    "verify": "ops.verify.verifier",
 }
 
 

@@ -78,12 +78,14 @@ def status_diagnosis(status: int, body: str) -> tuple[Layer, str]:
     if status == 404:
         return Layer.LOAD_BALANCER_OR_NGINX, (
             "the path is not routed to the Socket.IO server: check the Ingress paths, the nginx `location` for the socket.io "
-            "path and the app's socket.io path (this URL must end with it, e.g. /theia/socket.io/).")
+            "path and the app's socket.io path (this URL must end with it, e.g. /theia/socket.io/)."
+        )
     if status in (502, 503):
         return Layer.LOAD_BALANCER, (
             f"HTTP {status} from the load balancer: no healthy backend. The health check must get 200 from the pods "
             "(BackendConfig healthCheck requestPath/port = the readiness probe); see the Ingress annotation "
-            "ingress.kubernetes.io/backends and the NEG status.")
+            "ingress.kubernetes.io/backends and the NEG status."
+        )
     if status == 504:
         return Layer.LOAD_BALANCER_OR_NGINX, "HTTP 504: the request timed out behind the load balancer (nginx upstream or the app hangs)."
     if status == 400 and ("unsupported" in lowered or '"code":5' in lowered):
@@ -126,8 +128,12 @@ def redirected(status: int, location: str | None, request_url: str, what: str) -
     """A 3xx answer, never followed: a PASS must come from the endpoint asked, not from wherever it points.
     The verdict names the target and the command that verifies it."""
     if not location:
-        return Failed(f"{what}: HTTP {status} without a Location header", Layer.LOAD_BALANCER_OR_NGINX,
-                      f"HTTP {status} is a redirect that says nowhere to go: check the load balancer's and nginx's redirects.", status=status)
+        return Failed(
+            f"{what}: HTTP {status} without a Location header",
+            Layer.LOAD_BALANCER_OR_NGINX,
+            f"HTTP {status} is a redirect that says nowhere to go: check the load balancer's and nginx's redirects.",
+            status=status,
+        )
     target = urljoin(request_url, location.strip())
     shown_target = shown(target, MAX_LOCATION_CHARS) if len(target) > MAX_LOCATION_CHARS or not target.isprintable() else target
     endpoint = endpoint_url(target)
@@ -135,15 +141,21 @@ def redirected(status: int, location: str | None, request_url: str, what: str) -
     here, there = origin(request_url), origin(target)
     socket = f"; {WEBSOCKET_NO_REDIRECT}" if what == "WebSocket" else ""
     if here[0] == "http" and there == ("https", here[1], 443):
-        layer, why = Layer.LOAD_BALANCER, ("the endpoint redirects plain HTTP to HTTPS (the load balancer's redirectToHttps, "
-                                           "FrontendConfig, answers 301): browsers use the HTTPS URL")
+        layer, why = (
+            Layer.LOAD_BALANCER,
+            ("the endpoint redirects plain HTTP to HTTPS (the load balancer's redirectToHttps, FrontendConfig, answers 301): browsers use the HTTPS URL"),
+        )
     elif there != here:
-        layer, why = Layer.LOAD_BALANCER_OR_NGINX, (f"the endpoint redirects to another origin ({there[0]}://{there[1]}:{there[2]}): "
-                                                    "nothing was verified there, and what answers there is not this endpoint")
+        layer, why = (
+            Layer.LOAD_BALANCER_OR_NGINX,
+            (
+                f"the endpoint redirects to another origin ({there[0]}://{there[1]}:{there[2]}): "
+                "nothing was verified there, and what answers there is not this endpoint"
+            ),
+        )
     else:
         layer, why = Layer.LOAD_BALANCER_OR_NGINX, "the endpoint redirects to another path: the socket.io path in this URL is not the one served"
-    return Failed(f"{what}: HTTP {status} redirected to {shown_target} (not followed)", layer, f"{why}{socket}. Fix: {again}",
-                  status=status, location=target)
+    return Failed(f"{what}: HTTP {status} redirected to {shown_target} (not followed)", layer, f"{why}{socket}. Fix: {again}", status=status, location=target)
 
 
 def is_session_unknown(status: int, body: str) -> bool:
@@ -167,30 +179,46 @@ NO_POLLING_CONNECT_REPLY = "the server never answered CONNECT over polling."
 # --- transport failures --------------------------------------------------------------------------
 
 
-HUNG = ("the server accepted the connection but did not answer in time: a hung pod, nginx upstream or app; "
-        "check the backends' health (ingress.kubernetes.io/backends) and the pod logs.")
-OVERSIZED = ("an answer far larger than any Engine.IO payload: something other than the Socket.IO server answers "
-             "at this path, or it misbehaves.")
+HUNG = (
+    "the server accepted the connection but did not answer in time: a hung pod, nginx upstream or app; "
+    "check the backends' health (ingress.kubernetes.io/backends) and the pod logs."
+)
+OVERSIZED = "an answer far larger than any Engine.IO payload: something other than the Socket.IO server answers at this path, or it misbehaves."
 MALFORMED = "the answer breaks the protocol: something other than a Socket.IO v4 server, or a broken proxy, answers at this path."
 
 
 def request_failure(error: httpx.HTTPError, method: str, timeout: float, stage: Stage) -> Failed:
     """An HTTP request that got no complete answer; `stage` is the part of the exchange that was under way."""
     if isinstance(error, httpx.ConnectTimeout) and stage is Stage.CONNECT:
-        return Failed(f"no connection within {timeout:g} s", Layer.OUTSIDE,
-                      "the host does not accept connections: check DNS (does it point at the Ingress IP?), the "
-                      "forwarding rule / static IP, and firewalls.", ends_run=True, exceeded=str(stage))
+        return Failed(
+            f"no connection within {timeout:g} s",
+            Layer.OUTSIDE,
+            "the host does not accept connections: check DNS (does it point at the Ingress IP?), the forwarding rule / static IP, and firewalls.",
+            ends_run=True,
+            exceeded=str(stage),
+        )
     if isinstance(error, httpx.TimeoutException):
-        return Failed(f"no answer within {timeout:g} s ({method}): {stage} not done by the deadline (--timeout)",
-                      Layer.OUTSIDE_TLS if stage is Stage.TLS else Layer.LOAD_BALANCER_NGINX_OR_APP, HUNG, ends_run=True, exceeded=str(stage))
+        return Failed(
+            f"no answer within {timeout:g} s ({method}): {stage} not done by the deadline (--timeout)",
+            Layer.OUTSIDE_TLS if stage is Stage.TLS else Layer.LOAD_BALANCER_NGINX_OR_APP,
+            HUNG,
+            ends_run=True,
+            exceeded=str(stage),
+        )
     if isinstance(error, httpx.ConnectError):
         text = str(error)
         if "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
-            return Failed(f"TLS failed: {shown(text, 200)}", Layer.OUTSIDE_TLS,
-                          "the certificate is not valid for this host: is the ManagedCertificate Active and does DNS "
-                          "point at the load balancer? (--insecure skips verification for a test endpoint).")
-        return Failed(f"cannot connect: {shown(text, 200)}", Layer.OUTSIDE,
-                      "nothing answers at this address: check DNS, the Ingress IP (kubectl get ingress) and firewalls.")
+            return Failed(
+                f"TLS failed: {shown(text, 200)}",
+                Layer.OUTSIDE_TLS,
+                "the certificate is not valid for this host: is the ManagedCertificate Active and does DNS "
+                "point at the load balancer? (--insecure skips verification for a test endpoint).",
+            )
+        return Failed(
+            f"cannot connect: {shown(text, 200)}",
+            Layer.OUTSIDE,
+            "nothing answers at this address: check DNS, the Ingress IP (kubectl get ingress) and firewalls.",
+        )
     if isinstance(error, httpx.RemoteProtocolError):
         return Failed(f"a malformed HTTP answer ({method}, {stage}): {shown(str(error), 200)}", Layer.LOAD_BALANCER_NGINX_OR_APP, MALFORMED)
     return Failed(f"{type(error).__name__} ({method}, {stage}): {shown(str(error), 200)}", Layer.OUTSIDE, "the HTTP exchange failed before a complete answer.")
@@ -239,8 +267,9 @@ def websocket_violation(websocket: ClientConnection) -> Failed | None:
         return None
     what = WEBSOCKET_VIOLATIONS[sent.code]
     layer, diagnosis = (Layer.LOAD_BALANCER_NGINX_OR_APP, OVERSIZED) if sent.code == 1009 else (Layer.APP, MALFORMED)
-    return Failed(f"the server sent {what} (closed with {sent.code}: {shown(sent.reason, 100)})", layer, diagnosis,
-                  ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE))
+    return Failed(
+        f"the server sent {what} (closed with {sent.code}: {shown(sent.reason, 100)})", layer, diagnosis, ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE)
+    )
 
 
 def no_websocket_answer(what: str) -> str:
@@ -256,8 +285,12 @@ FRESH_SESSION_CLOSED = "the server closed a fresh WebSocket session."
 def hold_cut(cut_s: float) -> str:
     """A held WebSocket closed after `cut_s` seconds: at GKE's default the BackendConfig is missing, else a timeout is short."""
     if abs(cut_s - GKE_DEFAULT_TIMEOUT_SEC) <= 2:
-        return (f"cut at ~{GKE_DEFAULT_TIMEOUT_SEC} s, Compute's default backend timeout: the BackendConfig's timeoutSec is not "
-                "applied (is the Ingress translated? is the Service annotated with the BackendConfig?).")
-    return (f"a proxy ended the WebSocket after {cut_s:.1f} s: the load balancer's backend timeout (BackendConfig "
-            "timeoutSec is the hard lifetime of a WebSocket on GKE, idle or not) or an idle timeout (nginx "
-            "proxy_read_timeout shorter than the server's pingInterval) is shorter than the hold.")
+        return (
+            f"cut at ~{GKE_DEFAULT_TIMEOUT_SEC} s, Compute's default backend timeout: the BackendConfig's timeoutSec is not "
+            "applied (is the Ingress translated? is the Service annotated with the BackendConfig?)."
+        )
+    return (
+        f"a proxy ended the WebSocket after {cut_s:.1f} s: the load balancer's backend timeout (BackendConfig "
+        "timeoutSec is the hard lifetime of a WebSocket on GKE, idle or not) or an idle timeout (nginx "
+        "proxy_read_timeout shorter than the server's pingInterval) is shorter than the hold."
+    )

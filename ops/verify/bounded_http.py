@@ -88,8 +88,9 @@ class DeadlineBackend(httpcore.NetworkBackend):
             raise timed_out(f"{stage}: the step's deadline is spent")
         return remaining if timeout is None else min(timeout, remaining)
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
         wait = self.wait(Stage.CONNECT, timeout, httpcore.ConnectTimeout)
         return DeadlineStream(self.sockets.connect_tcp(host, port, wait, local_address, socket_options), self)
 
@@ -120,15 +121,16 @@ class BoundedTransport(httpx.BaseTransport):
 
     def __init__(self, ssl_context: ssl.SSLContext | None, local_address: str | None) -> None:
         self.backend = DeadlineBackend()
-        self.pool = httpcore.ConnectionPool(ssl_context=ssl_context, local_address=local_address, retries=0,
-                                            keepalive_expiry=5.0, network_backend=self.backend)
+        self.pool = httpcore.ConnectionPool(ssl_context=ssl_context, local_address=local_address, retries=0, keepalive_expiry=5.0, network_backend=self.backend)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.SyncByteStream)
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host, port=request.url.port, target=request.url.raw_path),
-            headers=request.headers.raw, content=request.stream, extensions=request.extensions,
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
         )
         try:
             answer = self.pool.handle_request(core_request)

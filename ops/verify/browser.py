@@ -32,9 +32,19 @@ BUNDLE = ROOT / "tests" / "node_lab" / "node_modules" / "socket.io-client" / "di
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 # No GPU, no QUIC, nothing fetched in the background, a fresh profile: only the page's own traffic.
 # Web security off so a page on loopback may talk to any endpoint (the IDE serves its page same-origin).
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-web-security", "--enable-logging=stderr", "--v=0")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-web-security",
+    "--enable-logging=stderr",
+    "--v=0",
+)
 MAX_RESULT_BYTES = 1 << 20
 MAX_CONSOLE_LINES = 200
 MAX_EVENTS = 1000
@@ -70,13 +80,17 @@ class BrowserReport:
     def text(self) -> str:
         verdict = "PASS" if self.ok else "FAIL"
         pods = ", ".join(sorted(set(self.pods))) or "none"
-        lines = [f"browser: {verdict}  connected={self.connected} transport={self.transport} upgraded={self.upgraded} "
-                 f"calls answered {self.answered}/{self.calls} pods: {pods}"]
+        lines = [
+            f"browser: {verdict}  connected={self.connected} transport={self.transport} upgraded={self.upgraded} "
+            f"calls answered {self.answered}/{self.calls} pods: {pods}"
+        ]
         if self.problem:
             lines.append(f"  problem: {self.problem}")
         if self.refused:
-            lines.append(f"  refused {len(self.refused)} result(s) not from this run's page (no or a wrong token; forged, or the endpoint "
-                         f"redirected a request to the result server): {'; '.join(self.refused[:MAX_REFUSALS_SHOWN])}")
+            lines.append(
+                f"  refused {len(self.refused)} result(s) not from this run's page (no or a wrong token; forged, or the endpoint "
+                f"redirected a request to the result server): {'; '.join(self.refused[:MAX_REFUSALS_SHOWN])}"
+            )
         lines += [f"  {event['at']:7.3f} s  {event['kind']}: {event['detail']}" for event in self.events]
         lines += [f"  console: {line}" for line in self.console]
         return "\n".join(lines)
@@ -92,8 +106,16 @@ def chromium_binary() -> str | None:
 def _page(url: str, calls: int, timeout: float, hold: float = 0.0, token: str = "") -> bytes:
     """The page: the token is in its script only, never in a URL (a Referer would hand it to the endpoint)."""
     parts = urlsplit(url)
-    config = {"token": token, "origin": f"{parts.scheme}://{parts.netloc}", "path": parts.path or "/socket.io/", "calls": calls,
-              "timeoutMs": int(timeout * 1000), "upgradeWaitMs": 3000, "maxConnectErrors": 3, "holdMs": int(hold * 1000)}
+    config = {
+        "token": token,
+        "origin": f"{parts.scheme}://{parts.netloc}",
+        "path": parts.path or "/socket.io/",
+        "calls": calls,
+        "timeoutMs": int(timeout * 1000),
+        "upgradeWaitMs": 3000,
+        "maxConnectErrors": 3,
+        "holdMs": int(hold * 1000),
+    }
     script = """
 const cfg = CONFIG, t0 = performance.now(), events = [];
 const result = {connected: false, transport: null, upgraded: false, calls: cfg.calls, answered: 0, pods: [], sessions: [], events};
@@ -131,8 +153,9 @@ socket.on("disconnect", (reason) => log("disconnect", reason));
 socket.io.on("reconnect_attempt", (n) => log("reconnect attempt", n));
 setTimeout(finish, cfg.timeoutMs * 2 + cfg.holdMs);
 """.replace("CONFIG", json.dumps(config)).replace("TOKEN_HEADER", TOKEN_HEADER)
-    return (f'<!doctype html><meta charset="utf-8"><title>ops verify --browser</title>'
-            f'<script src="/socket.io.min.js"></script><script>{script}</script>').encode()
+    return (
+        f'<!doctype html><meta charset="utf-8"><title>ops verify --browser</title><script src="/socket.io.min.js"></script><script>{script}</script>'
+    ).encode()
 
 
 class _PageServer(ThreadingHTTPServer):
@@ -224,8 +247,13 @@ def _events(found: dict[str, Any]) -> list[dict[str, Any]]:
         raise ValueError(f"events holds {len(events)} entries, more than {MAX_EVENTS}")
     for event in events:
         at = event.get("at") if isinstance(event, dict) else None
-        if (not isinstance(event, dict) or isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at)
-                or not all(isinstance(event.get(k), str) and len(event[k]) <= MAX_FIELD_CHARS for k in ("kind", "detail"))):
+        if (
+            not isinstance(event, dict)
+            or isinstance(at, bool)
+            or not isinstance(at, int | float)
+            or not math.isfinite(at)
+            or not all(isinstance(event.get(k), str) and len(event[k]) <= MAX_FIELD_CHARS for k in ("kind", "detail"))
+        ):
             raise ValueError(f"an event {clip(repr(event), 60)} is not {{at: seconds, kind: text, detail: text}}")
     return [{"at": float(e["at"]), "kind": e["kind"], "detail": e["detail"]} for e in events]
 
@@ -257,18 +285,25 @@ def run_browser(url: str, calls: int = 10, timeout: float = 10.0, hold: float = 
     With `hold`, the page stays connected that long after its calls, through any cut and reconnect."""
     binary = chromium_binary()
     if binary is None:
-        raise BrowserUnavailable("--browser needs Chromium, which is not installed here. Fix: apt-get install chromium chromium-driver "
-                                 "(Debian), or run `python -m ops verify` without --browser")
+        raise BrowserUnavailable(
+            "--browser needs Chromium, which is not installed here. Fix: apt-get install chromium chromium-driver "
+            "(Debian), or run `python -m ops verify` without --browser"
+        )
     if not BUNDLE.is_file():
-        raise BrowserUnavailable(f"--browser needs the pinned socket.io-client ({BUNDLE.relative_to(ROOT)}). Fix: make node-lab "
-                                 "(npm ci --prefix tests/node_lab)")
+        raise BrowserUnavailable(
+            f"--browser needs the pinned socket.io-client ({BUNDLE.relative_to(ROOT)}). Fix: make node-lab (npm ci --prefix tests/node_lab)"
+        )
     token = secrets.token_urlsafe(32)  # per run: only this run's page knows it
     server = _PageServer(_page(url, calls, timeout, hold, token), BUNDLE.read_bytes(), token)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     report = BrowserReport(url, calls=calls)
     with tempfile.TemporaryDirectory(prefix="ops-verify-browser-") as profile, tempfile.TemporaryFile("w+") as stderr:
-        browser = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"http://127.0.0.1:{server.server_address[1]}/"],
-                                   stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        browser = subprocess.Popen(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"http://127.0.0.1:{server.server_address[1]}/"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
         try:
             if not server.reported.wait(timeout * 3 + hold + 10):
                 report.problem = f"the page reported nothing within {timeout * 3 + hold + 10:g} s (Chromium failed to start or the page hung)"

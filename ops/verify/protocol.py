@@ -93,6 +93,7 @@ def check_engineio(packet: str) -> None:
 
 def strict_json(text: str) -> Any:
     """JSON as a Socket.IO peer must send it: no NaN or Infinity, nesting bounded (ValueError, never RecursionError)."""
+
     def refuse(constant: str) -> Any:
         raise ValueError(f"{constant} is not JSON")
 
@@ -138,8 +139,9 @@ def parse_open(body: str) -> OpenPacket:
     for key in ("pingInterval", "pingTimeout", "maxPayload"):
         if not exact_int(opened.get(key)) or opened[key] <= 0:
             raise ValueError(f"{key} {shown(opened.get(key))} is not a positive integer")
-    return OpenPacket(sid=sid, upgrades=upgrades, ping_interval_ms=opened["pingInterval"],
-                      ping_timeout_ms=opened["pingTimeout"], max_payload=opened["maxPayload"])
+    return OpenPacket(
+        sid=sid, upgrades=upgrades, ping_interval_ms=opened["pingInterval"], ping_timeout_ms=opened["pingTimeout"], max_payload=opened["maxPayload"]
+    )
 
 
 @dataclass(frozen=True)
@@ -185,4 +187,3 @@ def is_connect_reply(message: SocketIOMessage, namespace: str) -> bool:
     if message.kind == SocketIOPacket.CONNECT_ERROR:
         return isinstance(payload, str) or (isinstance(payload, dict) and isinstance(payload.get("message"), str))
     return False
-

@@ -70,5 +70,6 @@ class Report:
         return "\n".join(lines)
 
     def as_json(self) -> str:
-        return json.dumps({"url": self.url, "ok": self.ok, "elapsed_s": round(self.elapsed_s, 3),
-                           "checks": [asdict(c) for c in self.checks], "pods": self.pods}, indent=2)
+        return json.dumps(
+            {"url": self.url, "ok": self.ok, "elapsed_s": round(self.elapsed_s, 3), "checks": [asdict(c) for c in self.checks], "pods": self.pods}, indent=2
+        )

@@ -1,10 +1,10 @@
 """The steps of a verification, in the order they run. Each returns what it observed or raises Failed.
 
-  handshake  Engine.IO v4 open packet: 200, a sid, `upgrades` has websocket, sane ping timings
-  polling    N rounds of namespace connect / reply / disconnect carrying the sid, all 200
-  ws_upgrade the same session upgraded to WebSocket (2probe/3probe/5) and a message over it
-  ws_only    a WebSocket-only session: separates "Upgrade not forwarded" from "no affinity"
-  hold       keep the upgraded socket S seconds answering pings, then a message
+handshake  Engine.IO v4 open packet: 200, a sid, `upgrades` has websocket, sane ping timings
+polling    N rounds of namespace connect / reply / disconnect carrying the sid, all 200
+ws_upgrade the same session upgraded to WebSocket (2probe/3probe/5) and a message over it
+ws_only    a WebSocket-only session: separates "Upgrade not forwarded" from "no affinity"
+hold       keep the upgraded socket S seconds answering pings, then a message
 """
 
 from __future__ import annotations
@@ -65,8 +65,7 @@ class Checks:
             layer, diagnosis = advice.status_diagnosis(response.status_code, body)
             raise Failed(f"HTTP {response.status_code} body={body[:120]!r}", layer, diagnosis, status=response.status_code)
         if advice.is_html(body, response.headers.get("content-type", "")):
-            raise Failed("HTTP 200 but an HTML page, not an Engine.IO open packet", Layer.LOAD_BALANCER_OR_NGINX,
-                         advice.HTML_INSTEAD_OF_SOCKETIO)
+            raise Failed("HTTP 200 but an HTML page, not an Engine.IO open packet", Layer.LOAD_BALANCER_OR_NGINX, advice.HTML_INSTEAD_OF_SOCKETIO)
         try:
             opened = parse_open(body)
         except ValueError as error:
@@ -156,8 +155,13 @@ class Checks:
         pings = 0
         while True:
             if deadline.expired():
-                raise Failed(f"no {what} within {self.options.timeout:g} s", Layer.APP, advice.no_websocket_answer(what),
-                             ends_run=True, exceeded=str(Stage.WEBSOCKET_MESSAGE))
+                raise Failed(
+                    f"no {what} within {self.options.timeout:g} s",
+                    Layer.APP,
+                    advice.no_websocket_answer(what),
+                    ends_run=True,
+                    exceeded=str(Stage.WEBSOCKET_MESSAGE),
+                )
             try:
                 message = self.transport.receive(websocket, deadline.remaining())
             except TimeoutError:
@@ -184,8 +188,7 @@ class Checks:
             self._check_connect_reply(reply, self.options.namespace, "the upgraded WebSocket")
         except ConnectionClosed as error:
             websocket.close()
-            raise Failed(f"the WebSocket closed during the upgrade: {error}", Layer.APP_OR_LOAD_BALANCER,
-                         advice.UPGRADED_SESSION_DROPPED) from None
+            raise Failed(f"the WebSocket closed during the upgrade: {error}", Layer.APP_OR_LOAD_BALANCER, advice.UPGRADED_SESSION_DROPPED) from None
         except BaseException:
             websocket.close()
             raise
@@ -233,8 +236,12 @@ class Checks:
             self._check_connect_reply(reply, PROBE_NAMESPACE, "after the hold")
         except ConnectionClosed:
             cut = time.monotonic() - start
-            raise Failed(f"closed after {cut:.1f} s of {self.options.hold:g} s ({pings} pings answered)", Layer.LOAD_BALANCER_OR_NGINX,
-                         advice.hold_cut(cut), closed_after_s=round(cut, 2)) from None
+            raise Failed(
+                f"closed after {cut:.1f} s of {self.options.hold:g} s ({pings} pings answered)",
+                Layer.LOAD_BALANCER_OR_NGINX,
+                advice.hold_cut(cut),
+                closed_after_s=round(cut, 2),
+            ) from None
         return {"held_s": round(time.monotonic() - start, 2), "pings": pings, "reply": reply[:60]}
 
 

@@ -66,8 +66,13 @@ class Transport:
                 self.ssl_context.check_hostname = False
                 self.ssl_context.verify_mode = ssl.CERT_NONE
         self.bounded = BoundedTransport(self.ssl_context, options.source_address)
-        self.http = httpx.Client(transport=self.bounded, timeout=options.timeout, trust_env=False,
-                                 headers={"Accept-Encoding": ACCEPT_ENCODING, **dict(options.headers)}, follow_redirects=False)
+        self.http = httpx.Client(
+            transport=self.bounded,
+            timeout=options.timeout,
+            trust_env=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING, **dict(options.headers)},
+            follow_redirects=False,
+        )
 
     def url(self, transport: EngineIOTransport | str, sid: str | None = None) -> str:
         query = [*self.query, ("EIO", ENGINE_IO_VERSION), ("transport", transport), ("t", uuid.uuid4().hex[:8])]
@@ -127,9 +132,19 @@ class Transport:
         deadline = Deadline(self.options.timeout)  # websockets holds open_timeout across connect, TLS and the upgrade
         source: dict[str, Any] = {"source_address": (self.options.source_address, 0)} if self.options.source_address else {}
         try:
-            websocket = NoRedirects(url, additional_headers=self._websocket_headers(), proxy=None, ping_interval=None,
-                                    open_timeout=deadline.seconds, close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S, ssl=self.ssl_context,
-                                    max_size=MAX_WEBSOCKET_MESSAGE, max_queue=MAX_WEBSOCKET_QUEUE, logger=WEBSOCKET_LOG, **source).connect()
+            websocket = NoRedirects(
+                url,
+                additional_headers=self._websocket_headers(),
+                proxy=None,
+                ping_interval=None,
+                open_timeout=deadline.seconds,
+                close_timeout=WEBSOCKET_CLOSE_TIMEOUT_S,
+                ssl=self.ssl_context,
+                max_size=MAX_WEBSOCKET_MESSAGE,
+                max_queue=MAX_WEBSOCKET_QUEUE,
+                logger=WEBSOCKET_LOG,
+                **source,
+            ).connect()
         except TimeoutError:
             raise advice.bound_failure(deadline.exceeded(Stage.WEBSOCKET_OPEN), "WebSocket") from None
         except (WebSocketException, OSError) as error:

@@ -60,8 +60,7 @@ class Verifier:
             self._checks()
         except RunEnded as ended:
             done = {c.name for c in self.report.checks}
-            self.report.checks.extend(Check(name, None, f"not run: {ended.check} exceeded a bound (see above)")
-                                      for name in CheckName if name not in done)
+            self.report.checks.extend(Check(name, None, f"not run: {ended.check} exceeded a bound (see above)") for name in CheckName if name not in done)
         finally:
             if self.checks.upgraded is not None:
                 self.checks.upgraded.close()

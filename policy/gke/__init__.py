@@ -19,6 +19,19 @@ from gke.model import Containment, Context, Policy, Problem, Rule, Scope
 from gke.registry import all_rules, evaluate, evaluate_resource, evaluate_stack, rule, rules_of
 
 __all__ = [
-    "Containment", "Context", "Finding", "Level", "Policy", "Problem", "Rule", "Scope", "all_rules", "evaluate", "evaluate_resource",
-    "evaluate_stack", "limits", "rule", "rules_of",
+    "Containment",
+    "Context",
+    "Finding",
+    "Level",
+    "Policy",
+    "Problem",
+    "Rule",
+    "Scope",
+    "all_rules",
+    "evaluate",
+    "evaluate_resource",
+    "evaluate_stack",
+    "limits",
+    "rule",
+    "rules_of",
 ]

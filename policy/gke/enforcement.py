@@ -19,7 +19,10 @@ from gke.policies import BY_NAME as POLICIES_BY_NAME
 
 # Pulumi's enforcement levels (pulumi-policy EnforcementLevel): remediate is mandatory with a fix.
 PULUMI_LEVELS: Mapping[str, Level | None] = {
-    "advisory": Level.ADVISORY, "mandatory": Level.MANDATORY, "remediate": Level.MANDATORY, "disabled": None,
+    "advisory": Level.ADVISORY,
+    "mandatory": Level.MANDATORY,
+    "remediate": Level.MANDATORY,
+    "disabled": None,
 }
 ALL_KEY = "all"
 
@@ -52,8 +55,7 @@ def policy_levels(config: Mapping[str, Any], source: str = "policy pack config")
     """Policy name -> its level after the overrides (``all`` first, then the policy's own); None: disabled."""
     unknown = sorted(set(config) - set(POLICIES_BY_NAME) - {ALL_KEY})
     if unknown:
-        raise PackConfigError(f"{source}: {', '.join(unknown)} is not a policy of the pack. "
-                              f"Fix: use one of {', '.join(POLICIES_BY_NAME)} or {ALL_KEY!r}.")
+        raise PackConfigError(f"{source}: {', '.join(unknown)} is not a policy of the pack. Fix: use one of {', '.join(POLICIES_BY_NAME)} or {ALL_KEY!r}.")
     levels: dict[str, Level | None] = {}
     for policy in ALL_POLICIES:
         level: Level | None = policy.level
@@ -68,4 +70,3 @@ def policy_levels(config: Mapping[str, Any], source: str = "policy pack config")
 def enforced_levels(config: Mapping[str, Any], source: str = "policy pack config") -> dict[str, Level]:
     """The levels of the enabled policies (what ``evaluate``'s ``levels`` takes); disabled ones left out."""
     return {name: level for name, level in policy_levels(config, source).items() if level is not None}
-

@@ -99,6 +99,7 @@ def out_of_range(field: str, value: Any, bounds: tuple[int, int], fix_hint: str 
     number = as_number(value)
     low, high = bounds
     if number is None or number != int(number) or not low <= number <= high:
-        return Problem(f"{field} is {value!r}, outside GKE's allowed range {low}..{high}.",
-                       f"set {field} to a whole number from {low} to {high}{fix_hint}.", subject=field)
+        return Problem(
+            f"{field} is {value!r}, outside GKE's allowed range {low}..{high}.", f"set {field} to a whole number from {low} to {high}{fix_hint}.", subject=field
+        )
     return None

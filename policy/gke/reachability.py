@@ -107,8 +107,7 @@ def has_egress(policy: Manifest) -> bool:
     return bool(as_list(field_at(policy, "spec", "egress")))
 
 
-def egress_policies(policies: Iterable[Manifest], pod_labels: Mapping[str, Any], namespace: str,
-                    assume: bool = True) -> list[Manifest]:
+def egress_policies(policies: Iterable[Manifest], pod_labels: Mapping[str, Any], namespace: str, assume: bool = True) -> list[Manifest]:
     """The NetworkPolicies that isolate this pod for egress (`assume`: see selects_pod)."""
     return [p for p in policies if has_egress(p) and selects_pod(p, pod_labels, namespace, assume)]
 
@@ -165,12 +164,15 @@ def allows(policies: Sequence[Manifest], pod_labels: Mapping[str, Any], namespac
     """Whether a pod with these labels in this namespace may open a connection to `destination`."""
     if not egress_policies(policies, pod_labels, namespace, assume=False):
         return True  # not isolated for certain: it may reach everything
-    return any(rule_allows(rule, destination) for policy in egress_policies(policies, pod_labels, namespace)
-               for rule in as_list(field_at(policy, "spec", "egress")) if isinstance(rule, Mapping))
+    return any(
+        rule_allows(rule, destination)
+        for policy in egress_policies(policies, pod_labels, namespace)
+        for rule in as_list(field_at(policy, "spec", "egress"))
+        if isinstance(rule, Mapping)
+    )
 
 
-def allowing_rules(policies: Sequence[Manifest], pod_labels: Mapping[str, Any], namespace: str,
-                   destination: Destination) -> list[tuple[Manifest, int]]:
+def allowing_rules(policies: Sequence[Manifest], pod_labels: Mapping[str, Any], namespace: str, destination: Destination) -> list[tuple[Manifest, int]]:
     """(policy, rule index) of every rule that lets the pod reach `destination` (empty when isolated and denied)."""
     found = []
     for policy in egress_policies(policies, pod_labels, namespace):

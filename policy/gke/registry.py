@@ -85,8 +85,9 @@ def evaluate_resource(manifest: Manifest, levels: Levels | None = None, only: It
     return findings
 
 
-def evaluate_stack(manifests: Sequence[Manifest], context: Context = NO_CONTEXT, levels: Levels | None = None,
-                   reading: Iterable[str] | None = None) -> list[Finding]:
+def evaluate_stack(
+    manifests: Sequence[Manifest], context: Context = NO_CONTEXT, levels: Levels | None = None, reading: Iterable[str] | None = None
+) -> list[Finding]:
     """Findings of every stack rule over these manifests (with `reading`: only the rules that read one
     of those kinds, for a partial view of a stack)."""
     view = StackView(manifests)

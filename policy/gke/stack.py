@@ -84,8 +84,7 @@ class StackView:
     def autoscaler_of(self, workload: Manifest) -> Manifest | None:
         for hpa in self.of_kind(HPA):
             target = field_at(hpa, "spec", "scaleTargetRef")
-            if namespace_of(hpa) == namespace_of(workload) and field_at(target, "kind") == kind_of(workload) \
-                    and field_at(target, "name") == name_of(workload):
+            if namespace_of(hpa) == namespace_of(workload) and field_at(target, "kind") == kind_of(workload) and field_at(target, "name") == name_of(workload):
                 return hpa
         return None
 

@@ -68,6 +68,7 @@ def body(data: bytes | str, status: int = 200, content_type: str = "application/
             handler.send_header(key, value)
         handler.end_headers()
         handler.raw(payload)
+
     return act
 
 
@@ -77,8 +78,9 @@ def json_body(value: Any, status: int = 200) -> Action:
 
 def unauthorized() -> Action:
     """What kube-apiserver answers a request whose credentials it does not accept."""
-    return json_body({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized",
-                      "reason": "Unauthorized", "code": 401}, 401)
+    return json_body(
+        {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}, 401
+    )
 
 
 def trickle_body(handler: HostileKubeHandler, query: dict[str, list[str]]) -> None:
@@ -113,9 +115,10 @@ def gzip_bomb(inflated_mib: int = 1024) -> Action:
 def paged(items: list[Json], kind: str, per_page: int, remaining_without_continue: bool = False, endless: bool = False) -> Action:
     """A list served `per_page` items at a time, with metadata.continue the offset of the next page; `endless`:
     always another page; `remaining_without_continue`: remainingItemCount without a continue token."""
+
     def act(handler: HostileKubeHandler, query: dict[str, list[str]]) -> None:
         offset = int((query.get("continue") or ["0"])[0])
-        page = items[offset:offset + per_page]
+        page = items[offset : offset + per_page]
         meta: Json = {"resourceVersion": "88214100"}
         rest = len(items) - offset - len(page)
         if remaining_without_continue:
@@ -124,6 +127,7 @@ def paged(items: list[Json], kind: str, per_page: int, remaining_without_continu
             meta["continue"] = str(offset + per_page if rest > 0 else offset)
             meta["remainingItemCount"] = max(rest, 1)
         json_body({"apiVersion": "v1", "kind": kind, "metadata": meta, "items": page})(handler, query)
+
     return act
 
 

@@ -66,8 +66,15 @@ class JobApiHandler(BaseHTTPRequestHandler):
         if (verb, resource) not in self.cluster.forbidden:
             return False
         group = "batch" if resource == "jobs" else ""
-        self._send(403, _status(403, "Forbidden", f'{resource} is forbidden: User "probe@coditect-prod.iam.gserviceaccount.com" cannot {verb} '
-                                                   f'resource "{resource}" in API group "{group}" in the namespace "{namespace}"'))
+        self._send(
+            403,
+            _status(
+                403,
+                "Forbidden",
+                f'{resource} is forbidden: User "probe@coditect-prod.iam.gserviceaccount.com" cannot {verb} '
+                f'resource "{resource}" in API group "{group}" in the namespace "{namespace}"',
+            ),
+        )
         return True
 
     def _missing(self, kind: str, name: str) -> None:
@@ -93,9 +100,16 @@ class JobApiHandler(BaseHTTPRequestHandler):
         job = {**job, "metadata": {**job["metadata"], "uid": "3f1c2a7e-0000-4000-8000-000000000001"}, "status": {}}
         self.cluster.jobs[name] = job
         labels = {**job["spec"]["template"]["metadata"]["labels"], "batch.kubernetes.io/job-name": name, "job-name": name}
-        pod: Json = {"metadata": {"name": f"{name}-x7k2p", "namespace": namespace, "labels": labels,
-                                  "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name, "controller": True}]},
-                     "spec": job["spec"]["template"]["spec"], "status": {"phase": "Pending"}}
+        pod: Json = {
+            "metadata": {
+                "name": f"{name}-x7k2p",
+                "namespace": namespace,
+                "labels": labels,
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name, "controller": True}],
+            },
+            "spec": job["spec"]["template"]["spec"],
+            "status": {"phase": "Pending"},
+        }
         if self.cluster.unschedulable:
             pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": self.cluster.unschedulable}]
         self.cluster.pods[pod["metadata"]["name"]] = pod
@@ -132,8 +146,11 @@ class JobApiHandler(BaseHTTPRequestHandler):
         self.cluster.reads += 1
         if self.cluster.reads_until_done and self.cluster.reads >= self.cluster.reads_until_done and not self.cluster.unschedulable:
             done = self.cluster.outcome
-            job["status"] = {"startTime": "2026-04-20T10:00:00Z", "succeeded" if done == "Complete" else "failed": 1,
-                             "conditions": [{"type": done, "status": "True", "reason": "Completed" if done == "Complete" else "BackoffLimitExceeded"}]}
+            job["status"] = {
+                "startTime": "2026-04-20T10:00:00Z",
+                "succeeded" if done == "Complete" else "failed": 1,
+                "conditions": [{"type": done, "status": "True", "reason": "Completed" if done == "Complete" else "BackoffLimitExceeded"}],
+            }
             for pod in self.cluster.pods.values():
                 pod["status"] = {"phase": "Succeeded" if done == "Complete" else "Failed", "hostIP": "10.128.0.7", "podIP": "10.48.2.9"}
         self._send(200, job)
@@ -145,7 +162,7 @@ class JobApiHandler(BaseHTTPRequestHandler):
             return
         container = (query.get("container") or [""])[0]
         if container != pod["spec"]["containers"][0]["name"]:
-            self._send(400, _status(400, "BadRequest", f'container {container} is not valid for pod {name}'))
+            self._send(400, _status(400, "BadRequest", f"container {container} is not valid for pod {name}"))
         elif pod["status"]["phase"] == "Pending":
             self._send(400, _status(400, "BadRequest", f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating'))
         else:
@@ -164,7 +181,9 @@ class JobApiHandler(BaseHTTPRequestHandler):
             return
         for pod in [p for p, body in self.cluster.pods.items() if body["metadata"]["labels"].get("job-name") == name]:
             del self.cluster.pods[pod]  # propagationPolicy Background: the garbage collector removes the pod
-        self._send(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": {"name": name, "group": "batch", "kind": "jobs"}})
+        self._send(
+            200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": {"name": name, "group": "batch", "kind": "jobs"}}
+        )
 
     def _refuse(self) -> None:
         self._route()

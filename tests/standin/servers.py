@@ -28,10 +28,14 @@ KUBE_RESOURCES: dict[tuple[str, str, str], str] = {
     ("networking.gke.io", "v1", "managedcertificates"): "ManagedCertificateList",
 }
 CORE_PATH = re.compile(r"^/api/(?P<version>v1)/namespaces/(?P<namespace>[a-z0-9-]+)/(?P<plural>[a-z]+)(?:/(?P<name>[a-z0-9.-]+))?$")
-GROUP_PATH = re.compile(r"^/apis/(?P<group>[a-z0-9.-]+)/(?P<version>v[0-9a-z]+)/namespaces/(?P<namespace>[a-z0-9-]+)/(?P<plural>[a-z]+)(?:/(?P<name>[a-z0-9.-]+))?$")
-COMPUTE_PATH = re.compile(r"^/compute/v1/projects/(?P<project>[a-z0-9-]+)/global/"
-                          r"(?P<collection>backendServices|healthChecks|urlMaps|targetHttpProxies|targetHttpsProxies|forwardingRules|addresses)"
-                          r"/(?P<name>[a-z0-9-]+)$")
+GROUP_PATH = re.compile(
+    r"^/apis/(?P<group>[a-z0-9.-]+)/(?P<version>v[0-9a-z]+)/namespaces/(?P<namespace>[a-z0-9-]+)/(?P<plural>[a-z]+)(?:/(?P<name>[a-z0-9.-]+))?$"
+)
+COMPUTE_PATH = re.compile(
+    r"^/compute/v1/projects/(?P<project>[a-z0-9-]+)/global/"
+    r"(?P<collection>backendServices|healthChecks|urlMaps|targetHttpProxies|targetHttpsProxies|forwardingRules|addresses)"
+    r"/(?P<name>[a-z0-9-]+)$"
+)
 # backendServices.getHealth, the one Compute method inspect POSTs (it reads; the API names it a POST for its body).
 GET_HEALTH_PATH = re.compile(r"^/compute/v1/projects/(?P<project>[a-z0-9-]+)/global/backendServices/(?P<name>[a-z0-9-]+)/getHealth$")
 # Container API v1 GetCluster, the one Container method inspect calls (its REST path, no zonal alias).
@@ -75,14 +79,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _refuse_write(self) -> None:
         self.world.requests.append((self.api_of(self.path), self.command, self.path))
-        self._send(405, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                         "message": "the server does not allow this method on the requested resource", "reason": "MethodNotAllowed", "code": 405})
+        self._send(
+            405,
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": "the server does not allow this method on the requested resource",
+                "reason": "MethodNotAllowed",
+                "code": 405,
+            },
+        )
 
     do_PUT = do_PATCH = do_DELETE = _refuse_write
 
     def do_POST(self) -> None:
         self._refuse_write()
-
 
     def answer(self, path: str, query: dict[str, list[str]]) -> None:
         raise NotImplementedError
@@ -117,8 +130,17 @@ class KubeHandler(_Handler):
         subject = plural + (f".{group}" if group else "")
         if plural in self.world.kube_forbidden:
             verb = "get" if name else "list"
-            self._send(403, _fill(fixture("k8s_status_forbidden"), subject=f'{subject} "{name}"' if name else subject, verb=verb,
-                                  plural=plural, group=group, namespace=namespace))
+            self._send(
+                403,
+                _fill(
+                    fixture("k8s_status_forbidden"),
+                    subject=f'{subject} "{name}"' if name else subject,
+                    verb=verb,
+                    plural=plural,
+                    group=group,
+                    namespace=namespace,
+                ),
+            )
             return
         objects = [o for o in self.world.kube.get(plural, []) if o["metadata"].get("namespace") == namespace]
         if name is None:
@@ -177,7 +199,6 @@ class ComputeHandler(_Handler):
             self._send(404, _fill(fixture("compute_error_not_found"), **values))
             return
         self._send(200, found)
-
 
     def do_POST(self) -> None:
         match = GET_HEALTH_PATH.match(urlsplit(self.path).path)
@@ -263,7 +284,9 @@ def serving(handler: type[_Handler], world: World) -> Iterator[str]:
 def write_kubeconfig(path: Path, server: str, context: str) -> Path:
     """A kubeconfig whose one context points at `server` with a bearer token (the stand-in ignores it)."""
     config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": context,
         "clusters": [{"name": "standin", "cluster": {"server": server}}],
         "users": [{"name": "standin", "user": {"token": "standin-token"}}],
         "contexts": [{"name": context, "context": {"cluster": "standin", "user": "standin"}}],

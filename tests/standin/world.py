@@ -81,11 +81,17 @@ def healthy_world() -> World:
     world.add("deployments", fixture("k8s_deployment"))
     world.kube.setdefault("horizontalpodautoscalers", [])
     world.kube.setdefault("poddisruptionbudgets", [])
-    for collection, name in (("backendServices", "compute_backend_service"), ("healthChecks", "compute_health_check"),
-                             ("urlMaps", "compute_url_map"), ("urlMaps", "compute_url_map_redirect"),
-                             ("targetHttpProxies", "compute_target_http_proxy"), ("targetHttpsProxies", "compute_target_https_proxy"),
-                             ("forwardingRules", "compute_forwarding_rule_http"), ("forwardingRules", "compute_forwarding_rule_https"),
-                             ("addresses", "compute_address")):
+    for collection, name in (
+        ("backendServices", "compute_backend_service"),
+        ("healthChecks", "compute_health_check"),
+        ("urlMaps", "compute_url_map"),
+        ("urlMaps", "compute_url_map_redirect"),
+        ("targetHttpProxies", "compute_target_http_proxy"),
+        ("targetHttpsProxies", "compute_target_https_proxy"),
+        ("forwardingRules", "compute_forwarding_rule_http"),
+        ("forwardingRules", "compute_forwarding_rule_https"),
+        ("addresses", "compute_address"),
+    ):
         body = fixture(name)
         world.compute[(collection, body["name"])] = body
     service = world.backend_service
@@ -101,8 +107,13 @@ def healthy_world() -> World:
 def endpoint(ip: str, state: str) -> Json:
     """One healthStatus entry of getHealth for a NEG endpoint
     (https://cloud.google.com/compute/docs/reference/rest/v1/backendServices/getHealth)."""
-    return {"ipAddress": ip, "port": 8080, "healthState": state, "forwardingRuleIp": "34.120.7.42",
-            "forwardingRule": f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/forwardingRules/k8s2-fs-c2a4e1f0-coditect-app-coditect-ingress-6y1n0bkx"}
+    return {
+        "ipAddress": ip,
+        "port": 8080,
+        "healthState": state,
+        "forwardingRuleIp": "34.120.7.42",
+        "forwardingRule": f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/forwardingRules/k8s2-fs-c2a4e1f0-coditect-app-coditect-ingress-6y1n0bkx",
+    }
 
 
 def copy_world(world: World) -> World:

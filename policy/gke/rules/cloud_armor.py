@@ -35,8 +35,13 @@ def lets_through(rule: Mapping[str, Any]) -> bool:
     return action in limits.CONFORM_ALLOWING_ACTIONS and field_at(rule, "rateLimitOptions", "conformAction") == "allow"
 
 
-@resource_rule("security-policy-waf-first", policy.CLOUD_ARMOR_RULES, KINDS,
-               "No rule that lets requests through has a higher priority (lower number) than a WAF rule.", RULES_LANGUAGE)
+@resource_rule(
+    "security-policy-waf-first",
+    policy.CLOUD_ARMOR_RULES,
+    KINDS,
+    "No rule that lets requests through has a higher priority (lower number) than a WAF rule.",
+    RULES_LANGUAGE,
+)
 def waf_first(manifest: Manifest) -> Iterator[Problem]:
     rules = _rules(manifest)
     waf = [(as_number(r.get("priority")), r) for r in rules if is_waf_rule(r)]
@@ -47,20 +52,29 @@ def waf_first(manifest: Manifest) -> Iterator[Problem]:
     for rule in rules:
         priority = as_number(rule.get("priority"))
         if priority is not None and priority < first_waf and lets_through(rule):
-            yield Problem(f"rule {format_number(priority)} ({rule.get('action')}) lets matching requests through before the WAF rules "
-                          f"(first at priority {format_number(first_waf)}); Cloud Armor runs only the highest-priority matching rule, "
-                          "so those requests skip the WAF.",
-                          f"give it a priority number above {format_number(max(waf_priorities))} (after every WAF rule).",
-                          subject=f"rules[priority={format_number(priority)}]")
+            yield Problem(
+                f"rule {format_number(priority)} ({rule.get('action')}) lets matching requests through before the WAF rules "
+                f"(first at priority {format_number(first_waf)}); Cloud Armor runs only the highest-priority matching rule, "
+                "so those requests skip the WAF.",
+                f"give it a priority number above {format_number(max(waf_priorities))} (after every WAF rule).",
+                subject=f"rules[priority={format_number(priority)}]",
+            )
 
 
-@resource_rule("security-policy-rule-description", policy.CLOUD_ARMOR_RULES, KINDS,
-               f"Every rule description has at most {limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX} characters.",
-               "pulumi-gcp SecurityPolicyRuleArgs.description (terraform-provider-google)")
+@resource_rule(
+    "security-policy-rule-description",
+    policy.CLOUD_ARMOR_RULES,
+    KINDS,
+    f"Every rule description has at most {limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX} characters.",
+    "pulumi-gcp SecurityPolicyRuleArgs.description (terraform-provider-google)",
+)
 def rule_description(manifest: Manifest) -> Iterator[Problem]:
     for rule in _rules(manifest):
         description = rule.get("description")
         if isinstance(description, str) and len(description) > limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX:
-            yield Problem(f"rule {rule.get('priority')} has a description of {len(description)} characters; the API accepts at most "
-                          f"{limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX}.", "shorten the description.",
-                          subject=f"rules[priority={rule.get('priority')}].description")
+            yield Problem(
+                f"rule {rule.get('priority')} has a description of {len(description)} characters; the API accepts at most "
+                f"{limits.SECURITY_POLICY_RULE_DESCRIPTION_MAX}.",
+                "shorten the description.",
+                subject=f"rules[priority={rule.get('priority')}].description",
+            )

@@ -12,11 +12,18 @@ from gke.model import Problem
 from gke.registry import resource_rule
 
 
-@resource_rule("ssl-policy-tls13-profile", policy.TLS_LIMITS, (SSL_POLICY,),
-               "minTlsVersion TLS_1_3 only with profile RESTRICTED.", "pulumi-gcp compute/ssl_policy.py; Compute SslPolicy")
+@resource_rule(
+    "ssl-policy-tls13-profile",
+    policy.TLS_LIMITS,
+    (SSL_POLICY,),
+    "minTlsVersion TLS_1_3 only with profile RESTRICTED.",
+    "pulumi-gcp compute/ssl_policy.py; Compute SslPolicy",
+)
 def tls13_profile(manifest: Manifest) -> Iterator[Problem]:
     profile = field_at(manifest, "spec", "profile")
     if field_at(manifest, "spec", "minTlsVersion") == "TLS_1_3" and profile not in limits.TLS_1_3_PROFILES:
-        yield Problem(f"sets minTlsVersion TLS_1_3 with profile {profile!r}; Compute accepts TLS 1.3 as the minimum only with profile RESTRICTED.",
-                      "use profile RESTRICTED, or minTlsVersion TLS_1_2.", subject="profile")
-
+        yield Problem(
+            f"sets minTlsVersion TLS_1_3 with profile {profile!r}; Compute accepts TLS 1.3 as the minimum only with profile RESTRICTED.",
+            "use profile RESTRICTED, or minTlsVersion TLS_1_2.",
+            subject="profile",
+        )

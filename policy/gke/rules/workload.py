@@ -14,35 +14,45 @@ KINDS = tuple(sorted(WORKLOAD_KINDS))
 POD_SECURITY = "Kubernetes Pod Security Standards, restricted profile"
 
 
-@resource_rule("image-digest", policy.IMAGE_DIGEST, KINDS,
-               "Every image is pinned by digest (repository@sha256:<64 hex>).", "Kubernetes images docs: image pull by digest")
+@resource_rule(
+    "image-digest", policy.IMAGE_DIGEST, KINDS, "Every image is pinned by digest (repository@sha256:<64 hex>).", "Kubernetes images docs: image pull by digest"
+)
 def image_digest(manifest: Manifest) -> Iterator[Problem]:
     for container in containers(manifest):
         image = container.get("image")
         if not is_digest_pinned(image):
-            yield Problem(f"container {container.get('name')!r} image {image!r} is not pinned by digest, so a re-pushed tag changes what runs.",
-                          "reference the image as repository@sha256:<64 hex digits>.", subject=str(container.get("name")))
+            yield Problem(
+                f"container {container.get('name')!r} image {image!r} is not pinned by digest, so a re-pushed tag changes what runs.",
+                "reference the image as repository@sha256:<64 hex digits>.",
+                subject=str(container.get("name")),
+            )
 
 
-@resource_rule("container-probes", policy.CONTAINER_HARDENING, KINDS,
-               "Every container has a readiness and a liveness probe.", "Kubernetes pod lifecycle docs")
+@resource_rule("container-probes", policy.CONTAINER_HARDENING, KINDS, "Every container has a readiness and a liveness probe.", "Kubernetes pod lifecycle docs")
 def probes(manifest: Manifest) -> Iterator[Problem]:
     for container in containers(manifest):
         for probe in ("readinessProbe", "livenessProbe"):
             if not isinstance(container.get(probe), Mapping):
-                yield Problem(f"container {container.get('name')!r} has no {probe}.", f"add an httpGet {probe} on the container's health endpoint.",
-                              subject=str(container.get("name")))
+                yield Problem(
+                    f"container {container.get('name')!r} has no {probe}.",
+                    f"add an httpGet {probe} on the container's health endpoint.",
+                    subject=str(container.get("name")),
+                )
 
 
-@resource_rule("container-resources", policy.CONTAINER_HARDENING, KINDS,
-               "Every container sets cpu and memory requests and limits.", "Kubernetes resource management docs")
+@resource_rule(
+    "container-resources", policy.CONTAINER_HARDENING, KINDS, "Every container sets cpu and memory requests and limits.", "Kubernetes resource management docs"
+)
 def resources(manifest: Manifest) -> Iterator[Problem]:
     for container in containers(manifest):
         for kind in ("requests", "limits"):
             values = field_at(container, "resources", kind)
             if not (isinstance(values, Mapping) and values.get("cpu") is not None and values.get("memory") is not None):
-                yield Problem(f"container {container.get('name')!r} has no cpu and memory {kind}.",
-                              f"set resources.{kind}.cpu and resources.{kind}.memory.", subject=str(container.get("name")))
+                yield Problem(
+                    f"container {container.get('name')!r} has no cpu and memory {kind}.",
+                    f"set resources.{kind}.cpu and resources.{kind}.memory.",
+                    subject=str(container.get("name")),
+                )
 
 
 def _security_gaps(container: Mapping[str, Any], pod_security: Mapping[str, Any]) -> list[str]:
@@ -61,13 +71,20 @@ def _security_gaps(container: Mapping[str, Any], pod_security: Mapping[str, Any]
     return gaps
 
 
-@resource_rule("container-security-context", policy.CONTAINER_HARDENING, KINDS,
-               "Non-root, no privilege escalation, read-only root, all capabilities dropped, RuntimeDefault seccomp.", POD_SECURITY)
+@resource_rule(
+    "container-security-context",
+    policy.CONTAINER_HARDENING,
+    KINDS,
+    "Non-root, no privilege escalation, read-only root, all capabilities dropped, RuntimeDefault seccomp.",
+    POD_SECURITY,
+)
 def security_context(manifest: Manifest) -> Iterator[Problem]:
     pod_security = mapping_at(pod_spec(manifest), "securityContext")
     for container in containers(manifest):
         gaps = _security_gaps(container, pod_security)
         if gaps:
-            yield Problem(f"container {container.get('name')!r}: {'; '.join(gaps)}.",
-                          "harden the securityContext (non-root, no privilege escalation, read-only root, drop ALL, RuntimeDefault seccomp).",
-                          subject=str(container.get("name")))
+            yield Problem(
+                f"container {container.get('name')!r}: {'; '.join(gaps)}.",
+                "harden the securityContext (non-root, no privilege escalation, read-only root, drop ALL, RuntimeDefault seccomp).",
+                subject=str(container.get("name")),
+            )
