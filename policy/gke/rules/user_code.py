@@ -234,10 +234,10 @@ def no_lateral(stack: StackView, context: Context) -> Iterator[Problem]:
                                 for r in lateral
                                 if allowed.version == r.version
                                 and allowed.overlaps(r)
-                                and not (dns and any(allowed.version == d.version and d.supernet_of(allowed) for d in resolvers))
+                                and not (dns and any(allowed.version == d.version and d.supernet_of(allowed) for d in resolvers))  # type: ignore[arg-type]
                             ),
                             None,
-                        )  # type: ignore[arg-type]
+                        )
                         if hit is not None:
                             yield Problem(
                                 f"{where} lets its pods reach {allowed}, inside {hit}: the VPC, the cluster or link-local services.",
