@@ -13,5 +13,7 @@ from gke.rules import (  # noqa: F401  (imported to register their rules)
     sessions,
     tls,
     user_code,
+    user_code_egress,
+    user_code_pods,
     workload,
 )
