@@ -226,7 +226,7 @@ def hostile_cluster(rng: random.Random) -> tuple[str, Cluster]:
 
 
 def fast_wait(wait_and_read: Any) -> Any:
-    """The real wait loop on a clock that advances by each sleep (as tests/test_probe.py does)."""
+    """The real wait loop on a clock that advances by each sleep (as tests/test_probe_runs.py does)."""
 
     def wrapped(cluster: Any, namespace: str, name: str, wait: float, interval: float, _sleep: Any, _clock: Any) -> Any:
         now = [0.0]

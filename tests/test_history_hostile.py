@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ops import bounded_git
 from ops import history as history_module
 from ops.errors import EXIT_FAILED, EXIT_OK
 from ops.history import UNSHALLOW_FIX, read_history
@@ -196,7 +197,7 @@ def test_a_git_that_never_answers_is_stopped_at_the_bound(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_git(tmp_path, monkeypatch, "exec sleep 30")
-    monkeypatch.setattr(history_module, "GIT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(bounded_git, "GIT_TIMEOUT_S", 0.5)
     started = time.monotonic()
     code, out, _ = cli(repo, "history", "prod", capsys=capsys)
     assert code == EXIT_FAILED and "git log did not answer within 0.5 s (the bound)" in out
@@ -204,7 +205,7 @@ def test_a_git_that_never_answers_is_stopped_at_the_bound(
 
 
 def test_the_whole_reading_has_a_deadline(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(history_module, "HISTORY_DEADLINE_S", 0.0)
+    monkeypatch.setattr(bounded_git, "HISTORY_DEADLINE_S", 0.0)
     code, out, _ = cli(repo, "history", "prod", capsys=capsys)
     assert code == EXIT_FAILED and "reading the history took more than 0 s (the bound)" in out
 
@@ -213,7 +214,7 @@ def test_a_git_that_never_stops_talking_is_cut_at_the_output_bound(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_git(tmp_path, monkeypatch, "exec yes")
-    monkeypatch.setattr(history_module, "GIT_MAX_OUTPUT", 1 << 20)
+    monkeypatch.setattr(bounded_git, "GIT_MAX_OUTPUT", 1 << 20)
     tracemalloc.start()
     code, out, _ = cli(repo, "rollback", "prod", capsys=capsys)
     peak = tracemalloc.get_traced_memory()[1]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from ops.__main__ import main
 from ops.terminal import SafeText, escape, safe_streams, unsafe
-from tests import test_probe as probe_tests
+from tests import test_probe_runs as probe_tests
 from tests import test_rollback as rollback_tests
 from tests.hostile_server import Connection, HostileServer, Request
 from tests.standin.harness import Running
