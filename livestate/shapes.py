@@ -17,7 +17,7 @@ from typing import Any
 from livestate.model import Malformed
 
 Shape = tuple[tuple[str, type | tuple[type, ...]], ...]
-TYPE_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "a boolean", float: "a number"}
+TYPE_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "a boolean", float: "a number", type(None): "null"}
 
 
 def _named(expected: type | tuple[type, ...]) -> str:
@@ -58,6 +58,8 @@ def _nodes(node: Any, parts: list[str], where: str) -> Iterator[tuple[str, Any]]
         if not isinstance(child, list):
             raise _Wrong(here, child, "a list")
         for index, item in enumerate(child):
+            if item is None and rest:  # an element the path goes through: a list of objects holds no null
+                raise _Wrong(f"{here}[{index}]", item, "an object")
             yield from _nodes(item, rest, f"{here}[{index}]")
 
 

@@ -380,3 +380,14 @@ def test_any_body_for_a_read_is_an_answer_or_one_line(body: bytes, status: int, 
     code, err, _ = inspect(tmp_path, hk.Sabotage().on(PODS, hk.body(body, status)), capsys=capsys)
     assert code == 1, err  # no body here is a PodList of ready pods
     one_error_line(err)
+
+
+@pytest.mark.parametrize("spot", ["spec.rules", "status.loadBalancer.ingress"])
+def test_a_null_element_of_a_list_of_objects_is_malformed(spot: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the property above: `spec.rules: [null]` reached a reader as None (a traceback, exit 4)."""
+    world = healthy_world()
+    _put(world.ingress, spot, [None])
+    code, err, _ = inspect(tmp_path, hk.Sabotage(), world, capsys=capsys)
+    assert code == 1, err
+    one_error_line(err)
+    assert f"{spot}[0] is null, not an object" in err
