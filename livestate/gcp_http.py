@@ -17,7 +17,6 @@ import io
 import json
 import socket
 import warnings
-import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from livestate.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
+from livestate.bounds import ACCEPT_ENCODING, MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage, decompress
 from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
 
 # google-api-core warns on import, once per Google package, that it will stop supporting this Python in
@@ -37,7 +36,6 @@ from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreach
 warnings.filterwarnings("ignore", message=r"You are using a Python version .* which Google will stop supporting", category=FutureWarning)
 
 T = TypeVar("T")
-ACCEPT_ENCODING = "gzip, deflate"  # only what `decompress` undoes under its cap
 CHUNK = 65536
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SHOWN_BYTES = 200  # of a body that is not what the API promises, quoted in the one-line error
@@ -236,34 +234,6 @@ class BoundedAdapter(HTTPAdapter):
         if len(body) > self.max_decoded:
             raise BoundExceeded(Stage.DECODING, f"more than {self.max_decoded} bytes once decompressed")
         return body
-
-
-def decompress(body: bytes, coding: str, cap: int = MAX_DECODED_BYTES) -> bytes:
-    """One content coding undone, stopping at `cap` bytes; ValueError for an unknown or corrupt coding.
-    (ops.verify.bounded_http's, without its httpx: the after-up hook reads Compute in the deploy venv.)"""
-    if coding == "identity":
-        return body
-    if coding in ("gzip", "x-gzip"):
-        candidates = [zlib.MAX_WBITS | 16]
-    elif coding == "deflate":
-        candidates = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped as the RFC says, raw as some servers send
-    else:
-        raise ValueError(f"a body in {coding!r}, which was not asked for (Accept-Encoding: {ACCEPT_ENCODING})")
-    errors = []
-    for wbits in candidates:
-        decoder = zlib.decompressobj(wbits)
-        try:
-            decoded = decoder.decompress(body, cap + 1)
-        except zlib.error as error:
-            errors.append(str(error))
-            continue
-        if len(decoded) > cap or decoder.unconsumed_tail:
-            raise BoundExceeded(Stage.DECODING, f"more than {cap} bytes once decompressed from {len(body)} ({coding})")
-        if not decoder.eof:
-            errors.append("the compressed stream ends early")
-            continue
-        return decoded
-    raise ValueError(f"a corrupt {coding} body: {errors[-1]}")
 
 
 def shown(body: bytes) -> str:

@@ -16,7 +16,6 @@ import http.client
 import io
 import socket
 import threading
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from livestate.bounds import BoundExceeded, Deadline, Stage
+from livestate.bounds import BoundExceeded, Deadline, Stage, decompress
 
 READ_CHUNK = 65536
 
@@ -148,30 +147,3 @@ def read_body(response: Any, bounds: Exchange) -> bytes:
     if len(body) > bounds.max_decoded:
         raise BoundExceeded(Stage.BODY, f"a body of more than {bounds.max_decoded} bytes (the cap on this answer)")
     return body
-
-
-def decompress(body: bytes, coding: str, cap: int) -> bytes:
-    """One content coding undone, never holding more than `cap` + 1 decoded bytes."""
-    if coding == "identity":
-        return body
-    if coding in ("gzip", "x-gzip"):
-        candidates = [zlib.MAX_WBITS | 16]
-    elif coding == "deflate":
-        candidates = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped as RFC 9110 says, raw as some servers send
-    else:
-        raise ValueError(f"a body in Content-Encoding {coding!r}, which the client did not ask for")
-    problem = ""
-    for wbits in candidates:
-        decoder = zlib.decompressobj(wbits)
-        try:
-            decoded = decoder.decompress(body, cap + 1)
-        except zlib.error as error:
-            problem = str(error)
-            continue
-        if len(decoded) > cap or decoder.unconsumed_tail:
-            raise BoundExceeded(Stage.DECODING, f"more than {cap} bytes once decompressed from {len(body)} ({coding})")
-        if not decoder.eof:
-            problem = "the compressed stream ends early"
-            continue
-        return decoded
-    raise ValueError(f"a corrupt {coding} body: {problem}")

@@ -10,16 +10,14 @@ bytes as sent and as decompressed.
 from __future__ import annotations
 
 import ssl
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpcore
 import httpx
 
-from ops.verify.bounds import MAX_BODY_BYTES, MAX_DECODED_BYTES, BoundExceeded, Deadline, Stage
-
-ACCEPT_ENCODING = "gzip, deflate"  # only what read_body decodes under its cap
+from livestate.bounds import decompress
+from ops.verify.bounds import MAX_BODY_BYTES, BoundExceeded, Deadline, Stage
 
 # httpcore's errors as httpx raises them (most specific first): the verdicts are written against httpx's.
 HTTPCORE_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
@@ -158,30 +156,3 @@ def read_body(response: httpx.Response, deadline: Deadline) -> bytes:
     for coding in reversed(codings):  # applied in order, so undone in reverse
         body = decompress(body, coding)
     return body
-
-
-def decompress(body: bytes, coding: str) -> bytes:
-    """One content coding undone, stopping at MAX_DECODED_BYTES; ValueError for an unknown or corrupt coding."""
-    if coding == "identity":
-        return body
-    if coding in ("gzip", "x-gzip"):
-        candidates = [zlib.MAX_WBITS | 16]
-    elif coding == "deflate":
-        candidates = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped as the RFC says, raw as some servers send
-    else:
-        raise ValueError(f"a body in {coding!r}, which was not asked for (Accept-Encoding: {ACCEPT_ENCODING})")
-    errors = []
-    for wbits in candidates:
-        decoder = zlib.decompressobj(wbits)
-        try:
-            decoded = decoder.decompress(body, MAX_DECODED_BYTES + 1)
-        except zlib.error as error:
-            errors.append(str(error))
-            continue
-        if len(decoded) > MAX_DECODED_BYTES or decoder.unconsumed_tail:
-            raise BoundExceeded(Stage.DECODING, f"more than {MAX_DECODED_BYTES} bytes once decompressed from {len(body)} ({coding})")
-        if not decoder.eof:
-            errors.append("the compressed stream ends early")
-            continue
-        return decoded
-    raise ValueError(f"a corrupt {coding} body: {errors[-1]}")

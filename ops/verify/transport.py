@@ -17,8 +17,9 @@ import httpx
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, reconnect
 
+from livestate.bounds import ACCEPT_ENCODING
 from ops.verify import advice
-from ops.verify.bounded_http import ACCEPT_ENCODING, BoundedTransport, read_body
+from ops.verify.bounded_http import BoundedTransport, read_body
 from ops.verify.bounds import MAX_WEBSOCKET_MESSAGE, MAX_WEBSOCKET_QUEUE, BoundExceeded, Deadline, Stage
 from ops.verify.options import Options
 from ops.verify.protocol import ENGINE_IO_VERSION, EngineIOTransport
