@@ -87,7 +87,7 @@ mypy: venv
 	$(VENV)/bin/mypy
 
 mypy-pack: venv
-	$(VENV)/bin/mypy policy/__main__.py
+	MYPYPATH=policy $(VENV)/bin/mypy policy/__main__.py  # its `gke` is the link to src/coditect/gke
 
 render: venv
 	$(VENV)/bin/python -m ops render $(STACK)

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pulumi
 
-from components.app import build_app
-from components.settings import load_settings
-from components.target import load_target
+from coditect.app import build_app
+from coditect.base import pack_levels
+from coditect.settings import load_settings
+from coditect.target import load_target
 from livestate.hook import inspect_until
 
 settings = load_settings()
 target = load_target(settings, Path(__file__).resolve().parent)
-app = build_app(settings, target, inspect_until)
+# The levels the CLI gives the policy pack (--policy-pack-config), so the components refuse what the pack would.
+levels = pack_levels(Path(__file__).resolve().parent / "policy" / "config" / f"{pulumi.get_stack()}.json")
+app = build_app(settings, target, inspect_until, levels)
 
 pulumi.export("cluster", target.cluster_context)
 pulumi.export("gcpProject", target.project)

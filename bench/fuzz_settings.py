@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import pulumi  # noqa: E402
 
-from components.settings import Settings, SettingsError, constrained_settings, parse_settings  # noqa: E402
+from coditect.settings import Settings, SettingsError, constrained_settings, parse_settings  # noqa: E402
 from ops.program import read_yaml, run_program, stack_config  # noqa: E402
 
 HOSTILE_VALUES: list[Any] = [

@@ -22,15 +22,15 @@ sys.path.insert(0, str(ROOT))
 
 import pulumi_kubernetes as k8s  # noqa: E402
 
-from components.app import refusal, stack_context  # noqa: E402
-from components.backend_config import BackendConfig  # noqa: E402
-from components.deployment import CombinedDeployment  # noqa: E402
-from components.ingress import Route, WebsocketIngress  # noqa: E402
-from components.namespace import AppNamespace  # noqa: E402
-from components.network_policy import EgressPolicy, NamespaceDefaultDeny  # noqa: E402
-from components.plan import declaration_plan  # noqa: E402
-from components.service import NegService  # noqa: E402
-from gke import Level  # noqa: E402
+from coditect.app import refusal, stack_context  # noqa: E402
+from coditect.backend_config import BackendConfig  # noqa: E402
+from coditect.deployment import CombinedDeployment  # noqa: E402
+from coditect.gke import Level  # noqa: E402
+from coditect.ingress import Route, WebsocketIngress  # noqa: E402
+from coditect.namespace import AppNamespace  # noqa: E402
+from coditect.network_policy import EgressPolicy, NamespaceDefaultDeny  # noqa: E402
+from coditect.plan import declaration_plan  # noqa: E402
+from coditect.service import NegService  # noqa: E402
 from ops.manifests import dump_yaml_documents, manifests_of  # noqa: E402
 from ops.policy_gate import load_pack_config, run_policies  # noqa: E402
 from ops.program import run_program  # noqa: E402

@@ -6,7 +6,7 @@ sdk/python/toolchain/uv.go: InstallDependencies runs `uv sync`, uvCommand sets U
 Here `--locked` is added: it installs exactly what the plain `uv sync` installs, and fails instead of rewriting
 the lock when the lock no longer matches pyproject.toml (the plain sync would re-resolve, so `pulumi up` would
 run versions no test ran). Each virtualenv is cached under ~/.cache, outside the repository, keyed by the lock,
-pyproject.toml, the Python version and the checkout (whose policy/ the editable install points at).
+pyproject.toml, the Python version and the checkout (whose src/ the editable install of the package points at).
 
     python engine/deploy_venv.py [--pack]   # builds when needed, prints the virtualenv's interpreter
 
@@ -46,7 +46,7 @@ def uv_binary() -> Path:
 
 def lock_key(project: Path) -> str:
     digest = hashlib.sha256(sys.version.encode())
-    digest.update(str(project).encode())  # each checkout installs its own policy/ editable
+    digest.update(str(project).encode())  # each checkout installs its own src/ editable
     for name in ("uv.lock", "pyproject.toml"):
         digest.update((project / name).read_bytes())
     return digest.hexdigest()[:16]
@@ -92,7 +92,7 @@ def build(project: Path) -> Path:
 
 
 def deploy_python() -> Path:
-    """What `pulumi up` runs the program in: uv.lock's [project.dependencies] and no group."""
+    """What `pulumi up` runs the program in: the package, uv.lock's [project.dependencies] and the default group."""
     return build(PROGRAM)
 
 

@@ -58,7 +58,7 @@ def engine_environment() -> dict[str, str]:
 
 
 def skip_await(args: Any) -> Any:
-    from components.adoption import annotated
+    from coditect.adoption import annotated
 
     return annotated(args, {"pulumi.com/skipAwait": "true"}) if args.type_ in NO_CONTROLLER_KINDS else None
 

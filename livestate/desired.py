@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gke import limits
-from gke.manifest import (
+from coditect.gke import limits
+from coditect.gke.manifest import (
     DEPLOYMENT,
     FRONTEND_CONFIG,
     INGRESS,
@@ -30,7 +30,7 @@ from gke.manifest import (
     service_ports,
     spec_of,
 )
-from gke.stack import StackView
+from coditect.gke.stack import StackView
 from livestate.errors import Unusable
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ def allows_http(annotations: Mapping[str, Any]) -> bool:
 
 
 def with_cluster(target: StackTarget, settings: Any) -> StackTarget:
-    """`target` carrying the stack's cluster declaration (settings: components.settings.Settings)."""
+    """`target` carrying the stack's cluster declaration (settings: coditect.settings.Settings)."""
     from livestate.preconditions import ClusterDeclaration
 
     return StackTarget(target.context, target.project, ClusterDeclaration(settings.cluster.preconditions, settings.environment == "prod"))

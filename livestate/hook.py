@@ -1,4 +1,4 @@
-"""What the after-up hook runs (components/inspect_hook.py wraps it for Pulumi; __main__.py, the
+"""What the after-up hook runs (src/coditect/inspect_hook.py wraps it for Pulumi; __main__.py, the
 composition root, hands it over): the translation and BackendConfig checks of the stack's manifests
 against the live cluster and load balancer, polled until they converge or the deadline passes.
 

@@ -20,7 +20,7 @@ from livestate.model import Check, Layer, Status
 
 Json = Mapping[str, Any]
 if TYPE_CHECKING:
-    from components.settings import ClusterPreconditions
+    from coditect.settings import ClusterPreconditions
 
 COMPUTE_DEFAULT_SA = re.compile(r"^\d+-compute@developer\.gserviceaccount\.com$")
 

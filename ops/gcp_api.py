@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import internals
+from coditect import internals
 from ops.errors import shown
 
 # Inputs that pulumi-gcp uses to build the request URL, never sent in the body.

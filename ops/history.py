@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from gke.manifest import is_digest_pinned
+from coditect.gke.manifest import is_digest_pinned
 from ops import stack_files
 from ops.bounded_git import GIT_MAX_OUTPUT as GIT_MAX_OUTPUT
 from ops.bounded_git import GIT_TIMEOUT_S as GIT_TIMEOUT_S

@@ -2,7 +2,7 @@
 
 `pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json` gives the
 pack nothing but this file, so it holds everything the pack judges with beyond the manifests: the
-values the components judge with (``components.app.stack_context``) and the per-stack enforcement
+values the components judge with (``coditect.app.stack_context``) and the per-stack enforcement
 levels. `python -m ops render` writes it with the rendered files; `python -m ops check` and the
 components read it; a stale file fails `ops check` and the tests with the refresh command.
 Shape: https://www.pulumi.com/docs/iac/using-pulumi/crossguard/configuration/ (policy name or
@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from coditect_policies import config_of
-from components.app import stack_context
-from components.settings import Settings
+from coditect.app import stack_context
+from coditect.gke.pack import config_of
+from coditect.settings import Settings
 
 CONFIG_DIR = Path("policy") / "config"
 

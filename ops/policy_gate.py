@@ -1,6 +1,6 @@
 """The policy pack without the Pulumi CLI: its policies run over what a program registered under mocks.
 
-Same policy objects (``policy/coditect_policies.py``) the CLI loads with
+Same policy objects (``src/coditect/gke/pack.py``) the CLI loads with
 ``pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json``, same
 config file, same enforcement levels. Differences from the real analyzer: props are the SDK
 inputs (the provider has not checked them); at preview, values the cloud computes are unknown, and
@@ -24,10 +24,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from coditect_policies import POLICIES
-from components import internals
-from gke import Finding, Level
-from gke.enforcement import PackConfigError, enforced_levels, read_pack_config
+from coditect import internals
+from coditect.gke import Finding, Level
+from coditect.gke.enforcement import PackConfigError, enforced_levels, read_pack_config
+from coditect.gke.pack import POLICIES
 from ops.program import ROOT, Captured
 
 __all__ = ["PackConfigError", "Violation", "load_pack_config", "run_policies"]

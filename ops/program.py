@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components import internals
+from coditect import internals
 from ops import stack_files
 from ops.errors import StackFileError, clip
 

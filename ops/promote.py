@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TextIO
 
-from gke.manifest import is_digest_pinned
+from coditect.gke.manifest import is_digest_pinned
 from ops import stack_files
 from ops.errors import EXIT_FAILED, EXIT_OK, Refused, UsageError, clip
 from ops.program import ROOT

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from gke.manifest import is_digest_pinned
+from coditect.gke.manifest import is_digest_pinned
 from ops import stack_files
 from ops.errors import EXIT_FAILED, EXIT_OK, Refused
 from ops.history import History, Release, git, read_history

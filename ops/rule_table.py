@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-import gke
+from coditect import gke
 from ops.generated import DOCS, GeneratedPart, cell
 
 RULES = DOCS / "rules.md"

@@ -16,8 +16,8 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from components import internals
-from gke import limits
+from coditect import internals
+from coditect.gke import limits
 from ops.program import YAML_LOADER
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "schemas" / "crds"

@@ -1,5 +1,5 @@
 """docs/settings.md's reference of every stack setting, generated from the settings model's JSON schema
-(``components.settings.Settings.model_json_schema()``), so a key the model gains or changes cannot be
+(``coditect.settings.Settings.model_json_schema()``), so a key the model gains or changes cannot be
 missing from the documentation.
 
 ``python -m ops.settings_doc`` prints it; ``--write`` replaces it between the markers in
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from components.settings import CONFIG_NAMESPACE, Settings
+from coditect.settings import CONFIG_NAMESPACE, Settings
 from ops.generated import DOCS, GeneratedPart, cell
 
 SETTINGS = DOCS / "settings.md"
@@ -82,7 +82,7 @@ def _type(schema: Schema) -> str:
 
 
 # JSON Schema's bounds, and pydantic's own names for them, which it emits when a validator wraps the
-# constrained type (the Fraction type of components.settings).
+# constrained type (the Fraction type of coditect.settings).
 BOUNDS = (
     ("minimum", ">= {}"),
     ("exclusiveMinimum", "> {}"),

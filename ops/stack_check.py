@@ -16,9 +16,9 @@ from typing import Any
 
 import pulumi
 
-from components.settings import Settings, SettingsError, parse_settings, project_keys
-from gke import Level
-from gke.enforcement import enforced_levels
+from coditect.gke import Level
+from coditect.gke.enforcement import enforced_levels
+from coditect.settings import Settings, SettingsError, parse_settings, project_keys
 from ops import gcp_api
 from ops.errors import UsageError
 from ops.gcp_api import ApiProblem
@@ -144,7 +144,7 @@ def check_stack(
     if missing:  # a run that declared nothing (or not the app) must not pass as a stack that checks clean
         report.invariant = (
             f"the program ran but did not declare {', '.join(missing)}: there is nothing to check. "
-            "Fix: __main__.py must declare the app (components.app.build_app) and run to its end"
+            "Fix: __main__.py must declare the app (coditect.app.build_app) and run to its end"
         )
         return report
     report.run = run

@@ -1,12 +1,12 @@
 """The coditect GKE policy pack: `pulumi preview --policy-pack policy`.
 
 Only builds the PolicyPack (which starts the analyzer and blocks); the rules are in
-coditect_policies.py so that tests and `python -m ops check` can run them without the CLI.
+gke/pack.py (the rule engine's, linked here as policy/gke) so that tests and `python -m ops check` can run them without the CLI.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from coditect_policies import PACK_NAME, POLICIES
+from gke.pack import PACK_NAME, POLICIES
 
 PolicyPack(
     name=PACK_NAME,

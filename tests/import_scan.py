@@ -163,7 +163,7 @@ def unlisted(imports: dict[str, Path], listed: set[str]) -> dict[str, str]:
 OUTSIDE_THE_DEPLOY_LOCK = {
     "google.cloud.container_v1": "livestate/container.py: the cluster layer only; the hook inspects translation and the BackendConfig",
     "google.cloud.container_v1.services.cluster_manager.transports": "livestate/container.py: the cluster layer's client, as above",
-    "kubernetes_validate.utils": "components/internals.py: strict schemas for ops render/check and the tests",
-    "pulumi_policy.policy": "components/internals.py: the policy pack's analyzer, run by ops check and the tests",
-    "pulumi_policy.proxy": "components/internals.py: as above",
+    "kubernetes_validate.utils": "src/coditect/internals.py: strict schemas for ops render/check and the tests",
+    "pulumi_policy.policy": "src/coditect/internals.py: the policy pack's analyzer, run by ops check and the tests",
+    "pulumi_policy.proxy": "src/coditect/internals.py: as above",
 }

@@ -3,7 +3,7 @@
 Layout (every port free-picked on 127.0.0.1):
 
     backend-i   uvicorn + python-socketio (tests/lab_app.py), the IDE server of pod i
-    pod-i       nginx server block rendered by the project (components/nginx.py), -> backend-i
+    pod-i       nginx server block rendered by the project (src/coditect/nginx.py), -> backend-i
     LBs         nginx server blocks standing in for the Google load balancer, -> pod-1..n:
                   incident    round robin, no Upgrade forwarded, 30 s timeout (the outage)
                   fixed       client-IP affinity (hash $remote_addr), Upgrade forwarded, long timeout
@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.nginx import HTTP_PREAMBLE, NginxSite
-from components.settings import DeploymentSettings, SocketIOSettings
+from coditect.nginx import HTTP_PREAMBLE, NginxSite
+from coditect.settings import DeploymentSettings, SocketIOSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SOCKETIO_PATH = SocketIOSettings().path  # the app's defaults: the lab serves what production serves

@@ -15,10 +15,11 @@ from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
 
-# Where first-party modules live: the project root, and policy/ for the pack and the rule engine.
-SOURCE_ROOTS = (ROOT, ROOT / "policy")
+# Where first-party modules live: src/ (the component package and its rule engine), the project root, and
+# policy/ for the pack (whose `gke` is a link to src/coditect/gke).
+SOURCE_ROOTS = (ROOT / "src", ROOT, ROOT / "policy")
 PACK = ROOT / "policy"
-# Sources a locked package may come from: PyPI (with hashes), this checkout's policy/ (editable), the project itself.
+# Sources a locked package may come from: PyPI (with hashes), or the project itself (editable).
 REGISTRY = "https://pypi.org/simple"
 
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import gke
-from components.settings import SettingsError, parse_settings
-from gke import policies as gke_policies
-from gke.reachability import Destination, address, allows, selector_matches
+from coditect import gke
+from coditect.gke import policies as gke_policies
+from coditect.gke.reachability import Destination, address, allows, selector_matches
+from coditect.settings import SettingsError, parse_settings
 from ops.program import run_program
 from tests.conftest import STACKS, engine_config, stack_run, stack_settings_raw
 from tests.policy_catalogue import NS, Manifests, baseline, contained

@@ -35,7 +35,7 @@ from tests.standin.world import CONTEXT, PROJECT, healthy_world
 HOOK_RUN = """
 import json, sys
 import yaml
-import components.app, components.inspect_hook, livestate.hook
+import coditect.app, coditect.inspect_hook, livestate.hook
 from livestate.hook import inspect_until
 manifests = [m for m in yaml.safe_load_all(open("rendered/prod/kubernetes.yaml")) if m]
 kubeconfig, endpoint = sys.argv[1], sys.argv[2]
@@ -65,12 +65,12 @@ def distributions(python: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_the_deploy_virtualenv_is_the_lock_without_groups() -> None:
-    """Exactly what a plain `uv sync` installs from uv.lock, at its versions: no test, ops or lint package."""
+    """Exactly what a plain `uv sync` installs from uv.lock, at its versions: the package (editable), its dependencies
+    and the default `deploy` group; no test, ops or lint package."""
     installed = distributions(deploy_python())
     locked = locked_versions()
-    assert set(installed) == installed_by_sync(), (
-        f"installed but not locked: {set(installed) - installed_by_sync()}, missing: {installed_by_sync() - set(installed)}"
-    )
+    expected = installed_by_sync(groups=("deploy",)) | {"coditect-gke"}
+    assert set(installed) == expected, f"installed but not locked: {set(installed) - expected}, missing: {expected - set(installed)}"
     assert {name: version for name, version in installed.items() if version != locked[name]} == {}
     assert "pytest" not in installed and "pulumi-policy" not in installed
 
@@ -79,16 +79,17 @@ def test_the_deploy_virtualenv_is_the_lock_without_groups() -> None:
 def test_the_pack_virtualenv_is_the_pack_lock_and_loads_the_pack() -> None:
     python = deploy_python(pack=True)
     installed = distributions(python)
-    assert set(installed) == installed_by_sync(PACK, ("pack",)) | {"coditect-gke-rules"}
+    assert set(installed) == installed_by_sync(PACK, ("pack",)), "the pack directory is run as it is: nothing of ours is installed"
     assert {name: version for name, version in installed.items() if version != locked_versions(PACK)[name]} == {}
     loaded = subprocess.run(
-        [str(python), "-I", "-c", "import coditect_policies, pulumi_policy; print(coditect_policies.__file__)"],
+        # As the SDK's pack runner does (pulumi/policy/__main__.py: runpy.run_path of the directory puts it first on sys.path).
+        [str(python), "-I", "-c", "import sys; sys.path.insert(0, '.'); import gke.pack, pulumi_policy; print(gke.pack.__file__)"],
         cwd=PACK,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert loaded.returncode == 0 and Path(loaded.stdout.strip()).parent == PACK, loaded.stderr[-1500:]
+    assert loaded.returncode == 0 and Path(loaded.stdout.strip()).parent == PACK / "gke", loaded.stderr[-1500:]
 
 
 def test_a_lock_older_than_pyproject_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

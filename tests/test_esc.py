@@ -26,7 +26,7 @@ IMPORT = "environment:\n  - coditect/prod-common\n"
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml", "__main__.py"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for package in ("components", "policy", "rendered"):
+    for package in ("src", "policy", "rendered"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
     monkeypatch.delenv("PULUMI_CLI", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))  # no `pulumi` anywhere

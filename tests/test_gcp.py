@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.app import StackRefused
-from components.gcp import handshake_expression, handshake_path, uptime_alert_condition
-from components.settings import SettingsError
+from coditect.app import StackRefused
+from coditect.gcp import handshake_expression, handshake_path, uptime_alert_condition
+from coditect.settings import SettingsError
 from ops.program import ProgramRun
 from ops.verify import Options, Verifier
 from tests.conftest import stack_run
@@ -194,7 +194,7 @@ def test_https_only_without_redirect_is_allowed(run_with: RunWith) -> None:
 
 
 def test_bad_notification_channel_is_named() -> None:
-    from components.settings import parse_settings
+    from coditect.settings import parse_settings
     from tests.conftest import stack_settings_raw
 
     raw = stack_settings_raw("prod")
@@ -203,7 +203,7 @@ def test_bad_notification_channel_is_named() -> None:
         parse_settings(raw, "prod")
 
 
-# --- what a real `pulumi up` would get wrong without these (sources in policy/gke/limits.py) ----------
+# --- what a real `pulumi up` would get wrong without these (sources in src/coditect/gke/limits.py) ----------
 
 
 def test_turning_cloud_armor_off_detaches_first_and_deletes_in_a_second_step(run_with: RunWith) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-import gke
-from gke import Level
-from gke.enforcement import enforced_levels
-from gke.manifest import backend_config_refs, is_digest_pinned, neg_enabled
+from coditect import gke
+from coditect.gke import Level
+from coditect.gke.enforcement import enforced_levels
+from coditect.gke.manifest import backend_config_refs, is_digest_pinned, neg_enabled
 from tests.policy_catalogue import baseline
 
 Edit = Callable[[dict[str, Any]], object]

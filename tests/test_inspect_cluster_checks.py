@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.settings import ClusterPreconditions
+from coditect.settings import ClusterPreconditions
 from livestate.container import ClusterReader, ClusterRef, cluster_of
 from livestate.desired import StackTarget, with_cluster
 from livestate.model import Status, Unreachable

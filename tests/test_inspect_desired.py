@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gke import limits
+from coditect.gke import limits
 from livestate.desired import desired_from_manifests
 from livestate.errors import Unusable
 from ops.inspect import stack as inspect_stack
@@ -86,7 +86,7 @@ def test_a_changed_input_is_rendered_again(project: Path) -> None:
     finally:
         stack_file.write_text(original)
     inspect_stack.load("prod", project)
-    source = project / "components" / "service.py"
+    source = project / "src" / "coditect" / "service.py"
     kept = source.read_text()
     try:
         source.write_text(kept + "\n# an edit\n")

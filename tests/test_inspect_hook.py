@@ -1,4 +1,4 @@
-"""The resource hook's callback (components/inspect_hook.py), called directly as the engine would
+"""The resource hook's callback (src/coditect/inspect_hook.py), called directly as the engine would
 after the Ingress's or BackendConfig's create/update, against the stand-ins."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pulumi
 import pytest
 
-from components.inspect_hook import BackendConfigNotApplied, inspection_callback, inspection_hook
+from coditect.inspect_hook import BackendConfigNotApplied, inspection_callback, inspection_hook
 from livestate.hook import inspect_until
 from tests.standin.harness import Running, golden_manifests, running
 from tests.standin.world import CONTEXT, PROJECT, healthy_world

@@ -1,4 +1,4 @@
-"""Where the after-up inspection hook is bound (components/inspection.py): only on the InspectionMarker's
+"""Where the after-up inspection hook is bound (src/coditect/inspection.py): only on the InspectionMarker's
 ConfigMap, the stack's last object, which depends on the BackendConfig, the Service and the Ingress;
 and that ConfigMap's data changes whenever either spec does, so the hook fires after every change."""
 
@@ -11,10 +11,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.backend_config import BackendConfig
-from components.ingress import WebsocketIngress
-from components.inspection import DIGEST_KEY, spec_digest
-from components.service import NegService
+from coditect.backend_config import BackendConfig
+from coditect.ingress import WebsocketIngress
+from coditect.inspection import DIGEST_KEY, spec_digest
+from coditect.service import NegService
 from ops.program import ProgramRun
 
 

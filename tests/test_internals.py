@@ -1,4 +1,4 @@
-"""Contract tests of the private dependency APIs fenced in ``components.internals``.
+"""Contract tests of the private dependency APIs fenced in ``coditect.internals``.
 
 Each test pins what the project relies on from one internal. When a dependency upgrade changes
 one, the failure is here and names it, instead of a render that silently differs.
@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from pulumi.runtime import rpc
 
-from components import internals
+from coditect import internals
 from tests.conftest import ROOT
 
 KUBERNETES_VERSION = "1.33.0"  # gke.limits.KUBERNETES_VERSION when these tests were written
@@ -61,7 +61,7 @@ def test_input_type_to_dict_gives_wire_names_of_a_typed_kubernetes_arg() -> None
         f"pulumi._types.input_type_to_dict changed: expected camelCase names of the set fields only, got {sorted(wire)}"
     )
     assert wire["minReadySeconds"] == 5
-    assert internals.is_input_type(wire["selector"]), "nested args are expected to stay typed (components.base recurses)"
+    assert internals.is_input_type(wire["selector"]), "nested args are expected to stay typed (coditect.base recurses)"
     assert internals.input_type_to_dict(wire["selector"]) == {"matchLabels": {"app": "x"}}
 
 
@@ -119,7 +119,7 @@ def test_the_monitor_records_urns_with_the_parent_type_chain() -> None:
 
 def test_a_secret_crosses_the_mock_boundary_in_the_pinned_wrapper() -> None:
     assert (rpc._special_sig_key, rpc._special_secret_sig) == (internals.SECRET_SIG_KEY, internals.SECRET_SIG), (
-        "Pulumi's secret wire signature changed: update components.internals.SECRET_SIG_KEY / SECRET_SIG"
+        "Pulumi's secret wire signature changed: update coditect.internals.SECRET_SIG_KEY / SECRET_SIG"
     )
 
     def program() -> None:
@@ -167,7 +167,7 @@ def test_the_analyzer_servicer_boots_in_process() -> None:
     from pulumi.runtime import proto
     from pulumi_policy import EnforcementLevel
 
-    from coditect_policies import PACK_NAME, POLICIES
+    from coditect.gke.pack import PACK_NAME, POLICIES
 
     servicer = internals.policy_analyzer_servicer(PACK_NAME, "1.2.3", POLICIES, EnforcementLevel.ADVISORY)
     info = servicer.GetAnalyzerInfo(None, None)
@@ -189,8 +189,7 @@ def test_the_unknown_checking_proxy_raises_on_unknowns_only() -> None:
 
 def test_the_fence_imports_no_ops_or_test_dependency() -> None:
     code = (
-        "import sys; import components.internals; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes_validate', 'pulumi_policy', 'jsonschema'}))"
+        "import sys; import coditect.internals; print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes_validate', 'pulumi_policy', 'jsonschema'}))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
-    assert result.stdout.strip() == "[]", f"components.internals imports packages `pulumi up` does not install: {result.stdout}"
+    assert result.stdout.strip() == "[]", f"coditect.internals imports packages `pulumi up` does not install: {result.stdout}"

@@ -9,18 +9,20 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.app import build_app, nginx_site
-from components.backend_config import BackendConfig
-from components.base import InvariantError
-from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget, HealthEndpoint, NamedPort
-from components.ingress import IngressExtras, Route, WebsocketIngress
-from components.namespace import AppNamespace
-from components.nginx import NginxConfigMap
-from components.service import NegService
-from components.settings import BackendConfigSettings, Settings, SettingsError, parse_settings
-from components.target import Target
+from coditect import gke
+from coditect.app import build_app, nginx_site
+from coditect.backend_config import BackendConfig
+from coditect.base import InvariantError, pack_levels
+from coditect.deployment import Autoscaler, CombinedDeployment, DisruptionBudget, HealthEndpoint, NamedPort
+from coditect.ingress import IngressExtras, Route, WebsocketIngress
+from coditect.namespace import AppNamespace
+from coditect.nginx import NginxConfigMap
+from coditect.plan import declaration_plan
+from coditect.service import NegService
+from coditect.settings import BackendConfigSettings, Settings, SettingsError, parse_settings
+from coditect.target import Target
 from ops.program import ProgramRun
-from tests.conftest import stack_settings_raw
+from tests.conftest import ROOT, stack_settings_raw
 
 RunComponents = Callable[..., ProgramRun]
 RunWith = Callable[..., ProgramRun]
@@ -243,11 +245,25 @@ def test_prod_images_must_be_pinned_by_digest(run_components: RunComponents) -> 
     def program() -> None:
         s = settings("dev")
         release = s.release.model_copy(update={"images": s.release.images.model_copy(update={"ide": "theia:latest"})})
-        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, release)
+        # policy/config/prod.json makes the image-digest policy mandatory: the program passes its levels in.
+        levels = pack_levels(ROOT / "policy" / "config" / "prod.json")
+        with declaration_plan(gke.Context(), lambda findings: InvariantError("\n".join(f.message for f in findings)), levels):
+            CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, release)
 
-    # policy/config/prod.json makes the image-digest policy mandatory: the components read the same file.
     with pytest.raises(InvariantError, match="container 'ide' image 'theia:latest' is not pinned by digest"):
         run_components(program, stack="prod")
+
+
+def test_a_component_on_its_own_reads_no_file_of_the_repository(run_components: RunComponents) -> None:
+    """Outside a plan a component judges with the pack's own levels (digests advisory), whatever the stack."""
+
+    def program() -> None:
+        s = settings("dev")
+        release = s.release.model_copy(update={"images": s.release.images.model_copy(update={"ide": "theia:latest"})})
+        CombinedDeployment("combined", AppNamespace("ns", s.namespace), s.deployment, release)
+
+    run = run_components(program, stack="prod")
+    assert run.of_type("kubernetes:apps/v1:Deployment")
 
 
 def test_tag_images_are_allowed_outside_prod(run_components: RunComponents) -> None:

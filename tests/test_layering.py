@@ -1,5 +1,5 @@
 """Dependencies point one way: no import circle anywhere in the repository, and neither the Pulumi program
-(``__main__.py``, ``components/``), the live-state engine (``livestate/``) nor the policy pack and its rule
+(``__main__.py``, ``src/coditect/``), the live-state engine (``livestate/``) nor the policy pack and its rule
 engine (``policy/``) import the command-line tools (``ops``).
 
 Static: every ``import`` statement of every first-party module is read with ``ast``, wherever it stands
@@ -23,13 +23,16 @@ import pytest
 
 from tests.conftest import ROOT
 
-# Where first-party modules live: the project root, and policy/ (the installed rule engine and pack).
-SOURCE_ROOTS = (ROOT / "policy", ROOT)
+# Where first-party modules live: src/ (the component package), policy/ (the pack) and the project root.
+SOURCE_ROOTS = (ROOT / "src", ROOT / "policy", ROOT)
+# policy/gke is a symbolic link to src/coditect/gke (the pack carries the package's rule engine): read once, as
+# coditect.gke; the pack's `gke.x` imports are edges to `coditect.gke.x`.
+PACK_ENGINE_LINK = Path("policy") / "gke"
 SKIPPED_PARTS = frozenset({".venv", ".venv-scan", ".git", ".engine", "node_modules", "rendered", "__pycache__", "build"})
 PACK_MAIN = "policy/__main__"  # the pack's entry point: a second module named __main__
 PROGRAM = "__main__"
 # The layers that must not import ops, by module-name prefix.
-NOT_OPS = ("components", "gke", "coditect_policies", "livestate", PACK_MAIN, PROGRAM)
+NOT_OPS = ("coditect", "livestate", PACK_MAIN, PROGRAM)
 
 # Edges from the program into ops allowed for now: none (the after-up hook is built at the composition root
 # from the live-state package, livestate/, which imports no ops). Kept as the place to name one, checked to
@@ -52,7 +55,13 @@ def module_name(path: Path, roots: Iterable[Path] = SOURCE_ROOTS) -> str:
 
 
 def source_files(root: Path = ROOT) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if not SKIPPED_PARTS & set(p.relative_to(root).parts) and "node_lab" not in p.relative_to(root).parts)
+    found = []
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root)
+        if SKIPPED_PARTS & set(relative.parts) or "node_lab" in relative.parts or relative.is_relative_to(PACK_ENGINE_LINK):
+            continue
+        found.append(path)
+    return sorted(found)
 
 
 def _resolve(name: str, modules: frozenset[str]) -> str | None:
@@ -95,7 +104,10 @@ def import_graph(files: Iterable[Path], roots: Iterable[Path] = SOURCE_ROOTS) ->
     for name, path in named.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         is_package = path.name == "__init__.py"
-        targets = {_resolve(imported, modules) for imported in imported_names(tree, name, is_package)}
+        names = imported_names(tree, name, is_package)
+        if name == PACK_MAIN:
+            names = (f"coditect.{n}" if n == "gke" or n.startswith("gke.") else n for n in names)
+        targets = {_resolve(imported, modules) for imported in names}
         graph[name] = frozenset(t for t in targets if t is not None and t != name)
     return graph
 
@@ -161,10 +173,13 @@ def graph() -> dict[str, frozenset[str]]:
 
 def test_the_walk_reads_the_repository(graph: Graph) -> None:
     """The graph holds every layer and the edges the code states, function-body imports included."""
-    assert {PROGRAM, PACK_MAIN, "components", "ops", "gke", "gke.rules", "gke.registry", "coditect_policies", "livestate"} <= set(graph)
-    assert "components" in {m.split(".")[0] for m in graph[PROGRAM]}
-    assert "coditect_policies" in graph[PACK_MAIN]
-    assert {"gke.registry", "gke.model", "gke.policies", "gke.limits"} <= graph["gke.rules.backend_config"]
+    assert {PROGRAM, PACK_MAIN, "coditect", "ops", "coditect.gke", "coditect.gke.rules", "coditect.gke.registry", "coditect.gke.pack", "livestate"} <= set(
+        graph
+    )
+    assert "coditect" in {m.split(".")[0] for m in graph[PROGRAM]}
+    assert "coditect.gke.pack" in graph[PACK_MAIN]
+    assert not any(m == "gke" or m.startswith("gke.") for m in graph), "the linked engine is read once, as coditect.gke"
+    assert {"coditect.gke.registry", "coditect.gke.model", "coditect.gke.policies", "coditect.gke.limits"} <= graph["coditect.gke.rules.backend_config"]
 
 
 def without(graph: Graph, edges: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
@@ -178,9 +193,9 @@ def test_no_import_circle_anywhere(graph: Graph) -> None:
 
 def test_the_registry_imports_no_rule(graph: Graph) -> None:
     """The rules register themselves; the registry and the model know none of them (kube-linter's layout)."""
-    for module in ("gke.registry", "gke.model", "gke.policies"):
-        assert not _in_layer_any(graph[module], "gke.rules"), f"{module} imports {sorted(graph[module])}"
-    assert graph["gke.rules"] == {m for m in graph if m.startswith("gke.rules.")}, "gke.rules imports every rule module"
+    for module in ("coditect.gke.registry", "coditect.gke.model", "coditect.gke.policies"):
+        assert not _in_layer_any(graph[module], "coditect.gke.rules"), f"{module} imports {sorted(graph[module])}"
+    assert graph["coditect.gke.rules"] == {m for m in graph if m.startswith("coditect.gke.rules.")}, "coditect.gke.rules imports every rule module"
 
 
 def _in_layer_any(modules: Iterable[str], layer: str) -> bool:
@@ -193,7 +208,7 @@ def test_the_program_and_the_pack_do_not_import_ops(graph: Graph) -> None:
     assert KNOWN_OPS_EDGES - edges == set(), "stale KNOWN_OPS_EDGES entries: remove them"
 
 
-# --- the rule engine as an installed package ------------------------------------------------------------
+# --- the component package, installed ------------------------------------------------------------
 
 
 def _import_without_site(package: str, path: list[Path]) -> subprocess.CompletedProcess[str]:
@@ -202,13 +217,12 @@ def _import_without_site(package: str, path: list[Path]) -> subprocess.Completed
     return subprocess.run([sys.executable, "-S", "-c", f"import {package}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("package", ["ops", "components"])
-def test_a_python_without_the_rule_engine_is_told_how_to_install_it(package: str) -> None:
-    """Nothing puts policy/ on sys.path any more: without the install, one line names the fix."""
-    missing = _import_without_site(package, [ROOT])
+def test_a_python_without_the_package_is_told_how_to_install_it() -> None:
+    """Nothing puts src/ on sys.path: without the install, `ops` names the fix in one line."""
+    missing = _import_without_site("ops", [ROOT])
     assert missing.returncode == 1 and missing.stdout == "", missing
     assert len(missing.stderr.strip().splitlines()) == 1 and "Fix: `make setup`, or `" in missing.stderr and " sync --frozen" in missing.stderr, missing.stderr
-    assert _import_without_site(package, [ROOT, ROOT / "policy"]).returncode == 0, "with the engine importable the package imports"
+    assert _import_without_site("ops", [ROOT, ROOT / "src"]).returncode == 0, "with the package importable ops imports"
 
 
 # --- the walker, on a small tree of its own ----------------------------------------------------------
@@ -218,7 +232,7 @@ def _tree(root: Path, files: Mapping[str, str]) -> dict[str, frozenset[str]]:
     for relative, text in files.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(text)
-    return import_graph(source_files(root), roots=(root,))
+    return import_graph(source_files(root), roots=(root / "src", root))
 
 
 def test_a_circle_through_a_function_body_import_is_found(tmp_path: Path) -> None:
@@ -264,12 +278,12 @@ def test_an_import_of_ops_from_a_component_is_found(tmp_path: Path) -> None:
     graph = _tree(
         tmp_path,
         {
-            "components/__init__.py": "",
-            "components/hook.py": "def run() -> None:\n    from ops.inspect import live\n",
+            "src/coditect/__init__.py": "",
+            "src/coditect/hook.py": "def run() -> None:\n    from ops.inspect import live\n",
             "ops/__init__.py": "",
             "ops/inspect/__init__.py": "",
-            "ops/inspect/live.py": "import components.hook\n",
+            "ops/inspect/live.py": "import coditect.hook\n",
         },
     )
-    assert ops_edges(graph) == {("components.hook", "ops.inspect.live")}
-    assert circles(graph) == [["components.hook", "ops.inspect.live"]]
+    assert ops_edges(graph) == {("coditect.hook", "ops.inspect.live")}
+    assert circles(graph) == [["coditect.hook", "ops.inspect.live"]]

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from pulumi_policy import PolicyResource, StackValidationArgs, StackValidationPolicy
 
-from coditect_policies import POLICIES, context_from
-from components import internals
-from components.app import stack_context
+from coditect import internals
+from coditect.app import stack_context
+from coditect.gke.pack import POLICIES, context_from
 from ops.pack_config import STACK_LEVELS, config_path, pack_config, pack_config_text
 from ops.policy_gate import _options
 from ops.program import ROOT

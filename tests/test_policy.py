@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy
 
-from coditect_policies import POLICIES
-from components import internals
-from gke import Level
+from coditect import internals
+from coditect.gke import Level
+from coditect.gke.pack import POLICIES
 from ops.policy_gate import Violation, _options, load_pack_config, run_policies
 from ops.program import run_program
 from ops.stack_check import check_stack

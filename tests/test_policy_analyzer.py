@@ -1,5 +1,5 @@
 """The pack as the Pulumi engine runs it: through pulumi_policy's analyzer service with protobuf
-properties (the private servicer, through components.internals), and `policy/__main__.py` booting."""
+properties (the private servicer, through coditect.internals), and `policy/__main__.py` booting."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 
-from coditect_policies import PACK_NAME, POLICIES
-from components import internals
+from coditect import internals
+from coditect.gke.pack import PACK_NAME, POLICIES
 from ops.policy_gate import load_pack_config
 from tests.conftest import ROOT
 from tests.policy_catalogue import CASES

@@ -22,7 +22,7 @@ import yaml
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from components.settings import CONFIG_NAMESPACE, Settings
+from coditect.settings import CONFIG_NAMESPACE, Settings
 from tests.conftest import ROOT, STACKS
 from tests.project_locks import (
     PACK,
@@ -41,7 +41,7 @@ def test_every_locked_package_comes_from_pypi_with_hashes_or_from_this_checkout(
     for name, package in uv_lock(project).items():
         source = package["source"]
         if "registry" not in source:
-            assert source in ({"virtual": "."}, {"editable": "."}, {"editable": "policy"}), f"{project.name}/uv.lock: {name} from {source}"
+            assert source in ({"virtual": "."}, {"editable": "."}), f"{project.name}/uv.lock: {name} from {source}"
             continue
         assert source["registry"] == REGISTRY, f"{name}: {source}"
         files = [package["sdist"]] if "sdist" in package else []
@@ -68,13 +68,15 @@ def test_a_stale_lock_is_found(tmp_path: Path) -> None:
 
 
 def test_a_plain_uv_sync_installs_the_program_s_dependencies_only() -> None:
-    """What Pulumi's uv toolchain runs (`uv sync`) installs no dependency group: default-groups is empty."""
+    """What Pulumi's uv toolchain runs (`uv sync`) installs the package, its dependencies and the `deploy` group
+    (the after-up hook's clients), and no other group."""
     document = pyproject()
-    assert document["tool"]["uv"]["default-groups"] == [] and document["tool"]["uv"]["package"] is False
-    assert document["tool"]["uv"]["sources"]["coditect-gke-rules"] == {"path": "policy", "editable": True}
-    deploy = installed_by_sync()
-    assert {"pulumi", "pulumi-kubernetes", "pydantic", "coditect-gke-rules"} <= deploy
+    assert document["tool"]["uv"]["default-groups"] == ["deploy"] and "package" not in document["tool"]["uv"], "the project is the package"
+    assert "sources" not in document["tool"]["uv"], "nothing is installed from a path outside the package"
+    deploy = installed_by_sync(groups=("deploy",))
+    assert {"pulumi", "pulumi-kubernetes", "pulumi-gcp", "pydantic", "kubernetes"} <= deploy
     assert not deploy & {"pytest", "pulumi-policy", "ruff", "mypy", "jsonschema"}, "a group's package would reach `pulumi up`"
+    assert installed_by_sync() <= deploy and "kubernetes" not in installed_by_sync(), "a consumer of the wheel gets no hook client"
     runtime = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))["runtime"]
     assert runtime == {"name": "python", "options": {"toolchain": "uv", "virtualenv": ".venv"}}
 
@@ -90,7 +92,7 @@ def test_the_cli_s_package_list_is_what_the_sync_installs(project: Path) -> None
     assert result.returncode == 0, result.stderr[-1500:]
     exported = {canonicalize_name(p["name"]) for p in tomllib.loads(result.stdout)["packages"]}
     groups = pyproject(project)["tool"]["uv"]["default-groups"]
-    expected = installed_by_sync(project, tuple(groups)) | ({"coditect-gke-rules"} if project == PACK else set())
+    expected = installed_by_sync(project, tuple(groups)) | ({"coditect-gke"} if project == ROOT else set())
     assert expected <= exported, f"the sync installs what the export omits: {expected - exported}"
     assert not exported & (installed_by_sync(project, all_groups(project)) - installed_by_sync(project, tuple(groups))), (
         "a group the sync leaves out is exported"
@@ -103,7 +105,8 @@ def test_the_pack_syncs_its_own_lock() -> None:
     assert pyproject(PACK)["tool"]["uv"]["default-groups"] == ["pack"]
     assert installed_by_sync(PACK) == set(), "the pack's package installs nothing itself"
     assert {"pulumi-policy", "pulumi", "grpcio"} <= installed_by_sync(PACK, ("pack",))
-    assert pyproject(PACK)["project"]["dependencies"] == [], "the rule engine needs only the standard library: the program's install stays as it is"
+    assert pyproject(PACK)["project"]["dependencies"] == [], "the rule engine needs only the standard library"
+    assert (PACK / "gke").resolve() == (ROOT / "src" / "coditect" / "gke").resolve(), "the pack's rules are the package's rule engine"
 
 
 def test_the_bootstrap_installs_the_locked_uv() -> None:
@@ -117,7 +120,7 @@ def test_the_test_environment_is_the_locked_one() -> None:
     """The virtualenv running these tests holds uv.lock's versions of every group (`make setup`)."""
     locked = locked_versions()
     stale = {}
-    for name in installed_by_sync(groups=all_groups()) - {"coditect-gke-rules"}:
+    for name in installed_by_sync(groups=all_groups()):
         try:
             installed = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

@@ -74,7 +74,7 @@ def test_raw_ingress_to_missing_service_fails_the_check(tmp_path: Path, capsys: 
 
 
 def test_invariant_raised_by_the_program_is_exit_1(tmp_path: Path) -> None:
-    root = copy_project(tmp_path, "\nfrom components.ingress import Route\nRoute('coditect-api-v2')\n")
+    root = copy_project(tmp_path, "\nfrom coditect.ingress import Route\nRoute('coditect-api-v2')\n")
     out = io.StringIO()
     assert render("prod", tmp_path / "out", out, root) == 1
     assert "[program]" in out.getvalue() and "coditect-api-v2" in out.getvalue()

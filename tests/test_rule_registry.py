@@ -6,10 +6,10 @@ import re
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-from coditect_policies import POLICIES
-from gke import Level, Policy, Scope, all_rules, rules_of
-from gke import policies as gke_policies
-from gke.manifest import CLUSTER_SCOPED_KINDS, FRONTEND_CONFIG, MANAGED_CERTIFICATE
+from coditect.gke import Level, Policy, Scope, all_rules, rules_of
+from coditect.gke import policies as gke_policies
+from coditect.gke.manifest import CLUSTER_SCOPED_KINDS, FRONTEND_CONFIG, MANAGED_CERTIFICATE
+from coditect.gke.pack import POLICIES
 from tests.policy_catalogue import CASES
 from tests.test_containment import STACK_FIRING
 from tests.test_gke_rules import FIRING
@@ -49,7 +49,7 @@ def test_the_pack_publishes_one_policy_per_registry_policy_covering_every_rule_o
     defined = {value for value in vars(gke_policies).values() if isinstance(value, Policy)}
     registered = {r.policy for r in all_rules()}
     assert defined == registered, "every policy gke.policies defines has rules, and every rule's policy is defined there"
-    assert len(gke_policies.ALL) == len(defined) and set(gke_policies.ALL) == defined, "gke.policies.ALL lists each defined policy once"
+    assert len(gke_policies.ALL) == len(defined) and set(gke_policies.ALL) == defined, "coditect.gke.policies.ALL lists each defined policy once"
     published = {p.name: p for p in POLICIES}
     assert len(published) == len(POLICIES) and set(published) == {p.name for p in registered}
     pulumi_level = {Level.MANDATORY: EnforcementLevel.MANDATORY, Level.ADVISORY: EnforcementLevel.ADVISORY}

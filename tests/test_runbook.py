@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-import gke
+from coditect import gke
 from ops.__main__ import build_parser
 from tests.conftest import ROOT
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gke import limits
+from coditect.gke import limits
 from ops.manifests import dump_yaml_documents, manifests_of
 from ops.schemas import validate_all, validate_manifest
 from tests.conftest import ROOT, STACKS, stack_run

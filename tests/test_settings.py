@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.app import StackRefused, build_app
-from components.settings import Settings, SettingsError, parse_settings, raw_config
-from components.target import Target
+from coditect.app import StackRefused, build_app
+from coditect.settings import Settings, SettingsError, parse_settings, raw_config
+from coditect.target import Target
 from ops.program import ProgramRun, run_program
 from tests.conftest import engine_config, stack_settings_raw
 

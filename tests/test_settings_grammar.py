@@ -1,4 +1,4 @@
-"""Every constrained setting string is one type (components.settings pattern_string): judged whole, ASCII
+"""Every constrained setting string is one type (coditect.settings pattern_string): judged whole, ASCII
 where the grammar is ASCII, bounded in length, and every list bounded in entries with the reason.
 
 The property-based tests walk the settings model (``constrained_settings``), so a setting added later
@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from components.settings import Grammar, Settings, SettingsError, constrained_settings, parse_settings
-from components.target import read_target
+from coditect.settings import Grammar, Settings, SettingsError, constrained_settings, parse_settings
+from coditect.target import read_target
 from ops import stack_files
 from ops.errors import StackFileError
 from tests.conftest import stack_settings_raw

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.settings import Settings, SettingsError, parse_settings
-from gke.manifest import parse_image
+from coditect.gke.manifest import parse_image
+from coditect.settings import Settings, SettingsError, parse_settings
 from tests.conftest import stack_settings_raw
 
 PROD = stack_settings_raw("prod")
@@ -149,7 +149,7 @@ def test_a_host_is_a_dns_name_or_refused(host: str) -> None:
 def test_a_request_never_exceeds_its_limit(quantities: tuple[str, str]) -> None:
     request, limit = quantities
     result = outcome(with_value("deployment.resources", {"ide": {"memoryRequest": request, "memoryLimit": limit, "cpuRequest": "100m", "cpuLimit": "1"}}))
-    from components.settings import quantity
+    from coditect.settings import quantity
 
     if quantity(request) > quantity(limit):
         assert isinstance(result, str) and "memoryRequest" in result

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from components.settings import SettingsError, parse_settings
-from components.target import read_target, refuse_shared_prod_target
+from coditect.settings import SettingsError, parse_settings
+from coditect.target import read_target, refuse_shared_prod_target
 from ops.program import ProgramRun, read_yaml, run_program, stack_config
 from tests.conftest import ROOT, STACKS, copy_project, stack_settings_raw
 
@@ -103,8 +103,8 @@ def test_the_provider_adopts_existing_objects_only_in_an_adoption_run(run_with: 
 
 def test_up_proves_gke_applied_the_backend_config_fail_in_prod_warn_elsewhere() -> None:
     """The after-up inspection hook is bound to the BackendConfig and the Ingress (it never runs in preview)."""
-    from components.app import inspection_hooks
-    from components.target import Target
+    from coditect.app import inspection_hooks
+    from coditect.target import Target
     from livestate.hook import inspect_until
 
     def hooks_for(stack: str, after_up: str | None = None) -> object:

@@ -6,7 +6,7 @@ compared with the one the golden file gives, and only when they are equal is a s
 (.cache/inspect/<stack>.json, not committed) holding the digest of every input of that run and the
 digest of the golden file. A later run reads the golden file only when both digests match again. The
 inputs: the stack's engine configuration as the program receives it (project defaults, the stack file,
-an ESC environment's values), the program's and the renderer's sources (__main__.py, components/,
+an ESC environment's values), the program's and the renderer's sources (__main__.py, src/coditect/,
 policy/, ops/, livestate/), the project and its lock (uv.lock), the Python version and the Pulumi SDK versions.
 Any change to any of them renders again.
 """
@@ -27,7 +27,7 @@ from ops.kubeconfig import usage_errors
 
 KUBERNETES_FILE = Path("rendered") / "{stack}" / "kubernetes.yaml"
 STAMP = Path(".cache") / "inspect" / "{stack}.json"
-SOURCE_DIRECTORIES = ("components", "policy", "ops", "livestate")
+SOURCE_DIRECTORIES = ("src", "policy", "ops", "livestate")
 SOURCE_FILES = ("__main__.py", "Pulumi.yaml", "pyproject.toml", "uv.lock", "requirements-pip.lock")
 DISTRIBUTIONS = ("pulumi", "pulumi-kubernetes", "pulumi-gcp")
 SKIPPED = frozenset({"__pycache__", ".venv", "node_modules", "build"})

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gke.limits import RUNS_USER_CODE_LABEL
+from coditect.gke.limits import RUNS_USER_CODE_LABEL
 from ops.errors import UsageError
 from ops.probe.script import SCRIPT
 from ops.probe.table import Probe

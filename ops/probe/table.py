@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from gke.limits import METADATA_ENDPOINTS
+from coditect.gke.limits import METADATA_ENDPOINTS
 from ops.errors import UsageError
 
 METADATA_TOKEN = "http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token"

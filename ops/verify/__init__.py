@@ -15,7 +15,7 @@ from typing import Any
 # Names resolved on first use: importing a light submodule (ops.verify.bounds, which the inspect readers share)
 # must not import httpx and websockets, which the virtualenv `pulumi up` builds does not hold.
 _WHERE = {
-    "POD_HEADER": "components.protocol",
+    "POD_HEADER": "coditect.protocol",
     "UPGRADE_AFFINITY": "ops.verify.advice",
     "UPGRADE_DROPPED": "ops.verify.advice",
     "Layer": "ops.verify.advice",

@@ -10,7 +10,7 @@ import httpx
 from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import ClientConnection
 
-from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC as GKE_DEFAULT_TIMEOUT_SEC
+from coditect.gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC as GKE_DEFAULT_TIMEOUT_SEC
 from ops.errors import shown
 from ops.verify.bounds import MAX_WEBSOCKET_MESSAGE, BoundExceeded, Stage
 

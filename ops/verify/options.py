@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from components.protocol import POD_HEADER
+from coditect.protocol import POD_HEADER
 from ops.errors import shown
 
 DEFAULT_POLLS = 10  # 3 sid-carrying requests a round: missing affinity over 2 pods slips through with p = 2^-30
