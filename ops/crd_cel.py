@@ -198,6 +198,7 @@ def validate(value: Any, schema: dict[str, Any], path: str = "") -> list[RuleFai
 def _walk(value: Any, schema: dict[str, Any], path: str) -> Iterator[RuleFailure]:
     if value is None or not isinstance(schema, dict):
         return
+    # Transition rules (oldSelf) have no old object on create: the API server runs them only on update.
     rules = [r for r in schema.get("x-kubernetes-validations") or [] if not is_transition_rule(r)]
     if rules:
         cel_value = to_cel(value, schema)
