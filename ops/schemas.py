@@ -2,7 +2,8 @@
 
 Built-in kinds go through ``kubernetes-validate`` (strict: unknown fields are errors) at the
 Kubernetes version pinned in ``gke.limits``; GKE custom resources through their CRD's
-``openAPIV3Schema`` (copies in ``schemas/crds/``).
+``openAPIV3Schema`` (copies in ``schemas/crds/``). Gateway API kinds and GKE's Gateway policies go through
+ops/gateway_schemas.py: the CRDs of the cluster's Gateway API bundle, defaults and CEL rules included.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from referencing import Registry, Resource
 
 from coditect import internals
 from coditect.gke import limits
+from ops import gateway_schemas
 from ops.program import YAML_LOADER
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "schemas" / "crds"
@@ -56,8 +58,11 @@ def _path(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
 
-def validate_manifest(manifest: dict[str, Any], kubernetes_version: str = limits.KUBERNETES_VERSION) -> list[SchemaProblem]:
+def validate_manifest(manifest: dict[str, Any], kubernetes_version: str = limits.KUBERNETES_VERSION, bundle: str | None = None) -> list[SchemaProblem]:
+    """`bundle`: the cluster's Gateway API CRD bundle ("v1.3.0"/"v1.5.1"); None judges Gateway kinds against every vendored one."""
     key = (str(manifest.get("apiVersion")), str(manifest.get("kind")))
+    if gateway_schemas.handles(*key):
+        return [SchemaProblem(_where(manifest), line) for line in gateway_schemas.validate(manifest, bundle)]
     if key in crd_schemas():
         return [
             SchemaProblem(_where(manifest), f"{_path(e)}: {e.message} (CRD schema {key[0]} {key[1]})")
@@ -110,8 +115,8 @@ def _close_objects(node: Any) -> Any:
     return node
 
 
-def validate_all(manifests: list[dict[str, Any]], kubernetes_version: str = limits.KUBERNETES_VERSION) -> list[SchemaProblem]:
+def validate_all(manifests: list[dict[str, Any]], kubernetes_version: str = limits.KUBERNETES_VERSION, bundle: str | None = None) -> list[SchemaProblem]:
     problems: list[SchemaProblem] = []
     for manifest in manifests:
-        problems.extend(validate_manifest(manifest, kubernetes_version))
+        problems.extend(validate_manifest(manifest, kubernetes_version, bundle))
     return problems
