@@ -223,7 +223,6 @@ CASES: tuple[Case, ...] = (
         BACKEND_POLICY,
         "keeps 30 s",
         "set spec.default.timeoutSec explicitly",
-        frozenset({AGREE}),
     ),
     Case(
         "timeout above a day",
@@ -268,7 +267,6 @@ CASES: tuple[Case, ...] = (
         BACKEND_POLICY,
         "does not state spec.default.logging.enabled",
         "enabled: true, sampleRate: 1000000",
-        frozenset({AGREE}),
     ),
     Case(
         "float sampleRate",
@@ -356,7 +354,6 @@ CASES: tuple[Case, ...] = (
         HEALTH_POLICY,
         "GKE probes '/'",
         "/healthz",
-        frozenset({AGREE}),
     ),
     Case(
         "health check threshold left to the default",
@@ -365,7 +362,6 @@ CASES: tuple[Case, ...] = (
         HEALTH_POLICY,
         "Gateway default is 2, the Ingress's was 1",
         "set spec.default.healthyThreshold explicitly",
-        frozenset({AGREE}),
     ),
     Case(
         "health check timeout above the interval",
@@ -428,6 +424,15 @@ CASES: tuple[Case, ...] = (
         NS_GATEWAY,
         "Secret 'coditect-tls', which is not declared",
         "declare the Secret",
+    ),
+    Case(
+        "no HTTPS listener",
+        lambda m: m["gateway"]["spec"].__setitem__("listeners", [{"name": "http", "protocol": "HTTP", "port": 80}]),
+        "gateway-tls",
+        NS_GATEWAY,
+        "has no HTTPS listener",
+        "protocol: HTTPS, port: 443",
+        frozenset({"httproute-listener-binding"}),
     ),
     # R9 redirect and listeners
     Case(
@@ -655,7 +660,7 @@ def test_a_second_service_with_its_own_policies_is_judged_on_its_own() -> None:
 
 TIMEOUTS = st.one_of(st.integers(-10, 200_000), st.floats(-10, 200_000, allow_nan=False), st.none())
 DRAINING = st.one_of(st.integers(-10, 10_000), st.floats(-10, 10_000, allow_nan=False), st.none())
-RATES = st.one_of(st.integers(-10, 2_000_000), st.floats(-1, 2_000_000, allow_nan=False), st.sampled_from([0.0, 0.5, 1.0, 1, 1_000_000.0]))
+RATES = st.one_of(st.integers(-10, 2_000_000), st.floats(-1, 2_000_000, allow_nan=False), st.sampled_from([0.0, 0.5, 1.0, 1, 2, 1_000_000.0]))
 
 
 def _whole_in(value: Any, low: int, high: int) -> bool:
@@ -681,7 +686,7 @@ def test_gcpbackendpolicy_rules_agree_with_the_crd_ranges(timeout: Any, draining
     low, high = gw.BACKEND_TIMEOUT_SEC
     assert ("gcpbackendpolicy-timeout" in fired) == (timeout is None or not _whole_in(timeout, low, high))
     assert ("gcpbackendpolicy-draining" in fired) == (draining is not None and not _whole_in(draining, *gw.DRAINING_TIMEOUT_SEC))
-    fraction = isinstance(rate, float) and 0 < rate <= 1  # BackendConfig's unit carried over
+    fraction = rate == 1  # BackendConfig's "every request" carried over (1 and 1.0 alike: the engine sends floats)
     assert ("gcpbackendpolicy-logging" in fired) == (fraction or not _whole_in(rate, *gw.SAMPLE_RATE))
     if isinstance(rate, float) and rate != int(rate):
         assert "millionths" in (sample_rate_problem(rate) or "")

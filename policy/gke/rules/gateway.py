@@ -223,11 +223,18 @@ def _ref_problem(where: str, ref: Mapping[str, Any]) -> Problem | None:
     "gateway-tls",
     policy.GATEWAY_SPEC,
     (gw.GATEWAY,),
-    "TLS from the certmap annotation xor listener certificates; HTTPS listeners have one; never a ManagedCertificate.",
+    "An HTTPS listener; TLS from the certmap annotation xor listener certificates; never a ManagedCertificate.",
     SECURE,
 )
 def gateway_tls(manifest: Manifest) -> Iterator[Problem]:
     certmap = annotations_of(manifest).get(gw.CERTMAP_ANNOTATION)
+    if not any(listener.get("protocol") == gw.HTTPS for listener in listeners(manifest)):
+        yield Problem(
+            "has no HTTPS listener: the app is served over plain HTTP only (a translated Ingress whose certificate came from "
+            "networking.gke.io/managed-certificates loses it this way).",
+            f"add listener {{name: https, protocol: HTTPS, port: 443}} and annotate the Gateway with {gw.CERTMAP_ANNOTATION}: <certificate map>.",
+            subject="spec.listeners",
+        )
     for i, listener in enumerate(listeners(manifest)):
         where = f"spec.listeners[{i}]"
         refs, options = _certificate_refs(listener), mapping_at(listener, "tls", "options")

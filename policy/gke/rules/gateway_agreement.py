@@ -43,6 +43,7 @@ class Value:
 
     key: Any
     shown: str
+    given: bool = True  # set in the manifest, not the load balancer's default
 
 
 def stated(value: Any, default: Any, unit: str = "") -> Value:
@@ -50,7 +51,7 @@ def stated(value: Any, default: Any, unit: str = "") -> Value:
     number = as_number(value)
     if value is None:
         shown_default = format_number(float(default)) if as_number(default) is not None else str(default)
-        return Value(as_number(default) if as_number(default) is not None else default, f"{shown_default}{unit} (not set: the default)")
+        return Value(as_number(default) if as_number(default) is not None else default, f"{shown_default}{unit} (not set: the default)", given=False)
     return Value(number if number is not None else value, f"{format_number(number) if number is not None else value!s}{unit}")
 
 
@@ -61,13 +62,16 @@ class Pair:
     gateway: Value
     gateway_field: str  # where it is set on the Gateway side
     fix_value: str  # what to set there for the Ingress's behaviour
+    # A Gateway-side field a resource rule already demands (gateway-backend-limits): when it is missing, that rule's
+    # finding is the one line for it.
+    demanded: bool = False
 
 
 def _logging_pairs(bc: Mapping[str, Any], bp: Mapping[str, Any]) -> list[Pair]:
     ingress_on, gateway_on = field_at(bc, "logging", "enable"), field_at(bp, "logging", "enabled")
     if ingress_on is None:  # a BackendConfig without logging leaves whatever the backend service has: nothing to compare
         return []
-    gateway = Value(bool(gateway_on), str(gateway_on).lower() if gateway_on is not None else "false (not set: logging off)")
+    gateway = Value(bool(gateway_on), str(gateway_on).lower() if gateway_on is not None else "false (not set: logging off)", given=gateway_on is not None)
     pairs = [
         Pair(
             "request logging (BackendConfig logging.enable vs GCPBackendPolicy logging.enabled)",
@@ -75,6 +79,7 @@ def _logging_pairs(bc: Mapping[str, Any], bp: Mapping[str, Any]) -> list[Pair]:
             gateway,
             "spec.default.logging.enabled",
             str(ingress_on).lower(),
+            demanded=True,
         )
     ]
     if ingress_on and gateway_on:
@@ -121,7 +126,7 @@ def backend_pairs(bc: Mapping[str, Any], bp: Mapping[str, Any]) -> list[Pair]:
         stated(field_at(bp, "connectionDraining", "drainingTimeoutSec"), gw.DEFAULT_DRAINING_TIMEOUT_SEC, " s"),
     )
     pairs = [
-        Pair("backend timeout (the WebSocket lifetime)", *timeout, "spec.default.timeoutSec", timeout[0].shown.split(" ")[0]),
+        Pair("backend timeout (the WebSocket lifetime)", *timeout, "spec.default.timeoutSec", timeout[0].shown.split(" ")[0], demanded=True),
         Pair("session affinity", ingress_affinity, gateway_affinity, "spec.default.sessionAffinity.type", str(ingress_affinity.key)),
         Pair("connection draining", *draining, "spec.default.connectionDraining.drainingTimeoutSec", draining[0].shown.split(" ")[0]),
     ]
@@ -137,7 +142,7 @@ def _gateway_port(block: Mapping[str, Any]) -> Value:
         return Value(("name", block.get("portName")), f"named port {block.get('portName')!r}")
     if port is not None and spec in (None, "USE_FIXED_PORT"):
         return Value(port, format_number(port))
-    return Value("serving", "the serving port (not set)")
+    return Value("serving", "the serving port (not set)", given=spec == "USE_SERVING_PORT")
 
 
 def health_pairs(bc_health: Mapping[str, Any], hp: Mapping[str, Any]) -> list[Pair]:
@@ -150,16 +155,16 @@ def health_pairs(bc_health: Mapping[str, Any], hp: Mapping[str, Any]) -> list[Pa
     port = Value(ingress_port, format_number(ingress_port)) if ingress_port is not None else Value("serving", "the serving port (not set)")
     where = f"spec.default.config.{gw.HEALTH_CHECK_BLOCKS.get(str(kind[1].key), 'httpHealthCheck')}"
     pairs = [
-        Pair("health check type", *kind, "spec.default.config.type", str(kind[0].key)),
-        Pair("health check path", *path, f"{where}.requestPath", str(path[0].key)),
-        Pair("health check port", port, _gateway_port(block), f"{where}.port", port.shown if ingress_port is not None else "USE_SERVING_PORT"),
+        Pair("health check type", *kind, "spec.default.config.type", str(kind[0].key), demanded=True),
+        Pair("health check path", *path, f"{where}.requestPath", str(path[0].key), demanded=True),
+        Pair("health check port", port, _gateway_port(block), f"{where}.port", port.shown if ingress_port is not None else "USE_SERVING_PORT", demanded=True),
     ]
     for field in gw.HEALTH_CHECK_NUMBERS:
         ingress, gateway = (
             stated(bc_health.get(field), gw.INGRESS_NEG_HEALTH_CHECK_DEFAULTS[field]),
             stated(hp.get(field), gw.GATEWAY_HEALTH_CHECK_DEFAULTS[field]),
         )
-        pairs.append(Pair(f"health check {field}", ingress, gateway, f"spec.default.{field}", format_number(float(ingress.key))))
+        pairs.append(Pair(f"health check {field}", ingress, gateway, f"spec.default.{field}", format_number(float(ingress.key)), demanded=True))
     return pairs
 
 
@@ -179,7 +184,7 @@ def backend_configs_for(stack: StackView, key: Key, port_numbers: list[Any]) -> 
 
 def _disagreements(pairs: list[Pair], ingress_side: Manifest, gateway_side: Manifest, service: Manifest) -> Iterator[Problem]:
     for pair in pairs:
-        if pair.ingress.key != pair.gateway.key:
+        if pair.ingress.key != pair.gateway.key and (pair.gateway.given or not pair.demanded):
             yield Problem(
                 f"{pair.label} differs between the two front doors of {reference(service)}: {reference(ingress_side)} gives "
                 f"{pair.ingress.shown}, {reference(gateway_side)} gives {pair.gateway.shown}.",

@@ -170,14 +170,14 @@ def backend_draining(manifest: Manifest) -> Iterator[Problem]:
 def sample_rate_problem(rate: Any) -> str | None:
     """Why a GCPBackendPolicy logging.sampleRate is refused, or None: an integer in millionths, 0..1_000_000.
 
-    A fraction (0.5) or a float 1.0 is BackendConfig's unit (0.0..1.0) carried over: the CRD refuses the fraction, and
-    1 here means one request in a million. Whole floats above 1 pass: the policy engine's protobuf Struct delivers
-    every integer as a float."""
+    A fraction (0.5) is BackendConfig's unit (0.0..1.0) carried over, which the CRD refuses. So is 1: as BackendConfig's
+    1.0 it meant every request, here it logs one in a million, and the policy engine cannot tell 1 from 1.0 (its
+    protobuf Struct delivers every number as a float), so the components and the pack refuse both alike."""
     number = as_number(rate)
     low, high = gw.SAMPLE_RATE
     if number is None:
         return f"is {rate!r}, not a number"
-    if number != int(number) or (isinstance(rate, float) and 0 < number <= 1):
+    if number != int(number) or number == 1:
         return (
             f"is {rate!r}, a fraction in BackendConfig's unit (0.0..1.0); GCPBackendPolicy counts in millionths, an integer "
             f"{low}..{high} ({format_number(min(max(number, 0.0), 1.0) * gw.SAMPLE_RATE_SCALE)} for this rate)"
