@@ -68,6 +68,19 @@ def _load(folder: Path) -> dict[Key, dict[str, Any]]:
     return found
 
 
+def close_objects(node: Any) -> Any:
+    """A structural schema as the apiserver applies it: an object with properties and no
+    x-kubernetes-preserve-unknown-fields refuses unknown fields (every CRD's, not only the Gateway's)."""
+    if isinstance(node, dict):
+        out = {k: close_objects(v) for k, v in node.items()}
+        if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [close_objects(v) for v in node]
+    return node
+
+
 @cache
 def schemas(source: str) -> dict[Key, dict[str, Any]]:
     """(apiVersion, kind) -> openAPIV3Schema of one vendored source: a bundle ("v1.5.1") or GKE's policies ("gke")."""
@@ -114,9 +127,8 @@ def _against(manifest: dict[str, Any], key: Key, source: str, label: str) -> lis
 
 @cache
 def _validator(source: str, key: Key) -> jsonschema.protocols.Validator:
-    from ops.schemas import _close_objects  # the same closing of objects the other CRDs get (unknown fields refused)
 
-    root = _close_objects(schemas(source)[key])
+    root = close_objects(schemas(source)[key])
     # The API server validates metadata itself; apiVersion and kind are on every object.
     root["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, **root.get("properties", {}), "metadata": {"type": "object"}}
     return jsonschema.Draft7Validator(root, format_checker=FORMATS)

@@ -97,22 +97,11 @@ def _definitions_registry(kubernetes_version: str) -> Registry:
 def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
     # CRD structural schemas are OpenAPI v3 (x-kubernetes-* keys are ignored by jsonschema).
     # The API server prunes unknown fields silently; a strict check reports them instead.
-    root = _close_objects(crd_schemas()[(api_version, kind)])
+    root = gateway_schemas.close_objects(crd_schemas()[(api_version, kind)])
     # Every object has these at the top, whether or not the CRD lists them; the API server
     # validates metadata itself.
     root["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, **root.get("properties", {}), "metadata": {"type": "object"}}
     return jsonschema.Draft7Validator(root)
-
-
-def _close_objects(node: Any) -> Any:
-    if isinstance(node, dict):
-        out = {k: _close_objects(v) for k, v in node.items()}
-        if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [_close_objects(v) for v in node]
-    return node
 
 
 def validate_all(manifests: list[dict[str, Any]], kubernetes_version: str = limits.KUBERNETES_VERSION, bundle: str | None = None) -> list[SchemaProblem]:

@@ -8,12 +8,16 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 
 from coditect.gke import Level, Policy, Scope, all_rules, rules_of
 from coditect.gke import policies as gke_policies
+from coditect.gke.gateway_limits import API_VERSIONS as GATEWAY_API_VERSIONS
+from coditect.gke.gateway_limits import SECRET
 from coditect.gke.manifest import CLUSTER_SCOPED_KINDS, FRONTEND_CONFIG, MANAGED_CERTIFICATE
 from coditect.gke.pack import POLICIES
 from tests.policy_catalogue import CASES
 from tests.test_containment import STACK_FIRING
+from tests.test_gateway_rules import GATEWAY_FIRING
 from tests.test_gke_rules import FIRING
 
+GATEWAY_KINDS = {*GATEWAY_API_VERSIONS, SECRET}
 KNOWN_KINDS = {
     "NetworkPolicy",
     "ServiceAccount",
@@ -31,12 +35,13 @@ KNOWN_KINDS = {
     FRONTEND_CONFIG,
     MANAGED_CERTIFICATE,
     *CLUSTER_SCOPED_KINDS,
+    *GATEWAY_KINDS,
 }
 
 
 def test_every_rule_is_complete_and_registered_once() -> None:
     rules = all_rules()
-    assert len({r.id for r in rules}) == len(rules) == 68
+    assert len({r.id for r in rules}) == len(rules) == 92
     for rule in rules:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", rule.id), rule.id
         assert rule.summary and rule.source and rule.kinds <= KNOWN_KINDS, rule
@@ -66,7 +71,7 @@ def test_the_pack_publishes_one_policy_per_registry_policy_covering_every_rule_o
 
 def test_every_rule_fires_in_some_test() -> None:
     """Each rule has a case that fires it: the catalogue (through `ops check`) or the engine's own tests."""
-    fired = {case.rule for case in CASES} | {rule for _, _, rule, _ in FIRING} | {rule for rule, _ in STACK_FIRING}
+    fired = {case.rule for case in CASES} | {rule for _, _, rule, _ in FIRING} | {rule for rule, _ in STACK_FIRING} | {rule for rule, _ in GATEWAY_FIRING}
     assert fired - {r.id for r in all_rules()} == set(), "tests name rules the registry does not have"
     assert {r.id for r in all_rules()} - fired == set()
 

@@ -62,6 +62,9 @@ class Context:
     # The shortest WebSocket session that must survive; None: do not judge the timeout against one.
     min_session_sec: int | None = None
     containment: Containment = Containment()
+    # The Gateway API CRD bundle the cluster has ("v1.3.0", "v1.5.1": gateway_limits.GATEWAY_BUNDLES); None: unknown,
+    # so a Gateway may only use what every bundle accepts.
+    gateway_bundle: str | None = None
 
 
 ResourceCheck = Callable[[Manifest], Iterable[Problem]]

@@ -22,7 +22,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from . import Containment, Context, Finding, Level, Scope, evaluate_resource, evaluate_stack, limits, rules_of
+from . import Containment, Context, Finding, Level, Scope, evaluate_resource, evaluate_stack, gateway_limits, limits, rules_of
 from . import policies as gke_policies
 from .manifest import Manifest, as_manifest, field_at, is_judged_type, reference
 from .model import Policy as RulePolicy  # pulumi_policy has a Policy of its own
@@ -58,7 +58,14 @@ STACK_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
         )
     },
 }
-STACK_CONFIG = {name: PolicyConfigSchema(properties=properties, required=list(properties)) for name, properties in STACK_PROPERTIES.items()}
+# Optional keys: a stack without a Gateway states no bundle, and the rules then allow only what every bundle accepts.
+OPTIONAL_PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
+    gke_policies.GATEWAY_ROUTING.name: {"gatewayBundle": {"type": "string", "enum": list(gateway_limits.GATEWAY_BUNDLES)}},
+}
+STACK_CONFIG = {
+    name: PolicyConfigSchema(properties={**STACK_PROPERTIES.get(name, {}), **OPTIONAL_PROPERTIES.get(name, {})}, required=list(STACK_PROPERTIES.get(name, {})))
+    for name in {**STACK_PROPERTIES, **OPTIONAL_PROPERTIES}
+}
 REFRESH = "run `python -m ops render <stack>` and pass --policy-pack-config policy/config/<stack>.json"
 
 
@@ -82,6 +89,7 @@ def context_from(config: Mapping[str, Any], policy: str = "a stack policy") -> C
         )
         if "dns" in config
         else Containment(),
+        gateway_bundle=str(config["gatewayBundle"]) if config.get("gatewayBundle") is not None else None,
     )
 
 
@@ -95,8 +103,14 @@ def config_of(context: Context) -> dict[str, dict[str, Any]]:
         "dns": containment.dns,
         "internetPorts": sorted(containment.internet_ports),
         "clusterRanges": list(containment.cluster_ranges),
+        "gatewayBundle": context.gateway_bundle,
     }
-    return {name: {key: values[key] for key in properties if values[key] is not None} for name, properties in STACK_PROPERTIES.items()}
+    config = {name: {key: values[key] for key in properties if values[key] is not None} for name, properties in STACK_PROPERTIES.items()}
+    for name, properties in OPTIONAL_PROPERTIES.items():  # only when stated: a stack without a Gateway keeps its file as it was
+        optional = {key: values[key] for key in properties if values[key] is not None}
+        if optional:
+            config[name] = {**config.get(name, {}), **optional}
+    return config
 
 
 class FindingMessage(str):

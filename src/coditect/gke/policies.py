@@ -120,6 +120,29 @@ EGRESS_RULES_BOUNDED = Policy(
     RESOURCE,
 )
 
+GATEWAY_SPEC = Policy(
+    "gateway-spec",
+    "Gateway, HTTPRoute and GCPGatewayPolicy objects GKE's Gateway controller accepts for this app: class "
+    "gke-l7-global-external-managed (the classic gke-l7-gxlb has no rule filters, so no HTTPS redirect), an explicit "
+    "NamedAddress (the CRD defaults to IPAddress, which GKE rejects), certmap annotation xor listener certificates and "
+    "never a ManagedCertificate, no HTTPRoute timeouts (refused; the limit is GCPBackendPolicy timeoutSec), a redirect "
+    "with an explicit statusCode and no port, and a bare global SSL policy name "
+    "(https://docs.cloud.google.com/kubernetes-engine/docs/how-to/gatewayclass-capabilities, secure-gateway, "
+    "configure-gateway-resources; gateway-api apis/v1).",
+    MANDATORY,
+    RESOURCE,
+)
+GATEWAY_BACKEND_LIMITS = Policy(
+    "gateway-backend-limits",
+    "GCPBackendPolicy and HealthCheckPolicy values that keep Socket.IO working behind a Gateway: targetRef a core "
+    "Service, timeoutSec explicit and at most 86400, draining 0..3600, logging stated with an integer sampleRate in "
+    "millionths, a usable affinity type, and a health check with explicit type, port specification, path and all four "
+    "numbers (GKE's defaults differ from the Ingress's) (gke-gateway-api apis/networking/v1; "
+    "https://docs.cloud.google.com/kubernetes-engine/docs/how-to/configure-gateway-resources).",
+    MANDATORY,
+    RESOURCE,
+)
+
 # --- over the stack ------------------------------------------------------------------------------
 INGRESS_BACKENDS_EXIST = Policy(
     "ingress-backends-exist",
@@ -164,6 +187,35 @@ WEBSOCKET_SESSIONS = Policy(
     "Socket.IO sessions survive: sticky sessions with more than one replica, a backend timeout covering the minimum "
     "session (on the external ALB it is the WebSocket's maximum lifetime), a health check agreeing with the readiness "
     "probe, and a grace period covering connection draining.",
+    MANDATORY,
+    STACK,
+)
+
+GATEWAY_REFERENCES = Policy(
+    "gateway-references",
+    "Every name a Gateway's objects resolve exists in the stack: HTTPRoute backends are Services of the route's "
+    "namespace on one of their ports, each with exactly one GCPBackendPolicy and one HealthCheckPolicy (a second one is "
+    "ignored), certificate Secrets exist (a missing one blocks the whole Gateway, GWCER102), a GCPGatewayPolicy's "
+    "Gateway exists in its namespace, the Gateway's address is not the Ingress's, and no route with filters is bound "
+    "to a gke-l7-gxlb Gateway (gateway-api httproute_types.go BackendRefs; configure-gateway-resources).",
+    MANDATORY,
+    STACK,
+)
+GATEWAY_ROUTING = Policy(
+    "gateway-routing",
+    "The HTTP->HTTPS redirect is its own HTTPRoute bound (sectionName) to the HTTP listener, the app's routes bind only "
+    "the HTTPS listener (a redirect on both loops), and the redirect's statusCode is one the cluster's Gateway API "
+    "bundle accepts: 301/302 up to v1.4, 303/307/308 only from v1.5 (gateway-api v1.3.0 and v1.5.1 CRDs; "
+    "kubernetes-sigs/gateway-api#2622).",
+    MANDATORY,
+    STACK,
+)
+FRONT_DOORS_AGREE = Policy(
+    "front-doors-agree",
+    "While an Ingress (BackendConfig) and a Gateway (GCPBackendPolicy, HealthCheckPolicy) front the same Service, "
+    "each load balancer has its own backend service, so every backend value must agree: timeout, affinity, draining, "
+    "health check, Cloud Armor policy and logging (ingress2gateway drops most of them silently: "
+    "kubernetes-sigs/ingress2gateway pkg/i2gw/providers/gce/README.md).",
     MANDATORY,
     STACK,
 )
@@ -225,6 +277,8 @@ ALL: tuple[Policy, ...] = (
     TLS_LIMITS,
     BACKENDCONFIG_STATED,
     EGRESS_RULES_BOUNDED,
+    GATEWAY_SPEC,
+    GATEWAY_BACKEND_LIMITS,
     INGRESS_BACKENDS_EXIST,
     INGRESS_REFERENCES,
     INGRESS_SERVICES_READY,
@@ -232,6 +286,9 @@ ALL: tuple[Policy, ...] = (
     SERVICE_ENDPOINTS,
     AUTOSCALER_DISRUPTION_TARGETS,
     WEBSOCKET_SESSIONS,
+    GATEWAY_REFERENCES,
+    GATEWAY_ROUTING,
+    FRONT_DOORS_AGREE,
     IDE_EGRESS,
     IDE_SANDBOX,
     IDE_IDENTITY,

@@ -7,6 +7,9 @@ and so the order of the docs' rule tables.
 from . import (  # noqa: F401  (imported to register their rules)
     backend_config,
     cloud_armor,
+    gateway,
+    gateway_agreement,
+    gateway_backend,
     ingress,
     references,
     service,
