@@ -14,9 +14,12 @@ import gke
 from components.adoption import register_adoption
 from components.backend_config import BackendConfig
 from components.base import InvariantError
+from components.certificate_manager import CertificateMap
 from components.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
+from components.front_doors import backend_config, front_doors
+from components.gateway import WebsocketGateway
 from components.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
-from components.ingress import IngressExtras, Route, WebsocketIngress
+from components.ingress import WebsocketIngress
 from components.inspect_hook import Inspect, inspection_hook
 from components.inspection import InspectionMarker
 from components.namespace import AppNamespace
@@ -24,7 +27,7 @@ from components.network_policy import EgressPolicy, LoadBalancerNetworkPolicy, N
 from components.nginx import NginxConfigMap, NginxSite
 from components.plan import declaration_plan
 from components.service import NegService
-from components.settings import CONFIG_NAMESPACE, Settings
+from components.settings import CONFIG_NAMESPACE, GATEWAY, Settings
 from components.target import Target
 from gke import Finding
 from gke.manifest import Manifest
@@ -35,10 +38,10 @@ class App:
     settings: Settings
     namespace: AppNamespace
     deployment: CombinedDeployment
-    backend_config: BackendConfig
+    backend_config: BackendConfig | None  # None: no Ingress (frontDoors [gateway])
     service: NegService
     nginx: NginxConfigMap
-    ingress: WebsocketIngress
+    ingress: WebsocketIngress | None
     disruption_budget: DisruptionBudget
     autoscaler: Autoscaler | None
     network_policy: LoadBalancerNetworkPolicy
@@ -46,7 +49,10 @@ class App:
     tls: Tls | None
     cloud_armor: CloudArmor | None
     monitoring: SocketIOMonitoring | None
-    inspection: InspectionMarker
+    inspection: InspectionMarker | None  # it inspects the Ingress: None without one
+    gateway: WebsocketGateway | None = None
+    gateway_static_ip: StaticIp | None = None
+    certificate_map: CertificateMap | None = None
 
     @property
     def socketio_url(self) -> str:
@@ -152,6 +158,7 @@ def stack_context(settings: Settings) -> gke.Context:
             internet_ports=frozenset(containment.internet_ports),
             cluster_ranges=containment.cluster_ranges,
         ),
+        gateway_bundle=settings.gateway.bundle_version if GATEWAY in settings.front_doors else None,
     )
 
 
@@ -203,31 +210,9 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
     )
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
     cloud_armor = _cloud_armor(settings)
-    backend_config = BackendConfig(
-        "backend-config",
-        namespace=ns,
-        settings=settings.backend_config,
-        health=deployment.health,
-        security_policy=cloud_armor.name if cloud_armor and gcp_settings.cloud_armor.enabled else None,
-        opts=on_cluster(depends_on=[cloud_armor] if cloud_armor else []),
-    )
-    service = NegService("service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=backend_config, opts=on_cluster())
-    static_ip = StaticIp("static-ip", gcp_settings.static_ip.name or f"{prefix}-ip") if gcp_settings.static_ip.enabled else None
-    tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls, opts=on_cluster()) if gcp_settings.tls.enabled else None
-    extras = IngressExtras(
-        annotations={**(static_ip.ingress_annotations() if static_ip else {}), **(tls.ingress_annotations() if tls else {})},
-        manifests=tuple(tls.manifests()) if tls else (),
-    )
-    ingress = WebsocketIngress(
-        "ingress",
-        namespace=ns,
-        name=settings.ingress.name,
-        default_route=Route(service),
-        routes=tuple(Route(service, host=host) for host in settings.hosts),
-        min_session_sec=settings.socketio.min_session_sec,
-        extras=extras,
-        opts=on_cluster(depends_on=[r for r in (static_ip, tls) if r is not None]),
-    )
+    config = backend_config(settings, ns, deployment, cloud_armor, on_cluster)
+    service = NegService("service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=config, opts=on_cluster())
+    doors = front_doors(settings, ns, service, cloud_armor, on_cluster)
     monitoring = (
         SocketIOMonitoring("monitoring", settings.hosts[0], settings.socketio.path, gcp_settings.monitoring, prefix)
         if gcp_settings.monitoring.enabled
@@ -246,10 +231,27 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
         if settings.autoscaling.enabled
         else None
     )
-    inspection = InspectionMarker("inspection", ns, backend_config, service, ingress, hooks=hooks, opts=on_cluster())
+    inspection = InspectionMarker("inspection", ns, config, service, doors.ingress, hooks=hooks, opts=on_cluster()) if config and doors.ingress else None
     policy = LoadBalancerNetworkPolicy("network-policy", deployment, opts=on_cluster())
     EgressPolicy("egress-policy", deployment, settings.containment, opts=on_cluster())
     NamespaceDefaultDeny("default-deny", ns, opts=on_cluster())
     return App(
-        settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy, static_ip, tls, cloud_armor, monitoring, inspection
+        settings,
+        ns,
+        deployment,
+        config,
+        service,
+        nginx,
+        doors.ingress,
+        budget,
+        autoscaler,
+        policy,
+        doors.static_ip,
+        doors.tls,
+        cloud_armor,
+        monitoring,
+        inspection,
+        doors.gateway,
+        doors.gateway_static_ip,
+        doors.certificate_map,
     )

@@ -62,6 +62,7 @@ class Context:
     # The shortest WebSocket session that must survive; None: do not judge the timeout against one.
     min_session_sec: int | None = None
     containment: Containment = Containment()
+    gateway_bundle: str | None = None  # the cluster's Gateway API CRD bundle ("v1.3.0"/"v1.5.1"); None: no Gateway judged against one
 
 
 ResourceCheck = Callable[[Manifest], Iterable[Problem]]
