@@ -83,6 +83,11 @@ CONFIG_KEY_OF_RULE: dict[str, str] = {
     "ingress-duplicate-host": "hosts",
     "ssl-policy-tls13-profile": "gcp.tls.sslPolicyProfile",
     "image-digest": "release.images.{subject}",  # the finding's subject is the container: nginx or ide
+    # The Gateway's objects (components/gateway.py), made from the same keys.
+    "gcpbackendpolicy-websocket-timeout": "backendConfig.timeoutSec",
+    "healthcheckpolicy-numbers": "backendConfig.healthCheck.timeoutSec",
+    "httproute-redirect-bundle": "gateway.redirectStatusCode",
+    "gateway-address-distinct": "gateway.staticIpName",
 }
 
 
