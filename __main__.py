@@ -24,8 +24,10 @@ pulumi.export("gcpProject", target.project)
 pulumi.export("namespace", app.namespace.name)
 pulumi.export("deploymentName", app.deployment.name)
 pulumi.export("serviceName", app.service.name)
-pulumi.export("backendConfigName", app.backend_config.name)
-pulumi.export("ingressName", app.ingress.name)
+if app.backend_config:
+    pulumi.export("backendConfigName", app.backend_config.name)
+if app.ingress:
+    pulumi.export("ingressName", app.ingress.name)
 pulumi.export("socketioUrl", app.socketio_url)
 pulumi.export("verifyCommand", f"python -m ops verify {app.socketio_url} --hold 40")
 if app.static_ip:
@@ -33,3 +35,8 @@ if app.static_ip:
     pulumi.export("staticIpAddress", app.static_ip.address.address)  # point DNS for every host here
 if app.monitoring:
     pulumi.export("uptimeCheckPath", app.monitoring.path)
+if app.gateway and app.gateway_static_ip and app.certificate_map:
+    pulumi.export("gatewayName", app.gateway.name)
+    pulumi.export("gatewayStaticIpName", app.gateway_static_ip.name)
+    pulumi.export("gatewayStaticIpAddress", app.gateway_static_ip.address.address)  # test with curl --resolve, then move DNS here
+    pulumi.export("gatewayCertificateDnsRecords", app.certificate_map.dns_records)  # create these CNAMEs so the certificate issues

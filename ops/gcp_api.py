@@ -59,6 +59,12 @@ def _dashboard_body(inputs: Mapping[str, Any]) -> Any:
         raise BodyError("dashboardJson", f"is not JSON ({error}); it must be the dashboard's REST body") from None
 
 
+def _certificate_manager_body(inputs: Mapping[str, Any]) -> Any:
+    """Certificate Manager resources: `location` (and a map entry's `map`) are parts of the request URL
+    (projects/*/locations/*/certificateMaps/*/certificateMapEntries), never body fields."""
+    return {k: v for k, v in inputs.items() if k not in URL_FIELDS | {"location", "map"}}
+
+
 API_TYPES: dict[str, ApiType] = {
     # Global addresses share the Address schema, whose required fields are annotated for compute.addresses.insert.
     "gcp:compute/globalAddress:GlobalAddress": ApiType("compute.v1", "Address", "compute.addresses.insert"),
@@ -68,6 +74,13 @@ API_TYPES: dict[str, ApiType] = {
     "gcp:monitoring/alertPolicy:AlertPolicy": ApiType("monitoring.v3", "AlertPolicy", ""),
     "gcp:logging/metric:Metric": ApiType("logging.v2", "LogMetric", ""),
     "gcp:monitoring/dashboard:Dashboard": ApiType("monitoring.v1", "Dashboard", "", body=_dashboard_body),
+    # The Gateway's TLS (src/coditect/certificate_manager.py); the discovery document marks no field required.
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": ApiType("certificatemanager.v1", "DnsAuthorization", "", body=_certificate_manager_body),
+    "gcp:certificatemanager/certificate:Certificate": ApiType("certificatemanager.v1", "Certificate", "", body=_certificate_manager_body),
+    "gcp:certificatemanager/certificateMap:CertificateMap": ApiType("certificatemanager.v1", "CertificateMap", "", body=_certificate_manager_body),
+    "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": ApiType(
+        "certificatemanager.v1", "CertificateMapEntry", "", body=_certificate_manager_body
+    ),
 }
 
 

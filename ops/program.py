@@ -61,9 +61,12 @@ class ProgramRun:
 
 
 # Values a real deployment only knows afterwards. Explicit, never None or "".
-KNOWN_AFTER_DEPLOY = {
+KNOWN_AFTER_DEPLOY: dict[str, dict[str, Any]] = {
     "gcp:compute/globalAddress:GlobalAddress": {"address": "<known after deploy: reserved IPv4 address>"},
     "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": {"uptimeCheckId": "<known after deploy: uptime check id>"},
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": {
+        "dnsResourceRecords": [{"name": "<known after deploy: record name>", "type": "CNAME", "data": "<known after deploy: record data>"}]
+    },
 }
 
 
@@ -252,6 +255,8 @@ def _no_early_exit(program: Callable[[], None]) -> Callable[[], None]:
 
 # The components every stack of this project declares; a run without one of them is not this program.
 REQUIRED_COMPONENTS = tuple(f"coditect:index:{name}" for name in ("AppNamespace", "CombinedDeployment", "BackendConfig", "NegService", "WebsocketIngress"))
+# A stack whose only front door is the Gateway (frontDoors [gateway]) declares it instead of the Ingress and its BackendConfig.
+GATEWAY_ONLY_COMPONENTS = tuple(f"coditect:index:{name}" for name in ("AppNamespace", "CombinedDeployment", "NegService", "WebsocketGateway"))
 
 
 def missing_components(run: ProgramRun) -> list[str]:
@@ -260,7 +265,8 @@ def missing_components(run: ProgramRun) -> list[str]:
     if not run.resources:
         return ["any resource (the program registered none)"]
     declared = {resource.type for resource in run.resources if not resource.custom}
-    return [token for token in REQUIRED_COMPONENTS if token not in declared]
+    gateway_only = "coditect:index:WebsocketGateway" in declared and "coditect:index:WebsocketIngress" not in declared
+    return [token for token in (GATEWAY_ONLY_COMPONENTS if gateway_only else REQUIRED_COMPONENTS) if token not in declared]
 
 
 def _collecting_logger(messages: list[str]) -> logging.Logger:

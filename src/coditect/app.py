@@ -14,11 +14,14 @@ from coditect import gke
 from coditect.adoption import register_adoption
 from coditect.backend_config import BackendConfig
 from coditect.base import InvariantError
+from coditect.certificate_manager import CertificateMap
 from coditect.deployment import Autoscaler, CombinedDeployment, DisruptionBudget
+from coditect.front_doors import backend_config, front_doors
+from coditect.gateway import WebsocketGateway
 from coditect.gcp import CloudArmor, SocketIOMonitoring, StaticIp, Tls
 from coditect.gke import Finding, Level
 from coditect.gke.manifest import Manifest
-from coditect.ingress import IngressExtras, Route, WebsocketIngress
+from coditect.ingress import WebsocketIngress
 from coditect.inspect_hook import Inspect, inspection_hook
 from coditect.inspection import InspectionMarker
 from coditect.namespace import AppNamespace
@@ -26,7 +29,7 @@ from coditect.network_policy import EgressPolicy, LoadBalancerNetworkPolicy, Nam
 from coditect.nginx import NginxConfigMap, NginxSite
 from coditect.plan import declaration_plan
 from coditect.service import NegService
-from coditect.settings import CONFIG_NAMESPACE, Settings
+from coditect.settings import CONFIG_NAMESPACE, GATEWAY, Settings
 from coditect.target import Target
 
 
@@ -35,10 +38,10 @@ class App:
     settings: Settings
     namespace: AppNamespace
     deployment: CombinedDeployment
-    backend_config: BackendConfig
+    backend_config: BackendConfig | None  # None: no Ingress (frontDoors [gateway])
     service: NegService
     nginx: NginxConfigMap
-    ingress: WebsocketIngress
+    ingress: WebsocketIngress | None
     disruption_budget: DisruptionBudget
     autoscaler: Autoscaler | None
     network_policy: LoadBalancerNetworkPolicy
@@ -46,7 +49,10 @@ class App:
     tls: Tls | None
     cloud_armor: CloudArmor | None
     monitoring: SocketIOMonitoring | None
-    inspection: InspectionMarker
+    inspection: InspectionMarker | None  # it inspects the Ingress: None without one
+    gateway: WebsocketGateway | None = None
+    gateway_static_ip: StaticIp | None = None
+    certificate_map: CertificateMap | None = None
 
     @property
     def socketio_url(self) -> str:
@@ -77,6 +83,11 @@ CONFIG_KEY_OF_RULE: dict[str, str] = {
     "ingress-duplicate-host": "hosts",
     "ssl-policy-tls13-profile": "gcp.tls.sslPolicyProfile",
     "image-digest": "release.images.{subject}",  # the finding's subject is the container: nginx or ide
+    # The Gateway's objects (src/coditect/gateway.py), made from the same keys.
+    "gcpbackendpolicy-websocket-timeout": "backendConfig.timeoutSec",
+    "healthcheckpolicy-numbers": "backendConfig.healthCheck.timeoutSec",
+    "httproute-redirect-bundle": "gateway.redirectStatusCode",
+    "gateway-address-distinct": "gateway.staticIpName",
 }
 
 
@@ -152,6 +163,7 @@ def stack_context(settings: Settings) -> gke.Context:
             internet_ports=frozenset(containment.internet_ports),
             cluster_ranges=containment.cluster_ranges,
         ),
+        gateway_bundle=settings.gateway.bundle_version if GATEWAY in settings.front_doors else None,
     )
 
 
@@ -204,31 +216,9 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
     )
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
     cloud_armor = _cloud_armor(settings)
-    backend_config = BackendConfig(
-        "backend-config",
-        namespace=ns,
-        settings=settings.backend_config,
-        health=deployment.health,
-        security_policy=cloud_armor.name if cloud_armor and gcp_settings.cloud_armor.enabled else None,
-        opts=on_cluster(depends_on=[cloud_armor] if cloud_armor else []),
-    )
-    service = NegService("service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=backend_config, opts=on_cluster())
-    static_ip = StaticIp("static-ip", gcp_settings.static_ip.name or f"{prefix}-ip") if gcp_settings.static_ip.enabled else None
-    tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls, opts=on_cluster()) if gcp_settings.tls.enabled else None
-    extras = IngressExtras(
-        annotations={**(static_ip.ingress_annotations() if static_ip else {}), **(tls.ingress_annotations() if tls else {})},
-        manifests=tuple(tls.manifests()) if tls else (),
-    )
-    ingress = WebsocketIngress(
-        "ingress",
-        namespace=ns,
-        name=settings.ingress.name,
-        default_route=Route(service),
-        routes=tuple(Route(service, host=host) for host in settings.hosts),
-        min_session_sec=settings.socketio.min_session_sec,
-        extras=extras,
-        opts=on_cluster(depends_on=[r for r in (static_ip, tls) if r is not None]),
-    )
+    config = backend_config(settings, ns, deployment, cloud_armor, on_cluster)
+    service = NegService("service", namespace=ns, settings=settings.service, deployment=deployment, backend_config=config, opts=on_cluster())
+    doors = front_doors(settings, ns, service, cloud_armor, on_cluster)
     monitoring = (
         SocketIOMonitoring("monitoring", settings.hosts[0], settings.socketio.path, gcp_settings.monitoring, prefix)
         if gcp_settings.monitoring.enabled
@@ -247,10 +237,27 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
         if settings.autoscaling.enabled
         else None
     )
-    inspection = InspectionMarker("inspection", ns, backend_config, service, ingress, hooks=hooks, opts=on_cluster())
+    inspection = InspectionMarker("inspection", ns, config, service, doors.ingress, hooks=hooks, opts=on_cluster()) if config and doors.ingress else None
     policy = LoadBalancerNetworkPolicy("network-policy", deployment, opts=on_cluster())
     EgressPolicy("egress-policy", deployment, settings.containment, opts=on_cluster())
     NamespaceDefaultDeny("default-deny", ns, opts=on_cluster())
     return App(
-        settings, ns, deployment, backend_config, service, nginx, ingress, budget, autoscaler, policy, static_ip, tls, cloud_armor, monitoring, inspection
+        settings,
+        ns,
+        deployment,
+        config,
+        service,
+        nginx,
+        doors.ingress,
+        budget,
+        autoscaler,
+        policy,
+        doors.static_ip,
+        doors.tls,
+        cloud_armor,
+        monitoring,
+        inspection,
+        doors.gateway,
+        doors.gateway_static_ip,
+        doors.certificate_map,
     )

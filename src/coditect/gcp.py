@@ -39,7 +39,7 @@ class StaticIp(pulumi.ComponentResource):
     name: str
     address: gcp.compute.GlobalAddress
 
-    def __init__(self, resource_name: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, resource_name: str, name: str, opts: pulumi.ResourceOptions | None = None, front: str = "the Ingress's") -> None:
         super().__init__(type_token("StaticIp"), resource_name, None, opts)
         self.name = name
 
@@ -49,7 +49,7 @@ class StaticIp(pulumi.ComponentResource):
                 name=name,
                 address_type="EXTERNAL",
                 ip_version="IPV4",
-                description="coditect: the Ingress's load balancer IP (DNS points here)",
+                description=f"coditect: {front} load balancer IP (DNS points here)",
                 opts=child_opts(self, protect=True),  # DNS depends on it: never replace by accident
             )
             self.register_outputs({"name": name, "address": self.address.address})
@@ -76,8 +76,10 @@ class Tls(pulumi.ComponentResource):
         hosts: tuple[str, ...],
         settings: TlsSettings,
         opts: pulumi.ResourceOptions | None = None,
+        ingress: bool = True,
     ) -> None:
         super().__init__(type_token("Tls"), resource_name, None, opts)
+        self.ingress = ingress  # False (a Gateway-only stack): the SSL policy alone, no ManagedCertificate or FrontendConfig
         self.namespace = namespace
         self.settings = settings
         self.hosts = hosts
@@ -104,6 +106,9 @@ class Tls(pulumi.ComponentResource):
                 min_tls_version=settings.min_tls_version,
                 opts=child_opts(self),
             )
+            if not ingress:
+                self.register_outputs({"sslPolicy": self.ssl_policy_name})
+                return
             self.certificate = k8s.apiextensions.CustomResource(
                 f"{resource_name}-certificate",
                 api_version=MANAGED_CERTIFICATE_API,
@@ -132,7 +137,7 @@ class Tls(pulumi.ComponentResource):
         }
 
     def manifests(self) -> list[dict]:
-        return [self.certificate_manifest, self.frontend_manifest]
+        return [self.certificate_manifest, self.frontend_manifest] if self.ingress else []
 
 
 # Cloud Armor runs only the highest-priority matching rule: the WAF rules come first, and the

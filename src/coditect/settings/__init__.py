@@ -21,6 +21,7 @@ back to the config key (src/coditect/app.py CONFIG_KEY_OF_RULE).
 """
 
 from coditect.settings.errors import CONFIG_NAMESPACE, CONFLICT_ERROR, SettingsError, conflict, format_errors, shown_value
+from coditect.settings.front_door import GATEWAY, INGRESS, FrontDoor, GatewaySettings, gateway_static_ip_name, ingress_static_ip_name
 from coditect.settings.platform import (
     CloudArmorSettings,
     ClusterPreconditions,
@@ -62,6 +63,8 @@ from coditect.settings.workload import (
 __all__ = [
     "CONFIG_NAMESPACE",
     "CONFLICT_ERROR",
+    "GATEWAY",
+    "INGRESS",
     "SYSTEM_NAMESPACES",
     "WAF_RULE_DESCRIPTION",
     "Autoscaling",
@@ -73,6 +76,8 @@ __all__ = [
     "ContainmentSettings",
     "DeploymentSettings",
     "Entries",
+    "FrontDoor",
+    "GatewaySettings",
     "GcpSettings",
     "Grammar",
     "HealthCheckSettings",
@@ -94,6 +99,8 @@ __all__ = [
     "conflict",
     "constrained_settings",
     "format_errors",
+    "gateway_static_ip_name",
+    "ingress_static_ip_name",
     "load_settings",
     "parse_settings",
     "pattern_string",

@@ -8,6 +8,7 @@ from pydantic import field_validator, model_validator
 
 from coditect.gke import limits
 from coditect.settings.errors import conflict
+from coditect.settings.front_door import DEFAULT_FRONT_DOORS, FrontDoors, GatewaySettings, front_door_problems
 from coditect.settings.platform import ClusterSettings, ContainmentSettings, GcpSettings, InspectionSettings
 from coditect.settings.types import DnsLabel, Entries, Environment, Host, Model
 from coditect.settings.workload import (
@@ -37,6 +38,8 @@ class Settings(Model):
     backend_config: BackendConfigSettings = BackendConfigSettings()
     socketio: SocketIOSettings = SocketIOSettings()
     ingress: IngressSettings = IngressSettings()
+    front_doors: FrontDoors = DEFAULT_FRONT_DOORS
+    gateway: GatewaySettings = GatewaySettings()
     gcp: GcpSettings = GcpSettings()
     cluster: ClusterSettings
     containment: ContainmentSettings = ContainmentSettings()
@@ -80,7 +83,7 @@ class Settings(Model):
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Settings:
         # (config key, problem) pairs; format_errors reports each under its own key.
-        problems = [*self._prod_problems(), *self._pod_problems(), *self._google_cloud_problems()]
+        problems = [*self._prod_problems(), *self._pod_problems(), *self._google_cloud_problems(), *front_door_problems(self)]
         if problems:
             raise conflict(problems)
         return self
