@@ -32,6 +32,7 @@ from gke.manifest import (
 )
 from gke.stack import StackView
 from livestate.errors import Unusable
+from livestate.gateway_desired import DesiredGateway, desired_gateway
 
 if TYPE_CHECKING:
     from livestate.preconditions import ClusterDeclaration
@@ -64,6 +65,7 @@ class Desired:
     certificates: Mapping[str, tuple[str, ...]]  # ManagedCertificate name -> domains
     declared: frozenset[tuple[str, str]]  # (kind, name) of every namespaced object declared
     allow_http: bool = True  # kubernetes.io/ingress.allow-http: with "false" GKE builds no HTTP proxy/forwarding rule
+    gateway: DesiredGateway | None = None  # the Gateway front door, when the program declares one
 
     def declares(self, kind: str, name: str) -> bool:
         return (kind, name) in self.declared
@@ -159,6 +161,7 @@ def desired_from_manifests(manifests: Iterable[Manifest]) -> Desired:
         },
         declared=frozenset((kind_of(m), name_of(m)) for m in stack.manifests),
         allow_http=allows_http(annotations),
+        gateway=desired_gateway(stack.manifests),
     )
 
 
