@@ -312,13 +312,20 @@ class GatewayStatus:
         return self.accepted and self.programmed and bool(self.addresses) and self.routes_ok and self.policies_attached and not self.problems
 
 
+def _met(found: dict[str, Condition], kind: str) -> bool:
+    return kind in found and found[kind].true
+
+
+def _unmet(what: str, found: dict[str, Condition], kind: str) -> str:
+    return f"{what} {found[kind].line()}" if kind in found else f"{what} has no {kind} condition yet"
+
+
 def gateway_problems(live: LiveGateway) -> list[str]:
     """The Gateway's own conditions that are not True, one line each."""
     what = f"Gateway {live.namespace}/{live.name}"
     if live.gateway is None:
         return [f"{what} does not exist"]
-    problems = [f"{what} {live.conditions[t].line()}" if t in live.conditions else f"{what} has no {t} condition yet" for t in ("Accepted", "Programmed")]
-    problems = [p for p, t in zip(problems, ("Accepted", "Programmed"), strict=True) if t not in live.conditions or not live.conditions[t].true]
+    problems = [_unmet(what, live.conditions, kind) for kind in ("Accepted", "Programmed") if not _met(live.conditions, kind)]
     if live.stale:
         problems.append(
             f"{what} status is for an older generation than its spec (metadata.generation {_meta(live.gateway, 'generation')}): GKE has not reconciled the last change"
@@ -339,11 +346,7 @@ def route_problems(live: LiveGateway) -> list[str]:
             problems.append(f"{what} has no status from Gateway {live.name} yet (status.parents)")
         for section, found in route.parents:
             parent = f"{what} (parent {live.name}{'/' + section if section else ''})"
-            problems += [
-                f"{parent} {found[t].line()}" if t in found else f"{parent} has no {t} condition yet"
-                for t in ("Accepted", "ResolvedRefs")
-                if t not in found or not found[t].true
-            ]
+            problems += [_unmet(parent, found, kind) for kind in ("Accepted", "ResolvedRefs") if not _met(found, kind)]
     return problems
 
 
@@ -375,8 +378,8 @@ def read_gateway_status(kube: KubeReader, namespace: str, name: str, routes: Seq
     policy_lines = policy_problems(live, [s for s in route_services(live.routes) if live.services.get(s)])
     return GatewayStatus(
         name=name,
-        accepted="Accepted" in live.conditions and live.conditions["Accepted"].true,
-        programmed="Programmed" in live.conditions and live.conditions["Programmed"].true and not live.stale,
+        accepted=_met(live.conditions, "Accepted"),
+        programmed=_met(live.conditions, "Programmed") and not live.stale,
         addresses=live.addresses,
         routes_ok=not route_lines,
         policies_attached=not policy_lines,

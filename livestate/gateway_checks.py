@@ -27,6 +27,7 @@ GWCER = re.compile(r"GWCER(\d{3})")
 SERVICE_NOT_FOUND = re.compile(r"services? \"?(?P<namespace>[a-z0-9-]+)/(?P<service>[a-z0-9.-]+)\"? not found")
 NO_FILTERS = "does not support rule filters"
 NO_TIMEOUTS = "Timeouts are not supported"
+UNSUPPORTED_TYPE = "unsupported address type"
 ADDRESS_MISSING = re.compile(r"address \"(?P<address>[^\"]+)\" does not exist")
 
 # GCPBackendPolicy spec.default path -> (BackendService field, metric, value when Compute leaves it out)
@@ -235,25 +236,31 @@ class _Diagnoser:
 
     def address(self) -> None:
         programmed = next(iter(self.of_metric("Gateway programmed")), None)
+        accepted = next(iter(self.of_metric("Gateway accepted")), None)
         reserved = next(iter(self.of_metric("gateway static IP reserved")), None)
-        text = " ".join(c.live for c in (programmed, self.sync) if c)
+        text = " ".join(c.live for c in (accepted, programmed, self.sync) if c)
         named = ADDRESS_MISSING.search(text)
-        if not (reserved and reserved.status is Status.MISSING) and not named and "AddressNotUsable" not in text:
+        wrong_type = "UnsupportedAddress" in text or UNSUPPORTED_TYPE in text
+        missing = (reserved is not None and reserved.status is Status.MISSING) or named is not None or "AddressNotUsable" in text
+        first = accepted if wrong_type and accepted else programmed or reserved or accepted or self.sync
+        if first is None or not (missing or wrong_type):
             return
         name = self.desired.address or (named["address"] if named else "?")
-        first = programmed or reserved
-        assert first is not None
         gateway = f"Gateway {self.desired.namespace}/{self.desired.name}"
-        self.found.append(
-            _of(
-                first,
-                f"{gateway} has no address: the global address {name} does not exist ({_short(first.live)})",
-                f"reserve it: gcloud compute addresses create {name} --global (the stack's coditect:gateway.staticIpName names it: a second "
-                "global address, never the Ingress's); GKE binds it at its next sync of the Gateway, `inspect --wait 600` shows when",
+        if wrong_type:
+            cause, fix = (
+                f"{gateway} has no address: GKE takes only a NamedAddress ({_short(first.live)})",
+                f"write spec.addresses[].type: NamedAddress explicitly (the CRD defaults it to IPAddress), value {name}; `pulumi up`",
             )
-        )
+        else:
+            cause = f"{gateway} has no address: the global address {name} does not exist ({_short(first.live)})"
+            fix = (
+                f"reserve it: gcloud compute addresses create {name} --global (the stack's coditect:gateway.staticIpName names it: a second "
+                "global address, never the Ingress's); GKE binds it at its next sync of the Gateway, `inspect --wait 600` shows when"
+            )
+        self.found.append(_of(first, cause, fix))
         # Without an address GKE builds no load balancer: no backend service is listed either.
-        self.fold(programmed, reserved, *self.of_metric("Gateway address"), *self.of_metric("gateway backend service"))
+        self.fold(accepted if wrong_type else None, programmed, reserved, *self.of_metric("Gateway address"), *self.of_metric("gateway backend service"))
         self.fold_sync("106")
 
     def filters(self) -> None:
@@ -263,7 +270,8 @@ class _Diagnoser:
         if not refused and not on_classic and not (self.sync and NO_FILTERS in self.sync.live):
             return
         first = refused[0] if refused else cls or self.sync
-        assert first is not None
+        if first is None:
+            return
         routes = ", ".join(c.resource for c in refused) or "the redirect route"
         self.found.append(
             _of(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livestate import preconditions
-from livestate.checks import all_checks
+from livestate.checks import all_checks, leftovers
 from livestate.container import cluster_of
 from livestate.desired import Desired, StackTarget
 from livestate.diagnosis import Diagnosis, diagnose
@@ -102,10 +102,14 @@ class Inspector:
         declaration = self.target.cluster if Layer.CLUSTER in layers else None
         cluster = self._cluster_checks(declaration) if declaration else []  # first: every layer above stands on it
         checks: list[Check] = []
-        if LOAD_BALANCER_LAYERS & set(layers):
+        if LOAD_BALANCER_LAYERS & set(layers) and self.desired.has_ingress:
             from livestate.live import read_live
 
             checks = [c for c in all_checks(self.desired, read_live(self.desired, self.kube, self.compute)) if c.layer in layers]
+        elif Layer.LEFTOVERS in layers:  # the Gateway alone: no Ingress to judge, but any still live is a leftover
+            from livestate.live import read_leftovers
+
+            checks = list(leftovers(self.desired, read_leftovers(self.desired, self.kube)))
         diagnoses = diagnose(checks)
         if self.desired.gateway is not None and GATEWAY_LAYERS & set(layers):
             gateway_checks, gateway_diagnoses = self._gateway_checks(layers)

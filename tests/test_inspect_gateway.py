@@ -299,3 +299,60 @@ def test_desired_gateway_reads_the_contracts_manifests() -> None:
     assert desired_gateway([m for m in gateway_manifests() if m["kind"] != "Gateway"]) is None
     with pytest.raises(Unusable, match="declares 2 Gateways"):
         desired_gateway(gateway_manifests() + gateway_manifests()[:1])
+
+
+# --- frontDoors: [gateway] -----------------------------------------------------------------------------------------
+
+INGRESS_KINDS = ("Ingress", "FrontendConfig", "ManagedCertificate", "BackendConfig")
+
+
+def gateway_only() -> Any:
+    from livestate.desired import desired_from_manifests
+    from tests.standin.harness import golden_manifests
+
+    return desired_from_manifests([m for m in golden_manifests() if m["kind"] not in INGRESS_KINDS] + gateway_manifests())
+
+
+def test_the_gateway_alone_converges_once_the_ingress_is_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    use_desired(monkeypatch, gateway_only())
+    world = gateway_world()
+    world.kube["ingresses"], world.kube["backendconfigs"] = [], []
+    code, out, _ = inspect(world, tmp_path, capsys)
+    assert code == 0, out
+    assert [line for line in out.splitlines() if line and not line.startswith(" ")][1:-1] == [*GATEWAY_LAYERS, "leftovers"]
+    assert not any("/ingresses/" in path for _, _, path in world.requests)  # no Ingress is read by name
+
+
+def test_the_gateway_alone_names_the_ingress_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    use_desired(monkeypatch, gateway_only())
+    code, document = report(gateway_world(), tmp_path, capsys)
+    assert code == 1
+    assert {c["resource"] for c in document["checks"] if c["status"] != "ok"} == {
+        "Ingress coditect-app/coditect-ingress",
+        "BackendConfig coditect-app/coditect-backend-config",
+    }
+    assert document["diagnoses"][0]["fix"].startswith("delete it once nothing needs it (kubectl delete ingress coditect-ingress -n coditect-app)")
+
+
+def test_no_ingress_and_no_gateway_is_unusable() -> None:
+    from livestate.desired import desired_from_manifests
+    from tests.standin.harness import golden_manifests
+
+    with pytest.raises(Unusable, match="declares 0 Ingresses"):
+        desired_from_manifests([m for m in golden_manifests() if m["kind"] not in INGRESS_KINDS])
+
+
+def test_an_address_of_the_crds_default_type_is_diagnosed(desired: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GKE refuses type IPAddress, the CRD's default (GWCER106 as kubernetes-sigs/gateway-api#2632 quotes it)."""
+    world = gateway_world()
+    live = gateway(world)
+    live["spec"]["addresses"] = [{"type": "IPAddress", "value": ADDRESS}]
+    message = 'Error GWCER106: Gateway "coditect-app/coditect-gateway" is invalid, err: unsupported address type "IPAddress", only "NamedAddress" is supported'
+    condition(live["status"]["conditions"], "Accepted", "False", "UnsupportedAddress", message)
+    condition(live["status"]["conditions"], "Programmed", "False", "Invalid", message)
+    live["status"].pop("addresses")
+    code, document = report(world, tmp_path, capsys)
+    assert code == 1
+    (diagnosis,) = document["diagnoses"]
+    assert diagnosis["cause"] == f"Gateway {NAMESPACE}/{GATEWAY} has no address: GKE takes only a NamedAddress (Accepted=False UnsupportedAddress)"
+    assert diagnosis["fix"].startswith("write spec.addresses[].type: NamedAddress explicitly")
