@@ -38,7 +38,8 @@ Json = dict[str, Any]
 GATEWAY_GROUP, GATEWAY_VERSION = "gateway.networking.k8s.io", "v1"
 GKE_GROUP, GKE_VERSION = "networking.gke.io", "v1"
 PLURALS = {BACKEND_POLICY: "gcpbackendpolicies", HEALTH_CHECK_POLICY: "healthcheckpolicies", GATEWAY_POLICY: "gcpgatewaypolicies"}
-BACKEND_SERVICES = "networking.gke.io/backend-services"  # a controller output: the backend services GKE made
+BACKEND_SERVICES = "networking.gke.io/backend-services"  # controller outputs: the backend services GKE made,
+TARGET_PROXIES = "networking.gke.io/target-proxies"  # and its target proxies
 SYNC = "SYNC"
 ATTACHED = ("Attached", "Accepted")  # GKE's condition type, the spec's
 MAX_MESSAGE = 300  # a condition or event message quoted in a problem line
@@ -171,6 +172,7 @@ class LiveGateway:
     backend_services: dict[str, Json | None] = field(default_factory=dict)
     health_checks: dict[str, Json | None] = field(default_factory=dict)
     address: Json | None = None
+    https_proxy: Json | None = None  # the targetHttpsProxies entry of networking.gke.io/target-proxies
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -181,11 +183,17 @@ class LiveGateway:
         value = ((self.gateway or {}).get("spec") or {}).get("gatewayClassName")
         return str(value) if value else None
 
+    def _listed(self, annotation: str) -> list[str]:
+        """The entries of a GKE output annotation: "a, b" of names or /projects/P/global/COLLECTION/NAME paths."""
+        raw = (_meta(self.gateway, "annotations") or {}).get(annotation) or ""
+        return [part.strip() for part in str(raw).split(",") if part.strip()]
+
     def backend_service_names(self) -> list[str]:
-        """The backend service names GKE lists in networking.gke.io/backend-services ("a, b" of names or
-        /projects/P/global/backendServices/NAME paths, as GKE writes it)."""
-        raw = (_meta(self.gateway, "annotations") or {}).get(BACKEND_SERVICES) or ""
-        return [part.strip().rsplit("/", 1)[-1] for part in str(raw).split(",") if part.strip()]
+        return [entry.rsplit("/", 1)[-1] for entry in self._listed(BACKEND_SERVICES)]
+
+    def https_proxy_name(self) -> str | None:
+        """The HTTPS target proxy GKE lists; only a path says which collection a proxy is in."""
+        return next((e.rsplit("/", 1)[-1] for e in self._listed(TARGET_PROXIES) if "/targetHttpsProxies/" in e), None)
 
 
 def _route(kube: KubeReader, namespace: str, name: str, gateway: str) -> LiveRoute:
@@ -292,6 +300,10 @@ def read_load_balancer(live: LiveGateway, backends: Sequence[tuple[str, int | No
             check(health, HEALTH_CHECK_NUMBERS, COMPUTE_API, f"healthChecks/{health.get('name')}")
         live.health_checks[service] = health
     live.address = compute.get("addresses", address) if address else None
+    proxy = live.https_proxy_name()
+    live.https_proxy = compute.get("targetHttpsProxies", proxy) if proxy else None
+    if live.https_proxy is not None:
+        check(live.https_proxy, (("certificateMap", str),), COMPUTE_API, f"targetHttpsProxies/{proxy}")
 
 
 # --- the summary ops migrate waits on (the coordinator's contract) -------------------------------------------------

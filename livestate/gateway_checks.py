@@ -49,6 +49,7 @@ HEALTH_POLICY_FIELDS = (
     ("config.httpHealthCheck.requestPath", "httpHealthCheck.requestPath", "gateway health check path"),
     ("config.httpHealthCheck.port", "httpHealthCheck.port", "gateway health check port"),
 )
+TLS_METRICS = frozenset({"gateway SSL policy", "gateway certificate map"})
 VALUE_METRICS = frozenset(
     {m for _s, _l, m, _d in BACKEND_POLICY_FIELDS} | {m for _s, _l, m in HEALTH_POLICY_FIELDS} | {"gateway log sample rate", "gateway Cloud Armor policy"}
 )
@@ -193,8 +194,22 @@ def front_end(desired: DesiredGateway, live: LiveGateway) -> Iterator[Check]:
     yield Check(layer, "gateway static IP reserved", resource, "status, address", f"IN_USE {address.get('address')}", live_text, status, "bound by the Gateway")
 
 
+def tls(desired: DesiredGateway, live: LiveGateway) -> Iterator[Check]:
+    """The SSL policy (GCPGatewayPolicy) and certificate map (annotation) on the HTTPS target proxy GKE made."""
+    if live.gateway is None or not (desired.ssl_policy or desired.certificate_map):
+        return
+    layer, proxy = Layer.GATEWAY_FRONT_END, live.https_proxy
+    resource = f"TargetHttpsProxy {(proxy or {}).get('name') or live.https_proxy_name() or '(none listed)'}"
+    if desired.ssl_policy:
+        policy = resource_name(str(proxy["sslPolicy"])) if proxy and proxy.get("sslPolicy") else None
+        yield _compare(layer, "gateway SSL policy", resource, "sslPolicy", desired.ssl_policy, policy)
+    if desired.certificate_map:
+        certmap = resource_name(str(proxy["certificateMap"])) if proxy and proxy.get("certificateMap") else None
+        yield _compare(layer, "gateway certificate map", resource, "certificateMap", desired.certificate_map, certmap)
+
+
 def gateway_checks(desired: DesiredGateway, live: LiveGateway) -> list[Check]:
-    return [*translation(desired, live), *policies(desired, live), *front_end(desired, live)]
+    return [*translation(desired, live), *policies(desired, live), *front_end(desired, live), *tls(desired, live)]
 
 
 # --- diagnoses ------------------------------------------------------------------------------------------------------
@@ -260,7 +275,10 @@ class _Diagnoser:
             )
         self.found.append(_of(first, cause, fix))
         # Without an address GKE builds no load balancer: no backend service is listed either.
-        self.fold(accepted if wrong_type else None, programmed, reserved, *self.of_metric("Gateway address"), *self.of_metric("gateway backend service"))
+        unbuilt = [c for c in self.failing if c.metric in TLS_METRICS and c.status is Status.MISSING]
+        self.fold(
+            accepted if wrong_type else None, programmed, reserved, *self.of_metric("Gateway address"), *self.of_metric("gateway backend service"), *unbuilt
+        )
         self.fold_sync("106")
 
     def filters(self) -> None:
@@ -322,7 +340,7 @@ class _Diagnoser:
             kind, name = check.resource.split()[0], check.resource.split("/")[-1]
             want = next(p for p in self.desired.policies if p.kind == kind and p.name == name)
             target = f"{want.target_kind} {self.desired.namespace}/{want.target}"
-            drift = self._value_drift(want.target) if want.target_kind == "Service" else []
+            drift = self._value_drift(want.target) if want.target_kind == "Service" else [c for c in self.failing if c.metric == "gateway SSL policy"]
             consequence = (
                 f", so its values are not on the load balancer: {'; '.join(f'{c.resource} {c.field} {c.live} (desired {c.target})' for c in drift)}"
                 if drift

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gke.manifest import as_list, field_at, kind_of, mapping_at, name_of, namespace_of, spec_of
+from gke.manifest import annotations_of, as_list, field_at, kind_of, mapping_at, name_of, namespace_of, spec_of
 from livestate.errors import Unusable
 
 Manifest = Mapping[str, Any]
@@ -22,6 +22,7 @@ BACKEND_POLICY = "GCPBackendPolicy"
 HEALTH_CHECK_POLICY = "HealthCheckPolicy"
 GATEWAY_POLICY = "GCPGatewayPolicy"
 POLICY_KINDS = (BACKEND_POLICY, HEALTH_CHECK_POLICY, GATEWAY_POLICY)
+CERTMAP = "networking.gke.io/certmap"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,14 @@ class DesiredGateway:
     address: str | None  # spec.addresses[type=NamedAddress].value: the global address's name
     routes: tuple[DesiredRoute, ...]
     policies: tuple[DesiredPolicy, ...]
+    certificate_map: str | None = None  # annotation networking.gke.io/certmap (TLS through Certificate Manager)
+
+    @property
+    def ssl_policy(self) -> str | None:
+        """GCPGatewayPolicy spec.default.sslPolicy of the policy aimed at this Gateway."""
+        policy = self.policy(GATEWAY_POLICY, self.name)
+        value = policy.default.get("sslPolicy") if policy and policy.target_kind == GATEWAY else None
+        return str(value) if value else None
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -104,4 +113,5 @@ def desired_gateway(manifests: Iterable[Manifest]) -> DesiredGateway | None:
         address=named,
         routes=tuple(_route(r) for r in routes),
         policies=tuple(_policy(p) for p in policies),
+        certificate_map=str(annotations_of(gateway).get(CERTMAP) or "") or None,
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from livestate.errors import Unusable
 from livestate.gateway import GatewayStatus, read_gateway_status, serves
@@ -45,7 +47,8 @@ def desired(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def inspect(world: World, tmp: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
     with running(world, tmp) as standins:
-        code = main(["inspect", "prod", "--kubeconfig", str(standins.kubeconfig), "--gcp-endpoint", standins.compute_url, *extra])
+        # A generous per-request timeout: the machine is shared, and a late answer is not what these tests judge.
+        code = main(["inspect", "prod", "--kubeconfig", str(standins.kubeconfig), "--gcp-endpoint", standins.compute_url, "--timeout", "30", *extra])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -57,7 +60,7 @@ def report(world: World, tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple
 
 def status_of(world: World, tmp: Path) -> GatewayStatus:
     with running(world, tmp) as standins:
-        kube = KubeReader(CONTEXT, str(standins.kubeconfig), 10.0)
+        kube = KubeReader(CONTEXT, str(standins.kubeconfig), 30.0)
         try:
             return read_gateway_status(kube, NAMESPACE, GATEWAY, [APP_ROUTE, REDIRECT_ROUTE])
         finally:
@@ -70,7 +73,15 @@ def test_healthy_gateway_converges_with_every_layer(desired: None, tmp_path: Pat
     assert "converged (1 poll" in out and "diagnosis" not in out
     for layer in GATEWAY_LAYERS:
         assert f"\n{layer}\n" in out
-    for metric in ("Gateway programmed", "HTTPRoute refs resolved", "GCPBackendPolicy attached", "gateway backend timeout (s)", "gateway health check path"):
+    for metric in (
+        "Gateway programmed",
+        "HTTPRoute refs resolved",
+        "GCPBackendPolicy attached",
+        "gateway backend timeout (s)",
+        "gateway health check path",
+        "gateway SSL policy",
+        "gateway certificate map",
+    ):
         assert f"  {metric} " in out
 
 
@@ -101,7 +112,15 @@ EXPECTED: dict[str, tuple[set[str], str, str]] = {
         "spec.gatewayClassName: gke-l7-global-external-managed",
     ),
     "address not found": (
-        {"Gateway programmed", "Gateway address", "gateway sync errors", "gateway backend service", "gateway static IP reserved"},
+        {
+            "Gateway programmed",
+            "Gateway address",
+            "gateway sync errors",
+            "gateway backend service",
+            "gateway static IP reserved",
+            "gateway SSL policy",
+            "gateway certificate map",
+        },
         f"Gateway {NAMESPACE}/{GATEWAY} has no address: the global address {ADDRESS} does not exist (Programmed=False AddressNotUsable)",
         f"reserve it: gcloud compute addresses create {ADDRESS} --global",
     ),
@@ -356,3 +375,64 @@ def test_an_address_of_the_crds_default_type_is_diagnosed(desired: None, tmp_pat
     (diagnosis,) = document["diagnoses"]
     assert diagnosis["cause"] == f"Gateway {NAMESPACE}/{GATEWAY} has no address: GKE takes only a NamedAddress (Accepted=False UnsupportedAddress)"
     assert diagnosis["fix"].startswith("write spec.addresses[].type: NamedAddress explicitly")
+
+
+# --- generated: any JSON where the Gateway readers expect their shapes -----------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+# (plural, name, spot): the fields the Gateway readers and checks read; not metadata.name/namespace (the stand-in finds by them).
+SPOTS = (
+    ("gateways", GATEWAY, "status.conditions"),
+    ("gateways", GATEWAY, "status.addresses"),
+    ("gateways", GATEWAY, "spec.gatewayClassName"),
+    ("gateways", GATEWAY, "metadata.generation"),
+    ("gateways", GATEWAY, "status"),
+    ("httproutes", APP_ROUTE, "status.parents"),
+    ("httproutes", APP_ROUTE, "spec.rules"),
+    ("httproutes", REDIRECT_ROUTE, "spec.parentRefs"),
+    ("gcpbackendpolicies", SERVICE, "status"),
+    ("gcpbackendpolicies", SERVICE, "spec.targetRef"),
+    ("healthcheckpolicies", SERVICE, "status.conditions"),
+)
+
+
+def _put(obj: dict[str, Any], spot: str, value: Any) -> None:
+    *path, last = spot.split(".")
+    for key in path:
+        obj = obj.setdefault(key, {})
+    obj[last] = value
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spot=st.sampled_from(SPOTS), value=JSON_VALUES)
+def test_any_value_in_a_gateway_field_is_a_verdict_or_one_line(
+    desired: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], spot: tuple[str, str, str], value: Any
+) -> None:
+    world = gateway_world()
+    plural, name, where = spot
+    _put(world.one(plural, name), where, value)
+    code, out, err = inspect(world, tmp_path, capsys)
+    assert code in (0, 1), err
+    assert "Traceback" not in err
+    if err:
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+    else:
+        assert "converged" in out
+
+
+def test_a_gateway_policy_not_attached_explains_the_ssl_policy(desired: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    world = gateway_world()
+    condition(
+        world.one("gcpgatewaypolicies", GATEWAY)["status"]["conditions"], "Attached", "False", "Invalid", 'SslPolicy "coditect-prod-ssl-policy" was not found'
+    )
+    proxy = next(body for (collection, _), body in world.compute.items() if collection == "targetHttpsProxies" and body["name"].startswith("gkegw1-"))
+    proxy.pop("sslPolicy")
+    code, document = report(world, tmp_path, capsys)
+    assert code == 1
+    (diagnosis,) = document["diagnoses"]
+    assert diagnosis["cause"].startswith(f"GCPGatewayPolicy {NAMESPACE}/{GATEWAY} is not attached to Gateway {NAMESPACE}/{GATEWAY} (Attached=False Invalid")
+    assert "sslPolicy none (desired coditect-prod-ssl-policy)" in diagnosis["cause"]

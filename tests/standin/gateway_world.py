@@ -119,6 +119,7 @@ def gateway_world() -> World:
         ("backendServices", "compute_gateway_backend_service"),
         ("healthChecks", "compute_gateway_health_check"),
         ("addresses", "compute_gateway_address"),
+        ("targetHttpsProxies", "compute_gateway_target_https_proxy"),
     ):
         body = fixture(name)
         world.compute[(collection, body["name"])] = body
@@ -201,7 +202,8 @@ def address_not_found(world: World) -> None:
     live = gateway(world)
     condition(live["status"]["conditions"], "Programmed", "False", "AddressNotUsable", GWCER106)
     live["status"].pop("addresses")
-    live["metadata"]["annotations"]["networking.gke.io/backend-services"] = ""
+    for built in ("backend-services", "target-proxies", "url-maps", "forwarding-rules"):
+        live["metadata"]["annotations"][f"networking.gke.io/{built}"] = ""
     del world.compute[("addresses", ADDRESS)]
     del world.compute[("backendServices", fixture("compute_gateway_backend_service")["name"])]
     sync_failed(world, GWCER106)
