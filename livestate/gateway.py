@@ -41,6 +41,8 @@ PLURALS = {BACKEND_POLICY: "gcpbackendpolicies", HEALTH_CHECK_POLICY: "healthche
 BACKEND_SERVICES = "networking.gke.io/backend-services"  # controller outputs: the backend services GKE made,
 TARGET_PROXIES = "networking.gke.io/target-proxies"  # and its target proxies
 SYNC = "SYNC"
+SUCCESS = "was a success"
+LISTENER_CONDITIONS = ("Accepted", "Programmed", "ResolvedRefs")
 ATTACHED = ("Attached", "Accepted")  # GKE's condition type, the spec's
 MAX_MESSAGE = 300  # a condition or event message quoted in a problem line
 
@@ -164,6 +166,7 @@ class LiveGateway:
     gateway: Json | None = None
     conditions: dict[str, Condition] = field(default_factory=dict)
     stale: bool = False  # the conditions speak of an older generation than the spec
+    listeners: dict[str, dict[str, Condition]] = field(default_factory=dict)  # status.listeners[] by name
     routes: list[LiveRoute] = field(default_factory=list)
     policies: list[LivePolicy] = field(default_factory=list)
     sync_warnings: list[Json] = field(default_factory=list)  # Warning SYNC events since the last successful sync
@@ -216,9 +219,10 @@ def _policy(obj: Json, kind: str, namespace: str, what: str) -> LivePolicy:
 
 
 def _sync_warnings(events: list[Json]) -> list[Json]:
-    """Warning SYNC events seen after GKE's last successful sync (a Normal SYNC event)."""
+    """Warning SYNC events seen after GKE's last successful sync: a Normal SYNC "SYNC on NS/NAME was a success" (GKE
+    also writes Normal SYNC events naming only the Gateway, which say a sync ran, not that it succeeded)."""
     syncs = [e for e in events if e.get("reason") == SYNC]
-    successes = [t for t in (event_last_seen(e) for e in syncs if e.get("type") == "Normal") if t]
+    successes = [t for t in (event_last_seen(e) for e in syncs if e.get("type") == "Normal" and SUCCESS in str(e.get("message") or "")) if t]
     since = max(successes) if successes else None
     return [e for e in syncs if e.get("type") == "Warning" and not (since and (seen := event_last_seen(e)) and seen <= since)]
 
@@ -243,6 +247,9 @@ def read_gateway(kube: KubeReader, namespace: str, name: str, routes: Sequence[s
     if live.gateway is None:
         return live
     live.conditions = conditions((live.gateway.get("status") or {}).get("conditions"), "status.conditions", what)
+    for index, listener in enumerate((live.gateway.get("status") or {}).get("listeners") or []):
+        where = f"status.listeners[{index}].conditions"
+        live.listeners[str(listener.get("name") or index)] = conditions(listener.get("conditions"), where, what)
     generation = _meta(live.gateway, "generation")
     observed = [c.get("observedGeneration") for c in (live.gateway.get("status") or {}).get("conditions") or [] if c.get("observedGeneration") is not None]
     live.stale = bool(generation and observed and min(observed) < generation)
@@ -344,7 +351,19 @@ def gateway_problems(live: LiveGateway) -> list[str]:
         )
     if not live.addresses:
         problems.append(f"{what} has no address in status.addresses")
-    return problems
+    return problems + listener_problems(live)
+
+
+def listener_problems(live: LiveGateway) -> list[str]:
+    """Every listener condition that is False (a listener GKE reported on but refuses, e.g. ResolvedRefs=False
+    InvalidCertificateRef, Accepted=False UnsupportedAddress)."""
+    what = f"Gateway {live.namespace}/{live.name}"
+    return [
+        f"{what} listener {name} {found[kind].line()}"
+        for name, found in live.listeners.items()
+        for kind in LISTENER_CONDITIONS
+        if kind in found and found[kind].status == "False"
+    ]
 
 
 def route_problems(live: LiveGateway) -> list[str]:

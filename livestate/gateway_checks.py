@@ -15,7 +15,7 @@ from typing import Any
 
 from livestate.checks import NONE, _compare, _get, _text
 from livestate.diagnosis import Diagnosis
-from livestate.gateway import MAX_MESSAGE, PLURALS, Condition, LiveGateway, LivePolicy, LiveRoute
+from livestate.gateway import MAX_MESSAGE, PLURALS, Condition, LiveGateway, LivePolicy, LiveRoute, listener_problems
 from livestate.gateway_desired import BACKEND_POLICY, HEALTH_CHECK_POLICY, DesiredGateway, DesiredPolicy, DesiredRoute
 from livestate.gcp_http import resource_name
 from livestate.model import Check, Layer, Status
@@ -88,6 +88,9 @@ def translation(desired: DesiredGateway, live: LiveGateway) -> Iterator[Check]:
     have = ", ".join(live.addresses)
     status = Status.MISSING if not have else Status.OK if not desired.address or want in live.addresses else Status.DRIFT
     yield Check(layer, "Gateway address", gateway, "status.addresses[].value", _text(want), have or NONE, status)
+    refused = listener_problems(live)
+    shown = "; ".join(p.removeprefix(f"{gateway} listener ") for p in refused)
+    yield Check(layer, "Gateway listeners", gateway, "status.listeners[].conditions", "none False", shown or NONE, Status.DRIFT if refused else Status.OK)
     if live.sync_warnings:
         yield Check(layer, "gateway sync errors", gateway, "events[reason=SYNC,type=Warning]", NONE, _quoted(_latest(live.sync_warnings)), Status.DRIFT)
     else:
@@ -253,11 +256,12 @@ class _Diagnoser:
         programmed = next(iter(self.of_metric("Gateway programmed")), None)
         accepted = next(iter(self.of_metric("Gateway accepted")), None)
         reserved = next(iter(self.of_metric("gateway static IP reserved")), None)
-        text = " ".join(c.live for c in (accepted, programmed, self.sync) if c)
+        listeners = next(iter(self.of_metric("Gateway listeners")), None)
+        text = " ".join(c.live for c in (accepted, programmed, listeners, self.sync) if c)
         named = ADDRESS_MISSING.search(text)
         wrong_type = "UnsupportedAddress" in text or UNSUPPORTED_TYPE in text
         missing = (reserved is not None and reserved.status is Status.MISSING) or named is not None or "AddressNotUsable" in text
-        first = accepted if wrong_type and accepted else programmed or reserved or accepted or self.sync
+        first = (accepted or listeners) if wrong_type and (accepted or listeners) else programmed or reserved or accepted or self.sync
         if first is None or not (missing or wrong_type):
             return
         name = self.desired.address or (named["address"] if named else "?")
@@ -277,7 +281,13 @@ class _Diagnoser:
         # Without an address GKE builds no load balancer: no backend service is listed either.
         unbuilt = [c for c in self.failing if c.metric in TLS_METRICS and c.status is Status.MISSING]
         self.fold(
-            accepted if wrong_type else None, programmed, reserved, *self.of_metric("Gateway address"), *self.of_metric("gateway backend service"), *unbuilt
+            accepted if wrong_type else None,
+            listeners if wrong_type else None,
+            programmed,
+            reserved,
+            *self.of_metric("Gateway address"),
+            *self.of_metric("gateway backend service"),
+            *unbuilt,
         )
         self.fold_sync("106")
 

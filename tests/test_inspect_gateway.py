@@ -4,6 +4,7 @@ Gateway status as one line, and `read_gateway_status`'s `proven` per scenario (w
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -436,3 +437,32 @@ def test_a_gateway_policy_not_attached_explains_the_ssl_policy(desired: None, tm
     (diagnosis,) = document["diagnoses"]
     assert diagnosis["cause"].startswith(f"GCPGatewayPolicy {NAMESPACE}/{GATEWAY} is not attached to Gateway {NAMESPACE}/{GATEWAY} (Attached=False Invalid")
     assert "sslPolicy none (desired coditect-prod-ssl-policy)" in diagnosis["cause"]
+
+
+def test_a_refused_listener_fails_the_gateway(desired: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GWCER105 as GKE words it for a ManagedCertificate in certificateRefs (discuss.google.dev, quoted in the fixture sources)."""
+    world = gateway_world()
+    message = (
+        'Error GWCER105: Listener "https" is invalid, err: You specified {Group: networking.gke.io, Kind: ManagedCertificate} in the '
+        "certificate reference, {Group: , Kind: Secret} are the supported values"
+    )
+    condition(gateway(world)["status"]["listeners"][0]["conditions"], "ResolvedRefs", "False", "InvalidCertificateRef", message)
+    code, document = report(world, tmp_path, capsys)
+    assert code == 1
+    check = next(c for c in document["checks"] if c["metric"] == "Gateway listeners")
+    assert (check["status"], check["live"]) == ("drift", f"https ResolvedRefs=False InvalidCertificateRef: {message}")
+    assert document["diagnoses"][0]["resource"] == f"Gateway {NAMESPACE}/{GATEWAY}"
+    status = status_of(world, tmp_path)
+    assert not status.proven and status.problems == (f"Gateway {NAMESPACE}/{GATEWAY} listener https ResolvedRefs=False InvalidCertificateRef: {message}",)
+
+
+def test_a_normal_sync_naming_only_the_gateway_is_no_success(desired: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GKE writes Normal SYNC "NS/NAME" when a sync runs; only "SYNC on NS/NAME was a success" clears a warning."""
+    world = gateway_world()
+    sync_failed(world, "Error GWCER106: still failing")
+    ran = copy.deepcopy(world.kube["events"][-2])  # the Normal success event of the fixture
+    ran["metadata"]["name"] += "-ran"
+    ran.update(message=f"{NAMESPACE}/{GATEWAY}", lastTimestamp="2026-11-28T11:00:00Z")  # after the warning (10:41:55)
+    world.add("events", ran)
+    assert inspect(world, tmp_path, capsys)[0] == 1
+    assert status_of(world, tmp_path).problems[-1].endswith("Error GWCER106: still failing")
