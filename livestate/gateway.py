@@ -135,8 +135,7 @@ class LivePolicy:
     name: str
     target_kind: str
     target: str
-    conditions: dict[str, Condition]  # status.conditions and every ancestor's, the latest per type
-    spec: Json
+    conditions: dict[str, Condition]  # status.conditions and this Gateway's ancestor's (_policy)
 
     @property
     def attached(self) -> bool:
@@ -210,12 +209,18 @@ def _route(kube: KubeReader, namespace: str, name: str, gateway: str) -> LiveRou
     return live
 
 
-def _policy(obj: Json, kind: str, namespace: str, what: str) -> LivePolicy:
+def _policy(obj: Json, kind: str, namespace: str, gateway: str, what: str) -> LivePolicy:
+    """The policy with its conditions: status.conditions, then those of each ancestor that is this Gateway (or names
+    none); a condition that is not True is never hidden by a True one of another ancestor."""
     status, target = obj.get("status") or {}, (obj.get("spec") or {}).get("targetRef") or {}
     found = conditions(status.get("conditions"), "status.conditions", what)
     for index, ancestor in enumerate(status.get("ancestors") or []):
-        found.update(conditions(ancestor.get("conditions"), f"status.ancestors[{index}].conditions", what))
-    return LivePolicy(kind, namespace, str(_meta(obj, "name")), str(target.get("kind") or ""), str(target.get("name") or ""), found, obj.get("spec") or {})
+        if (ancestor.get("ancestorRef") or {}).get("name", gateway) != gateway:
+            continue
+        for kind, condition in conditions(ancestor.get("conditions"), f"status.ancestors[{index}].conditions", what).items():
+            if kind not in found or found[kind].true:
+                found[kind] = condition
+    return LivePolicy(kind, namespace, str(_meta(obj, "name")), str(target.get("kind") or ""), str(target.get("name") or ""), found)
 
 
 def _sync_warnings(events: list[Json]) -> list[Json]:
@@ -262,7 +267,7 @@ def read_gateway(kube: KubeReader, namespace: str, name: str, routes: Sequence[s
     for kind in POLICY_KINDS:
         listed = checked_all(kube.customs(GKE_GROUP, GKE_VERSION, PLURALS[kind], namespace, kind), POLICY_SHAPE, f"the {kind} list of {namespace}")
         for obj in listed:
-            policy = _policy(obj, kind, namespace, f"{kind} {namespace}/{_meta(obj, 'name')}")
+            policy = _policy(obj, kind, namespace, name, f"{kind} {namespace}/{_meta(obj, 'name')}")
             if (policy.target_kind, policy.target) in targets:
                 live.policies.append(policy)
     return live

@@ -466,3 +466,18 @@ def test_a_normal_sync_naming_only_the_gateway_is_no_success(desired: None, tmp_
     world.add("events", ran)
     assert inspect(world, tmp_path, capsys)[0] == 1
     assert status_of(world, tmp_path).problems[-1].endswith("Error GWCER106: still failing")
+
+
+@pytest.mark.parametrize(("ancestor", "attached"), [(GATEWAY, False), ("another-gateway", True)])
+def test_a_policy_refused_by_this_gateways_ancestor_is_not_attached(tmp_path: Path, ancestor: str, attached: bool) -> None:
+    """status.ancestors[] (PolicyAncestorStatus, GCPBackendPolicy only): this Gateway's refusal is not hidden by Attached=True."""
+    world = gateway_world()
+    refused = {"type": "Accepted", "status": "False", "reason": "Conflicted", "message": "an older policy targets the Service"}
+    world.one("gcpbackendpolicies", SERVICE)["status"]["ancestors"] = [
+        {
+            "ancestorRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": ancestor},
+            "controllerName": "networking.gke.io/gateway",
+            "conditions": [refused],
+        }
+    ]
+    assert status_of(world, tmp_path).policies_attached is attached
