@@ -74,7 +74,8 @@ def _quoted(event: Mapping[str, Any]) -> str:
 def translation(desired: DesiredGateway, live: LiveGateway) -> Iterator[Check]:
     layer, gateway = Layer.GATEWAY_TRANSLATION, f"Gateway {desired.namespace}/{desired.name}"
     if live.gateway is None:
-        yield Check(layer, "Gateway exists", gateway, "metadata.name", desired.name, NONE, Status.MISSING, "not deployed, or deployed under another name")
+        hint = "not deployed, deployed under another name, or the cluster serves no Gateway API (gatewayApiConfig.channel CHANNEL_STANDARD)"
+        yield Check(layer, "Gateway exists", gateway, "metadata.name", desired.name, NONE, Status.MISSING, hint)
         return
     yield _compare(layer, "gateway class", gateway, "spec.gatewayClassName", desired.class_name, live.class_name)
     yield _condition(layer, "Gateway accepted", gateway, "status.conditions[Accepted]", live.conditions.get("Accepted"))

@@ -481,3 +481,21 @@ def test_a_policy_refused_by_this_gateways_ancestor_is_not_attached(tmp_path: Pa
         }
     ]
     assert status_of(world, tmp_path).policies_attached is attached
+
+
+@pytest.mark.parametrize(
+    ("plural", "named"),
+    [
+        ("gateways", 'RBAC verb "get" on resource "gateways" (apiGroup "gateway.networking.k8s.io") in namespace coditect-app'),
+        ("httproutes", 'RBAC verb "get" on resource "httproutes" (apiGroup "gateway.networking.k8s.io") in namespace coditect-app'),
+        ("gcpbackendpolicies", 'RBAC verb "list" on resource "gcpbackendpolicies" (apiGroup "networking.gke.io") in namespace coditect-app'),
+    ],
+)
+def test_a_denied_gateway_read_names_the_rbac_grant(desired: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], plural: str, named: str) -> None:
+    from ops.errors import EXIT_NO_ACCESS
+
+    world = gateway_world()
+    world.kube_forbidden.add(plural)
+    code, out, err = inspect(world, tmp_path, capsys)
+    assert (code, out) == (EXIT_NO_ACCESS, "")
+    assert f"no access: Kubernetes API denied a read; grant {named}" in err
