@@ -103,23 +103,27 @@ def translation(desired: DesiredGateway, live: LiveGateway) -> Iterator[Check]:
 
 def _route(layer: Layer, desired: DesiredGateway, want: DesiredRoute, route: LiveRoute | None, live: LiveGateway) -> Iterator[Check]:
     resource = f"HTTPRoute {desired.namespace}/{want.name}"
+
+    def metric(what: str) -> str:  # the table shows no resource column: the metric names the route
+        return f"HTTPRoute {want.name}: {what}"
+
     if route is None or route.route is None:
-        yield Check(layer, "HTTPRoute exists", resource, "metadata.name", want.name, NONE, Status.MISSING)
+        yield Check(layer, metric("exists"), resource, "metadata.name", want.name, NONE, Status.MISSING)
         return
     if want.backends:
         names = [str(b.get("name")) for rule in (route.route.get("spec") or {}).get("rules") or [] for b in rule.get("backendRefs") or []]
         shown = ", ".join(f"{n} (no such Service)" if not live.services.get(n, True) else n for n in dict.fromkeys(names))
-        check = _compare(layer, "HTTPRoute backends", resource, "spec.rules[].backendRefs[].name", ", ".join(dict.fromkeys(s for s, _ in want.backends)), shown)
+        check = _compare(layer, metric("backends"), resource, "spec.rules[].backendRefs[].name", ", ".join(dict.fromkeys(s for s, _ in want.backends)), shown)
         yield check if all(live.services.get(n, True) for n in names) else Check(**{**check.__dict__, "status": Status.DRIFT})
     parents = dict(route.parents)
     for section in want.sections or ("",):
         where = f"{desired.name}/{section}" if section else desired.name
         found = parents.get(section)
         if found is None:
-            yield Check(layer, "HTTPRoute accepted", resource, f"status.parents[{where}]", "True", "no status from the Gateway yet", Status.PENDING)
+            yield Check(layer, metric("accepted"), resource, f"status.parents[{where}]", "True", "no status from the Gateway yet", Status.PENDING)
             continue
-        yield _condition(layer, "HTTPRoute accepted", resource, f"status.parents[{where}].conditions[Accepted]", found.get("Accepted"))
-        yield _condition(layer, "HTTPRoute refs resolved", resource, f"status.parents[{where}].conditions[ResolvedRefs]", found.get("ResolvedRefs"))
+        yield _condition(layer, metric("accepted"), resource, f"status.parents[{where}].conditions[Accepted]", found.get("Accepted"))
+        yield _condition(layer, metric("refs resolved"), resource, f"status.parents[{where}].conditions[ResolvedRefs]", found.get("ResolvedRefs"))
 
 
 def _attached(layer: Layer, want: DesiredPolicy, policy: LivePolicy | None, namespace: str) -> Check:
@@ -253,6 +257,10 @@ class _Diagnoser:
     def of_metric(self, metric: str) -> list[Check]:
         return [c for c in self.failing if c.metric == metric and id(c) not in self.used]
 
+    def of_route(self, what: str) -> list[Check]:
+        """The route checks of one kind ("accepted", "refs resolved", "backends"), every route's."""
+        return [c for c in self.failing if c.metric.startswith("HTTPRoute ") and c.metric.endswith(f": {what}") and id(c) not in self.used]
+
     def address(self) -> None:
         programmed = next(iter(self.of_metric("Gateway programmed")), None)
         accepted = next(iter(self.of_metric("Gateway accepted")), None)
@@ -293,7 +301,7 @@ class _Diagnoser:
         self.fold_sync("106")
 
     def filters(self) -> None:
-        refused = [c for c in self.of_metric("HTTPRoute accepted") if "IncompatibleFilters" in c.live or NO_FILTERS in c.live]
+        refused = [c for c in self.of_route("accepted") if "IncompatibleFilters" in c.live or NO_FILTERS in c.live]
         cls = next(iter(self.of_metric("gateway class")), None)
         on_classic = cls is not None and cls.live == CLASSIC_CLASS
         if not refused and not on_classic and not (self.sync and NO_FILTERS in self.sync.live):
@@ -316,7 +324,7 @@ class _Diagnoser:
             self.fold(self.sync)
 
     def timeouts(self) -> None:
-        for check in [c for c in self.of_metric("HTTPRoute accepted") if NO_TIMEOUTS in c.live]:
+        for check in [c for c in self.of_route("accepted") if NO_TIMEOUTS in c.live]:
             self.found.append(
                 _of(
                     check,
@@ -329,8 +337,8 @@ class _Diagnoser:
                 self.fold(self.sync)
 
     def missing_backends(self) -> None:
-        unresolved = [c for c in self.of_metric("HTTPRoute refs resolved") if "BackendNotFound" in c.live or "GWCER102" in c.live]
-        dangling = [c for c in self.of_metric("HTTPRoute backends") if "(no such Service)" in c.live]
+        unresolved = [c for c in self.of_route("refs resolved") if "BackendNotFound" in c.live or "GWCER102" in c.live]
+        dangling = [c for c in self.of_route("backends") if "(no such Service)" in c.live]
         for check in unresolved or dangling:
             named = SERVICE_NOT_FOUND.search(check.live) or (SERVICE_NOT_FOUND.search(self.sync.live) if self.sync else None)
             missing = [s for s, exists in self.live.services.items() if not exists]

@@ -76,7 +76,7 @@ def test_healthy_gateway_converges_with_every_layer(desired: None, tmp_path: Pat
         assert f"\n{layer}\n" in out
     for metric in (
         "Gateway programmed",
-        "HTTPRoute refs resolved",
+        f"HTTPRoute {APP_ROUTE}: refs resolved",
         "GCPBackendPolicy attached",
         "gateway backend timeout (s)",
         "gateway health check path",
@@ -97,7 +97,7 @@ def test_an_ingress_only_program_gets_no_gateway_layer(tmp_path: Path, monkeypat
 # scenario -> (the failing checks, the first diagnosis's cause start, a phrase of its fix)
 EXPECTED: dict[str, tuple[set[str], str, str]] = {
     "missing backend Service": (
-        {"HTTPRoute backends", "HTTPRoute refs resolved", "gateway sync errors"},
+        {f"HTTPRoute {APP_ROUTE}: backends", f"HTTPRoute {APP_ROUTE}: refs resolved", "gateway sync errors"},
         f"HTTPRoute {NAMESPACE}/{APP_ROUTE} routes to Service {NAMESPACE}/coditect-api-v2, which does not exist (ResolvedRefs=False BackendNotFound)",
         f"create Service {NAMESPACE}/coditect-api-v2, or route only to Services this program declares",
     ),
@@ -107,7 +107,7 @@ EXPECTED: dict[str, tuple[set[str], str, str]] = {
         "GKE applies only the oldest: delete the other (kubectl get gcpbackendpolicies -n coditect-app)",
     ),
     "class without filters": (
-        {"gateway class", "Gateway programmed", "HTTPRoute accepted", "gateway sync errors"},
+        {"gateway class", "Gateway programmed", f"HTTPRoute {REDIRECT_ROUTE}: accepted", "gateway sync errors"},
         f"Gateway {NAMESPACE}/{GATEWAY} is of class gke-l7-gxlb (the classic ALB), which does not support HTTPRoute rule filters: "
         f"HTTPRoute {NAMESPACE}/{REDIRECT_ROUTE} (RequestRedirect) is refused",
         "spec.gatewayClassName: gke-l7-global-external-managed",
