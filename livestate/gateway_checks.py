@@ -22,7 +22,8 @@ from livestate.model import Check, Layer, Status
 
 MANAGED_CLASS = "gke-l7-global-external-managed"
 CLASSIC_CLASS = "gke-l7-gxlb"
-# GKE's messages, as quoted in public reports (see tests/fixtures/inspect/k8s_gw_*.json for the sources).
+# GKE's messages as `kubectl describe gateway` shows them (tests/standin/gateway_world.py quotes each, with its source):
+# GWCER102 a missing Service or Secret, GWCER104 a misconfigured HTTPRoute, GWCER105 a listener, GWCER106 the address.
 GWCER = re.compile(r"GWCER(\d{3})")
 SERVICE_NOT_FOUND = re.compile(r"services? \"?(?P<namespace>[a-z0-9-]+)/(?P<service>[a-z0-9.-]+)\"? not found")
 NO_FILTERS = "does not support rule filters"

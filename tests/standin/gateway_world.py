@@ -144,6 +144,10 @@ def sync_failed(world: World, message: str) -> None:
 
 
 # --- the failures, each as GKE reports it ----------------------------------------------------------------------------
+# The messages' wording is GKE's Gateway controller's, as users paste it from `kubectl describe gateway|httproute`:
+# GWCER106 "address ... does not exist" and "unsupported address type" (kubernetes-sigs/gateway-api#2632), GWCER104
+# for gke-l7-gxlb filters (cited in kubernetes-sigs/ingress2gateway#148), GWCER102 nested in BackendNotFound; the
+# condition reasons are the spec's (kubernetes-sigs/gateway-api apis/v1/shared_types.go, gateway_types.go).
 
 GWCER102 = (
     'Object reference of HTTPRoute "coditect-app/coditect-gateway-app" bound to ParentRef {Group: "gateway.networking.k8s.io", Kind: "Gateway", '
