@@ -32,6 +32,7 @@ from coditect.gke.manifest import (
 )
 from coditect.gke.stack import StackView
 from livestate.errors import Unusable
+from livestate.gateway_desired import DesiredGateway, desired_gateway
 
 if TYPE_CHECKING:
     from livestate.preconditions import ClusterDeclaration
@@ -64,6 +65,12 @@ class Desired:
     certificates: Mapping[str, tuple[str, ...]]  # ManagedCertificate name -> domains
     declared: frozenset[tuple[str, str]]  # (kind, name) of every namespaced object declared
     allow_http: bool = True  # kubernetes.io/ingress.allow-http: with "false" GKE builds no HTTP proxy/forwarding rule
+    gateway: DesiredGateway | None = None  # the Gateway front door, when the program declares one
+
+    @property
+    def has_ingress(self) -> bool:
+        """False when the Gateway is the program's only front door."""
+        return bool(self.ingress)
 
     def declares(self, kind: str, name: str) -> bool:
         return (kind, name) in self.declared
@@ -129,8 +136,11 @@ def desired_from_manifests(manifests: Iterable[Manifest]) -> Desired:
     the annotation keys of gke.limits); Unusable when the manifests declare no single Ingress."""
     stack = StackView(list(manifests))
     ingresses = stack.of_kind(INGRESS)
+    gateway = desired_gateway(stack.manifests)
+    if not ingresses and gateway is not None:  # frontDoors: [gateway]: the Gateway is the only front door
+        return _gateway_only(stack, gateway)
     if len(ingresses) != 1:
-        raise Unusable(f"the program declares {len(ingresses)} Ingresses; inspect follows exactly one")
+        raise Unusable(f"the program declares {len(ingresses)} Ingresses; inspect follows exactly one (or none beside a Gateway)")
     ingress = ingresses[0]
     namespace, annotations = namespace_of(ingress), annotations_of(ingress)
     backends: dict[tuple[str, int], DesiredBackend] = {}
@@ -159,6 +169,24 @@ def desired_from_manifests(manifests: Iterable[Manifest]) -> Desired:
         },
         declared=frozenset((kind_of(m), name_of(m)) for m in stack.manifests),
         allow_http=allows_http(annotations),
+        gateway=gateway,
+    )
+
+
+def _gateway_only(stack: StackView, gateway: DesiredGateway) -> Desired:
+    """A program whose one front door is the Gateway: no Ingress to judge, only its leftovers (an Ingress still live
+    after the migration is undeclared, and GKE still builds a load balancer for it)."""
+    return Desired(
+        namespace=gateway.namespace,
+        ingress="",
+        ingress_services=(),
+        backends=(),
+        static_ip=None,
+        ssl_policy=None,
+        redirect_to_https=False,
+        certificates={},
+        declared=frozenset((kind_of(m), name_of(m)) for m in stack.manifests),
+        gateway=gateway,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livestate import preconditions
-from livestate.checks import all_checks
+from livestate.checks import all_checks, leftovers
 from livestate.container import cluster_of
 from livestate.desired import Desired, StackTarget
 from livestate.diagnosis import Diagnosis, diagnose
@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from livestate.container import ClusterReader
     from livestate.kube import KubeReader
 
-# Every layer but the cluster reads the Ingress and what GKE built for it (Kubernetes and Compute).
-LOAD_BALANCER_LAYERS = frozenset(Layer) - {Layer.CLUSTER}
+# The Gateway's layers read the Gateway and what GKE built for it, when the program declares one; every other layer
+# but the cluster reads the Ingress and what GKE built for it (Kubernetes and Compute).
+GATEWAY_LAYERS = frozenset({Layer.GATEWAY_TRANSLATION, Layer.GATEWAY_POLICIES, Layer.GATEWAY_FRONT_END})
+LOAD_BALANCER_LAYERS = frozenset(Layer) - {Layer.CLUSTER} - GATEWAY_LAYERS
 
 
 @dataclass
@@ -100,14 +102,35 @@ class Inspector:
         declaration = self.target.cluster if Layer.CLUSTER in layers else None
         cluster = self._cluster_checks(declaration) if declaration else []  # first: every layer above stands on it
         checks: list[Check] = []
-        if LOAD_BALANCER_LAYERS & set(layers):
+        if LOAD_BALANCER_LAYERS & set(layers) and self.desired.has_ingress:
             from livestate.live import read_live
 
             checks = [c for c in all_checks(self.desired, read_live(self.desired, self.kube, self.compute)) if c.layer in layers]
+        elif Layer.LEFTOVERS in layers:  # the Gateway alone: no Ingress to judge, but any still live is a leftover
+            from livestate.live import read_leftovers
+
+            checks = list(leftovers(self.desired, read_leftovers(self.desired, self.kube)))
         diagnoses = diagnose(checks)
+        if self.desired.gateway is not None and GATEWAY_LAYERS & set(layers):
+            gateway_checks, gateway_diagnoses = self._gateway_checks(layers)
+            checks, diagnoses = checks + gateway_checks, diagnoses + gateway_diagnoses
         if declaration:
             checks, diagnoses = cluster + checks, preconditions.diagnoses(cluster, declaration, cluster_of(self.target.context)) + diagnoses
         return Inspection(stack, self.target.context, self.target.project, checks, diagnoses, seconds=time.perf_counter() - started)
+
+    def _gateway_checks(self, layers: Collection[Layer]) -> tuple[list[Check], list[Diagnosis]]:
+        """The Gateway front door, judged with the same verdict rule as the Ingress (every check ok)."""
+        from livestate.gateway import read_gateway, read_load_balancer
+        from livestate.gateway_checks import diagnose_gateway, gateway_checks
+
+        want = self.desired.gateway
+        assert want is not None
+        live = read_gateway(self.kube, want.namespace, want.name, [r.name for r in want.routes], want.services)
+        if live.gateway is not None:
+            backends = list({service: (service, port) for r in want.routes for service, port in r.backends}.values())
+            read_load_balancer(live, backends, want.address, self.compute)
+        checks = [c for c in gateway_checks(want, live) if c.layer in layers]
+        return checks, diagnose_gateway(want, live, checks)
 
     def _cluster_checks(self, declaration: preconditions.ClusterDeclaration) -> list[Check]:
         ref = cluster_of(self.target.context)

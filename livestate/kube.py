@@ -244,6 +244,14 @@ class KubeReader(KubernetesApi):
             "list", "deployments", "apps", namespace, self._namespaced("apps/v1", "deployments", namespace), what=f"the Deployment list of {namespace}"
         )
 
+    def custom(self, group: str, version: str, plural: str, namespace: str, name: str, kind: str) -> Json | None:
+        """One namespaced custom object (the Gateway API's and GKE's policy kinds) as JSON; None when absent."""
+        return self._read("get", plural, group, namespace, self._namespaced(f"{group}/{version}", plural, namespace, name), what=f"{kind} {namespace}/{name}")
+
+    def customs(self, group: str, version: str, plural: str, namespace: str, kind: str) -> list[Json]:
+        """Every namespaced custom object of one kind; [] when the kind is not served (its CRD is not installed)."""
+        return self._items("list", plural, group, namespace, self._namespaced(f"{group}/{version}", plural, namespace), what=f"the {kind} list of {namespace}")
+
 
 def parse_object(body: bytes | None, what: str) -> Json | None:
     """The body as one JSON object (a Kubernetes object or list is always one); Malformed otherwise."""

@@ -214,6 +214,12 @@ def read_live(desired: Desired, kube: KubeReader, compute: ComputeReader) -> Liv
     if desired.static_ip:
         live.address = compute.get("addresses", desired.static_ip)
     live.certificates = {name: checked(kube.managed_certificate(ns, name), CERTIFICATE, f"ManagedCertificate {ns}/{name}") for name in desired.certificates}
+    return read_leftovers(desired, kube, live)
+
+
+def read_leftovers(desired: Desired, kube: KubeReader, live: Live | None = None) -> Live:
+    """Into `live` (a new one when None): the lists the leftovers layer judges, every one of the namespace."""
+    ns, live = desired.namespace, live or Live()
     live.ingresses = checked_all(kube.ingresses(ns), METADATA, f"the Ingress list of {ns}")
     live.backend_configs = checked_all(kube.backend_configs(ns), METADATA, f"the BackendConfig list of {ns}")
     live.autoscalers = checked_all(kube.autoscalers(ns), AUTOSCALER, f"the HorizontalPodAutoscaler list of {ns}")

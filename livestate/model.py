@@ -18,6 +18,11 @@ class Layer(StrEnum):
     BACKENDS = "backends"
     BACKEND_CONFIG = "backendconfig applied"
     FRONT_END = "front end"
+    # The Gateway front door (when the program declares one), in GKE's order: admit and translate the Gateway and
+    # its routes, attach the policies to its backend services, bind its address.
+    GATEWAY_TRANSLATION = "gateway translation"
+    GATEWAY_POLICIES = "gateway policies applied"
+    GATEWAY_FRONT_END = "gateway front end"
     LEFTOVERS = "leftovers"
 
 

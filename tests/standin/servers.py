@@ -26,6 +26,12 @@ KUBE_RESOURCES: dict[tuple[str, str, str], str] = {
     ("policy", "v1", "poddisruptionbudgets"): "PodDisruptionBudgetList",
     ("cloud.google.com", "v1", "backendconfigs"): "BackendConfigList",
     ("networking.gke.io", "v1", "managedcertificates"): "ManagedCertificateList",
+    # The Gateway API (standard channel, as GKE installs it) and GKE's Gateway policies.
+    ("gateway.networking.k8s.io", "v1", "gateways"): "GatewayList",
+    ("gateway.networking.k8s.io", "v1", "httproutes"): "HTTPRouteList",
+    ("networking.gke.io", "v1", "gcpbackendpolicies"): "GCPBackendPolicyList",
+    ("networking.gke.io", "v1", "healthcheckpolicies"): "HealthCheckPolicyList",
+    ("networking.gke.io", "v1", "gcpgatewaypolicies"): "GCPGatewayPolicyList",
 }
 CORE_PATH = re.compile(r"^/api/(?P<version>v1)/namespaces/(?P<namespace>[a-z0-9-]+)/(?P<plural>[a-z]+)(?:/(?P<name>[a-z0-9.-]+))?$")
 GROUP_PATH = re.compile(
@@ -147,7 +153,7 @@ class KubeHandler(_Handler):
             kind = KUBE_RESOURCES[(group, match["version"], plural)]
             api_version = f"{group}/{match['version']}" if group else match["version"]
             # Built-in lists carry their items without kind/apiVersion; custom resource lists keep them.
-            custom = group in ("cloud.google.com", "networking.gke.io")
+            custom = group in ("cloud.google.com", "networking.gke.io", "gateway.networking.k8s.io")
             items = [o if custom else {k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in objects if _selected(o, query)]
             self._send(200, {"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": "88214100"}, "items": items})
             return
