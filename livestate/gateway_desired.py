@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gke.manifest import annotations_of, as_list, field_at, kind_of, mapping_at, name_of, namespace_of, spec_of
+from coditect.gke.manifest import annotations_of, as_list, field_at, kind_of, mapping_at, name_of, namespace_of, spec_of
 from livestate.errors import Unusable
 
 Manifest = Mapping[str, Any]
