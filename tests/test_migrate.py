@@ -56,9 +56,9 @@ TIMEOUT_SEC = 86_400  # prod's backendConfig.timeoutSec
 TTL = 300
 WAIT = TIMEOUT_SEC + TTL
 PROVEN = GatewayStatus("coditect-gateway", True, True, (GATEWAY_IP,), True, True, ())
-ACTIVE = CertificateState("coditect-prod-cert", "ACTIVE", ((HOST, "AUTHORIZED"),))
+ACTIVE = CertificateState("coditect-prod-gw-cert", "ACTIVE", ((HOST, "AUTHORIZED"),))
 RECORD = DnsRecord(HOST, f"_acme-challenge.{HOST}.", "CNAME", "0f1e.2.authorize.certificatemanager.goog.")
-PROVISIONING = CertificateState("coditect-prod-cert", "PROVISIONING", ((HOST, "AUTHORIZING"),), records=(RECORD,))
+PROVISIONING = CertificateState("coditect-prod-gw-cert", "PROVISIONING", ((HOST, "AUTHORIZING"),), records=(RECORD,))
 
 
 @dataclass
@@ -427,11 +427,17 @@ def test_parse_now_and_ttl_accept_valid_values() -> None:
     assert parse_now("1800000000") == T0 and parse_ttl("0") == 0 and parse_ttl("172800") == 172_800
 
 
-def test_the_front_doors_key_is_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    set_doors(project, ("gateway", "ingress"))
+@pytest.mark.parametrize("doors", [("ingress", "ingress"), ("nginx",), ()])
+def test_the_front_doors_key_is_checked(project: Path, capsys: pytest.CaptureFixture[str], doors: tuple[str, ...]) -> None:
+    set_doors(project, doors)
     assert main(["--project", str(project), "migrate", "prod", "--to", "gateway", "--next"]) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "coditect:frontDoors is ['gateway', 'ingress']; it must be one of [ingress], [ingress, gateway], [gateway]" in err
+    assert err.count("\n") == 1 and f"coditect:frontDoors is {list(doors)!r}; it must be one of [ingress], [ingress, gateway], [gateway]" in err
+
+
+def test_the_front_doors_in_either_order_are_both(project: Path) -> None:
+    set_doors(project, ("gateway", "ingress"))
+    assert read_settings("prod", project).front_doors == BOTH
 
 
 HOSTILE_PROOFS = [
@@ -551,11 +557,11 @@ def test_the_certificate_reader_reads_state_authorizations_and_records(certifica
     base = "/v1/projects/coditect-prod/locations/global"
     authorization = "projects/coditect-prod/locations/global/dnsAuthorizations/coditect-prod-auth-0"
     CertificateManagerStandIn.answers = {
-        f"{base}/certificates/coditect-prod-cert": (
+        f"{base}/certificates/coditect-prod-gw-cert": (
             200,
             json.dumps(
                 {
-                    "name": "projects/coditect-prod/locations/global/certificates/coditect-prod-cert",
+                    "name": "projects/coditect-prod/locations/global/certificates/coditect-prod-gw-cert",
                     "managed": {
                         "domains": [HOST],
                         "dnsAuthorizations": [authorization],
@@ -572,20 +578,55 @@ def test_the_certificate_reader_reads_state_authorizations_and_records(certifica
         ),
     }
     reader = CertificateReader("coditect-prod", certificate_manager, 5.0)
-    state = reader.certificate("coditect-prod-cert")
-    assert state == CertificateState("coditect-prod-cert", "PROVISIONING", ((HOST, "AUTHORIZING"),), "AUTHORIZATION_ISSUE CNAME not found", (RECORD,))
+    state = reader.certificate("coditect-prod-gw-cert")
+    assert state == CertificateState("coditect-prod-gw-cert", "PROVISIONING", ((HOST, "AUTHORIZING"),), "AUTHORIZATION_ISSUE CNAME not found", (RECORD,))
     assert reader.certificate("absent") is None
 
 
 def test_the_certificate_reader_refuses_an_answer_of_the_wrong_shape(certificate_manager: str) -> None:
     from livestate.model import Malformed
 
-    path = "/v1/projects/coditect-prod/locations/global/certificates/coditect-prod-cert"
+    path = "/v1/projects/coditect-prod/locations/global/certificates/coditect-prod-gw-cert"
     CertificateManagerStandIn.answers = {path: (200, json.dumps({"name": "x", "managed": {"state": 3}}).encode())}
     with pytest.raises(Malformed, match=r"managed.state is an integer, not a string"):
-        CertificateReader("coditect-prod", certificate_manager, 5.0).certificate("coditect-prod-cert")
+        CertificateReader("coditect-prod", certificate_manager, 5.0).certificate("coditect-prod-gw-cert")
     CertificateManagerStandIn.answers = {path: (403, b'{"error": {"code": 403, "message": "denied", "status": "PERMISSION_DENIED"}}')}
     from livestate.model import AccessDenied
 
     with pytest.raises(AccessDenied, match=r"certificatemanager\.certs\.get"):
-        CertificateReader("coditect-prod", certificate_manager, 5.0).certificate("coditect-prod-cert")
+        CertificateReader("coditect-prod", certificate_manager, 5.0).certificate("coditect-prod-gw-cert")
+
+
+class FakeKube:
+    def __init__(self, ingress: Any) -> None:
+        self.found = ingress
+
+    def ingress(self, namespace: str, name: str) -> Any:
+        assert (namespace, name) == ("coditect-app", "coditect-ingress")
+        return self.found
+
+    def close(self) -> None:
+        pass
+
+
+def live(kube: FakeKube) -> Any:
+    from ops.migrate.observe import LiveObserver
+
+    observer = LiveObserver("coditect-app", "coditect-gateway", ("coditect-gateway-app",), "coditect-ingress", "c", "p", "ctx")
+    observer._kube = kube
+    return observer
+
+
+def test_the_live_observer_reads_the_ingress_address_and_refuses_a_malformed_one() -> None:
+    assert live(FakeKube({"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}})).ingress_address() == INGRESS_IP
+    assert live(FakeKube({"status": {}})).ingress_address() is None and live(FakeKube(None)).ingress_address() is None
+    with pytest.raises(ObservationError, match=r"status.loadBalancer.ingress\[\].ip 'x\?y' is not an IP address"):
+        live(FakeKube({"status": {"loadBalancer": {"ingress": [{"ip": "x\x1by"}]}}})).ingress_address()
+
+
+def test_without_the_gateway_reader_the_live_observer_says_it_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "livestate.gateway", None)  # import of it raises ImportError
+    with pytest.raises(ObservationError, match=r"livestate\.gateway .* is not in this build"):
+        live(FakeKube(None)).gateway_status()

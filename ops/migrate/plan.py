@@ -65,7 +65,7 @@ class MigrationSettings:
 
     @property
     def certificate_name(self) -> str:
-        return f"{self.prefix}-cert"
+        return f"{self.prefix}-gw-cert"  # components/certificate_manager.py names it so
 
     @property
     def routes(self) -> tuple[str, ...]:
@@ -75,7 +75,9 @@ class MigrationSettings:
 def _front_doors(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return INGRESS_ONLY
-    doors = tuple(value) if isinstance(value, list) and all(isinstance(door, str) for door in value) else None
+    # The settings model takes the doors in any order, each once; the plan reads them in one order.
+    valid = isinstance(value, list) and len(set(map(str, value))) == len(value) and all(door in (INGRESS, GATEWAY) for door in value)
+    doors = tuple(door for door in (INGRESS, GATEWAY) if door in value) if valid else None
     if doors is None or doors not in FRONT_DOORS:
         allowed = ", ".join(doors_text(d) for d in FRONT_DOORS)
         raise UsageError(f"{where}: {FRONT_DOORS_KEY} is {shown(value)}; it must be one of {allowed}. Fix: set it to one of them")
