@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ops.__main__ import main
-from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WRITE, UsageError
 from ops.migrate import proof
 from ops.migrate.observe import CertificateReader, CertificateState, DnsRecord, ObservationError, resolve
 from ops.migrate.plan import BOTH, GATEWAY_ONLY, INGRESS_ONLY, Memory, MigrationSettings, Seen, evaluate, next_doors, read_settings
@@ -630,3 +630,29 @@ def test_without_the_gateway_reader_the_live_observer_says_it_cannot_tell(monkey
     monkeypatch.setitem(sys.modules, "livestate.gateway", None)  # import of it raises ImportError
     with pytest.raises(ObservationError, match=r"livestate\.gateway .* is not in this build"):
         live(FakeKube(None)).gateway_status()
+
+
+def test_next_is_refused_while_another_command_holds_the_stack_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from ops.atomic import locked\nwith locked(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(30)",
+            str(project / "Pulumi.prod.yaml"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        before = (project / "Pulumi.prod.yaml").read_bytes()
+        assert main(["--project", str(project), "migrate", "prod", "--to", "gateway", "--next"]) == EXIT_WRITE
+        assert "is being written by another command" in capsys.readouterr().err
+        assert (project / "Pulumi.prod.yaml").read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
