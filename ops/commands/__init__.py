@@ -10,11 +10,11 @@ import argparse
 from collections.abc import Mapping
 from types import ModuleType
 
-from ops.commands import check, cluster, diff, docs, history, inspect, probe, promote, render, rollback, target, verify
+from ops.commands import check, cluster, diff, docs, history, inspect, migrate, probe, promote, render, rollback, target, verify
 from ops.errors import BOUNDARY_CODES, EXIT_CODES
 
 # In the order `--help` lists them: offline, release, live, delivery, local cluster, documents.
-COMMANDS: tuple[ModuleType, ...] = (render, check, verify, promote, diff, history, rollback, inspect, probe, target, cluster, docs)
+COMMANDS: tuple[ModuleType, ...] = (render, check, verify, promote, diff, history, rollback, migrate, inspect, probe, target, cluster, docs)
 
 
 def name(command: ModuleType) -> str:

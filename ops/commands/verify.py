@@ -40,11 +40,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pod-header", default=POD_HEADER, help=f"response header naming the pod that answered (default {POD_HEADER})")
     parser.add_argument("--json", action="store_true", help="print one machine-readable report")
     parser.add_argument("--browser", action="store_true", help="also run the real socket.io-client in headless Chromium and report what it saw")
+    parser.add_argument(
+        "--resolve",
+        metavar="HOST:IP",
+        help="connect to IP for the URL's HOST (Host, SNI and the certificate check stay HOST's), like curl --resolve: "
+        "proves a new front door before DNS points at it; a pass is recorded for `ops migrate` (.cache/migrate/STACK.json)",
+    )
+    parser.add_argument("--stack", help="with --resolve: the stack the pass is recorded for (default: the one whose coditect:hosts lists HOST)")
 
 
 def run(args: argparse.Namespace) -> int:
     from ops.verify import Options, VerifyUsageError, parse_count, parse_header, parse_seconds, verify
+    from ops.verify.options import parse_resolve
 
+    if args.resolve is not None and args.browser:
+        raise UsageError(
+            "--resolve cannot be combined with --browser: Chromium would resolve HOST itself. Fix: run verify with --resolve, and --browser once DNS points at the new address"
+        )
+    if args.stack is not None and args.resolve is None:
+        raise UsageError(
+            "--stack names the stack a --resolve pass is recorded for; without --resolve nothing is recorded. Fix: add --resolve HOST:IP, or drop --stack"
+        )
     try:  # numbers arrive as text: Options refuses what is not finite or out of range in one line, not argparse's usage dump
         options = Options(
             url=args.url,
@@ -56,13 +72,45 @@ def run(args: argparse.Namespace) -> int:
             timeout=parse_seconds("--timeout", args.timeout),
             insecure=args.insecure,
             pod_header=args.pod_header,
+            resolve=parse_resolve(args.resolve) if args.resolve is not None else None,
         )
         options.validate()
     except VerifyUsageError as error:
         raise UsageError(str(error)) from None
+    stack = _proof_stack(args, options.resolve[0]) if options.resolve is not None else None
     report = verify(options)
     sys.stdout.write((report.as_json() if args.json else report.text()) + "\n")
+    if options.resolve is not None:
+        _record(args, stack, options.url, options.resolve, report.ok)
     return _browser(args, options.timeout, report.ok) if args.browser else EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _proof_stack(args: argparse.Namespace, host: str) -> str | None:
+    """The stack a --resolve pass is for, checked before the run: --stack, or the one stack listing HOST."""
+    from ops.commands.paths import project_root
+    from ops.migrate.proof import stack_for_host
+
+    return stack_for_host(project_root(args), host, args.stack)
+
+
+def _record(args: argparse.Namespace, stack: str | None, url: str, resolve: tuple[str, str], passed: bool) -> None:
+    """A pass through --resolve kept as the migration's proof; a failure is never recorded (said so)."""
+    import time
+
+    from ops.commands.paths import project_root
+    from ops.migrate.plan import read_settings
+    from ops.migrate.proof import Proof, record_proof
+
+    host, ip = resolve
+    if stack is None:
+        sys.stdout.write(f"no stack file lists {host} in coditect:hosts: no proof recorded (pass --stack STACK to record one)\n")
+    elif not passed:
+        sys.stdout.write(f"verify through {ip} failed: no proof recorded for {stack}\n")
+    else:
+        root = project_root(args)
+        digest = read_settings(stack, root).digest
+        path = record_proof(root, Proof(stack, host, ip, url, time.time(), "pass", digest))
+        sys.stdout.write(f"recorded the pass through {ip} for {stack} in {path} (`python -m ops migrate {stack} --to gateway` reads it)\n")
 
 
 def _browser(args: argparse.Namespace, timeout: float, verify_ok: bool) -> int:

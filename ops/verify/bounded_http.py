@@ -70,8 +70,9 @@ class DeadlineStream(httpcore.NetworkStream):
 class DeadlineBackend(httpcore.NetworkBackend):
     """httpcore's socket backend, bounded by the deadline of the exchange in progress (one at a time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, resolve: tuple[str, str] | None = None) -> None:
         self.sockets = httpcore.SyncBackend()
+        self.resolve = resolve  # (HOST, IP): a connection to HOST goes to IP; TLS (SNI, certificate) and Host stay HOST's
         self.deadline = Deadline(0.0)
         self.reading = Stage.HEADERS  # BODY once the headers are in
         self.stage = Stage.CONNECT  # the last stage that started: the one a timeout stopped
@@ -90,6 +91,8 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Iterable[Any] | None = None
     ) -> httpcore.NetworkStream:
         wait = self.wait(Stage.CONNECT, timeout, httpcore.ConnectTimeout)
+        if self.resolve is not None and host.lower().removesuffix(".") == self.resolve[0]:
+            host = self.resolve[1]
         return DeadlineStream(self.sockets.connect_tcp(host, port, wait, local_address, socket_options), self)
 
     def sleep(self, seconds: float) -> None:
@@ -117,8 +120,8 @@ class CoreBody(httpx.SyncByteStream):
 class BoundedTransport(httpx.BaseTransport):
     """httpx's HTTP/1.1 transport over a DeadlineBackend: set `backend.start(deadline)` before each exchange."""
 
-    def __init__(self, ssl_context: ssl.SSLContext | None, local_address: str | None) -> None:
-        self.backend = DeadlineBackend()
+    def __init__(self, ssl_context: ssl.SSLContext | None, local_address: str | None, resolve: tuple[str, str] | None = None) -> None:
+        self.backend = DeadlineBackend(resolve)
         self.pool = httpcore.ConnectionPool(ssl_context=ssl_context, local_address=local_address, retries=0, keepalive_expiry=5.0, network_backend=self.backend)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

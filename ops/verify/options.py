@@ -7,6 +7,7 @@ ASCII'. Each refusal is one line naming the flag (exit code 2), never a tracebac
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import socket
@@ -85,6 +86,30 @@ def check_host(host: str) -> None:
         raise VerifyUsageError(f"host {shown(host)} is not a DNS name (labels of 1-63 letters, digits, hyphens)")
 
 
+RESOLVE_USAGE = (
+    "--resolve must be HOST:IP, like curl's --resolve without the port (the URL's is used): app.example.com:203.0.113.7 or app.example.com:[2001:db8::1]"
+)
+
+
+def parse_resolve(text: str) -> tuple[str, str]:
+    """--resolve HOST:IP -> (host, canonical IP): connect to IP, while Host, SNI and the certificate check use HOST."""
+    host, sep, address = text.partition(":")
+    if not sep or not host or not address:
+        raise VerifyUsageError(f"--resolve {shown(text)}: {RESOLVE_USAGE}")
+    literal = address[1:-1] if address.startswith("[") and address.endswith("]") else address
+    try:
+        ip = ipaddress.ip_address(literal)
+    except ValueError:
+        raise VerifyUsageError(f"--resolve {shown(text)}: {shown(address)} is not an IPv4 or IPv6 address literal. {RESOLVE_USAGE}") from None
+    try:
+        check_host(host)
+    except VerifyUsageError as error:
+        raise VerifyUsageError(f"--resolve {shown(text)}: {error}. {RESOLVE_USAGE}") from None
+    if host.removesuffix(".").replace(".", "").isdecimal():
+        raise VerifyUsageError(f"--resolve {shown(text)}: HOST is an IP address; it must be the DNS name the certificate is for. {RESOLVE_USAGE}")
+    return host.lower().removesuffix("."), ip.compressed
+
+
 @dataclass
 class Options:
     url: str
@@ -96,9 +121,11 @@ class Options:
     timeout: float = 10.0
     insecure: bool = False
     pod_header: str = POD_HEADER
+    resolve: tuple[str, str] | None = None  # (HOST, IP): connect to IP for HOST, as curl --resolve does
 
     def validate(self) -> None:
         self._validate_url()
+        self._validate_resolve()
         self._validate_numbers()
         self._validate_headers()
         if not self.namespace.startswith("/"):
@@ -129,6 +156,13 @@ class Options:
             httpx.URL(self.url)
         except httpx.InvalidURL as error:
             raise VerifyUsageError(f"{usage}: {error}") from None
+
+    def _validate_resolve(self) -> None:
+        if self.resolve is None:
+            return
+        host = (urlsplit(self.url).hostname or "").lower().removesuffix(".")
+        if self.resolve[0] != host:
+            raise VerifyUsageError(f"--resolve HOST {shown(self.resolve[0])} must be the URL's host {shown(host)}: it names which host's address to replace")
 
     def _validate_numbers(self) -> None:
         if isinstance(self.polls, bool) or not isinstance(self.polls, int) or not 1 <= self.polls <= MAX_POLLS:

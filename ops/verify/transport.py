@@ -66,7 +66,7 @@ class Transport:
             if options.insecure:
                 self.ssl_context.check_hostname = False
                 self.ssl_context.verify_mode = ssl.CERT_NONE
-        self.bounded = BoundedTransport(self.ssl_context, options.source_address)
+        self.bounded = BoundedTransport(self.ssl_context, options.source_address, options.resolve)
         self.http = httpx.Client(
             transport=self.bounded,
             timeout=options.timeout,
@@ -132,6 +132,9 @@ class Transport:
         """A WebSocket opened (TCP, TLS, the HTTP upgrade) within --timeout in total."""
         deadline = Deadline(self.options.timeout)  # websockets holds open_timeout across connect, TLS and the upgrade
         source: dict[str, Any] = {"source_address": (self.options.source_address, 0)} if self.options.source_address else {}
+        if self.options.resolve is not None:  # socket.create_connection's address; SNI and Host stay the URL's host
+            parts = urlsplit(url)
+            source["address"] = (self.options.resolve[1], parts.port or (443 if parts.scheme == "wss" else 80))
         try:
             websocket = NoRedirects(
                 url,
