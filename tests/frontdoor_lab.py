@@ -353,7 +353,7 @@ def _policy_for(docs: list[Doc], kind: str, namespace: str, service: str) -> Doc
         and ref.get("name") == service
     ]
     if len(found) > 1:  # GKE applies the oldest and ignores the others (configure-gateway-resources)
-        raise FrontDoorError(f"{len(found)} {kind}s target Service {service}: keep exactly one")
+        raise FrontDoorError(f"{len(found)} objects of kind {kind} target Service {service}: keep exactly one (GKE applies the oldest, ignores the rest)")
     return dict((found[0].get("spec") or {}).get("default") or {}) if found else {}
 
 
@@ -447,6 +447,8 @@ def edited(docs: list[Doc], kind: str, change: Any) -> list[Doc]:
     if not targets:
         raise FrontDoorError(f"no {kind} in the manifests to change")
     for doc in targets:
+        if not isinstance(doc.get("spec"), dict):
+            raise FrontDoorError(f"{kind} {doc['metadata']['name']} has no spec to change: edit its other fields directly")
         change(doc["spec"])
     return result
 

@@ -8,6 +8,8 @@ LAB_SECONDS_PER_LB_SECOND (tests/frontdoor_lab.py): GKE's 30 s default timeout i
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import http.client
 import os
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ from tests.frontdoor_lab import (
     ingress_door,
     load_files,
     load_manifests,
+    pod_template,
     pods_lab,
     scaled,
     without,
@@ -194,6 +197,28 @@ def test_gateway_without_the_redirect_route_serves_no_redirect(start_lab: Callab
     assert (status, location) == (404, None), "nothing is attached to the HTTP listener: no redirect to https"
 
 
+@lab
+def test_generated_cookie_affinity_keeps_each_session_on_one_pod(start_lab: Callable[[str, list[Doc]], Door]) -> None:
+    docs = edited(
+        manifests("gateway"), "GCPBackendPolicy", lambda spec: spec["default"].update(sessionAffinity={"type": "GENERATED_COOKIE", "cookieTtlSec": 86400})
+    )
+    front = start_lab("gateway", docs)
+    for _ in range(3):  # a new session each time: the LB picks a pod at random, then its cookie pins the session
+        report = run(front, polls=3)
+        assert report.ok, report.text()
+        assert len({pod for session in report.pods.values() for pod in session}) == 1, report.pods
+
+
+@lab
+def test_a_door_whose_pods_differ_from_the_running_ones_is_refused(pods: FrontDoorLab) -> None:
+    docs = manifests("gateway")
+    for doc in docs:
+        if doc["kind"] == "ConfigMap" and "default.conf" in doc.get("data", {}):
+            doc["data"]["default.conf"] = doc["data"]["default.conf"].replace("proxy_buffering off;", "proxy_buffering on;")
+    with pytest.raises(FrontDoorError, match=r"the gateway door's pods \(nginx ConfigMap, ports\) differ from the running ones: start another FrontDoorLab"):
+        pods.open_door(gateway_door(docs), docs)
+
+
 # --- the derivation alone (no processes) -----------------------------------------------------------
 
 
@@ -291,3 +316,37 @@ def test_an_unmodelled_affinity_is_named() -> None:
 def test_no_gateway_is_a_clear_error() -> None:
     with pytest.raises(FrontDoorError, match="expected exactly one Gateway in the manifests, found 0"):
         gateway_door(manifests("ingress"))
+
+
+def test_two_backend_policies_for_one_service_are_refused() -> None:
+    docs = manifests("gateway")
+    docs.append(copy.deepcopy(next(d for d in docs if d["kind"] == "GCPBackendPolicy")))
+    with pytest.raises(FrontDoorError, match="2 objects of kind GCPBackendPolicy target Service coditect-combined-service: keep exactly one"):
+        gateway_door(docs)
+
+
+def test_unmodelled_gateway_shapes_are_named() -> None:
+    tcp = edited(manifests("gateway"), "HealthCheckPolicy", lambda spec: spec["default"]["config"].update(type="TCP"))
+    with pytest.raises(FrontDoorError, match=r"config\.type 'TCP' is not modelled by the lab"):
+        gateway_door(tcp)
+    split = edited(
+        manifests("gateway"), "HTTPRoute", lambda spec: [r["backendRefs"].append(dict(r["backendRefs"][0])) for r in spec["rules"] if "backendRefs" in r]
+    )
+    with pytest.raises(FrontDoorError, match="HTTPRoute coditect-gateway-app: the lab models one backendRef per rule, found 2"):
+        gateway_door(split)
+
+
+def test_a_backend_config_the_service_names_must_exist() -> None:
+    with pytest.raises(FrontDoorError, match="names BackendConfig coditect-backend-config, which is not in the manifests"):
+        ingress_door(without(manifests("ingress"), "BackendConfig"))
+
+
+def test_the_pod_site_must_keep_what_the_lab_rewrites() -> None:
+    docs = manifests("ingress")
+    backend = ingress_door(docs).app[0].backend
+    assert backend is not None
+    template = pod_template(docs, backend)
+    assert "listen 127.0.0.1:1234;" in template.server_block("pod-1", 1234, 5678) and '"pod-1"' in template.server_block("pod-1", 1234, 5678)
+    broken = dataclasses.replace(template, site=template.site.replace('"$hostname"', '"fixed"'))
+    with pytest.raises(FrontDoorError, match='send the pod header "\\$hostname"'):
+        broken.server_block("pod-1", 1234, 5678)
