@@ -219,6 +219,24 @@ def test_a_door_whose_pods_differ_from_the_running_ones_is_refused(pods: FrontDo
         pods.open_door(gateway_door(docs), docs)
 
 
+@lab
+@pytest.mark.parametrize("door", ["ingress", "gateway"])
+def test_the_browser_connects_through_the_rendered_door_and_not_without_affinity(door: str, start_lab: Callable[[str, list[Doc]], Door]) -> None:
+    """socket.io-client in headless Chromium agrees with verify: connected and upgraded on one pod, and no
+    connection once affinity is dropped (the namespace connect posted over polling lands on the other pod)."""
+    from ops.verify.browser import BUNDLE, chromium_binary, run_browser
+
+    if not (chromium_binary() and BUNDLE.is_file()):
+        message = "Chromium or socket.io-client missing: apt-get install chromium; make node-lab"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    good = run_browser(start_lab(door, manifests(door)).url(), calls=3, timeout=5.0)
+    assert good.ok and good.upgraded and good.transport == "websocket" and len(set(good.pods)) == 1, good.text()
+    bad = run_browser(start_lab(door, drop_affinity(door, manifests(door))).url(), calls=3, timeout=5.0)
+    assert not bad.ok and not bad.connected and bad.answered == 0, bad.text()
+
+
 # --- the derivation alone (no processes) -----------------------------------------------------------
 
 
