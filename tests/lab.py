@@ -12,6 +12,8 @@ Layout (every port free-picked on 127.0.0.1):
     capped      a TCP relay in front of `fixed` that ends every connection after `cap` seconds,
                 like the external ALB's backend timeout caps a WebSocket's lifetime
 
+tests/frontdoor_lab.py builds its load balancer from rendered manifests with the pieces here.
+
 Processes are stopped by their own PIDs; nothing is left running.
 """
 
@@ -89,11 +91,58 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
-class LifetimeCapRelay:
-    """TCP relay that closes each connection `cap` seconds after it opened, pings or not."""
+UPGRADE = "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;"
+COOKIE_AFFINITY = 'add_header Set-Cookie "LBAFFINITY=$set_cookie_pod; Path=/" always; proxy_pass http://$cookie_target;'
 
-    def __init__(self, target_port: int, cap: float) -> None:
-        self.port, self.target_port, self.cap = free_port(), target_port, cap
+
+def nginx_main_conf(prefix: Path, http_body: str) -> str:
+    """A whole nginx.conf for a lab nginx under `prefix`, in the foreground, `http_body` inside http {}."""
+    temp = "\n".join(f"    {kind}_temp_path {prefix}/tmp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return f"""\
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+{temp}
+{http_body}
+}}
+"""
+
+
+def cookie_affinity_maps(pods: dict[str, int]) -> str:
+    """GENERATED_COOKIE emulated with maps: no LBAFFINITY cookie -> a random pod, and the cookie names it
+    (used with COOKIE_AFFINITY in a location); pods maps pod name -> loopback port."""
+    names = list(pods)
+    share = 100 // len(names)
+    picks = [f"        {share}% 127.0.0.1:{pods[name]};" for name in names[:-1]] + [f"        * 127.0.0.1:{pods[names[-1]]};"]
+    return f"""\
+    map $cookie_LBAFFINITY $cookie_pod {{
+{chr(10).join(f'        "{name}" 127.0.0.1:{port};' for name, port in pods.items())}
+        default "";
+    }}
+    split_clients "$request_id" $random_pod {{
+{chr(10).join(picks)}
+    }}
+    map $cookie_pod $cookie_target {{
+        "" $random_pod;
+        default $cookie_pod;
+    }}
+    map $cookie_target $set_cookie_pod {{
+{chr(10).join(f'        "127.0.0.1:{port}" "{name}";' for name, port in pods.items())}
+        default "";
+    }}"""
+
+
+class LifetimeCapRelay:
+    """TCP relay that closes each connection `cap` seconds after it opened, pings or not. With
+    only_upgrades, only connections whose first request asks for a WebSocket upgrade are capped: the
+    ALB's backend timeout is a WebSocket's lifetime but, for plain HTTP, a per-request response timeout."""
+
+    def __init__(self, target_port: int, cap: float, only_upgrades: bool = False) -> None:
+        self.port, self.target_port, self.cap, self.only_upgrades = free_port(), target_port, cap, only_upgrades
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.ready = threading.Event()
@@ -117,9 +166,19 @@ class LifetimeCapRelay:
             except OSError:
                 client_writer.close()
                 return
+            cap: float | None = self.cap
+            if self.only_upgrades:
+                try:  # the request head, whole: an upgrade split over two reads must still be seen
+                    first = await client_reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError as error:
+                    first = error.partial
+                except asyncio.LimitOverrunError:
+                    first = await client_reader.read(65536)
+                cap = self.cap if b"upgrade: websocket" in first.lower() else None
+                upstream_writer.write(first)
             tasks = [asyncio.ensure_future(pipe(client_reader, upstream_writer)), asyncio.ensure_future(pipe(upstream_reader, client_writer))]
             try:
-                await asyncio.wait(tasks, timeout=self.cap, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(tasks, timeout=cap, return_when=asyncio.FIRST_COMPLETED)
             except asyncio.CancelledError:
                 pass
             finally:
@@ -159,6 +218,7 @@ class Lab:
     processes: list[subprocess.Popen] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     relay: LifetimeCapRelay | None = None
+    backend_env: dict[str, str] = field(default_factory=dict)  # more environment for every backend
 
     def url(self, name: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.ports[name]}{SOCKETIO_PATH}"
@@ -180,18 +240,11 @@ class Lab:
     def nginx_conf(self) -> str:
         prefix = self.workdir / "nginx"
         pods = "\n".join(f"        server 127.0.0.1:{self.ports[f'pod-{i}']};" for i in range(1, self.backends + 1))
-        upgrade = "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;"
-        temp = "\n".join(f"    {kind}_temp_path {prefix}/tmp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        upgrade = UPGRADE
         sites = "\n".join(site.server_block() for site in self.pod_sites())
-        return f"""\
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-{temp}
+        return nginx_main_conf(
+            prefix,
+            f"""\
 {HTTP_PREAMBLE}
     # --- the pods: the project's own rendered site config, one per backend
 {sites}
@@ -203,22 +256,7 @@ http {{
         hash $remote_addr consistent;
 {pods}
     }}
-    map $cookie_LBAFFINITY $cookie_pod {{
-{chr(10).join(f'        "pod-{i}" 127.0.0.1:{self.ports[f"pod-{i}"]};' for i in range(1, self.backends + 1))}
-        default "";
-    }}
-    split_clients "$request_id" $random_pod {{
-        50% 127.0.0.1:{self.ports["pod-1"]};
-        * 127.0.0.1:{self.ports[f"pod-{self.backends}"]};
-    }}
-    map $cookie_pod $cookie_target {{
-        "" $random_pod;
-        default $cookie_pod;
-    }}
-    map $cookie_target $set_cookie_pod {{
-{chr(10).join(f'        "127.0.0.1:{self.ports[f"pod-{i}"]}" "pod-{i}";' for i in range(1, self.backends + 1))}
-        default "";
-    }}
+{cookie_affinity_maps({f"pod-{i}": self.ports[f"pod-{i}"] for i in range(1, self.backends + 1)})}
     server {{ # the outage: no affinity, no Upgrade, the 30 s default timeout
         listen 127.0.0.1:{self.ports["incident"]};
         location / {{ proxy_pass http://pods_round_robin; proxy_read_timeout 30s; }}
@@ -233,24 +271,31 @@ http {{
     }}
     server {{ # GENERATED_COOKIE affinity: the LB picks a pod, sets a cookie, honours it afterwards
         listen 127.0.0.1:{self.ports["cookie"]};
-        location / {{
-            add_header Set-Cookie "LBAFFINITY=$set_cookie_pod; Path=/" always;
-            proxy_pass http://$cookie_target; {upgrade} proxy_read_timeout 3600s;
-        }}
-    }}
-}}
-"""
+        location / {{ {COOKIE_AFFINITY} {upgrade} proxy_read_timeout 3600s; }}
+    }}""",
+        )
 
     def start(self) -> Lab:
-        binary = nginx_binary()
-        if binary is None:
+        if nginx_binary() is None:
             raise RuntimeError("nginx is not installed (apt-get install nginx)")
         for i in range(1, self.backends + 1):
             self.ports[f"backend-{i}"] = free_port()
             self.ports[f"pod-{i}"] = free_port()
         for name in ("incident", "fixed", "rr_upgrade", "cookie"):
             self.ports[name] = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.start_backends()
+        self.start_nginx(
+            self.workdir / "nginx", self.nginx_conf(), ["incident", "fixed", "rr_upgrade", "cookie", *(f"pod-{i}" for i in range(1, self.backends + 1))]
+        )
+        self.relay = LifetimeCapRelay(self.ports["fixed"], self.cap)
+        self.relay.start()
+        self.ports["capped"] = self.relay.port
+        return self
+
+    def start_backends(self) -> None:
+        """backend-1..n on their ports (allocated by the caller), waited for."""
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.backend_env}
+        started = []
         for i in range(1, self.backends + 1):
             port = str(self.ports[f"backend-{i}"])
             backend_env = {
@@ -278,29 +323,38 @@ http {{
                     "--ws-ping-interval",
                     "0",
                 ]
-            self.processes.append(subprocess.Popen(command, env=backend_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        prefix = self.workdir / "nginx"
-        (prefix / "tmp").mkdir(parents=True, exist_ok=True)
-        conf = prefix / "nginx.conf"
-        conf.write_text(self.nginx_conf())
-        test = subprocess.run([binary, "-t", "-p", str(prefix), "-c", str(conf), "-e", "stderr"], capture_output=True, text=True)
-        if test.returncode != 0:
-            raise RuntimeError(f"nginx -t failed:\n{test.stderr}")
-        self.processes.append(
-            subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"], stdout=subprocess.DEVNULL, stderr=(prefix / "stderr.log").open("w"))
-        )
+            started.append((subprocess.Popen(command, env=backend_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), f"backend-{i}"))
+        self.processes.extend(process for process, _ in started)
         try:
-            for process, name in [(p, f"backend-{i}") for i, p in enumerate(self.processes[:-1], 1)]:
+            for process, name in started:
                 wait_for_port(self.ports[name], process)
-            for name in ("incident", "fixed", "rr_upgrade", "cookie", *(f"pod-{i}" for i in range(1, self.backends + 1))):
-                wait_for_port(self.ports[name], self.processes[-1])
         except RuntimeError:
             self.stop()
             raise
-        self.relay = LifetimeCapRelay(self.ports["fixed"], self.cap)
-        self.relay.start()
-        self.ports["capped"] = self.relay.port
-        return self
+
+    def start_nginx(self, prefix: Path, conf_text: str, listening: list[str]) -> None:
+        """One nginx under `prefix` with `conf_text` (checked with nginx -t first), waited for on the named ports."""
+        binary = nginx_binary()
+        if binary is None:
+            self.stop()
+            raise RuntimeError("nginx is not installed (apt-get install nginx)")
+        (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+        conf = prefix / "nginx.conf"
+        conf.write_text(conf_text)
+        test = subprocess.run([binary, "-t", "-p", str(prefix), "-c", str(conf), "-e", "stderr"], capture_output=True, text=True)
+        if test.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"nginx -t failed:\n{test.stderr}")
+        process = subprocess.Popen(
+            [binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"], stdout=subprocess.DEVNULL, stderr=(prefix / "stderr.log").open("w")
+        )
+        self.processes.append(process)
+        try:
+            for name in listening:
+                wait_for_port(self.ports[name], process)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.relay is not None:

@@ -1,7 +1,8 @@
 """A real python-socketio ASGI server for the end-to-end lab (what the IDE server is to nginx).
 
 Environment: BACKEND_ID (answers the `whoami` event), PING_INTERVAL / PING_TIMEOUT (whole seconds),
-SIO_PATH (default theia/socket.io).
+SIO_PATH (default theia/socket.io), IDE_PATHS (comma-separated paths the page answers 200 on, every
+other path 404 as a static file server does; unset: every path answers 200).
 """
 
 import os
@@ -13,6 +14,7 @@ import socketio
 AsgiMessage = dict[str, Any]
 
 BACKEND_ID = os.environ.get("BACKEND_ID", "backend")
+IDE_PATHS = frozenset(os.environ["IDE_PATHS"].split(",")) if os.environ.get("IDE_PATHS") else None
 sio = socketio.AsyncServer(
     async_mode="asgi",
     cors_allowed_origins="*",
@@ -29,6 +31,10 @@ async def whoami(sid: str) -> str:
 async def index(
     scope: AsgiMessage, receive: Callable[[], Awaitable[AsgiMessage]], send: Callable[[AsgiMessage], Awaitable[None]]
 ) -> None:  # the IDE's page, for requests outside socket.io
+    if IDE_PATHS is not None and scope.get("path") not in IDE_PATHS:
+        await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"Cannot GET"})
+        return
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
     await send({"type": "http.response.body", "body": b"<!doctype html><title>IDE</title>"})
 
