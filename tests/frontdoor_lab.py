@@ -49,7 +49,7 @@ from typing import Any
 
 import yaml
 
-from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC
+from coditect.gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC
 from tests.lab import COOKIE_AFFINITY, SOCKETIO_PATH, UPGRADE, Lab, LifetimeCapRelay, cookie_affinity_maps, free_port, nginx_main_conf, stop
 
 LAB_SECONDS_PER_LB_SECOND = 1 / 10  # 30 s -> 3 s: well above the lab's 1 s pingInterval, so long polls live

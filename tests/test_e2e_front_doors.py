@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC
+from coditect.gke.limits import DEFAULT_BACKEND_TIMEOUT_SEC
 from ops.verify import CheckName, Layer, Options, Report, Session, verify
 from tests.conftest import ROOT
 from tests.frontdoor_lab import (

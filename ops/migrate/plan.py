@@ -65,7 +65,7 @@ class MigrationSettings:
 
     @property
     def certificate_name(self) -> str:
-        return f"{self.prefix}-gw-cert"  # components/certificate_manager.py names it so
+        return f"{self.prefix}-gw-cert"  # src/coditect/certificate_manager.py names it so
 
     @property
     def routes(self) -> tuple[str, ...]:
@@ -109,7 +109,7 @@ def _validated(stack: str, root: Path, data: dict[str, Any]) -> Any:
     them), they are read here from the stack file and left out of the model's validation."""
     import yaml
 
-    from components.settings import Settings
+    from coditect.settings import Settings
     from ops.stack_check import settings_for
 
     if "front_doors" in Settings.model_fields:
