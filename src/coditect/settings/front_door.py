@@ -9,14 +9,12 @@ the same ``backendConfig`` and ``deployment`` settings as the BackendConfig: the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import Field
 
+from coditect.settings.platform import GcpSettings
 from coditect.settings.types import DNS_LABEL, DnsLabel, Entries, Model, pattern_string
-
-if TYPE_CHECKING:
-    from coditect.settings.root import Settings
 
 FrontDoor = Literal["ingress", "gateway"]
 INGRESS: FrontDoor = "ingress"
@@ -65,6 +63,19 @@ FrontDoors = Annotated[
     Entries(2, "there are two front doors, ingress and gateway", least=1, unique=True),
 ]
 DEFAULT_FRONT_DOORS: tuple[FrontDoor, ...] = (INGRESS,)
+
+
+class Settings(Protocol):
+    """What the front-door rules read of the whole settings (the root model imports this module: no import back)."""
+
+    @property
+    def front_doors(self) -> tuple[FrontDoor, ...]: ...
+    @property
+    def gateway(self) -> GatewaySettings: ...
+    @property
+    def gcp(self) -> GcpSettings: ...
+    @property
+    def gcp_prefix(self) -> str: ...
 
 
 def gateway_static_ip_name(settings: Settings) -> str:
