@@ -165,3 +165,29 @@ def test_apiserver_and_offline_validator_agree_on_every_case(client: kubernetes.
     assert disagreements == [], "\n".join(disagreements)
     assert unexpected == [], "\n".join(unexpected)
     assert len(rule_cases) >= 8 and unworded == [], "\n".join(unworded)
+
+
+def _stack_gateway_objects(stack: str) -> tuple[str, list[dict[str, Any]]]:
+    """The stack's declared bundle and the Gateway-side objects of its golden render, moved into the test namespace."""
+    settings = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+    bundle = str(settings["coditect:gateway"]["bundleVersion"])
+    rendered = [m for m in yaml.load_all((ROOT / "rendered" / stack / "kubernetes.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER) if m]
+    objects = []
+    for manifest in rendered:
+        if gateway_schemas.handles(manifest["apiVersion"], manifest["kind"]):
+            moved = copy.deepcopy(manifest)
+            moved["metadata"]["namespace"] = NAMESPACE
+            objects.append(moved)
+    return bundle, objects
+
+
+def test_the_api_server_admits_the_rendered_gateway_of_staging(client: kubernetes.client.ApiClient) -> None:
+    """What `pulumi up` would send for staging's Gateway front door, judged by the API server's own schema and CEL
+    rules for the bundle the stack declares its cluster has (coditect:gateway.bundleVersion)."""
+    bundle, objects = _stack_gateway_objects("staging")
+    assert {m["kind"] for m in objects} == {"Gateway", "HTTPRoute", "GCPBackendPolicy", "HealthCheckPolicy", "GCPGatewayPolicy"}, "staging runs the Gateway"
+    _install(client, _bodies(CRDS / "gke") + _bodies(CRDS / f"gateway-api-{bundle}"))
+    _wait_serving(client)
+    refused = {f"{m['kind']} {m['metadata']['name']}": answer for m in objects if (answer := _dry_run(client, m)) is not None}
+    assert refused == {}, refused
+    assert all(gateway_schemas.validate(m, bundle) == [] for m in objects), "the offline check admits them too"
