@@ -120,6 +120,15 @@ GATEWAY_CASES: tuple[Case, ...] = (
         gateway(put(("gateway", "spec", "addresses"), [{"type": "IPAddress", "value": "34.120.10.20"}])),
     ),
     Case(
+        "Gateway: output annotation networking.gke.io/addresses written as input instead of spec.addresses",
+        "gateway-addresses",
+        "networking.gke.io/addresses: 'coditect-dev-gw-ip' is an output",
+        gateway(
+            drop(("gateway", "spec", "addresses")),
+            put(("gateway", "metadata", "annotations", "networking.gke.io/addresses"), "coditect-dev-gw-ip"),
+        ),
+    ),
+    Case(
         "Gateway: the Ingress's static IP name reused for the Gateway",
         "gateway-address-distinct",
         f"Ingress {NS}/web already holds",
