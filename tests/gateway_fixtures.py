@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from coditect import gke
-from tests.policy_catalogue import NS, Manifests, baseline
+from tests.policy_catalogue_base import NS, Manifests, baseline
 
 GATEWAY = "coditect-gateway"
 CONTEXT = gke.Context(min_session_sec=3_600, gateway_bundle="v1.3.0")

@@ -117,6 +117,8 @@ def declare(manifests: Manifests) -> None:
             GCP_KINDS[m["kind"]](key, **m["spec"])
         elif m["kind"] == "ServiceAccount":
             k8s.core.v1.ServiceAccount(key, metadata=m["metadata"], automount_service_account_token=m.get("automountServiceAccountToken"))
+        elif m["kind"] == "Secret":
+            k8s.core.v1.Secret(key, metadata=m["metadata"], type=m.get("type"))
         elif m["kind"] == "RoleBinding":
             k8s.rbac.v1.RoleBinding(key, metadata=m["metadata"], role_ref=m["roleRef"], subjects=m["subjects"])
         elif m["kind"] not in classes and m["kind"] != "Namespace":  # GKE custom resources
@@ -134,6 +136,8 @@ class Case:
     fragment: str  # part of the violation message
     breaks: Callable[[Manifests], None]
     stack: str = "dev"
+    also: frozenset[str] = frozenset()  # other rules the same break rightly fires (one wrong value, two rules)
+    schema: str | None = None  # part of the CRD schema/CEL refusal when the API server rejects the break as well
 
     def manifests(self) -> Manifests:
         manifests = copy.deepcopy(baseline())

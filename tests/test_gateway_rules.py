@@ -112,6 +112,14 @@ CASES: tuple[Case, ...] = (
         "defaults to IPAddress",
         "type: NamedAddress explicitly",
     ),
+    Case(
+        "output annotation as the address",
+        both(drop("gateway", "spec", "addresses"), put("gateway", ("metadata", "annotations", gw.ADDRESSES_ANNOTATION), "coditect-dev-gw-ip")),
+        "gateway-addresses",
+        NS_GATEWAY,
+        f"annotation {gw.ADDRESSES_ANNOTATION}: 'coditect-dev-gw-ip' is an output GKE's controller writes",
+        "type: NamedAddress",
+    ),
     Case("IPAddress type", put("gateway", ("spec", "addresses", 0, "type"), "IPAddress"), "gateway-addresses", NS_GATEWAY, "'IPAddress'", "NamedAddress"),
     Case("address without value", drop("gateway", "spec", "addresses", 0, "value"), "gateway-addresses", NS_GATEWAY, "has no value", "reserved global address"),
     Case(
@@ -638,6 +646,13 @@ def test_every_gateway_rule_has_a_case() -> None:
     }
     assert len(gateway_rules) == 24
     assert gateway_rules == {case.rule for case in CASES}
+
+
+def test_the_output_annotation_beside_a_named_address_passes() -> None:
+    """A Gateway read back from the cluster carries GKE's networking.gke.io/addresses output; with spec.addresses set it is no finding."""
+    manifests = both_front_doors()
+    manifests["gateway"]["metadata"]["annotations"][gw.ADDRESSES_ANNOTATION] = "/projects/604837251937/global/addresses/coditect-dev-gw-ip"
+    assert findings(manifests) == []
 
 
 def test_307_and_308_pass_on_the_v1_5_1_bundle_and_301_on_every_bundle() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy
@@ -11,10 +12,11 @@ from coditect import internals
 from coditect.gke import Level
 from coditect.gke.pack import POLICIES
 from ops.policy_gate import Violation, _options, load_pack_config, run_policies
-from ops.program import run_program
+from ops.program import ROOT, run_program
 from ops.stack_check import check_stack
 from tests.conftest import STACKS, stack_config
-from tests.policy_catalogue import CASES, Case, baseline, declare
+from tests.policy_catalogue import CASES, GATEWAY_CASES, Case, baseline, declare
+from tests.policy_catalogue_gateway import gateway, gateway_alone
 
 
 def collect(found: list[str]) -> Callable[..., None]:
@@ -46,13 +48,32 @@ def test_baseline_passes_the_pack() -> None:
     assert [v for v in run_policies(run.resources, load_pack_config("dev")) if v.level is Level.MANDATORY] == []
 
 
+@pytest.mark.parametrize("front_doors", [gateway, gateway_alone], ids=["ingress-and-gateway", "gateway-alone"])
+def test_the_gateway_baselines_pass_the_pack(front_doors: Callable[..., Callable[[dict[str, Any]], None]]) -> None:
+    """The Gateway cases' starting points: the contract's Gateway objects beside the Ingress, and alone."""
+    manifests = baseline()
+    front_doors()(manifests)
+    report = check_stack("dev", program=lambda: declare(manifests))
+    assert report.ok, report.problems()
+    assert {m["kind"] for m in report.manifests} >= {"Gateway", "HTTPRoute", "GCPBackendPolicy", "HealthCheckPolicy", "GCPGatewayPolicy"}
+
+
+def test_the_docs_quote_the_measured_catalogue_size() -> None:
+    text = (ROOT / "docs" / "development.md").read_text()
+    assert f"the {len(CASES)}-case catalogue" in text and f"holds {len(CASES)} broken" in text
+    assert f"{len(GATEWAY_CASES)} of them are the Gateway" in text
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_catalogue_case_fires_exactly_its_rule(case: Case) -> None:
     """Through the same path as `python -m ops check`: program under mocks, pack with the stack's config."""
     report = check_stack(case.stack, program=lambda: declare(case.manifests()))
     assert not report.ok
-    assert report.schema_problems == [], report.schema_problems
-    assert mandatory_rules(report.mandatory) == {case.rule}, [str(v) for v in report.mandatory]
+    if case.schema is None:
+        assert report.schema_problems == [], report.schema_problems
+    else:  # the API server refuses it too: the pack names the fix, the schema proves the refusal
+        assert report.schema_problems and all(case.schema in str(p) for p in report.schema_problems), report.schema_problems
+    assert mandatory_rules(report.mandatory) == {case.rule} | case.also, [str(v) for v in report.mandatory]
     message = "\n".join(str(v) for v in report.mandatory)
     assert case.fragment in message
     assert "Fix:" in message

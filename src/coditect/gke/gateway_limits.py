@@ -43,6 +43,10 @@ CLASSIC_CLASS: Final = "gke-l7-gxlb"
 # gateway-api@v1.5.1 apis/v1/gateway_types.go GatewaySpecAddress: `type` defaults to IPAddress, which GKE rejects
 # (GWCER106 "only NamedAddress is supported", kubernetes-sigs/gateway-api#2632).
 NAMED_ADDRESS: Final = "NamedAddress"
+# GKE's Gateway controller writes the addresses it used into this annotation (`kubectl describe gateway` shows
+# e.g. "/projects/NUMBER/global/addresses/gkegw1-...", a name the controller generated); it is an output, and
+# writing it as input chooses nothing: the Gateway still gets an ephemeral IP.
+ADDRESSES_ANNOTATION: Final = "networking.gke.io/addresses"
 
 # --- TLS (https://cloud.google.com/kubernetes-engine/docs/how-to/secure-gateway) ---------------------
 CERTMAP_ANNOTATION: Final = "networking.gke.io/certmap"

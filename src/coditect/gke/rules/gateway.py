@@ -153,8 +153,11 @@ def classic_class_filters(stack: StackView, _context: Context) -> Iterator[Probl
 def gateway_addresses(manifest: Manifest) -> Iterator[Problem]:
     addresses = as_list(spec_of(manifest).get("addresses"))
     if not addresses:
+        output = annotations_of(manifest).get(gw.ADDRESSES_ANNOTATION)
+        # The output annotation set as input is the usual way to end up here: say why it did not hold the address.
+        hint = f" (annotation {gw.ADDRESSES_ANNOTATION}: {output!r} is an output GKE's controller writes; it does not choose the address)" if output else ""
         yield Problem(
-            "has no spec.addresses: GKE gives it an ephemeral IP that changes whenever the Gateway is re-created, so DNS points nowhere.",
+            f"has no spec.addresses{hint}: GKE gives it an ephemeral IP that changes whenever the Gateway is re-created, so DNS points nowhere.",
             NAMED_ADDRESS_FIX,
             subject="spec.addresses",
         )
