@@ -404,11 +404,16 @@ def sync_problems(live: LiveGateway) -> list[str]:
     ]
 
 
+def absent_status(namespace: str, name: str) -> GatewayStatus:
+    """The status of a Gateway that does not exist (a reader that must tell "absent" from "not proven" compares with it)."""
+    return GatewayStatus(name, False, False, (), False, False, (f"Gateway {namespace}/{name} does not exist",))
+
+
 def read_gateway_status(kube: KubeReader, namespace: str, name: str, routes: Sequence[str]) -> GatewayStatus:
     """The Gateway `name` and its HTTPRoutes `routes` as GKE reports them now (R12: wait on status, not on creation)."""
     live = read_gateway(kube, namespace, name, routes)
     if live.gateway is None:
-        return GatewayStatus(name, False, False, (), False, False, (f"Gateway {namespace}/{name} does not exist",))
+        return absent_status(namespace, name)
     route_lines = route_problems(live)
     # A route to a missing Service is a route problem; only existing Services need their two policies.
     policy_lines = policy_problems(live, [s for s in route_services(live.routes) if live.services.get(s)])

@@ -1,9 +1,9 @@
 """Socket.IO end to end through a stand-in for each front door, built from its rendered manifests.
 
-The Ingress door from rendered/prod/kubernetes.yaml (Ingress, Service, BackendConfig, FrontendConfig); the
-Gateway door from the same file plus tests/fixtures/gateway/rendered.yaml (Gateway, HTTPRoutes,
-GCPBackendPolicy, HealthCheckPolicy in the contract's shape). Then one mutation per value, each dropping
-it from the manifests, each turning a scenario red. Lab seconds are load balancer seconds scaled by
+Both doors from one real render, rendered/staging/kubernetes.yaml (staging declares frontDoors [ingress, gateway]):
+the Ingress door from its Ingress, Service, BackendConfig and FrontendConfig; the Gateway door from its Gateway,
+HTTPRoutes, GCPBackendPolicy and HealthCheckPolicy, in front of the same Service and pods. Then one mutation per
+value, each dropping it from the manifests, each turning a scenario red. Lab seconds are load balancer seconds scaled by
 LAB_SECONDS_PER_LB_SECOND (tests/frontdoor_lab.py): GKE's 30 s default timeout is 3 s here."""
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from tests.frontdoor_lab import (
 )
 from tests.lab import SOCKETIO_PATH, nginx_binary
 
-PROD = ROOT / "rendered" / "prod" / "kubernetes.yaml"
-GATEWAY = ROOT / "tests" / "fixtures" / "gateway" / "rendered.yaml"
+STAGING = ROOT / "rendered" / "staging" / "kubernetes.yaml"  # both front doors, as `ops render staging` wrote them
+PROD = ROOT / "rendered" / "prod" / "kubernetes.yaml"  # the Ingress alone
 SCALED_DEFAULT_S = scaled(DEFAULT_BACKEND_TIMEOUT_SEC)  # the cap a dropped timeout leaves, in lab seconds
 HOLD_S = SCALED_DEFAULT_S + 1.5  # past the default cap, by more than a ping interval
 SERVICE = "coditect-combined-service"
@@ -50,7 +50,9 @@ lab = pytest.mark.lab  # real nginx and Socket.IO servers: `make test-fast` skip
 
 
 def manifests(door: str) -> list[Doc]:
-    return load_files(PROD) if door == "ingress" else load_files(PROD, GATEWAY)
+    """The render both doors are built from; `door` names which one the caller reads (the file holds both)."""
+    assert door in ("ingress", "gateway")
+    return load_files(STAGING)
 
 
 def door_spec(door: str, docs: list[Doc]) -> FrontDoorSpec:
@@ -81,7 +83,7 @@ def wrong_health_check(door: str, docs: list[Doc], **change: object) -> list[Doc
 
 @pytest.fixture(scope="module")
 def pods(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoorLab]:
-    """Two python-socketio backends behind prod's rendered nginx site, shared by every door of the module."""
+    """Two python-socketio backends behind staging's rendered nginx site, shared by every door of the module."""
     if nginx_binary() is None:
         message = "nginx is not installed: apt-get install nginx (.ci/run does)"
         if os.environ.get("CI"):
@@ -333,7 +335,15 @@ def test_an_unmodelled_affinity_is_named() -> None:
 
 def test_no_gateway_is_a_clear_error() -> None:
     with pytest.raises(FrontDoorError, match="expected exactly one Gateway in the manifests, found 0"):
-        gateway_door(manifests("ingress"))
+        gateway_door(load_files(PROD))  # prod: frontDoors [ingress]
+
+
+def test_the_render_holds_both_doors_in_front_of_one_service() -> None:
+    docs = manifests("gateway")
+    assert {d["kind"] for d in docs} >= {"Ingress", "BackendConfig", "FrontendConfig", "Gateway", "HTTPRoute", "GCPBackendPolicy", "HealthCheckPolicy"}
+    ingress, gateway = ingress_door(docs), gateway_door(docs)
+    assert ingress.app[0].backend is not None and gateway.app[0].backend is not None
+    assert ingress.app[0].backend.service == gateway.app[0].backend.service == SERVICE
 
 
 def test_two_backend_policies_for_one_service_are_refused() -> None:

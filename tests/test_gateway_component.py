@@ -20,6 +20,7 @@ from coditect.ingress import Route
 from coditect.nginx import NginxConfigMap
 from coditect.service import NegService
 from coditect.settings import GatewaySettings, Settings
+from coditect.settings.front_door import BundleVersion
 from coditect.target import Target
 from ops import gcp_api
 from ops.manifests import manifests_of
@@ -428,3 +429,22 @@ def test_gateway_without_tls_is_refused_even_when_settings_are_bypassed(run_comp
 
     with pytest.raises(InvariantError, match="no SSL policy"):
         run_components(program)
+
+
+def test_gateway_on_its_own_cross_checks_its_routes_against_the_bundle(run_components: RunComponents) -> None:
+    """Outside a plan the Gateway's stack rules still run on its routes and policies (ROUTING_KINDS): a 308 redirect
+    is refused against bundle v1.3.0 (whose HTTPRoute CRD allows 301/302) and accepted against v1.5.1."""
+
+    def with_bundle(bundle: BundleVersion) -> Callable[[], None]:
+        def program() -> None:
+            parts = GatewayParts(settings())
+            routes = tuple(Route(parts.service, host=h) for h in parts.s.hosts)
+            gateway = GatewaySettings(bundle_version=bundle, redirect_status_code=308)  # the settings model would refuse it; bypassed here
+            WebsocketGateway("gateway", parts.ns, routes, gateway, GatewayBackend(parts.s.backend_config), parts.ip, parts.certmap, "ssl")
+
+        return program
+
+    refuses(run_components, with_bundle("v1.3.0"), "httproute-redirect-bundle", "coditect-gateway-redirect", "308")
+    run = run_components(with_bundle("v1.5.1"))
+    redirect = next(r for r in run.resources if r.inputs.get("kind") == "HTTPRoute" and r.inputs["metadata"]["name"] == "coditect-gateway-redirect")
+    assert redirect.inputs["spec"]["rules"][0]["filters"][0]["requestRedirect"]["statusCode"] == 308

@@ -1,6 +1,7 @@
 """Where the after-up inspection hook is bound (src/coditect/inspection.py): only on the InspectionMarker's
-ConfigMap, the stack's last object, which depends on the BackendConfig, the Service and the Ingress;
-and that ConfigMap's data changes whenever either spec does, so the hook fires after every change."""
+ConfigMap, the stack's last object, which depends on the Service and every front door declared (the
+BackendConfig and the Ingress, the Gateway); and that ConfigMap's data changes whenever one of their specs
+does, so the hook fires after every change."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pulumi
 import pytest
 
 from coditect.backend_config import BackendConfig
+from coditect.gateway import WebsocketGateway
 from coditect.ingress import WebsocketIngress
 from coditect.inspection import DIGEST_KEY, spec_digest
 from coditect.service import NegService
@@ -92,3 +94,64 @@ def test_the_data_changes_with_the_backend_config_timeout_and_an_ingress_host(ru
 def test_spec_digest_is_canonical() -> None:
     assert spec_digest({"a": 1, "b": 2}, {"rules": []}) == spec_digest({"b": 2, "a": 1}, {"rules": []})
     assert spec_digest({"timeoutSec": 1}, {}) != spec_digest({"timeoutSec": 2}, {})
+
+
+def with_doors(*doors: str) -> Callable[[dict[str, Any]], None]:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["frontDoors"] = list(doors)
+        raw["gateway"] = {"bundleVersion": "v1.5.1"}
+
+    return edit
+
+
+def hooked_marker(declared: list[Declared]) -> Declared:
+    [marker] = [d for d in declared if d.hooks is not None]
+    assert (marker.type, marker.name) == ("kubernetes:core/v1:ConfigMap", "inspection")
+    return marker
+
+
+@pytest.mark.parametrize(
+    "doors, front",
+    [(("ingress", "gateway"), (BackendConfig, WebsocketIngress, WebsocketGateway)), (("gateway",), (WebsocketGateway,))],
+)
+def test_the_marker_depends_on_every_front_door_declared(
+    declared: list[Declared], run_with: Callable[..., ProgramRun], doors: tuple[str, ...], front: tuple[type, ...]
+) -> None:
+    run = run_with("prod", with_doors(*doors))
+    deps = hooked_marker(declared).depends_on
+    assert {type(d) for d in deps if isinstance(d, (BackendConfig, WebsocketIngress, WebsocketGateway))} == set(front)
+    assert any(isinstance(d, NegService) for d in deps)
+    [metadata] = [r.inputs["metadata"] for r in run.of_type("kubernetes:core/v1:ConfigMap") if r.name == "inspection"]
+    assert metadata["name"] == ("coditect-ingress-inspection" if "ingress" in doors else "coditect-gateway-inspection")
+
+
+def test_the_data_changes_with_the_gateway_and_is_unchanged_for_the_ingress_alone(run_with: Callable[..., ProgramRun]) -> None:
+    ingress_only = marker_data(run_with("prod", lambda raw: None))[DIGEST_KEY]
+    both = marker_data(run_with("prod", with_doors("ingress", "gateway")))[DIGEST_KEY]
+    gateway_only = marker_data(run_with("prod", with_doors("gateway")))[DIGEST_KEY]
+    assert len({ingress_only, both, gateway_only}) == 3
+
+    def other_redirect(raw: dict[str, Any]) -> None:
+        with_doors("gateway")(raw)
+        raw["gateway"]["redirectStatusCode"] = 308
+
+    assert marker_data(run_with("prod", other_redirect))[DIGEST_KEY] != gateway_only
+    # The Ingress alone hashes what it did before the Gateway existed (prod's golden render, committed before it):
+    # the upgrade itself runs no hook.
+    from tests.standin.harness import golden_manifests
+
+    [golden] = [m for m in golden_manifests("prod") if m["kind"] == "ConfigMap" and m["metadata"]["name"].endswith("-inspection")]
+    assert golden["data"][DIGEST_KEY] == ingress_only
+
+
+def test_a_marker_without_a_front_door_is_refused(run_components: Callable[..., ProgramRun]) -> None:
+    from coditect.base import InvariantError
+    from coditect.inspection import InspectionMarker
+    from tests.test_invariants import Parts, settings
+
+    def program() -> None:
+        parts = Parts(settings())
+        InspectionMarker("inspection", parts.ns, None, parts.service, None)
+
+    with pytest.raises(InvariantError, match=r"no front door to inspect\. Fix: declare it with the Ingress, the Gateway or both"):
+        run_components(program)

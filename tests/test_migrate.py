@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from livestate.gateway import GatewayStatus
 from ops.__main__ import main
 from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WRITE, UsageError
 from ops.migrate import proof
@@ -27,27 +28,6 @@ from ops.migrate.observe import CertificateReader, CertificateState, DnsRecord, 
 from ops.migrate.plan import BOTH, GATEWAY_ONLY, INGRESS_ONLY, Memory, MigrationSettings, Seen, evaluate, next_doors, read_settings
 from ops.migrate.run import migrate, parse_now, parse_ttl
 from tests.conftest import ROOT
-
-try:  # the reader's own status type once it is in this build (another change adds livestate/gateway.py)
-    from livestate.gateway import GatewayStatus  # type: ignore[import-not-found,import-untyped,unused-ignore]
-except ImportError:
-
-    @dataclass(frozen=True)
-    class GatewayStatus:  # type: ignore[no-redef]
-        """The contract of livestate.gateway.GatewayStatus (docs/migration.md, "Observed state")."""
-
-        name: str
-        accepted: bool
-        programmed: bool
-        addresses: tuple[str, ...]
-        routes_ok: bool
-        policies_attached: bool
-        problems: tuple[str, ...]
-
-        @property
-        def proven(self) -> bool:
-            return self.accepted and self.programmed and bool(self.addresses) and self.routes_ok and self.policies_attached and not self.problems
-
 
 INGRESS_IP, GATEWAY_IP = "203.0.113.10", "203.0.113.20"
 HOST = "coditect.ai"
@@ -225,10 +205,10 @@ def test_complete_with_gateway_only(project: Path) -> None:
 
 def test_a_read_that_fails_is_named_and_the_step_cannot_be_judged(project: Path) -> None:
     set_doors(project, BOTH)
-    observer = FakeObserver(certificate=ACTIVE, fail={"gateway": ObservationError("livestate.gateway (the Gateway status reader) is not in this build")})
+    observer = FakeObserver(certificate=ACTIVE, fail={"gateway": ObservationError("Gateway coditect-app/coditect-gateway: no answer within 5 s")})
     code, text = run(project, observer)
     assert code == EXIT_FAILED and current(text) == ">>>> 2 side-by-side"
-    assert "cannot tell: livestate.gateway (the Gateway status reader) is not in this build" in text and "cannot be judged" in text
+    assert "cannot tell: Gateway coditect-app/coditect-gateway: no answer within 5 s" in text and "cannot be judged" in text
 
 
 def test_every_step_prints_its_rollback(project: Path) -> None:
@@ -624,12 +604,86 @@ def test_the_live_observer_reads_the_ingress_address_and_refuses_a_malformed_one
         live(FakeKube({"status": {"loadBalancer": {"ingress": [{"ip": "x\x1by"}]}}})).ingress_address()
 
 
-def test_without_the_gateway_reader_the_live_observer_says_it_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
+# --- the whole command against the stand-in cluster (tests/standin), through the real kubernetes client
 
-    monkeypatch.setitem(sys.modules, "livestate.gateway", None)  # import of it raises ImportError
-    with pytest.raises(ObservationError, match=r"livestate\.gateway .* is not in this build"):
-        live(FakeKube(None)).gateway_status()
+STANDIN_GATEWAY_IP = "34.117.80.12"  # status.addresses of tests/fixtures/inspect/k8s_gateway.json
+STANDIN_INGRESS_IP = "34.120.7.42"  # status.loadBalancer of tests/fixtures/inspect/k8s_ingress.json
+
+
+def in_namespace(world: Any, namespace: str) -> Any:
+    """The stand-in's objects moved from prod's namespace to another stack's (staging names everything else alike)."""
+    from tests.standin.world import NAMESPACE, World
+
+    return World(**{**world.__dict__, "kube": json.loads(json.dumps(world.kube).replace(NAMESPACE, namespace))})
+
+
+def active_certificate(project_id: str, name: str, host: str) -> None:
+    managed = {"domains": [host], "state": "ACTIVE", "authorizationAttemptInfo": [{"domain": host, "state": "AUTHORIZED"}]}
+    CertificateManagerStandIn.answers = {
+        f"/v1/projects/{project_id}/locations/global/certificates/{name}": (200, json.dumps({"name": name, "managed": managed}).encode())
+    }
+
+
+def migrate_against(
+    world: Any, root: Path, stack: str, certificates: str, tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    from ops.migrate import observe
+    from tests.standin.harness import running
+    from tests.standin.world import CONTEXT
+
+    monkeypatch.setattr(observe, "resolve", lambda host, timeout: (STANDIN_INGRESS_IP,))  # DNS still at the Ingress
+    with running(world, tmp) as standins:
+        argv = ["--project", str(root), "migrate", stack, "--to", "gateway", "--kubeconfig", str(standins.kubeconfig), "--context", CONTEXT]
+        code = main([*argv, "--certificate-endpoint", certificates, "--timeout", "30"])
+    out, err = capsys.readouterr()
+    assert err == ""
+    return code, out
+
+
+def test_staging_against_the_stand_in_is_proven_side_by_side_and_says_the_verify_command(
+    project: Path, certificate_manager: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.standin.gateway_world import gateway_world
+
+    world = in_namespace(gateway_world(), "coditect-staging")
+    active_certificate("coditect-staging", "coditect-staging-gw-cert", "staging.coditect.ai")
+    code, text = migrate_against(world, project, "staging", certificate_manager, tmp_path, monkeypatch, capsys)
+    assert code == EXIT_OK and current(text) == ">>>> 3 verified"
+    assert f"Gateway coditect-gateway: accepted yes, programmed yes, routes_ok yes, policies_attached yes; addresses {STANDIN_GATEWAY_IP}" in text
+    assert f"`python -m ops verify https://staging.coditect.ai/theia/socket.io/ --resolve staging.coditect.ai:{STANDIN_GATEWAY_IP}`" in text
+    read = {path.split("?")[0] for _api, _method, path in world.requests}
+    assert "/apis/gateway.networking.k8s.io/v1/namespaces/coditect-staging/httproutes/coditect-gateway-redirect" in read
+    assert {method for _api, method, _path in world.requests} == {"GET"}  # the plan reads, never writes
+
+
+def test_prod_against_the_stand_in_names_the_gateway_problem_and_an_absent_gateway(
+    project: Path, certificate_manager: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.standin.gateway_world import GWCER106, address_not_found, gateway_world
+    from tests.standin.world import healthy_world
+
+    set_doors(project, BOTH)
+    active_certificate("coditect-prod", "coditect-prod-gw-cert", HOST)
+    world = gateway_world()
+    address_not_found(world)
+    code, text = migrate_against(world, project, "prod", certificate_manager, tmp_path, monkeypatch, capsys)
+    assert code == EXIT_OK and current(text) == ">>>> 2 side-by-side"
+    assert "programmed NO" in text and GWCER106 in text and "addresses none" in text
+    code, text = migrate_against(healthy_world(), project, "prod", certificate_manager, tmp_path, monkeypatch, capsys)
+    assert code == EXIT_OK and current(text) == ">>>> 2 side-by-side"
+    assert "Gateway coditect-app/coditect-gateway does not exist: `pulumi up -s prod` creates it" in text
+
+
+def test_prod_with_the_ingress_only_reads_no_gateway(
+    project: Path, certificate_manager: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.standin.gateway_world import gateway_world
+
+    world = gateway_world()
+    code, text = migrate_against(world, project, "prod", certificate_manager, tmp_path, monkeypatch, capsys)
+    assert code == EXIT_OK and current(text) == ">>>> 1 certificate" and f"the Ingress serves at {STANDIN_INGRESS_IP}" in text
+    assert "`python -m ops migrate prod --to gateway --next` (writes frontDoors [ingress, gateway])" in text
+    assert [path for _api, _method, path in world.requests] == ["/apis/networking.k8s.io/v1/namespaces/coditect-app/ingresses/coditect-ingress"]
 
 
 def test_next_is_refused_while_another_command_holds_the_stack_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,6 +43,48 @@ def test_crd_schema_rejects_a_misspelt_backend_config_field() -> None:
     assert any("spec.timeoutSec: '1d' is not of type 'integer'" in m for m in messages)
 
 
+def staging_redirect(root: Path, bundle: str, status_code: int) -> None:
+    path = root / "Pulumi.staging.yaml"
+    text = path.read_text()
+    assert "    bundleVersion: v1.5.1\n" in text
+    path.write_text(text.replace("    bundleVersion: v1.5.1\n", f"    bundleVersion: {bundle}\n    redirectStatusCode: {status_code}\n"))
+
+
+def test_ops_check_judges_the_gateway_against_the_bundle_the_stack_declares(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """staging's cluster has bundle v1.5.1, whose HTTPRoute CRD takes a 308 redirect; the v1.3.0 CRD's enum is 301/302
+    (kubernetes-sigs/gateway-api config/crd/standard/gateway.networking.k8s.io_httproutes.yaml at v1.3.0 and v1.5.1)."""
+    from ops.__main__ import main
+    from ops.errors import EXIT_OK
+    from ops.stack_check import check_stack
+    from tests.conftest import copy_project
+
+    root = copy_project(tmp_path)
+    staging_redirect(root, "v1.5.1", 308)
+    code = main(["--project", str(root), "check", "staging", "--preview", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK and report["ok"] is True and report["problems"] == [], report
+    manifests = check_stack("staging", root, preview=True).manifests
+    [redirect] = [m for m in manifests if m["metadata"]["name"] == "coditect-gateway-redirect"]
+    assert redirect["spec"]["rules"][0]["filters"][0]["requestRedirect"]["statusCode"] == 308
+    # The same objects against the older bundle: the 308 is what it refuses (and all `ops check` judged before).
+    refused = [p.message for p in validate_all(manifests, bundle="v1.3.0")]
+    assert refused and all("statusCode" in m for m in refused)
+    assert [p.message for p in validate_all(manifests)] == refused  # no bundle: every vendored one, the strictest wins
+
+
+def test_ops_check_refuses_a_308_redirect_on_a_v1_3_0_cluster_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ops.__main__ import main
+    from tests.conftest import copy_project
+
+    root = copy_project(tmp_path)
+    staging_redirect(root, "v1.3.0", 308)
+    code = main(["--project", str(root), "check", "staging", "--preview"])
+    out = capsys.readouterr().out
+    assert code != 0 and "Traceback" not in out
+    (line,) = [x for x in out.splitlines() if "gateway.redirectStatusCode" in x]
+    assert "is 308, which the v1.3.0 HTTPRoute CRD refuses" in line
+
+
 SCAN_LOCK = ROOT / "requirements-scan.lock"
 
 

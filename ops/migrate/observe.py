@@ -2,8 +2,8 @@
 the same way from a real cluster or from a test's fake.
 
 The real observer reads, read-only:
-- the Gateway's status through livestate.gateway.read_gateway_status (imported on use: its GatewayStatus
-  is the contract of docs/migration.md, "Observed state");
+- the Gateway's status through livestate.gateway.read_gateway_status (imported on use, as the other live readers:
+  its GatewayStatus is the contract of docs/migration.md, "Observed state"), None when the Gateway does not exist;
 - the Ingress's address (status.loadBalancer.ingress[].ip) through livestate.kube;
 - the Certificate Manager certificate and its DNS authorizations through the bounded Google client
   (livestate.gcp_http), REST v1:
@@ -264,14 +264,11 @@ class LiveObserver:
         return self._kube
 
     def gateway_status(self) -> GatewayView | None:
-        try:
-            from livestate.gateway import read_gateway_status  # type: ignore[import-not-found,import-untyped,unused-ignore]
-        except ImportError:
-            raise ObservationError(
-                "livestate.gateway (the Gateway status reader) is not in this build, so whether the Gateway is proven cannot be told. Fix: update the checkout"
-            ) from None
-        status: GatewayView | None = read_gateway_status(self.kube(), self.namespace, self.gateway_name, self.routes)
-        return status
+        """The Gateway's status, None when it does not exist (the plan then says `pulumi up` creates it)."""
+        from livestate.gateway import absent_status, read_gateway_status
+
+        status = read_gateway_status(self.kube(), self.namespace, self.gateway_name, self.routes)
+        return None if status == absent_status(self.namespace, self.gateway_name) else status
 
     def certificate_state(self) -> CertificateState | None:
         return CertificateReader(self.project, self.certificate_endpoint, self.timeout).certificate(self.certificate_name)

@@ -23,8 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from coditect.settings.front_door import BundleVersion
 from ops import stack_files
 from ops.errors import Refused, UsageError, clip, shown
 from ops.migrate.observe import CertificateState, GatewayView, ObservationError, Observer, normalized
@@ -35,8 +36,7 @@ INGRESS_ONLY, BOTH, GATEWAY_ONLY = (INGRESS,), (INGRESS, GATEWAY), (GATEWAY,)
 FRONT_DOORS = (INGRESS_ONLY, BOTH, GATEWAY_ONLY)
 FRONT_DOORS_KEY = "coditect:frontDoors"
 GATEWAY_KEY = "coditect:gateway"
-BUNDLES = ("v1.3.0", "v1.5.1")
-DEFAULT_GATEWAY_NAME = "coditect-gateway"
+BUNDLES: tuple[str, ...] = get_args(BundleVersion)
 DEFAULT_DNS_TTL_S = 300
 # What the Gateway is built from (frontDoors is not: moving through the steps must not make the proof stale).
 DIGEST_KEYS = (GATEWAY_KEY, "coditect:hosts", "coditect:backendConfig", "coditect:service", "coditect:gcp", "coditect:socketio")
@@ -84,38 +84,9 @@ def _front_doors(value: Any, where: str) -> tuple[str, ...]:
     return doors
 
 
-def _gateway_block(value: Any, where: str) -> tuple[str | None, str]:
-    if value is None:
-        return None, DEFAULT_GATEWAY_NAME
-    if not isinstance(value, dict):
-        raise UsageError(f"{where}: {GATEWAY_KEY} is {shown(value)}, not a mapping. Fix: write it as a mapping (bundleVersion, name, ...)")
-    bundle, name = value.get("bundleVersion"), value.get("name", DEFAULT_GATEWAY_NAME)
-    if bundle is not None and bundle not in BUNDLES:
-        raise UsageError(
-            f"{where}: {GATEWAY_KEY}.bundleVersion is {shown(bundle)}; it must be one of {', '.join(BUNDLES)} (the Gateway API bundle the cluster has)"
-        )
-    if not isinstance(name, str) or not name:
-        raise UsageError(f"{where}: {GATEWAY_KEY}.name is {shown(name)}, not a name")
-    return bundle, name
-
-
 def _digest(config: dict[str, Any]) -> str:
     picked = {key: config.get(key) for key in DIGEST_KEYS}
     return hashlib.sha256(json.dumps(picked, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _validated(stack: str, root: Path, data: dict[str, Any]) -> Any:
-    """The stack's validated settings. Until the settings model knows frontDoors and gateway (another change adds
-    them), they are read here from the stack file and left out of the model's validation."""
-    import yaml
-
-    from coditect.settings import Settings
-    from ops.stack_check import settings_for
-
-    if "front_doors" in Settings.model_fields:
-        return settings_for(stack, root)
-    config = {key: value for key, value in (data.get("config") or {}).items() if key not in (FRONT_DOORS_KEY, GATEWAY_KEY)}
-    return settings_for(stack, root, yaml.safe_dump({**data, "config": config}, sort_keys=False))
 
 
 def read_settings(stack: str, root: Path) -> MigrationSettings:
@@ -128,13 +99,15 @@ def read_settings(stack: str, root: Path) -> MigrationSettings:
     if not isinstance(config, dict):
         raise UsageError(f"{path.name}: 'config' must be a mapping of keys to values")
     doors = _front_doors(config.get(FRONT_DOORS_KEY), path.name)
-    bundle, name = _gateway_block(config.get(GATEWAY_KEY), path.name)
-    engine_config, _secrets, settings = _validated(stack, root, document.data)
+    from ops.stack_check import settings_for
+
+    # The settings model validates frontDoors and the gateway block with the rest of the stack.
+    engine_config, _secrets, settings = settings_for(stack, root)
     return MigrationSettings(
         stack=stack,
         front_doors=doors,
-        bundle_version=bundle,
-        gateway_name=name,
+        bundle_version=settings.gateway.bundle_version,
+        gateway_name=settings.gateway.name,
         hosts=tuple(settings.hosts),
         namespace=settings.namespace,
         timeout_sec=int(settings.backend_config.timeout_sec),
@@ -402,6 +375,10 @@ def _forward_next(s: MigrationSettings, steps: list[Step], seen: Seen) -> list[s
                 f"then `{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])",
             ]
         return [f"`{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])", _deploy(s)]
+    if current.number == 1 and seen.certificate is None:
+        return [
+            f"`pulumi up -s {s.stack}` creates the certificate with the Gateway (frontDoors {doors_text(s.front_doors)}); then `{_migrate(s, GATEWAY)}` again"
+        ]
     if current.number == 1:
         records = [f"create at your DNS provider: {record}" for record in (seen.certificate.records if seen.certificate else ())]
         return [*records, f"wait for Certificate Manager to authorize every domain (minutes to hours), then `{_migrate(s, GATEWAY)}` again"]

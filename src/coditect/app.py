@@ -49,7 +49,7 @@ class App:
     tls: Tls | None
     cloud_armor: CloudArmor | None
     monitoring: SocketIOMonitoring | None
-    inspection: InspectionMarker | None  # it inspects the Ingress: None without one
+    inspection: InspectionMarker | None  # it inspects every front door
     gateway: WebsocketGateway | None = None
     gateway_static_ip: StaticIp | None = None
     certificate_map: CertificateMap | None = None
@@ -237,7 +237,7 @@ def _declare_app(settings: Settings, cluster: k8s.Provider, hooks: pulumi.Resour
         if settings.autoscaling.enabled
         else None
     )
-    inspection = InspectionMarker("inspection", ns, config, service, doors.ingress, hooks=hooks, opts=on_cluster()) if config and doors.ingress else None
+    inspection = InspectionMarker("inspection", ns, config, service, doors.ingress, hooks, on_cluster(), gateway=doors.gateway)
     policy = LoadBalancerNetworkPolicy("network-policy", deployment, opts=on_cluster())
     EgressPolicy("egress-policy", deployment, settings.containment, opts=on_cluster())
     NamespaceDefaultDeny("default-deny", ns, opts=on_cluster())

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from coditect import gke
 from coditect.base import PART_OF, InvariantError, child_opts, manifest, type_token
 from coditect.certificate_manager import CertificateMap
 from coditect.deployment import HealthEndpoint
@@ -188,7 +189,14 @@ class WebsocketGateway(pulumi.ComponentResource):
             self.resources = created
             self.register_outputs({"name": settings.name, "routes": [self.app_route_name, self.redirect_route_name]})
 
-        declare(where, self.manifests, create)
+        # Used on its own, the Gateway cross-checks its routes and policies with the Services, pods and
+        # BackendConfigs they reach, against the cluster's CRD bundle (a plan sees the whole stack instead).
+        reachable: dict[int, dict[str, Any]] = {id(m): m for m in self.manifests}
+        for service in self.services:
+            for part in (service, service.deployment, service.backend_config):
+                if part is not None:
+                    reachable.setdefault(id(part), part.manifest)
+        declare(where, self.manifests, create, stack=list(reachable.values()), context=gke.Context(gateway_bundle=settings.bundle_version))
 
 
 def _rules(routes: Sequence[Route]) -> list[dict[str, Any]]:

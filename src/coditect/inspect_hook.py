@@ -1,9 +1,10 @@
-"""A Pulumi resource hook that makes `pulumi up` prove what GKE did with the Ingress and the
-BackendConfig: after they are created or changed (the hook is bound to the InspectionMarker, which
-depends on both; src/coditect/inspection.py) it runs the live-state engine's checks of Ingress
-translation and of the BackendConfig on the backend service (`inspect`, livestate.hook.inspect_until,
-given by the composition root, __main__.py), polling until they converge or a deadline passes. Then,
-per mode, a warning or a failure names what GKE has not applied. Hooks never run in preview.
+"""A Pulumi resource hook that makes `pulumi up` prove what GKE did with each front door: after one is
+created or changed (the hook is bound to the InspectionMarker, which depends on the Ingress with its
+BackendConfig and on the Gateway with its routes and policies; src/coditect/inspection.py) it runs the
+live-state engine's checks of each door's translation and backend settings (`inspect`,
+livestate.hook.inspect_until, given by the composition root, __main__.py), polling until they converge or
+a deadline passes. Then, per mode, a warning or a failure names what GKE has not applied. Hooks never run
+in preview.
 
 This module imports no engine and no client: the Kubernetes and Compute clients load when the hook
 runs, the Container API client (cluster layer) never on this path: it is not in the deploy lock.
@@ -28,7 +29,7 @@ class BackendConfigNotApplied(Exception):
 
 class Inspect(Protocol):
     """The blocking inspection (livestate.hook.inspect_until, handed over by __main__.py, the composition
-    root): None when translation and the BackendConfig have converged, else what GKE has not applied."""
+    root): None when every front door has converged, else what GKE has not applied."""
 
     def __call__(
         self,

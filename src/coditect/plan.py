@@ -22,6 +22,7 @@ import pulumi
 from coditect import gke
 from coditect.base import enforce, pack_levels
 from coditect.gke import Finding, Level
+from coditect.gke import gateway_limits as gw
 from coditect.gke.manifest import Manifest
 
 Creation = Callable[[], None]
@@ -41,10 +42,23 @@ class DeclarationPlan:
 _ACTIVE: list[DeclarationPlan] = []
 
 
-# What a component used on its own can cross-check: the routing from an Ingress to its Services,
-# BackendConfigs and pods. Rules about the whole namespace (egress, identity) need every object of
-# the stack, which only a plan sees.
-ROUTING_KINDS = frozenset({"Ingress", "Service", "BackendConfig", "FrontendConfig", "ManagedCertificate"})
+# What a component used on its own can cross-check: the routing from a front door (an Ingress, or a Gateway
+# with its HTTPRoutes and GKE policies) to its Services, BackendConfigs and pods. Rules about the whole
+# namespace (egress, identity) need every object of the stack, which only a plan sees.
+ROUTING_KINDS = frozenset(
+    {
+        "Ingress",
+        "Service",
+        "BackendConfig",
+        "FrontendConfig",
+        "ManagedCertificate",
+        gw.GATEWAY,
+        gw.HTTP_ROUTE,
+        gw.GCP_BACKEND_POLICY,
+        gw.HEALTH_CHECK_POLICY,
+        gw.GCP_GATEWAY_POLICY,
+    }
+)
 
 
 def declare(where: str, manifests: Sequence[Manifest], create: Creation, stack: Sequence[Manifest] = (), context: gke.Context | None = None) -> None:
