@@ -164,10 +164,12 @@ def test_gateway_only_declares_no_ingress_objects_and_no_backend_config_annotati
     assert kinds.isdisjoint(INGRESS_KINDS)
     (service,) = by_kind(run, "Service")
     assert "cloud.google.com/backend-config" not in service["metadata"]["annotations"]
-    # The Ingress's address is not declared; the SSL policy the GCPGatewayPolicy names still is.
-    assert {r.inputs["name"] for r in run.of_type("gcp:compute/globalAddress:GlobalAddress")} == {"coditect-prod-gw-ip"}
+    # The Ingress's address is kept for a rollback (protected: dropping it would fail `pulumi up`); the SSL policy the
+    # GCPGatewayPolicy names is declared too.
+    assert {r.inputs["name"] for r in run.of_type("gcp:compute/globalAddress:GlobalAddress")} == {"coditect-prod-ip", "coditect-prod-gw-ip"}
     assert {r.inputs["name"] for r in run.of_type("gcp:compute/sSLPolicy:SSLPolicy")} == {"coditect-prod-ssl-policy"}
-    assert not {"ingressName", "backendConfigName", "staticIpName"} & set(run.exports)
+    assert not {"ingressName", "backendConfigName"} & set(run.exports) and run.exports["staticIpName"] == "coditect-prod-ip"
+    assert any("coditect-prod-ip is kept for a rollback to the Ingress" in m for m in run.messages)
     # The after-up inspection reads the Ingress: no marker without one.
     assert "coditect-ingress-inspection" not in {m["metadata"]["name"] for m in by_kind(run, "ConfigMap")}
 
@@ -448,3 +450,15 @@ def test_gateway_on_its_own_cross_checks_its_routes_against_the_bundle(run_compo
     run = run_components(with_bundle("v1.5.1"))
     redirect = next(r for r in run.resources if r.inputs.get("kind") == "HTTPRoute" and r.inputs["metadata"]["name"] == "coditect-gateway-redirect")
     assert redirect.inputs["spec"]["rules"][0]["filters"][0]["requestRedirect"]["statusCode"] == 308
+
+
+def test_no_front_door_switch_drops_a_protected_address() -> None:
+    """Both addresses are protected, and Pulumi refuses to delete a protected resource: every step of the migration
+    and of its rollback ([ingress] <-> [ingress, gateway] <-> [gateway]) declares the same two addresses, at the same
+    names (the stack here names its bundle, as a stack in migration does)."""
+    declared = {}
+    for doors in (("ingress",), ("ingress", "gateway"), ("gateway",)):
+        run = prod_with(*doors)
+        declared[doors] = {(r.name, r.inputs["name"]) for r in run.of_type("gcp:compute/globalAddress:GlobalAddress")}
+    assert len(set(map(frozenset, declared.values()))) == 1, declared
+    assert declared[("ingress",)] == {("static-ip", "coditect-prod-ip"), ("gateway-static-ip", "coditect-prod-gw-ip")}

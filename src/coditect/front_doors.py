@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 from pulumi import ResourceOptions
 
 from coditect.backend_config import BackendConfig
@@ -65,14 +66,13 @@ def front_doors(settings: Settings, ns: AppNamespace, service: NegService, cloud
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
     with_ingress, with_gateway = INGRESS in settings.front_doors, GATEWAY in settings.front_doors
     routes = tuple(Route(service, host=host) for host in settings.hosts)
-    static_ip = StaticIp("static-ip", ingress_static_ip_name(settings)) if with_ingress and gcp_settings.static_ip.enabled else None
+    static_ip, gateway_ip = _addresses(settings, with_ingress, with_gateway)
     tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls, opts=on_cluster(), ingress=with_ingress) if gcp_settings.tls.enabled else None
     ingress = _ingress(settings, ns, service, routes, static_ip, tls, on_cluster) if with_ingress else None
-    if not with_gateway:
-        return FrontDoors(ingress, static_ip, tls, None, None, None)
+    if not with_gateway or gateway_ip is None:
+        return FrontDoors(ingress, static_ip, tls, None, gateway_ip, None)
     if tls is None:  # the settings refuse this too (front_door_problems); model_copy skips them
         raise InvariantError("Gateway: gcp.tls is off, so there is no SSL policy for its GCPGatewayPolicy. Fix: enable gcp.tls.")
-    gateway_ip = StaticIp("gateway-static-ip", gateway_static_ip_name(settings), front="the Gateway's")
     certificate_map = CertificateMap("certificate-map", prefix, settings.hosts)
     gateway = WebsocketGateway(
         "gateway",
@@ -87,6 +87,30 @@ def front_doors(settings: Settings, ns: AppNamespace, service: NegService, cloud
         opts=on_cluster(depends_on=[r for r in (tls, cloud_armor) if r is not None]),
     )
     return FrontDoors(ingress, static_ip, tls, gateway, gateway_ip, certificate_map)
+
+
+def _addresses(settings: Settings, with_ingress: bool, with_gateway: bool) -> tuple[StaticIp | None, StaticIp | None]:
+    """The two global addresses. Each is protected (DNS points at it) and Pulumi refuses to delete a protected
+    resource, so a front-door switch never drops one: the Ingress's is kept while gcp.staticIp.enabled, the
+    Gateway's while the gateway block names the cluster's bundle. A rollback then gets its old IP back, and
+    `pulumi up` of either direction of the migration succeeds; releasing an address is its own change (the
+    setting off, then `pulumi state unprotect`), the last step of docs/migration.md."""
+    ingress_ip = ingress_static_ip_name(settings)
+    static_ip = StaticIp("static-ip", ingress_ip) if settings.gcp.static_ip.enabled else None
+    if static_ip is not None and not with_ingress:
+        pulumi.log.warn(
+            f"Global address {ingress_ip} is kept for a rollback to the Ingress (frontDoors has no ingress). Once the migration is "
+            "over: set coditect:gcp.staticIp.enabled false, run `pulumi state unprotect` on it, then pulumi up."
+        )
+    keep_gateway_ip = with_gateway or settings.gateway.bundle_version is not None
+    gateway_name = gateway_static_ip_name(settings)
+    gateway_ip = StaticIp("gateway-static-ip", gateway_name, front="the Gateway's") if keep_gateway_ip else None
+    if gateway_ip is not None and not with_gateway:
+        pulumi.log.warn(
+            f"Global address {gateway_name} is kept for the Gateway (frontDoors has no gateway, gateway.bundleVersion is set). To "
+            "release it: remove coditect:gateway.bundleVersion, run `pulumi state unprotect` on it, then pulumi up."
+        )
+    return static_ip, gateway_ip
 
 
 def _ingress(
