@@ -16,7 +16,7 @@ from pydantic import Field
 from coditect.settings.types import DNS_LABEL, DnsLabel, Entries, Model, pattern_string
 
 if TYPE_CHECKING:
-    from coditect.settings.root import Settings
+    from coditect.settings.root import AppSettings
 
 FrontDoor = Literal["ingress", "gateway"]
 INGRESS: FrontDoor = "ingress"
@@ -67,15 +67,15 @@ FrontDoors = Annotated[
 DEFAULT_FRONT_DOORS: tuple[FrontDoor, ...] = (INGRESS,)
 
 
-def gateway_static_ip_name(settings: Settings) -> str:
+def gateway_static_ip_name(settings: AppSettings) -> str:
     return settings.gateway.static_ip_name or f"{settings.gcp_prefix}-gw-ip"
 
 
-def ingress_static_ip_name(settings: Settings) -> str:
+def ingress_static_ip_name(settings: AppSettings) -> str:
     return settings.gcp.static_ip.name or f"{settings.gcp_prefix}-ip"
 
 
-def front_door_problems(settings: Settings) -> list[tuple[str, str]]:
+def front_door_problems(settings: AppSettings) -> list[tuple[str, str]]:
     """(config key, problem) of the front-door settings as combined with the rest of the stack."""
     if GATEWAY not in settings.front_doors:
         return []
