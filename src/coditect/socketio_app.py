@@ -121,6 +121,7 @@ def config_key(finding: Finding) -> str | None:
 
 def component_refusal(name: str) -> Refusal:
     """The findings of the GKE rules on what the args declare, each under the arg that causes it."""
+
     def refuse(findings: list[Finding]) -> Exception:
         lines = []
         for finding in findings:
