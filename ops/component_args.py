@@ -18,7 +18,6 @@ import types
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -99,12 +98,13 @@ def _class_doc(model: type[BaseModel], name: str, key: str) -> str:
 
 
 def _bounds(info: FieldInfo) -> list[str]:
+    """The numeric bounds of a field (pydantic keeps Field(ge=, le=) as annotated-types Ge/Le metadata)."""
     parts = []
     for entry in info.metadata:
-        if isinstance(entry, annotated_types.Ge):
-            parts.append(f"at least {entry.ge}")
-        elif isinstance(entry, annotated_types.Le):
-            parts.append(f"at most {entry.le}")
+        if (least := getattr(entry, "ge", None)) is not None:
+            parts.append(f"at least {least}")
+        elif (most := getattr(entry, "le", None)) is not None:
+            parts.append(f"at most {most}")
     return parts
 
 
