@@ -16,11 +16,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 from pulumi.runtime.resource import all_aliases
-from pydantic.alias_generators import to_snake
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel, to_snake
 
 from coditect import SocketIoApp, SocketIoAppArgs
 from coditect.base import pack_levels
-from coditect.settings import AppSettings, Settings
+from coditect.settings import AppSettings, Settings, SettingsError, parse_settings
 from coditect.socketio_app import SocketIoAppError, app_settings
 from ops import component_args
 from ops.manifests import gcp_resources, kubernetes_manifests
@@ -173,8 +174,6 @@ def test_the_stack_settings_give_the_same_cross_field_message() -> None:
     """One model: the stack path reports the same text under coditect:<key>."""
     [app_line] = refusal_lines({**MINIMAL, "deployment": {"min_available": 3}})
     raw = {**stack_settings_raw("dev"), "deployment": {"minAvailable": 3}}
-    from coditect.settings import SettingsError, parse_settings
-
     with pytest.raises(SettingsError) as raised:
         parse_settings(raw, "dev")
     [stack_line] = [line for line in str(raised.value).splitlines() if "deployment.minAvailable" in line]
@@ -322,3 +321,41 @@ def test_importing_the_rule_engine_leaves_the_components_out() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src")}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def bounded_numbers(model: type[BaseModel], path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], int]]:
+    """(field path, lowest allowed) of every bounded whole-number setting under `model`."""
+    found = []
+    for name, info in model.model_fields.items():
+        least = next((entry.ge for entry in info.metadata if getattr(entry, "ge", None) is not None), None)
+        if least is not None and isinstance(least, int):
+            found.append(((*path, name), least))
+        nested = component_args._model_in(info.annotation)
+        if nested:
+            found += bounded_numbers(nested, (*path, name))
+    return found
+
+
+def nested(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    return {path[0]: nested(path[1:], value)} if len(path) > 1 else {path[0]: value}
+
+
+BOUNDED = bounded_numbers(AppSettings)
+
+
+@pytest.mark.parametrize(("path", "least"), BOUNDED, ids=[".".join(p) for p, _ in BOUNDED])
+def test_every_lower_bound_is_the_stack_settings_bound(path: tuple[str, ...], least: int) -> None:
+    """The same model judges both: one below the bound is refused under args.<key> and under coditect:<key>
+    with the same message; the bound itself is not refused for that key."""
+    key = ".".join(to_camel(part) for part in path)
+    lines = refusal_lines({**MINIMAL, **nested(path, least - 1)})
+    [line] = [line for line in lines if line.startswith(f"SocketIoApp app: args.{key}: ")]
+    with pytest.raises(SettingsError) as raised:
+        parse_settings({**stack_settings_raw("dev"), **nested(tuple(to_camel(p) for p in path), least - 1)}, "dev")
+    [stack_line] = [text for text in str(raised.value).splitlines() if text.startswith(f"  - coditect:{key}: ")]
+    message = line.removeprefix(f"SocketIoApp app: args.{key}: ").split(". Fix:")[0]
+    assert message == stack_line.removeprefix(f"  - coditect:{key}: ").split(". Fix:")[0]
+    try:
+        app_settings("app", {**MINIMAL, **nested(path, least)})
+    except SocketIoAppError as error:  # the bound may conflict with another default (a cross-field rule), never with itself
+        assert not any(text.startswith(f"SocketIoApp app: args.{key}: Input should be") for text in str(error).splitlines())
