@@ -25,8 +25,9 @@ from coditect.gcp import CloudArmor, StaticIp, Tls
 from coditect.ingress import IngressExtras, Route, WebsocketIngress
 from coditect.namespace import AppNamespace
 from coditect.service import NegService
-from coditect.settings import GATEWAY, INGRESS, Settings, gateway_static_ip_name, ingress_static_ip_name
+from coditect.settings import GATEWAY, INGRESS, AppSettings, gateway_static_ip_name, ingress_static_ip_name
 
+# The options of each object, given its own (depends_on): SocketIoApp's parent and alias.
 OnCluster = Callable[..., ResourceOptions]
 
 
@@ -40,13 +41,13 @@ class FrontDoors:
     certificate_map: CertificateMap | None
 
 
-def security_policy(settings: Settings, cloud_armor: CloudArmor | None) -> str | None:
+def security_policy(settings: AppSettings, cloud_armor: CloudArmor | None) -> str | None:
     """The Cloud Armor policy the backends carry: its name while attached, else None."""
     return cloud_armor.name if cloud_armor and settings.gcp.cloud_armor.enabled else None
 
 
 def backend_config(
-    settings: Settings, ns: AppNamespace, deployment: CombinedDeployment, cloud_armor: CloudArmor | None, on_cluster: OnCluster
+    settings: AppSettings, ns: AppNamespace, deployment: CombinedDeployment, cloud_armor: CloudArmor | None, on_cluster: OnCluster
 ) -> BackendConfig | None:
     """The Ingress's BackendConfig; None when the Ingress is not a front door (a Gateway takes none)."""
     if INGRESS not in settings.front_doors:
@@ -61,19 +62,19 @@ def backend_config(
     )
 
 
-def front_doors(settings: Settings, ns: AppNamespace, service: NegService, cloud_armor: CloudArmor | None, on_cluster: OnCluster) -> FrontDoors:
+def front_doors(settings: AppSettings, ns: AppNamespace, service: NegService, cloud_armor: CloudArmor | None, on_cluster: OnCluster) -> FrontDoors:
     """Every front door the settings list, routed to `service` for every host."""
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
     with_ingress, with_gateway = INGRESS in settings.front_doors, GATEWAY in settings.front_doors
     routes = tuple(Route(service, host=host) for host in settings.hosts)
-    static_ip, gateway_ip = _addresses(settings, with_ingress, with_gateway)
+    static_ip, gateway_ip = _addresses(settings, with_ingress, with_gateway, on_cluster)
     tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls, opts=on_cluster(), ingress=with_ingress) if gcp_settings.tls.enabled else None
     ingress = _ingress(settings, ns, service, routes, static_ip, tls, on_cluster) if with_ingress else None
     if not with_gateway or gateway_ip is None:
         return FrontDoors(ingress, static_ip, tls, None, gateway_ip, None)
     if tls is None:  # the settings refuse this too (front_door_problems); model_copy skips them
         raise InvariantError("Gateway: gcp.tls is off, so there is no SSL policy for its GCPGatewayPolicy. Fix: enable gcp.tls.")
-    certificate_map = CertificateMap("certificate-map", prefix, settings.hosts)
+    certificate_map = CertificateMap("certificate-map", prefix, settings.hosts, opts=on_cluster())
     gateway = WebsocketGateway(
         "gateway",
         namespace=ns,
@@ -89,14 +90,14 @@ def front_doors(settings: Settings, ns: AppNamespace, service: NegService, cloud
     return FrontDoors(ingress, static_ip, tls, gateway, gateway_ip, certificate_map)
 
 
-def _addresses(settings: Settings, with_ingress: bool, with_gateway: bool) -> tuple[StaticIp | None, StaticIp | None]:
+def _addresses(settings: AppSettings, with_ingress: bool, with_gateway: bool, on_cluster: OnCluster) -> tuple[StaticIp | None, StaticIp | None]:
     """The two global addresses. Each is protected (DNS points at it) and Pulumi refuses to delete a protected
     resource, so a front-door switch never drops one: the Ingress's is kept while gcp.staticIp.enabled, the
     Gateway's while the gateway block names the cluster's bundle. A rollback then gets its old IP back, and
     `pulumi up` of either direction of the migration succeeds; releasing an address is its own change (the
     setting off, then `pulumi state unprotect`), the last step of docs/migration.md."""
     ingress_ip = ingress_static_ip_name(settings)
-    static_ip = StaticIp("static-ip", ingress_ip) if settings.gcp.static_ip.enabled else None
+    static_ip = StaticIp("static-ip", ingress_ip, opts=on_cluster()) if settings.gcp.static_ip.enabled else None
     if static_ip is not None and not with_ingress:
         pulumi.log.warn(
             f"Global address {ingress_ip} is kept for a rollback to the Ingress (frontDoors has no ingress). Once the migration is "
@@ -104,7 +105,7 @@ def _addresses(settings: Settings, with_ingress: bool, with_gateway: bool) -> tu
         )
     keep_gateway_ip = with_gateway or settings.gateway.bundle_version is not None
     gateway_name = gateway_static_ip_name(settings)
-    gateway_ip = StaticIp("gateway-static-ip", gateway_name, front="the Gateway's") if keep_gateway_ip else None
+    gateway_ip = StaticIp("gateway-static-ip", gateway_name, opts=on_cluster(), front="the Gateway's") if keep_gateway_ip else None
     if gateway_ip is not None and not with_gateway:
         pulumi.log.warn(
             f"Global address {gateway_name} is kept for the Gateway (frontDoors has no gateway, gateway.bundleVersion is set). To "
@@ -114,7 +115,7 @@ def _addresses(settings: Settings, with_ingress: bool, with_gateway: bool) -> tu
 
 
 def _ingress(
-    settings: Settings, ns: AppNamespace, service: NegService, routes: tuple[Route, ...], static_ip: StaticIp | None, tls: Tls | None, on_cluster: OnCluster
+    settings: AppSettings, ns: AppNamespace, service: NegService, routes: tuple[Route, ...], static_ip: StaticIp | None, tls: Tls | None, on_cluster: OnCluster
 ) -> WebsocketIngress:
     annotations: dict[str, Any] = {**(static_ip.ingress_annotations() if static_ip else {}), **(tls.ingress_annotations() if tls else {})}
     extras = IngressExtras(annotations=annotations, manifests=tuple(tls.manifests()) if tls else ())
