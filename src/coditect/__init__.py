@@ -7,4 +7,23 @@ it as ``policy/gke``). Nothing here reads files of the repository it was built f
 
 from __future__ import annotations
 
-__version__ = "1.0.0"
+from importlib import metadata
+from pathlib import Path
+
+DISTRIBUTION = "coditect-gke"
+
+
+def _version() -> str:
+    """The one version: pyproject.toml's [project].version. From a source checkout it is read there (an
+    editable install's metadata can be another checkout's); an installed wheel asks its own metadata."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == DISTRIBUTION:
+            return str(project["version"])
+    return metadata.version(DISTRIBUTION)
+
+
+__version__ = _version()
