@@ -118,6 +118,7 @@ def test_pdb_and_network_policy_target_the_deployment_pods(any_stack: ProgramRun
 def test_every_child_is_parented_by_its_component(any_stack: ProgramRun) -> None:
     components = {r.type for r in any_stack.resources if not r.custom}
     core = {
+        "coditect:index:SocketIoApp",  # the public component; every other is declared under it
         "coditect:index:AppNamespace",
         "coditect:index:CombinedDeployment",
         "coditect:index:BackendConfig",

@@ -24,8 +24,9 @@ from coditect.gcp import CloudArmor, StaticIp, Tls
 from coditect.ingress import IngressExtras, Route, WebsocketIngress
 from coditect.namespace import AppNamespace
 from coditect.service import NegService
-from coditect.settings import GATEWAY, INGRESS, Settings, gateway_static_ip_name, ingress_static_ip_name
+from coditect.settings import GATEWAY, INGRESS, AppSettings, gateway_static_ip_name, ingress_static_ip_name
 
+# The options of each object, given its own (depends_on): SocketIoApp's parent and alias.
 OnCluster = Callable[..., ResourceOptions]
 
 
@@ -39,13 +40,13 @@ class FrontDoors:
     certificate_map: CertificateMap | None
 
 
-def security_policy(settings: Settings, cloud_armor: CloudArmor | None) -> str | None:
+def security_policy(settings: AppSettings, cloud_armor: CloudArmor | None) -> str | None:
     """The Cloud Armor policy the backends carry: its name while attached, else None."""
     return cloud_armor.name if cloud_armor and settings.gcp.cloud_armor.enabled else None
 
 
 def backend_config(
-    settings: Settings, ns: AppNamespace, deployment: CombinedDeployment, cloud_armor: CloudArmor | None, on_cluster: OnCluster
+    settings: AppSettings, ns: AppNamespace, deployment: CombinedDeployment, cloud_armor: CloudArmor | None, on_cluster: OnCluster
 ) -> BackendConfig | None:
     """The Ingress's BackendConfig; None when the Ingress is not a front door (a Gateway takes none)."""
     if INGRESS not in settings.front_doors:
@@ -60,20 +61,20 @@ def backend_config(
     )
 
 
-def front_doors(settings: Settings, ns: AppNamespace, service: NegService, cloud_armor: CloudArmor | None, on_cluster: OnCluster) -> FrontDoors:
+def front_doors(settings: AppSettings, ns: AppNamespace, service: NegService, cloud_armor: CloudArmor | None, on_cluster: OnCluster) -> FrontDoors:
     """Every front door the settings list, routed to `service` for every host."""
     gcp_settings, prefix = settings.gcp, settings.gcp_prefix
     with_ingress, with_gateway = INGRESS in settings.front_doors, GATEWAY in settings.front_doors
     routes = tuple(Route(service, host=host) for host in settings.hosts)
-    static_ip = StaticIp("static-ip", ingress_static_ip_name(settings)) if with_ingress and gcp_settings.static_ip.enabled else None
+    static_ip = StaticIp("static-ip", ingress_static_ip_name(settings), opts=on_cluster()) if with_ingress and gcp_settings.static_ip.enabled else None
     tls = Tls("tls", ns, prefix, settings.hosts, gcp_settings.tls, opts=on_cluster(), ingress=with_ingress) if gcp_settings.tls.enabled else None
     ingress = _ingress(settings, ns, service, routes, static_ip, tls, on_cluster) if with_ingress else None
     if not with_gateway:
         return FrontDoors(ingress, static_ip, tls, None, None, None)
     if tls is None:  # the settings refuse this too (front_door_problems); model_copy skips them
         raise InvariantError("Gateway: gcp.tls is off, so there is no SSL policy for its GCPGatewayPolicy. Fix: enable gcp.tls.")
-    gateway_ip = StaticIp("gateway-static-ip", gateway_static_ip_name(settings), front="the Gateway's")
-    certificate_map = CertificateMap("certificate-map", prefix, settings.hosts)
+    gateway_ip = StaticIp("gateway-static-ip", gateway_static_ip_name(settings), opts=on_cluster(), front="the Gateway's")
+    certificate_map = CertificateMap("certificate-map", prefix, settings.hosts, opts=on_cluster())
     gateway = WebsocketGateway(
         "gateway",
         namespace=ns,
@@ -90,7 +91,7 @@ def front_doors(settings: Settings, ns: AppNamespace, service: NegService, cloud
 
 
 def _ingress(
-    settings: Settings, ns: AppNamespace, service: NegService, routes: tuple[Route, ...], static_ip: StaticIp | None, tls: Tls | None, on_cluster: OnCluster
+    settings: AppSettings, ns: AppNamespace, service: NegService, routes: tuple[Route, ...], static_ip: StaticIp | None, tls: Tls | None, on_cluster: OnCluster
 ) -> WebsocketIngress:
     annotations: dict[str, Any] = {**(static_ip.ingress_annotations() if static_ip else {}), **(tls.ingress_annotations() if tls else {})}
     extras = IngressExtras(annotations=annotations, manifests=tuple(tls.manifests()) if tls else ())

@@ -15,7 +15,8 @@ back to the config key (src/coditect/app.py CONFIG_KEY_OF_RULE).
 
 - ``types``: strict numbers and flags, the constrained strings and bounded lists;
 - ``workload`` and ``platform``: the models of each area;
-- ``root``: ``Settings`` and its cross-field rules;
+- ``root``: ``AppSettings`` (what a consumer of the app chooses), ``Settings`` (the stack's: the app's and
+  its cluster) and their cross-field rules;
 - ``source``: reading the engine's config;
 - ``errors``: ``SettingsError`` and the one-line-per-key message.
 """
@@ -34,7 +35,7 @@ from coditect.settings.platform import (
     StaticIpSettings,
     TlsSettings,
 )
-from coditect.settings.root import SYSTEM_NAMESPACES, Settings
+from coditect.settings.root import SYSTEM_NAMESPACES, AppSettings, Settings
 from coditect.settings.source import load_settings, parse_settings, project_keys, raw_config
 from coditect.settings.types import (
     WAF_RULE_DESCRIPTION,
@@ -67,6 +68,7 @@ __all__ = [
     "INGRESS",
     "SYSTEM_NAMESPACES",
     "WAF_RULE_DESCRIPTION",
+    "AppSettings",
     "Autoscaling",
     "BackendConfigSettings",
     "CloudArmorSettings",

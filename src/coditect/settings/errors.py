@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -48,25 +49,47 @@ def shown_value(value: Any) -> str:
     return f"{text[:SHOWN_VALUE_MAX]}... ({len(text)} characters)"
 
 
-def format_errors(error: ValidationError, stack: str | None = None) -> str:
-    stack_file = f"Pulumi.{stack}.yaml" if stack else "the stack file"
-    lines = [f"Invalid stack configuration ({stack_file}):"]
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a validation error, under the dotted key it belongs to ('' for the whole)."""
+
+    key: str
+    message: str
+    kind: str  # "conflict" (a cross-field rule), "unknown" (not a setting), "missing", or "value"
+    got: str = ""  # " (got <value>)", or ""
+
+
+def problems(error: ValidationError) -> list[Problem]:
+    """Every problem of `error`, each cross-field rule's under its own key."""
+    found: list[Problem] = []
     for item in error.errors():
         key = _key(tuple(item["loc"]))
-        message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
         if item["type"] == CONFLICT_ERROR:  # cross-field rules: one line per offending key
             for rule_key, text in item.get("ctx", {}).get("problems", ()):
-                full = f"{CONFIG_NAMESPACE}:{'.'.join(p for p in (key, rule_key) if p)}"
-                lines.append(f"  - {full}: {text}. Fix: pulumi config set --path '{full}' <value> (or edit {stack_file})")
+                found.append(Problem(".".join(p for p in (key, rule_key) if p), text, "conflict"))
             continue
-        full = f"{CONFIG_NAMESPACE}:{key}" if key else f"{CONFIG_NAMESPACE} (whole stack)"
-        fix = f"pulumi config set --path '{full}' <value>" if key else f"edit {stack_file}"
+        got_text = "" if isinstance(got, Mapping) else f" (got {shown_value(got)})"
         if item["type"] == "extra_forbidden":
-            message = "is not a known setting (typo?)"
-            fix = f"pulumi config rm --path '{full}', or correct its name in {stack_file}"
+            found.append(Problem(key, "is not a known setting (typo?)", "unknown", got_text))
         elif item["type"] == "missing":
-            message = "is required but not set"
-        got_text = "" if item["type"] == "missing" or isinstance(got, Mapping) else f" (got {shown_value(got)})"
-        lines.append(f"  - {full}: {message}{got_text}. Fix: {fix}")
+            found.append(Problem(key, "is required but not set", "missing"))
+        else:
+            found.append(Problem(key, item["msg"].removeprefix("Value error, "), "value", got_text))
+    return found
+
+
+def format_errors(error: ValidationError, stack: str | None = None) -> str:
+    stack_file = f"Pulumi.{stack}.yaml" if stack else "the stack file"
+    lines = [f"Invalid stack configuration ({stack_file}):"]
+    for problem in problems(error):
+        if problem.kind == "conflict":
+            full = f"{CONFIG_NAMESPACE}:{problem.key}"
+            lines.append(f"  - {full}: {problem.message}. Fix: pulumi config set --path '{full}' <value> (or edit {stack_file})")
+            continue
+        full = f"{CONFIG_NAMESPACE}:{problem.key}" if problem.key else f"{CONFIG_NAMESPACE} (whole stack)"
+        fix = f"pulumi config set --path '{full}' <value>" if problem.key else f"edit {stack_file}"
+        if problem.kind == "unknown":
+            fix = f"pulumi config rm --path '{full}', or correct its name in {stack_file}"
+        lines.append(f"  - {full}: {problem.message}{problem.got}. Fix: {fix}")
     return "\n".join(lines)

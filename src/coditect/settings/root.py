@@ -25,7 +25,11 @@ from coditect.settings.workload import (
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
-class Settings(Model):
+class AppSettings(Model):
+    """What a consumer of the app chooses: everything but the stack's cluster and its after-up
+    inspection. The stack settings (``Settings``) and the component's args (``SocketIoAppArgs``,
+    generated from this model by ops/component_args.py) are both this one definition."""
+
     environment: Environment
     namespace: DnsLabel = "coditect-app"
     # A ManagedCertificate holds at most 100 domains (spec.domains maxItems, schemas/crds/managedcertificate.networking.gke.io.yaml).
@@ -41,9 +45,7 @@ class Settings(Model):
     front_doors: FrontDoors = DEFAULT_FRONT_DOORS
     gateway: GatewaySettings = GatewaySettings()
     gcp: GcpSettings = GcpSettings()
-    cluster: ClusterSettings
     containment: ContainmentSettings = ContainmentSettings()
-    inspection: InspectionSettings = InspectionSettings()
 
     @field_validator("namespace")
     @classmethod
@@ -53,16 +55,12 @@ class Settings(Model):
         return namespace
 
     @property
-    def inspection_mode(self) -> Literal["off", "warn", "fail"]:
-        return self.inspection.after_up or ("fail" if self.environment == "prod" else "warn")
-
-    @property
     def gcp_prefix(self) -> str:
         """Prefix of every GCP resource name, so stacks sharing a project never collide."""
         return f"coditect-{self.environment}"
 
     @model_validator(mode="after")
-    def _derive_pre_stop(self) -> Settings:
+    def _derive_pre_stop(self) -> AppSettings:
         """preStopSeconds defaults to the draining timeout: pods keep serving while the load balancer
         drains them, and get SIGTERM only after it (the shutdown sequence in the README)."""
         deployment, draining = self.deployment, self.backend_config.draining_timeout_sec
@@ -81,16 +79,11 @@ class Settings(Model):
         return self.model_copy(update={"deployment": deployment.model_copy(update={"pre_stop_seconds": draining})})
 
     @model_validator(mode="after")
-    def _cross_field_rules(self) -> Settings:
+    def _cross_field_rules(self) -> AppSettings:
         # (config key, problem) pairs; format_errors reports each under its own key.
         problems = [*self._prod_problems(), *self._pod_problems(), *self._google_cloud_problems(), *front_door_problems(self)]
         if problems:
             raise conflict(problems)
-        return self
-
-    @model_validator(mode="after")
-    def _declare_cluster_dns(self) -> Settings:
-        self.cluster.preconditions._dns = self.containment.dns
         return self
 
     def _prod_problems(self) -> list[tuple[str, str]]:
@@ -118,21 +111,7 @@ class Settings(Model):
             problems.append(("gcp.monitoring.notificationChannels", "is empty; prod alerts must reach someone"))
         if not self.containment.sandbox:
             problems.append(("containment.sandbox", "is false; prod runs its users' code in GKE Sandbox (gVisor)"))
-        declared = self.cluster.preconditions
-        if declared.network_policy == "none":
-            problems.append(
-                (
-                    "cluster.preconditions.networkPolicy",
-                    "is none; prod needs a cluster that enforces NetworkPolicy (Dataplane V2 or Calico), or every egress policy is inert",
-                )
-            )
-        if not declared.workload_identity:
-            problems.append(
-                (
-                    "cluster.preconditions.workloadIdentity",
-                    "is false; without Workload Identity (GKE_METADATA) the metadata server hands IDE pods the node's credentials",
-                )
-            )
+        problems += self._prod_cluster_problems()
         return problems
 
     def _pod_problems(self) -> list[tuple[str, str]]:
@@ -149,10 +128,7 @@ class Settings(Model):
             )
         for role, resources in (("nginx", self.deployment.resources.nginx), ("ide", self.deployment.resources.ide)):
             problems += [(f"deployment.resources.{role}.{key}", text) for key, text in resources.request_problems()]
-        if self.containment.sandbox and not self.cluster.preconditions.sandbox_node_pool:
-            problems.append(
-                ("cluster.preconditions.sandboxNodePool", "is false while containment.sandbox is on: gVisor pods schedule only on a sandbox node pool")
-            )
+        problems += self._pod_cluster_problems()
         pre_stop = self.deployment.pre_stop_seconds
         if pre_stop is not None and pre_stop >= self.deployment.termination_grace_period_seconds:
             problems.append(
@@ -163,6 +139,14 @@ class Settings(Model):
                 )
             )
         return problems
+
+    def _prod_cluster_problems(self) -> list[tuple[str, str]]:
+        """What prod requires of the cluster: judged by the stack settings, which declare it (Settings)."""
+        return []
+
+    def _pod_cluster_problems(self) -> list[tuple[str, str]]:
+        """What the pods need of the cluster: judged by the stack settings, which declare it (Settings)."""
+        return []
 
     def _google_cloud_problems(self) -> list[tuple[str, str]]:
         """Google Cloud settings the APIs refuse, or that have no effect as combined."""
@@ -190,3 +174,44 @@ class Settings(Model):
         if tls.redirect_to_https and not tls.enabled:
             problems.append(("gcp.tls.redirectToHttps", "is true without TLS: there is no HTTPS to redirect to (set it false, or enable gcp.tls)"))
         return problems
+
+
+class Settings(AppSettings):
+    """The whole stack's settings: the app's (AppSettings) and the stack's own cluster and after-up
+    inspection, with the rules that need the cluster's declared preconditions."""
+
+    cluster: ClusterSettings
+    inspection: InspectionSettings = InspectionSettings()
+
+    @property
+    def inspection_mode(self) -> Literal["off", "warn", "fail"]:
+        return self.inspection.after_up or ("fail" if self.environment == "prod" else "warn")
+
+    @model_validator(mode="after")
+    def _declare_cluster_dns(self) -> Settings:
+        self.cluster.preconditions._dns = self.containment.dns
+        return self
+
+    def _prod_cluster_problems(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        declared = self.cluster.preconditions
+        if declared.network_policy == "none":
+            problems.append(
+                (
+                    "cluster.preconditions.networkPolicy",
+                    "is none; prod needs a cluster that enforces NetworkPolicy (Dataplane V2 or Calico), or every egress policy is inert",
+                )
+            )
+        if not declared.workload_identity:
+            problems.append(
+                (
+                    "cluster.preconditions.workloadIdentity",
+                    "is false; without Workload Identity (GKE_METADATA) the metadata server hands IDE pods the node's credentials",
+                )
+            )
+        return problems
+
+    def _pod_cluster_problems(self) -> list[tuple[str, str]]:
+        if self.containment.sandbox and not self.cluster.preconditions.sandbox_node_pool:
+            return [("cluster.preconditions.sandboxNodePool", "is false while containment.sandbox is on: gVisor pods schedule only on a sandbox node pool")]
+        return []
