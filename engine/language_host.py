@@ -126,7 +126,9 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         except StandInError as error:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(error))
         if not Path(python).is_file():
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"{python} does not exist: the plugin's dependencies are not installed (`pulumi install` in {directory})")
+            context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, f"{python} does not exist: the plugin's dependencies are not installed (`pulumi install` in {directory})"
+            )
         env = {**os.environ, **dict(e.split("=", 1) for e in request.env if "=" in e)}
         env.pop("VIRTUAL_ENV", None)
         for name, line in _stream([python, "-u", directory, *request.args], request.pwd or directory, env):

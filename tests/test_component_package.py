@@ -69,7 +69,7 @@ def _run(command: list[str], cwd: Path, what: str) -> subprocess.CompletedProces
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         output = f"{getattr(error, 'stdout', '') or ''}{getattr(error, 'stderr', '') or ''}"[-3000:]
         message = f"{what} failed: {' '.join(command)}\n{output}"
-        if os.environ.get("CI") == "true" or isinstance(error, subprocess.CalledProcessError) and "error: Failed to fetch" not in output:
+        if os.environ.get("CI") == "true" or (isinstance(error, subprocess.CalledProcessError) and "error: Failed to fetch" not in output):
             pytest.fail(message)
         pytest.skip(message)
     raise AssertionError("unreachable")
@@ -104,7 +104,14 @@ def test_the_wheel_installs_alone_and_imports_from_anywhere(tmp_path: Path) -> N
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names}
     assert top == {"coditect", f"coditect_gke-{coditect.__version__}.dist-info"}, f"the wheel holds more than the package: {sorted(top)}"
-    for required in ("coditect/__init__.py", "coditect/py.typed", "coditect/gke/__init__.py", "coditect/gke/pack.py", "coditect/socketio_app.py", "coditect/args.py"):
+    for required in (
+        "coditect/__init__.py",
+        "coditect/py.typed",
+        "coditect/gke/__init__.py",
+        "coditect/gke/pack.py",
+        "coditect/socketio_app.py",
+        "coditect/args.py",
+    ):
         assert required in names, f"the wheel lacks {required}"
     assert not [n for n in names if n.split("/")[1:2] and n.split("/")[1] in ("ops", "livestate", "tests")]
 
