@@ -1,5 +1,5 @@
 """The `coditect` Pulumi package's schema, as the SDK infers it from SocketIoApp and SocketIoAppArgs
-(pulumi.provider.experimental: ComponentProvider runs the analyzer, the same code `pulumi package get-schema
+(coditect.provider.CoditectProvider, the SDK's ComponentProvider: its analyzer, the same code `pulumi package get-schema
 provider` runs in the provider's process), committed as provider/schema.json so a change to the args shows in
 review; and docs/component.md's table of the args and outputs, generated from that schema.
 
@@ -24,11 +24,9 @@ END = "<!-- component-table:end -->"
 
 def schema() -> dict[str, Any]:
     """The package schema the provider serves (name `coditect`, the package's version)."""
-    from pulumi.provider.experimental.component import ComponentProvider
+    from coditect.provider import CoditectProvider
 
-    from coditect import SocketIoApp, __version__
-
-    inferred = ComponentProvider([SocketIoApp], "coditect", version=__version__).schema
+    inferred = CoditectProvider().schema
     if inferred is None:
         raise ValueError("the Pulumi SDK inferred no schema for SocketIoApp")
     return dict(json.loads(inferred))

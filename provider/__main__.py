@@ -1,11 +1,11 @@
 """The `coditect` Pulumi package: SocketIoApp served as a component provider, its schema inferred by the SDK
-from SocketIoAppArgs' and SocketIoApp's type annotations (pulumi.provider.experimental, analyzer.py)."""
+from SocketIoAppArgs' and SocketIoApp's type annotations (coditect.provider says what it adds to the SDK's
+component_provider_host: whole numbers from other languages, refusals without a traceback). The package's
+version is the wheel's (pyproject.toml [project].version), so the schema and the distribution agree."""
 
-from pulumi.provider.experimental import component_provider_host
+import sys
 
-from coditect import SocketIoApp, __version__
+from coditect.provider import serve
 
-# The package's version is the wheel's (pyproject.toml [project].version), so the schema and the
-# Python distribution never disagree.
 if __name__ == "__main__":
-    component_provider_host(components=[SocketIoApp], name="coditect", version=__version__)
+    serve(sys.argv[1:])

@@ -7,6 +7,7 @@ cannot be built or installed is a failure, elsewhere (no network, cold cache) a 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -132,3 +133,36 @@ def test_the_wheel_installs_alone_and_imports_from_anywhere(tmp_path: Path) -> N
     package_version, distribution_version, sdk = versions.split()
     assert package_version == distribution_version == coditect.__version__
     assert sdk == _locked(ROOT / "uv.lock")["pulumi"]
+
+
+IMAGES = {"nginx": "a.test/nginx@sha256:" + "0" * 64, "ide": "a.test/ide@sha256:" + "0" * 64}
+ARGS = {"environment": "dev", "hosts": ["a.test"], "release": {"version": "1.0.0", "images": IMAGES}}
+
+
+def test_the_provider_passes_whole_numbers_from_other_languages_as_ints() -> None:
+    """google.protobuf.Struct holds only doubles: 30 from YAML arrives as 30.0."""
+    from coditect.provider import TOKEN, CoditectProvider, properties_with_whole_numbers
+
+    provider = CoditectProvider()
+    spec = json.loads(provider.schema or "{}")
+    inputs, types = spec["resources"][TOKEN]["inputProperties"], spec["types"]
+    sent = {**ARGS, "backendConfig": {"timeoutSec": 3600.0, "healthCheck": {"timeoutSec": 5.0}}, "containment": {"internetPorts": [443.0]}, "hosts": ["a.test"]}
+    got = properties_with_whole_numbers(sent, inputs, types)
+    assert got["backendConfig"] == {"timeoutSec": 3600, "healthCheck": {"timeoutSec": 5}}
+    assert type(got["backendConfig"]["timeoutSec"]) is int and type(got["containment"]["internetPorts"][0]) is int
+    assert properties_with_whole_numbers({"backendConfig": {"timeoutSec": 30.5}}, inputs, types)["backendConfig"]["timeoutSec"] == 30.5
+    assert got["hosts"] == ["a.test"]
+
+
+def test_the_provider_refuses_bad_args_with_the_components_line_and_no_traceback() -> None:
+    from pulumi.errors import InputPropertiesError
+
+    from coditect.provider import TOKEN, CoditectProvider
+    from coditect.socketio_app import SocketIoAppError, app_settings
+
+    with pytest.raises(SocketIoAppError) as in_python:
+        app_settings("socketio", {**ARGS, "backend_config": {"timeout_sec": 100000}})
+    with pytest.raises(InputPropertiesError) as served:
+        CoditectProvider().construct("socketio", TOKEN, {**ARGS, "backendConfig": {"timeoutSec": 100000.0}})
+    assert served.value.message == str(in_python.value)
+    assert served.value.message.startswith("SocketIoApp socketio: args.backendConfig.timeoutSec: ") and "\n" not in served.value.message
