@@ -155,14 +155,12 @@ def test_the_provider_passes_whole_numbers_from_other_languages_as_ints() -> Non
 
 
 def test_the_provider_refuses_bad_args_with_the_components_line_and_no_traceback() -> None:
-    from pulumi.errors import InputPropertiesError
-
     from coditect.provider import TOKEN, CoditectProvider
     from coditect.socketio_app import SocketIoAppError, app_settings
 
     with pytest.raises(SocketIoAppError) as in_python:
         app_settings("socketio", {**ARGS, "backend_config": {"timeout_sec": 100000}})
-    with pytest.raises(InputPropertiesError) as served:
+    with pytest.raises(SocketIoAppError) as served:  # not the SDK's ComponentInitError, which carries the traceback
         CoditectProvider().construct("socketio", TOKEN, {**ARGS, "backendConfig": {"timeoutSec": 100000.0}})
-    assert served.value.message == str(in_python.value)
-    assert served.value.message.startswith("SocketIoApp socketio: args.backendConfig.timeoutSec: ") and "\n" not in served.value.message
+    assert type(served.value) is SocketIoAppError and str(served.value) == str(in_python.value)
+    assert str(served.value).startswith("SocketIoApp socketio: args.backendConfig.timeoutSec: ") and "\n" not in str(served.value)

@@ -6,9 +6,11 @@ SocketIoAppArgs and SocketIoApp, pulumi.provider.experimental), with two correct
   schema says integer and the value is a whole number, it is passed on as an int; 30.5 stays a float, and is
   refused by the component as in Python.
 - Refusals: the SDK wraps whatever a component's __init__ raises and reports it with its Python traceback
-  (pulumi/provider/experimental/component.py, construct; pulumi/provider/server.py, Construct, ComponentInitError). A SocketIoAppError is the
-  component's answer to bad args, so it is raised as InputPropertiesError, which the CLI prints as the
-  message alone: the same one line per problem a Python program gets.
+  (pulumi/provider/experimental/component.py, construct; pulumi/provider/server.py, Construct, ComponentInitError).
+  A SocketIoAppError is the component's answer to bad args, so it is unwrapped and raised as it is: a
+  pulumi.RunError, which Construct passes on without a traceback, so the CLI shows the same one line per
+  problem a Python program gets. (InputPropertiesError, the SDK's own way, fails in SDK 3.272 itself:
+  "'Status' object has no attribute 'trailing_metadata'".)
 
 provider/__main__.py runs `serve`.
 """
@@ -19,7 +21,6 @@ import json
 import sys
 from typing import Any
 
-from pulumi.errors import InputPropertiesError
 from pulumi.provider import main
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
@@ -60,7 +61,7 @@ class CoditectProvider(ComponentProvider):
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:
             if isinstance(error.inner, SocketIoAppError):
-                raise InputPropertiesError(str(error.inner)) from None
+                raise error.inner from None
             raise
 
 
