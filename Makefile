@@ -101,6 +101,7 @@ docs: venv
 	$(VENV)/bin/python -m ops.rule_table --write
 	$(VENV)/bin/python -m ops.runbook --write
 	$(VENV)/bin/python -m ops.exit_table --write
+	$(VENV)/bin/python -m ops.component_args --write
 	$(VENV)/bin/python -m ops.component_schema --write
 
 # uv.lock (the program and its groups) and policy/uv.lock (the pack; its pins are uv.lock's, which

@@ -18,12 +18,12 @@ import types
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from coditect.settings import AppSettings
+from coditect.settings.types import grammar_of
 from ops.generated import ROOT, GeneratedPart
 
 ARGS_FILE = ROOT / "src" / "coditect" / "args.py"
@@ -65,12 +65,12 @@ class Generation:
                 raise TypeError(f"{where}: only tuple[X, ...] settings become lists")
             return f"list[pulumi.Input[{self.wire_type(args[0], where)}]]"
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return self.typed_dict(annotation)
+            return self.typed_dict(annotation, where)
         if annotation in PLAIN:
             return PLAIN[annotation]
         raise TypeError(f"{where}: {annotation!r} has no component input type")
 
-    def typed_dict(self, model: type[BaseModel], name: str | None = None) -> str:
+    def typed_dict(self, model: type[BaseModel], key: str, name: str | None = None) -> str:
         name = name or type_name(model)
         owner = self.owners.setdefault(name, model)
         if owner is not model:
@@ -78,32 +78,33 @@ class Generation:
         if name in self.classes:
             return name
         self.classes[name] = ""  # reserved: a model that refers to itself is refused above by its type
-        lines = [f"class {name}(TypedDict, total=False):", f'    """{_class_doc(model, name)}"""', ""]
-        for key, info in model.model_fields.items():
-            text = self.wire_type(info.annotation, f"{model.__name__}.{key}")
+        lines = [f"class {name}(TypedDict, total=False):", f'    """{_class_doc(model, name, key)}"""', ""]
+        for field_name, info in model.model_fields.items():
+            text = self.wire_type(info.annotation, ".".join(k for k in (key, info.alias or field_name) if k))
             wrapped = f"pulumi.Input[{text}]"
-            lines.append(f"    {key}: {f'Required[{wrapped}]' if info.is_required() else wrapped}")
+            lines.append(f"    {field_name}: {f'Required[{wrapped}]' if info.is_required() else wrapped}")
             lines.append(f'    """{_field_doc(info)}"""')
         del self.classes[name]  # dependencies were added while walking the fields: they come first
         self.classes[name] = "\n".join(lines)
         return name
 
 
-def _class_doc(model: type[BaseModel], name: str) -> str:
+def _class_doc(model: type[BaseModel], name: str, key: str) -> str:
     if name == ROOT_NAME:
         return "The settings of one SocketIoApp: the stack settings' keys without cluster and inspection (coditect.settings.AppSettings)."
     first = (model.__doc__ or "").strip().split("\n\n")[0]
     own = " ".join(first.split()) if model.__doc__ and model.__doc__ is not BaseModel.__doc__ else ""
-    return _escape(own or f"The {model.__name__} settings (coditect.settings).")
+    return _escape(own or f"The args.{key} keys (coditect.settings.{model.__name__}).")
 
 
 def _bounds(info: FieldInfo) -> list[str]:
+    """The numeric bounds of a field (pydantic keeps Field(ge=, le=) as annotated-types Ge/Le metadata)."""
     parts = []
     for entry in info.metadata:
-        if isinstance(entry, annotated_types.Ge):
-            parts.append(f"at least {entry.ge}")
-        elif isinstance(entry, annotated_types.Le):
-            parts.append(f"at most {entry.le}")
+        if (least := getattr(entry, "ge", None)) is not None:
+            parts.append(f"at least {least}")
+        elif (most := getattr(entry, "le", None)) is not None:
+            parts.append(f"at most {most}")
     return parts
 
 
@@ -115,15 +116,33 @@ def _shown_default(value: Any) -> str | None:
     return repr(value)
 
 
+def _choices(annotation: Any) -> tuple[Any, ...]:
+    """The values a Literal setting (or a list of them) allows; () for any other."""
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    for arg in get_args(annotation):
+        if found := _choices(arg):
+            return found
+    return ()
+
+
+def _grammar(info: FieldInfo) -> str | None:
+    found = grammar_of(info.annotation, info.metadata)
+    return found[0].name if found else None
+
+
 def _field_doc(info: FieldInfo) -> str:
     parts = [info.description] if info.description else []
+    if choices := _choices(info.annotation):
+        parts.append(f"one of {', '.join(repr(c) for c in choices)}")
+    if grammar := _grammar(info):
+        parts.append(grammar)
     parts += _bounds(info)
     if info.is_required():
         parts.append("required")
-    elif info.default is not PydanticUndefined and (shown := _shown_default(info.default)) is not None:
+    elif info.default is not PydanticUndefined and info.default is not None and (shown := _shown_default(info.default)) is not None:
         parts.append(f"default {shown}")
-    text = "; ".join(parts) or "see the nested keys"
-    return _escape(text[0].upper() + text[1:] + ".")
+    return _escape("; ".join(parts) or "its keys are listed in its type")
 
 
 def _escape(text: str) -> str:
@@ -132,8 +151,9 @@ def _escape(text: str) -> str:
 
 def generate() -> str:
     generation = Generation()
-    generation.typed_dict(AppSettings, ROOT_NAME)
-    return "\n\n\n".join(generation.classes.values())
+    generation.typed_dict(AppSettings, "", ROOT_NAME)
+    # Two blank lines before the end marker, as after every class (ruff format).
+    return "\n\n\n".join(generation.classes.values()) + "\n\n"
 
 
 def fields_of(model: type[BaseModel]) -> dict[str, Any]:

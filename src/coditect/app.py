@@ -32,7 +32,18 @@ from coditect.settings import CONFIG_NAMESPACE, AppSettings, Settings
 from coditect.socketio_app import CONFIG_KEY_OF_RULE, SocketIoApp, config_key, nginx_site, stack_context
 from coditect.target import Target
 
-__all__ = ["CONFIG_KEY_OF_RULE", "App", "StackRefused", "build_app", "cluster_provider", "config_key", "inspection_hooks", "nginx_site", "refusal", "stack_context"]
+__all__ = [
+    "CONFIG_KEY_OF_RULE",
+    "App",
+    "StackRefused",
+    "build_app",
+    "cluster_provider",
+    "config_key",
+    "inspection_hooks",
+    "nginx_site",
+    "refusal",
+    "stack_context",
+]
 
 
 @dataclass(frozen=True)

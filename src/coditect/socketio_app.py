@@ -56,7 +56,8 @@ def _path(parts: list[str]) -> str:
 
 def unknown_values(value: Any, parts: list[str]) -> list[str]:
     """The camelCase paths of every Output or awaitable in `value`: the rules judge plain values
-    before anything is declared, and an Output's value is known only later."""
+    before anything is declared. A component provider passes an input as an Output when it carries
+    dependencies or is secret, and as a plain value otherwise (pulumi/provider/server.py _select_value)."""
     if isinstance(value, pulumi.Output) or hasattr(value, "__await__"):
         return [_path(parts)]
     if isinstance(value, Mapping):
@@ -75,8 +76,8 @@ def app_settings(name: str, args: Mapping[str, Any]) -> AppSettings:
     if unknown:
         raise SocketIoAppError(
             "\n".join(
-                f"{where}: args.{key} is an Output (known only after deploy): the GKE rules judge plain values before anything is "
-                "declared. Fix: pass a plain value"
+                f"{where}: args.{key}: is an Output (a value another resource computes, or a secret): the GKE rules judge plain "
+                "values before anything is declared. Fix: pass a plain value"
                 for key in unknown
             )
         )
@@ -121,6 +122,7 @@ def config_key(finding: Finding) -> str | None:
 
 def component_refusal(name: str) -> Refusal:
     """The findings of the GKE rules on what the args declare, each under the arg that causes it."""
+
     def refuse(findings: list[Finding]) -> Exception:
         lines = []
         for finding in findings:
