@@ -102,6 +102,7 @@ docs: venv
 	$(VENV)/bin/python -m ops.runbook --write
 	$(VENV)/bin/python -m ops.exit_table --write
 	$(VENV)/bin/python -m ops.component_args --write
+	$(VENV)/bin/python -m ops.component_schema --write
 
 # uv.lock (the program and its groups) and policy/uv.lock (the pack; its pins are uv.lock's, which
 # tests/test_policy_pack_standalone.py checks). Existing pins are kept; `make lock LOCK_ARGS=--upgrade` moves
@@ -109,6 +110,7 @@ docs: venv
 lock: venv
 	$(UV) lock $(LOCK_ARGS)
 	cd policy && ../$(UV) lock $(LOCK_ARGS)
+	cd provider && ../$(UV) lock $(LOCK_ARGS)
 	$(COMPILE) $(LOCK_ARGS) requirements-scan.txt -o requirements-scan.lock
 	$(COMPILE) $(LOCK_ARGS) requirements-pip.txt -o requirements-pip.lock
 
@@ -118,7 +120,8 @@ hooks: venv
 clean:
 	rm -rf $(VENV) policy/.venv .pytest_cache .mypy_cache .ruff_cache tests/node_lab/node_modules
 
-# The real engine (engine/build.sh): the Pulumi CLI, the Kubernetes provider, etcd and kube-apiserver, built
+# The real engine (engine/build.sh): the Pulumi CLI, the Kubernetes provider, etcd, kube-apiserver and the YAML
+# language host (for the component package's YAML consumer), built
 # from the Go module proxy into ~/.cache/coditect-engine (cold: about 25 minutes on 2 cores, measured; warm: seconds).
 engine:
 	engine/build.sh

@@ -35,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 def generated_parts() -> list[Any]:
     """Every generated part of docs/ and of the package (`ops docs`), imported on use: the settings model and the
     registry are not light. component_args writes src/coditect/args.py, the SocketIoApp args, from the settings model."""
-    from ops import component_args, exit_table, rule_table, runbook, settings_doc
+    from ops import component_args, component_schema, exit_table, rule_table, runbook, settings_doc
 
-    return [settings_doc.PART, rule_table.PART, runbook.PART, exit_table.PART, component_args.PART]
+    return [settings_doc.PART, rule_table.PART, runbook.PART, exit_table.PART, component_args.PART, component_schema.PART]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel
 
-from ops import commands, component_args, errors, exit_table, rule_table, runbook, settings_doc
+from ops import commands, component_args, component_schema, errors, exit_table, rule_table, runbook, settings_doc
 from ops.__main__ import build_parser, generated_parts
 from ops.generated import GeneratedPart
 from tests.conftest import ROOT
@@ -25,6 +25,7 @@ PARTS = {
     "runbook": runbook.PART,
     "exit-codes": exit_table.PART,
     "component-args": component_args.PART,
+    "component": component_schema.PART,
 }
 assert list(PARTS.values()) == generated_parts(), "`python -m ops docs` regenerates every part"
 README = ROOT / "README.md"

@@ -8,13 +8,31 @@ repository links it as ``policy/gke``). Nothing here reads files of the reposito
 
 from __future__ import annotations
 
+from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+DISTRIBUTION = "coditect-gke"
+
+
+def _version() -> str:
+    """The one version: pyproject.toml's [project].version. From a source checkout it is read there (an
+    editable install's metadata can be another checkout's); an installed wheel asks its own metadata."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == DISTRIBUTION:
+            return str(project["version"])
+    return metadata.version(DISTRIBUTION)
+
 
 if TYPE_CHECKING:
     from coditect.args import SocketIoAppArgs
     from coditect.socketio_app import SocketIoApp
 
-__version__ = "1.0.0"
+__version__ = _version()
 __all__ = ["SocketIoApp", "SocketIoAppArgs", "__version__"]
 
 # Imported on first use (PEP 562): `import coditect.gke` (the policy pack, standard library only) must
