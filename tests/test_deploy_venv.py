@@ -139,4 +139,6 @@ def test_the_hook_fails_with_a_message_when_the_cluster_is_unreachable(tmp_path:
         timeout=120,
     )
     assert result.returncode == 0, f"the hook failed in the deploy virtualenv:\n{result.stderr[-2000:]}"
-    assert json.loads(result.stdout.splitlines()[-1]).startswith("cannot prove that GKE applied the BackendConfig coditect-app/coditect-backend-config:"), result.stdout
+    assert json.loads(result.stdout.splitlines()[-1]).startswith("cannot prove that GKE applied the BackendConfig coditect-app/coditect-backend-config:"), (
+        result.stdout
+    )
