@@ -286,7 +286,7 @@ def _block_problems(kind: str, block: Mapping[str, Any], where: str) -> Iterator
 def health_config(manifest: Manifest) -> Iterator[Problem]:
     config = mapping_at(health_default(manifest), "config")
     kind = config.get("type")
-    if kind not in gw.HEALTH_CHECK_BLOCKS:
+    if not isinstance(kind, str) or kind not in gw.HEALTH_CHECK_BLOCKS:  # a list or mapping is unhashable: no lookup
         state = "is not set (GKE then probes HTTP '/')" if kind is None else f"is {kind!r}"
         yield Problem(
             f"spec.default.config.type {state}; the health check must say what it probes.",
