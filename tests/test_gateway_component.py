@@ -192,6 +192,20 @@ def test_certificate_map_has_one_authorization_and_entry_per_host_and_one_manage
         assert gcp_api.validate(resource.type, resource.name, resource.inputs) == [], resource.name
 
 
+def test_each_host_set_gets_its_own_certificate_name() -> None:
+    """managed.domains is immutable (certificatemanager.v1 ManagedCertificate.domains): a new host set is a new
+    certificate, created before the old one is deleted, so the two must not share a name."""
+    from coditect.certificate_manager import certificate_name
+
+    (certificate,) = prod_with("ingress", "gateway").of_type("gcp:certificatemanager/certificate:Certificate")
+    assert certificate.inputs["name"] == certificate_name("coditect-prod", ["coditect.ai"])
+    one, two = certificate_name("coditect-prod", ["coditect.ai"]), certificate_name("coditect-prod", ["coditect.ai", "www.coditect.ai"])
+    assert one != two and one.startswith("coditect-prod-gw-cert-") and len(two) <= 63
+    assert two == certificate_name("coditect-prod", ["www.coditect.ai", "coditect.ai"])  # the order of the hosts is no change
+    with pytest.raises(InvariantError, match="longer than 63 characters"):
+        certificate_name("p" * 60, ["coditect.ai"])
+
+
 def test_certificate_manager_inputs_are_judged_against_the_discovery_document() -> None:
     problems = gcp_api.validate("gcp:certificatemanager/dnsAuthorization:DnsAuthorization", "x", {"domain": "a.example", "type": "CNAME"})
     assert [(p.field, "FIXED_RECORD" in p.message) for p in problems] == [("type", True)]

@@ -501,6 +501,13 @@ def test_the_front_doors_key_is_checked(project: Path, capsys: pytest.CaptureFix
     assert err.count("\n") == 1 and f"coditect:frontDoors is {list(doors)!r}; it must be one of [ingress], [ingress, gateway], [gateway]" in err
 
 
+def test_the_plan_reads_the_certificate_by_the_components_name(project: Path) -> None:
+    from coditect.certificate_manager import certificate_name
+
+    s = read_settings("prod", project)
+    assert s.certificate_name == certificate_name("coditect-prod", (HOST,)) and s.certificate_name.startswith("coditect-prod-gw-cert-")
+
+
 def test_the_front_doors_in_either_order_are_both(project: Path) -> None:
     set_doors(project, ("gateway", "ingress"))
     assert read_settings("prod", project).front_doors == BOTH
@@ -732,7 +739,7 @@ def test_staging_against_the_stand_in_is_proven_side_by_side_and_says_the_verify
     from tests.standin.gateway_world import gateway_world
 
     world = in_namespace(gateway_world(), "coditect-staging")
-    active_certificate("coditect-staging", "coditect-staging-gw-cert", "staging.coditect.ai")
+    active_certificate("coditect-staging", read_settings("staging", project).certificate_name, "staging.coditect.ai")
     code, text = migrate_against(world, project, "staging", certificate_manager, tmp_path, monkeypatch, capsys)
     assert code == EXIT_OK and current(text) == ">>>> 3 verified"
     assert f"Gateway coditect-gateway: accepted yes, programmed yes, routes_ok yes, policies_attached yes; addresses {STANDIN_GATEWAY_IP}" in text
@@ -749,7 +756,7 @@ def test_prod_against_the_stand_in_names_the_gateway_problem_and_an_absent_gatew
     from tests.standin.world import healthy_world
 
     set_doors(project, BOTH)
-    active_certificate("coditect-prod", "coditect-prod-gw-cert", HOST)
+    active_certificate("coditect-prod", read_settings("prod", project).certificate_name, HOST)
     world = gateway_world()
     address_not_found(world)
     code, text = migrate_against(world, project, "prod", certificate_manager, tmp_path, monkeypatch, capsys)

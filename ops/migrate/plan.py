@@ -65,7 +65,9 @@ class MigrationSettings:
 
     @property
     def certificate_name(self) -> str:
-        return f"{self.prefix}-gw-cert"  # src/coditect/certificate_manager.py names it so
+        from coditect.certificate_manager import certificate_name
+
+        return certificate_name(self.prefix, self.hosts)  # the component's own name for it
 
     @property
     def routes(self) -> tuple[str, ...]:
