@@ -44,6 +44,7 @@ SYNC = "SYNC"
 SUCCESS = "was a success"
 LISTENER_CONDITIONS = ("Accepted", "Programmed", "ResolvedRefs")
 ATTACHED = ("Attached", "Accepted")  # GKE's condition type, the spec's
+STALE = "Stale"  # the reason given to a condition about an older generation (conditions())
 MAX_MESSAGE = 300  # a condition or event message quoted in a problem line
 
 CONDITIONS: Shape = (("type", str), ("status", str), ("reason", str), ("message", str), ("observedGeneration", int))
@@ -80,6 +81,7 @@ ROUTE_SHAPE: Shape = (
 )
 POLICY_SHAPE: Shape = (
     *METADATA,
+    ("metadata.generation", int),
     ("spec.targetRef.group", str),
     ("spec.targetRef.kind", str),
     ("spec.targetRef.name", str),
@@ -106,14 +108,26 @@ class Condition:
         return f"{self.type}={self.status} {self.reason or '(no reason)'}" + (f": {message}" if message else "")
 
 
-def conditions(node: Any, where: str, what: str) -> dict[str, Condition]:
+def conditions(node: Any, where: str, what: str, generation: Any = None) -> dict[str, Condition]:
     """The conditions of a status list, by type; a condition without type or status is Malformed (both are
-    required in metav1.Condition: https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/)."""
+    required in metav1.Condition: https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/).
+
+    A condition whose observedGeneration is older than the object's metadata.generation speaks of a spec that is
+    gone (metav1.Condition observedGeneration): it is kept as Unknown/Stale, so it never counts as proof."""
     found: dict[str, Condition] = {}
     for index, item in enumerate(node or []):
         if not isinstance(item, dict) or not item.get("type") or not item.get("status"):
             raise Malformed(API, what, f"{where}[{index}] has no type or no status (metav1.Condition requires both)")
-        found[str(item["type"])] = Condition(str(item["type"]), str(item["status"]), str(item.get("reason") or ""), str(item.get("message") or ""))
+        kind, observed = str(item["type"]), item.get("observedGeneration")
+        if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
+            found[kind] = Condition(
+                kind,
+                "Unknown",
+                STALE,
+                f"{item['status']} for observedGeneration {observed}, older than metadata.generation {generation}: GKE has not reconciled the last change",
+            )
+            continue
+        found[kind] = Condition(kind, str(item["status"]), str(item.get("reason") or ""), str(item.get("message") or ""))
     return found
 
 
@@ -154,7 +168,9 @@ class LivePolicy:
         if self.attached:
             return None
         refused = self.refused
-        why = refused.line() if refused else "no Attached or Accepted condition yet (GKE has not processed it)"
+        stale = next((self.conditions[t] for t in ATTACHED if t in self.conditions and self.conditions[t].reason == STALE), None)
+        shown = refused or stale
+        why = shown.line() if shown is not None else "no Attached or Accepted condition yet (GKE has not processed it)"
         return f"{self.kind} {self.namespace}/{self.name} (target {self.target_kind} {self.target}) is not attached: {why}"
 
 
@@ -205,7 +221,8 @@ def _route(kube: KubeReader, namespace: str, name: str, gateway: str) -> LiveRou
     for index, parent in enumerate(((route or {}).get("status") or {}).get("parents") or []):
         ref = parent.get("parentRef") or {}
         if ref.get("name") == gateway:
-            live.parents.append((str(ref.get("sectionName") or ""), conditions(parent.get("conditions"), f"status.parents[{index}].conditions", what)))
+            found = conditions(parent.get("conditions"), f"status.parents[{index}].conditions", what, _meta(route, "generation"))
+            live.parents.append((str(ref.get("sectionName") or ""), found))
     return live
 
 
@@ -213,11 +230,12 @@ def _policy(obj: Json, kind: str, namespace: str, gateway: str, what: str) -> Li
     """The policy with its conditions: status.conditions, then those of each ancestor that is this Gateway (or names
     none); a condition that is not True is never hidden by a True one of another ancestor."""
     status, target = obj.get("status") or {}, (obj.get("spec") or {}).get("targetRef") or {}
-    found = conditions(status.get("conditions"), "status.conditions", what)
+    generation = _meta(obj, "generation")
+    found = conditions(status.get("conditions"), "status.conditions", what, generation)
     for index, ancestor in enumerate(status.get("ancestors") or []):
         if (ancestor.get("ancestorRef") or {}).get("name", gateway) != gateway:
             continue
-        for kind, condition in conditions(ancestor.get("conditions"), f"status.ancestors[{index}].conditions", what).items():
+        for kind, condition in conditions(ancestor.get("conditions"), f"status.ancestors[{index}].conditions", what, generation).items():
             if kind not in found or found[kind].true:
                 found[kind] = condition
     return LivePolicy(kind, namespace, str(_meta(obj, "name")), str(target.get("kind") or ""), str(target.get("name") or ""), found)
@@ -387,9 +405,17 @@ def route_problems(live: LiveGateway) -> list[str]:
 
 
 def policy_problems(live: LiveGateway, services: Iterable[str]) -> list[str]:
-    """Every policy found not attached, and every backend Service without a GCPBackendPolicy and a HealthCheckPolicy
-    (without them GKE uses its defaults: a 30 s timeout, a health check on `/`)."""
+    """Every policy found not attached, the Gateway without exactly one GCPGatewayPolicy, and every backend Service
+    without a GCPBackendPolicy and a HealthCheckPolicy (without them GKE uses its defaults: a 30 s timeout, a health
+    check on `/`)."""
     problems = [p for p in (policy.problem() for policy in live.policies) if p]
+    # Exactly one GCPGatewayPolicy per Gateway (the rule gateway-has-gateway-policy): without it the HTTPS
+    # listener uses Google's default SSL policy; of several, only the oldest applies.
+    mine = [p.name for p in live.policies if p.kind == GATEWAY_POLICY and p.target_kind == "Gateway" and p.target == live.name]
+    if not mine:
+        problems.append(f"no {GATEWAY_POLICY} in {live.namespace} targets Gateway {live.name} (its HTTPS listener uses Google's default SSL policy)")
+    elif len(mine) > 1:
+        problems.append(f"{len(mine)} {GATEWAY_POLICY} objects in {live.namespace} target Gateway {live.name} ({', '.join(sorted(mine))}); keep exactly one")
     for service in services:
         for kind in (BACKEND_POLICY, HEALTH_CHECK_POLICY):
             if not any(p.kind == kind and p.target_kind == "Service" and p.target == service for p in live.policies):

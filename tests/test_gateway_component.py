@@ -60,7 +60,7 @@ EXPECTED = [
     {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
-        "metadata": meta("coditect-gateway", annotations={"networking.gke.io/certmap": "coditect-prod-certmap"}),
+        "metadata": meta("coditect-gateway", annotations={"networking.gke.io/certmap": "coditect-prod-certmap", "pulumi.com/waitFor": "condition=Programmed"}),
         "spec": {
             "gatewayClassName": "gke-l7-global-external-managed",
             "addresses": [{"type": "NamedAddress", "value": "coditect-prod-gw-ip"}],
@@ -192,6 +192,29 @@ def test_certificate_map_has_one_authorization_and_entry_per_host_and_one_manage
     assert (entry.inputs["map"], entry.inputs["hostname"], entry.inputs["certificates"]) == ("coditect-prod-certmap", "coditect.ai", [f"{certificate.name}-id"])
     for resource in (authorization, certificate, certmap, entry):
         assert gcp_api.validate(resource.type, resource.name, resource.inputs) == [], resource.name
+
+
+def test_only_the_gateway_is_awaited_and_for_programmed() -> None:
+    """pulumi-kubernetes awaits a custom resource only with pulumi.com/waitFor (provider/v4 pkg/metadata/overrides.go)."""
+    run = prod_with("ingress", "gateway")
+    (gateway,) = by_kind(run, "Gateway")
+    assert gateway["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Programmed"
+    others = [m for m in manifests_of(run) if m["kind"] in ("HTTPRoute", "GCPBackendPolicy", "HealthCheckPolicy", "GCPGatewayPolicy")]
+    assert len(others) == 5 and all("pulumi.com/waitFor" not in (m["metadata"].get("annotations") or {}) for m in others)
+
+
+def test_each_host_set_gets_its_own_certificate_name() -> None:
+    """managed.domains is immutable (certificatemanager.v1 ManagedCertificate.domains): a new host set is a new
+    certificate, created before the old one is deleted, so the two must not share a name."""
+    from coditect.certificate_manager import certificate_name
+
+    (certificate,) = prod_with("ingress", "gateway").of_type("gcp:certificatemanager/certificate:Certificate")
+    assert certificate.inputs["name"] == certificate_name("coditect-prod", ["coditect.ai"])
+    one, two = certificate_name("coditect-prod", ["coditect.ai"]), certificate_name("coditect-prod", ["coditect.ai", "www.coditect.ai"])
+    assert one != two and one.startswith("coditect-prod-gw-cert-") and len(two) <= 63
+    assert two == certificate_name("coditect-prod", ["www.coditect.ai", "coditect.ai"])  # the order of the hosts is no change
+    with pytest.raises(InvariantError, match="longer than 63 characters"):
+        certificate_name("p" * 60, ["coditect.ai"])
 
 
 def test_certificate_manager_inputs_are_judged_against_the_discovery_document() -> None:

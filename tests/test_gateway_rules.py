@@ -533,6 +533,7 @@ CASES: tuple[Case, ...] = (
         GATEWAY_POLICY,
         "attaches only to a Gateway",
         "kind: Gateway",
+        frozenset({"gateway-has-gateway-policy"}),
     ),
     Case(
         "GCPGatewayPolicy in another namespace",
@@ -541,6 +542,32 @@ CASES: tuple[Case, ...] = (
         f"GCPGatewayPolicy other/{GATEWAY}",
         "(one exists in namespace coditect-app",
         "in the Gateway's namespace",
+        frozenset({"gateway-has-gateway-policy"}),
+    ),
+    Case(
+        "no GCPGatewayPolicy",
+        lambda m: m.pop("gateway_policy"),
+        "gateway-has-gateway-policy",
+        NS_GATEWAY,
+        "has no GCPGatewayPolicy in namespace 'coditect-app' targeting it",
+        "declare one GCPGatewayPolicy",
+    ),
+    Case(
+        "two GCPGatewayPolicies",
+        lambda m: m.__setitem__("gateway_policy_2", {**copy.deepcopy(m["gateway_policy"]), "metadata": {"name": "second", "namespace": NS}}),
+        "gateway-has-gateway-policy",
+        NS_GATEWAY,
+        "is targeted by 2 GCPGatewayPolicy objects",
+        "keep exactly one GCPGatewayPolicy",
+    ),
+    Case(
+        "security policy as a path",
+        put("backend_policy", (*BP_DEFAULT, "securityPolicy"), "projects/p/global/securityPolicies/coditect-armor"),
+        "gcpbackendpolicy-security-policy",
+        BACKEND_POLICY,
+        "bare name of a Cloud Armor security policy",
+        "name of the stack's Cloud Armor policy",
+        frozenset({AGREE}),  # the Ingress side has none: the two doors differ too
     ),
     # AGREE
     Case(
@@ -644,7 +671,7 @@ def test_every_gateway_rule_has_a_case() -> None:
     gateway_rules = {
         r.id for r in gke.all_rules() if r.kinds & {gw.GATEWAY, gw.HTTP_ROUTE, gw.GCP_BACKEND_POLICY, gw.HEALTH_CHECK_POLICY, gw.GCP_GATEWAY_POLICY}
     }
-    assert len(gateway_rules) == 24
+    assert len(gateway_rules) == 26
     assert gateway_rules == {case.rule for case in CASES}
 
 

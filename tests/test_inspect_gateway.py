@@ -271,6 +271,43 @@ def test_a_condition_for_an_older_generation_is_not_programmed(tmp_path: Path) -
     assert not status.programmed and not status.proven
 
 
+def test_a_route_parent_condition_for_an_older_generation_is_no_proof(tmp_path: Path) -> None:
+    world = gateway_world()
+    world.one("httproutes", APP_ROUTE)["metadata"]["generation"] = 2  # its conditions say observedGeneration 1
+    status = status_of(world, tmp_path)
+    assert not status.routes_ok and not status.proven
+    assert any(
+        p.startswith(f"HTTPRoute {NAMESPACE}/{APP_ROUTE} (parent {GATEWAY}/https) Accepted=Unknown Stale: True for observedGeneration 1")
+        for p in status.problems
+    ), status.problems
+
+
+@pytest.mark.parametrize("plural, name", [("gcpbackendpolicies", SERVICE), ("gcpgatewaypolicies", GATEWAY)])
+def test_a_policy_condition_for_an_older_generation_is_no_proof(tmp_path: Path, plural: str, name: str) -> None:
+    world = gateway_world()
+    world.one(plural, name)["metadata"]["generation"] = 3
+    status = status_of(world, tmp_path)
+    assert not status.policies_attached and not status.proven
+    assert any("is not attached" in p and "older than metadata.generation 3" in p for p in status.problems), status.problems
+
+
+def test_a_gateway_without_its_gateway_policy_is_not_proven(tmp_path: Path) -> None:
+    world = gateway_world()
+    world.kube["gcpgatewaypolicies"] = []
+    status = status_of(world, tmp_path)
+    assert not status.policies_attached and not status.proven
+    assert f"no GCPGatewayPolicy in {NAMESPACE} targets Gateway {GATEWAY} (its HTTPS listener uses Google's default SSL policy)" in status.problems
+
+
+def test_a_gateway_with_two_gateway_policies_is_not_proven(tmp_path: Path) -> None:
+    world = gateway_world()
+    second = copy.deepcopy(world.one("gcpgatewaypolicies", GATEWAY))
+    second["metadata"]["name"] = "second"
+    world.add("gcpgatewaypolicies", second)
+    status = status_of(world, tmp_path)
+    assert not status.proven and any(p.startswith(f"2 GCPGatewayPolicy objects in {NAMESPACE} target Gateway {GATEWAY}") for p in status.problems)
+
+
 def test_a_route_without_status_from_the_gateway_is_not_ok(tmp_path: Path) -> None:
     world = gateway_world()
     world.one("httproutes", REDIRECT_ROUTE)["status"] = {"parents": []}

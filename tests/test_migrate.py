@@ -93,9 +93,10 @@ def doors_of(root: Path) -> list[str]:
     return yaml.safe_load((root / "Pulumi.prod.yaml").read_text())["config"].get("coditect:frontDoors", ["ingress"])
 
 
-def run(root: Path, observer: FakeObserver, to: str = "gateway", now: float = T0, **flags: Any) -> tuple[int, str]:
+def run(root: Path, observer: FakeObserver, to: str = "gateway", now: float = T0, what_if: float | None = None, **flags: Any) -> tuple[int, str]:
+    """One `ops migrate prod` with the clock at `now` (`what_if`: --now)."""
     out = io.StringIO()
-    code = migrate("prod", to, out, lambda _settings: observer, root=root, now=now, dns_ttl=TTL, **flags)
+    code = migrate("prod", to, out, lambda _settings: observer, root=root, now=what_if, clock=lambda: now, dns_ttl=TTL, **flags)
     return code, out.getvalue()
 
 
@@ -335,7 +336,7 @@ def test_the_whole_way_to_the_gateway_and_back(project: Path) -> None:
     observer.ingress = None
     code, text = run(project, observer, now=T0 + 200 + WAIT)
     assert code == EXIT_OK and "complete" in text
-    assert run(project, observer, apply_next=True)[1].endswith("nothing to do.\n")
+    assert run(project, observer, now=T0 + 200 + WAIT, apply_next=True)[1].endswith("nothing to do.\n")
     # and back: the Ingress returns first; the Gateway stays until DNS is back and its sockets ended
     code, _ = run(project, observer, to="ingress", now=T0 + 2 * WAIT, apply_next=True)
     assert code == EXIT_OK and doors_of(project) == ["ingress", "gateway"]
@@ -353,6 +354,44 @@ def test_the_whole_way_to_the_gateway_and_back(project: Path) -> None:
 def test_removing_the_gateway_before_dns_ever_moved_needs_no_wait(project: Path) -> None:
     set_doors(project, BOTH)
     code, _ = run(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE), to="ingress", apply_next=True)
+    assert code == EXIT_OK and doors_of(project) == ["ingress"]
+
+
+def test_dns_handing_out_both_addresses_restarts_the_wait(project: Path) -> None:
+    set_doors(project, BOTH)
+    fresh_proof(project)
+    at_gateway = FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP,)})
+    both = FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP, INGRESS_IP)})
+    run(project, at_gateway, now=T0)  # first seen at the Gateway
+    run(project, both, now=T0 + 60)  # the Ingress takes new sockets again
+    assert proof.read(project, "prod").dns is None
+    run(project, both, now=T0 + WAIT - 10)
+    text = refused(project, at_gateway, now=T0 + WAIT + 1)  # the Gateway alone again: the wait counts from now
+    assert f"wait: {WAIT} s left" in text
+    code, _ = run(project, at_gateway, now=T0 + 2 * WAIT + 1, apply_next=True)
+    assert code == EXIT_OK and doors_of(project) == ["gateway"]
+
+
+def test_dns_handing_out_both_addresses_restarts_the_wait_on_the_way_back(project: Path) -> None:
+    set_doors(project, BOTH)
+    at_ingress = FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (INGRESS_IP,)})
+    both = FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP, INGRESS_IP)})
+    run(project, both, now=T0, to="ingress")  # mixed: the Gateway takes sockets
+    run(project, at_ingress, now=T0 + 60, to="ingress")  # first seen back at the Ingress
+    run(project, both, now=T0 + 120, to="ingress")  # mixed again
+    code, text = run(project, at_ingress, now=T0 + 60 + WAIT, to="ingress", apply_next=True)
+    assert code == EXIT_FAILED and "step 2 dns-back: not reached" in text
+    code, _ = run(project, at_ingress, now=T0 + 2 * WAIT + 60, to="ingress", apply_next=True)
+    assert code == EXIT_OK and doors_of(project) == ["ingress"]
+
+
+def test_removing_the_gateway_after_a_pass_waits_even_if_dns_was_never_seen_at_it(project: Path) -> None:
+    set_doors(project, BOTH)
+    fresh_proof(project)
+    at_ingress = FakeObserver(gateway=PROVEN, certificate=ACTIVE)
+    code, text = run(project, at_ingress, to="ingress", apply_next=True)
+    assert code == EXIT_FAILED and "the Gateway stays until" in text
+    code, _ = run(project, at_ingress, now=T0 + WAIT, to="ingress", apply_next=True)
     assert code == EXIT_OK and doors_of(project) == ["ingress"]
 
 
@@ -402,9 +441,56 @@ def test_bad_arguments_are_one_line_and_exit_2(project: Path, capsys: pytest.Cap
     assert err.count("\n") == 1 and message in err
 
 
+def test_a_what_if_time_writes_no_memory_and_cannot_shorten_the_wait(project: Path) -> None:
+    set_doors(project, BOTH)
+    fresh_proof(project)
+    moved = FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP,)})
+    before = proof.proof_path(project, "prod").read_text()
+    code, text = run(project, moved, now=T0, what_if=1000.0)  # --now far in the past: judged there, never kept
+    assert code == EXIT_OK and "first seen at the Gateway 1970-01-01" in text
+    assert proof.proof_path(project, "prod").read_text() == before
+    text = refused(project, moved, now=T0)  # at the clock: DNS is first seen now, the whole wait is ahead
+    assert f"wait: {WAIT} s left" in text and doors_of(project) == ["ingress", "gateway"]
+
+
+def test_now_with_next_is_refused(project: Path) -> None:
+    set_doors(project, BOTH)
+    with pytest.raises(UsageError, match="--now is for a what-if look at the plan; --next judges the waits at the clock"):
+        run(project, FakeObserver(), what_if=T0 + 10 * WAIT, apply_next=True)
+
+
+def _mark(root: Path, since: float) -> None:
+    path = proof.proof_path(root, "prod")
+    data = json.loads(path.read_text())
+    data["dns"], data["gatewayServed"] = {"door": "gateway", "ip": GATEWAY_IP, "since": since}, True
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("since, message", [(T0 + 1, "is after the clock"), (T0 - 3600, "is before the pass it follows")])
+def test_a_dns_mark_that_is_no_real_sighting_is_refused(project: Path, since: float, message: str) -> None:
+    set_doors(project, BOTH)
+    fresh_proof(project)  # passed at T0 - 60
+    _mark(project, since)
+    with pytest.raises(UsageError, match=message):
+        run(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP,)}), now=T0, apply_next=True)
+    _mark(project, T0 - 30)  # after the pass, before the clock: a sighting
+    assert "wait: " in run(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP,)}), now=T0)[1]
+
+
+def test_a_new_pass_after_the_cutover_restarts_the_wait(project: Path) -> None:
+    set_doors(project, BOTH)
+    fresh_proof(project)
+    moved = FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP,)})
+    run(project, moved, now=T0)
+    fresh_proof(project, at=T0 + WAIT)  # verified again (new settings, say): its sighting is counted from after it
+    assert proof.read(project, "prod").dns is None
+    text = refused(project, moved, now=T0 + WAIT + 1)
+    assert f"wait: {WAIT} s left" in text
+
+
 def test_parse_now_and_ttl_accept_valid_values() -> None:
     assert parse_now("2026-12-02T05:00:00Z") == parse_now("2026-12-02T06:00:00+01:00") == 1_796_187_600.0
-    assert parse_now("1800000000") == T0 and parse_ttl("0") == 0 and parse_ttl("172800") == 172_800
+    assert parse_now(None) is None and parse_now("1800000000") == T0 and parse_ttl("0") == 0 and parse_ttl("172800") == 172_800
 
 
 @pytest.mark.parametrize("doors", [("ingress", "ingress"), ("nginx",), ()])
@@ -413,6 +499,13 @@ def test_the_front_doors_key_is_checked(project: Path, capsys: pytest.CaptureFix
     assert main(["--project", str(project), "migrate", "prod", "--to", "gateway", "--next"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"coditect:frontDoors is {list(doors)!r}; it must be one of [ingress], [ingress, gateway], [gateway]" in err
+
+
+def test_the_plan_reads_the_certificate_by_the_components_name(project: Path) -> None:
+    from coditect.certificate_manager import certificate_name
+
+    s = read_settings("prod", project)
+    assert s.certificate_name == certificate_name("coditect-prod", (HOST,)) and s.certificate_name.startswith("coditect-prod-gw-cert-")
 
 
 def test_the_front_doors_in_either_order_are_both(project: Path) -> None:
@@ -646,7 +739,7 @@ def test_staging_against_the_stand_in_is_proven_side_by_side_and_says_the_verify
     from tests.standin.gateway_world import gateway_world
 
     world = in_namespace(gateway_world(), "coditect-staging")
-    active_certificate("coditect-staging", "coditect-staging-gw-cert", "staging.coditect.ai")
+    active_certificate("coditect-staging", read_settings("staging", project).certificate_name, "staging.coditect.ai")
     code, text = migrate_against(world, project, "staging", certificate_manager, tmp_path, monkeypatch, capsys)
     assert code == EXIT_OK and current(text) == ">>>> 3 verified"
     assert f"Gateway coditect-gateway: accepted yes, programmed yes, routes_ok yes, policies_attached yes; addresses {STANDIN_GATEWAY_IP}" in text
@@ -663,7 +756,7 @@ def test_prod_against_the_stand_in_names_the_gateway_problem_and_an_absent_gatew
     from tests.standin.world import healthy_world
 
     set_doors(project, BOTH)
-    active_certificate("coditect-prod", "coditect-prod-gw-cert", HOST)
+    active_certificate("coditect-prod", read_settings("prod", project).certificate_name, HOST)
     world = gateway_world()
     address_not_found(world)
     code, text = migrate_against(world, project, "prod", certificate_manager, tmp_path, monkeypatch, capsys)

@@ -198,6 +198,15 @@ def test_the_certificate_is_checked_for_host_not_for_the_address(
     assert not proof_path(project, "prod").exists()
 
 
+@pytest.mark.lab
+def test_an_insecure_pass_through_resolve_records_nothing(lab: Lab, certificates: dict[str, Path], project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A certificate for another name: only --insecure lets this pass, and such a pass proves nothing of the Gateway's certificate.
+    with TlsRelay(lab.ports["fixed"], certificates["other.test.cert"], certificates["other.test.key"]) as relay:
+        assert verify(project, relay.port, "--resolve", f"{HOST}:127.0.0.1", "--insecure") == EXIT_OK
+    assert "--insecure: the certificate through 127.0.0.1 was not checked: no proof recorded" in capsys.readouterr().out
+    assert not proof_path(project, "prod").exists()
+
+
 @pytest.mark.parametrize(
     "value, message",
     [
@@ -223,6 +232,7 @@ def test_a_malformed_resolve_is_one_line_and_exit_2(tmp_path: Path, capsys: pyte
     [
         (["--resolve", f"{HOST}:127.0.0.1", "--browser"], "--resolve cannot be combined with --browser"),
         (["--stack", "prod"], "--stack names the stack a --resolve pass is recorded for"),
+        (["--resolve", f"{HOST}:127.0.0.1", "--stack", "prod", "--insecure"], "--insecure skips the certificate check, so its pass is no proof"),
     ],
 )
 def test_resolve_with_browser_or_stack_without_resolve_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:

@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--stack names the stack a --resolve pass is recorded for; without --resolve nothing is recorded. Fix: add --resolve HOST:IP, or drop --stack"
         )
+    if args.stack is not None and args.insecure:
+        raise UsageError(
+            "--insecure skips the certificate check, so its pass is no proof of the front door and --stack records nothing. Fix: drop --insecure (or --stack)"
+        )
     try:  # numbers arrive as text: Options refuses what is not finite or out of range in one line, not argparse's usage dump
         options = Options(
             url=args.url,
@@ -81,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     report = verify(options)
     sys.stdout.write((report.as_json() if args.json else report.text()) + "\n")
     if options.resolve is not None:
-        _record(args, stack, options.url, options.resolve, report.ok)
+        _record(args, stack, options.url, options.resolve, report.ok and not options.insecure, options.insecure)
     return _browser(args, options.timeout, report.ok) if args.browser else EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -93,8 +97,9 @@ def _proof_stack(args: argparse.Namespace, host: str) -> str | None:
     return stack_for_host(project_root(args), host, args.stack)
 
 
-def _record(args: argparse.Namespace, stack: str | None, url: str, resolve: tuple[str, str], passed: bool) -> None:
-    """A pass through --resolve kept as the migration's proof; a failure is never recorded (said so)."""
+def _record(args: argparse.Namespace, stack: str | None, url: str, resolve: tuple[str, str], passed: bool, insecure: bool = False) -> None:
+    """A pass through --resolve kept as the migration's proof; a failure, or a pass without the certificate
+    checked (--insecure: the Gateway's certificate is part of what the proof proves), is never recorded (said so)."""
     import time
 
     from ops.commands.paths import project_root
@@ -102,7 +107,9 @@ def _record(args: argparse.Namespace, stack: str | None, url: str, resolve: tupl
     from ops.migrate.proof import Proof, record_proof
 
     host, ip = resolve
-    if stack is None:
+    if insecure:
+        sys.stdout.write(f"--insecure: the certificate through {ip} was not checked: no proof recorded\n")
+    elif stack is None:
         sys.stdout.write(f"no stack file lists {host} in coditect:hosts: no proof recorded (pass --stack STACK to record one)\n")
     elif not passed:
         sys.stdout.write(f"verify through {ip} failed: no proof recorded for {stack}\n")

@@ -65,7 +65,9 @@ class MigrationSettings:
 
     @property
     def certificate_name(self) -> str:
-        return f"{self.prefix}-gw-cert"  # src/coditect/certificate_manager.py names it so
+        from coditect.certificate_manager import certificate_name
+
+        return certificate_name(self.prefix, self.hosts)  # the component's own name for it
 
     @property
     def routes(self) -> tuple[str, ...]:
@@ -439,8 +441,10 @@ def _dns_back_step(s: MigrationSettings, seen: Seen, memory: Memory, now: float,
     ingress_ips = frozenset([seen.ingress_ip]) if seen.ingress_ip else frozenset()
     if not seen.all_at(ingress_ips, s.hosts):
         return Step(2, "dns-back", goal, False, [*findings, "DNS does not point at the Ingress"], rollback)
-    if not memory.gateway_served:
-        return Step(2, "dns-back", goal, True, [*findings, "DNS never pointed at the Gateway: no socket to wait for"], rollback)
+    # Only a Gateway that never passed a verify and never had DNS at it (even mixed) holds no socket to wait for:
+    # a pass may mean clients were pointed at it by hand, so from then on the wait is always kept.
+    if not memory.gateway_served and memory.proof is None:
+        return Step(2, "dns-back", goal, True, [*findings, "DNS never pointed at the Gateway and no verify passed through it: no socket to wait for"], rollback)
     mark = memory.dns
     since = mark.since if mark is not None and mark.door == INGRESS else now
     until = _wait_until(since, s, dns_ttl)

@@ -152,7 +152,9 @@ def record_proof(root: Path, proof: Proof) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with locked(path):
         memory = read(root, proof.stack)
-        write_files({path: _text(proof.stack, Memory(proof, memory.dns, memory.gateway_served))})
+        # A sighting at the Gateway before this pass is not counted from: the wait starts again when it is next seen.
+        dns = None if memory.dns is not None and memory.dns.door == "gateway" and memory.dns.since < proof.time else memory.dns
+        write_files({path: _text(proof.stack, Memory(proof, dns, memory.gateway_served))})
     return path
 
 
@@ -168,6 +170,28 @@ def note_dns(root: Path, stack: str, door: str, ip: str, now: float) -> DnsMark:
         mark = DnsMark(door, ip, now)
         write_files({path: _text(stack, Memory(memory.proof, mark, memory.gateway_served or door == "gateway"))})
         return mark
+
+
+def clear_dns(root: Path, stack: str) -> None:
+    """Forget the DNS mark (DNS is mixed: no door has every host), keeping the proof; gatewayServed becomes true."""
+    path = proof_path(root, stack)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path):
+        memory = read(root, stack)
+        if memory.dns is not None or not memory.gateway_served:
+            write_files({path: _text(stack, Memory(memory.proof, None, True))})
+
+
+def check_times(root: Path, stack: str, memory: Memory, clock: float) -> None:
+    """UsageError when the DNS mark's time cannot be a real first sighting: after the clock, or (at the Gateway)
+    before the pass it needs (record_proof drops such a mark, so only an edited or older file has one)."""
+    mark, path = memory.dns, proof_path(root, stack)
+    if mark is None:
+        return
+    if mark.since > clock:
+        raise _refuse(path, f"dns.since {mark.since} is after the clock ({clock:.0f}): no sighting is in the future")
+    if mark.door == "gateway" and memory.proof is not None and mark.since < memory.proof.time:
+        raise _refuse(path, f"dns.since {mark.since} at the Gateway is before the pass it follows (proof.time {memory.proof.time})")
 
 
 def _hosts(root: Path, stack: str) -> list[str]:

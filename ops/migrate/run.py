@@ -2,7 +2,7 @@
 
 Without --next it prints every step, which one the stack is at, the exact next command and each step's
 rollback; it writes nothing but the migration's memory (.cache/migrate/<stack>.json: when DNS was first
-seen at a front door, which the wait before removing the other is counted from). With --next it writes the
+seen at a front door, which the wait before removing the other is counted from; never with --now, a what-if time). With --next it writes the
 next frontDoors change into Pulumi.<stack>.yaml under the file's writers' lock, or refuses saying why. It
 never deploys: the change goes through review and `pulumi up`, as a promotion does.
 """
@@ -28,10 +28,10 @@ MAX_DNS_TTL_S = 172_800  # two days: a TTL longer than that is not one to wait o
 ObserverFactory = Callable[[MigrationSettings], Observer]
 
 
-def parse_now(text: str | None) -> float:
-    """--now: seconds since the epoch, or an ISO 8601 time with its offset (2026-12-02T05:00:00Z); default the clock."""
+def parse_now(text: str | None) -> float | None:
+    """--now: seconds since the epoch, or an ISO 8601 time with its offset (2026-12-02T05:00:00Z); None: the clock."""
     if text is None:
-        return time.time()
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -57,16 +57,26 @@ def parse_ttl(text: str) -> int:
     return value
 
 
-def _note_dns(root: Path, s: MigrationSettings, seen: Seen, memory: proof.Memory, now: float) -> proof.Memory:
-    """The memory with the front door DNS points at now, first-seen time kept (written when it changed)."""
+def _note_dns(root: Path, s: MigrationSettings, seen: Seen, memory: proof.Memory, now: float, write: bool) -> proof.Memory:
+    """The memory with the front door DNS points at now, first-seen time kept (written when it changed and `write`).
+
+    DNS that is readable but not all at one door (both addresses handed out, or another one) clears the mark:
+    each door can still take new sockets, so the wait before removing either starts again once DNS settles.
+    Such DNS also counts as having served through the Gateway (the way back must wait for its sockets)."""
     if "dns" in seen.unknown or not seen.dns:
         return memory
     ingress = frozenset([seen.ingress_ip]) if seen.ingress_ip else frozenset()
     for door, ips in ((GATEWAY, seen.gateway_ips), (INGRESS, ingress)):
         if seen.all_at(ips, s.hosts):
-            mark = proof.note_dns(root, s.stack, door, sorted(ips)[0], now)
+            ip = sorted(ips)[0]
+            if not write:  # a what-if look (--now): judged as if noted, never kept
+                kept = memory.dns if memory.dns is not None and (memory.dns.door, memory.dns.ip) == (door, ip) else proof.DnsMark(door, ip, now)
+                return proof.Memory(memory.proof, kept, memory.gateway_served or door == GATEWAY)
+            mark = proof.note_dns(root, s.stack, door, ip, now)
             return proof.Memory(memory.proof, mark, memory.gateway_served or door == GATEWAY)
-    return memory
+    if write:
+        proof.clear_dns(root, s.stack)
+    return proof.Memory(memory.proof, None, True)
 
 
 def _exit(seen: Seen) -> int:
@@ -84,19 +94,26 @@ def migrate(
     dry_run: bool = False,
     now: float | None = None,
     dns_ttl: int = 300,
+    clock: Callable[[], float] = time.time,
 ) -> int:
+    """`now` is --now, a what-if time: the plan is judged at it and the memory is never written (a time that is
+    not the clock's must not become a first sighting). --next is judged at the clock only."""
     if to not in (GATEWAY, INGRESS):
         raise UsageError(f"--to {shown(to)}: migrate to gateway or ingress")
-    at = time.time() if now is None else now
+    if now is not None and apply_next:
+        raise UsageError("--now is for a what-if look at the plan; --next judges the waits at the clock. Fix: drop --now")
+    real = clock()
+    at = real if now is None else now
     path = root / f"Pulumi.{stack}.yaml"
     settings = read_settings(stack, root)  # refuses a bad stack name or file before any lock or read of the cluster
     with locked(path) if apply_next and not dry_run else contextlib.nullcontext():
         document = stack_files.read_document(path)
         settings = read_settings(stack, root)
         memory = proof.read(root, stack)
+        proof.check_times(root, stack, memory, real)
         live = not apply_next or needs_observation(settings)
         seen = observe(observer(settings), settings) if live else Seen()
-        memory = _note_dns(root, settings, seen, memory, at)
+        memory = _note_dns(root, settings, seen, memory, at, write=now is None)
         plan = evaluate(settings, to, seen, memory, at, dns_ttl)
         if not apply_next:
             out.write(plan.text())

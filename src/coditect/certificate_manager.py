@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_gcp as gcp
 
 from coditect.base import InvariantError, child_opts, type_token
 from coditect.plan import declare
@@ -24,6 +23,20 @@ from coditect.plan import declare
 LOCATION = "global"  # the global external load balancer takes only global certificates and maps
 # Certificate Manager resource ids: lower-case letters, digits and '-', at most 63 (the API's resource naming).
 ID_MAX = 63
+
+
+def certificate_name(prefix: str, hosts: Sequence[str]) -> str:
+    """The Google-managed certificate's id: `<prefix>-gw-cert-<digest of the sorted hosts>`. managed.domains and
+    managed.dnsAuthorizations cannot be changed on a certificate (certificatemanager.v1 discovery document:
+    "Immutable"), so a change of hosts replaces it, and Pulumi creates the replacement before deleting the old
+    one: under a fixed name the create collides with the certificate still in use. The digest gives each host
+    set its own name, so the new one is issued and the map entries move to it before the old one goes.
+    ops/migrate reads the certificate by this name too (one owner of the name)."""
+    digest = hashlib.sha256("\n".join(sorted(host.lower() for host in hosts)).encode()).hexdigest()[:8]
+    name = f"{prefix}-gw-cert-{digest}"
+    if len(name) > ID_MAX:
+        raise InvariantError(f"Certificate Manager certificate id {name!r} is longer than {ID_MAX} characters. Fix: shorten the stack's gcp prefix.")
+    return name
 
 
 def resource_id(prefix: str, kind: str, host: str) -> str:
@@ -75,10 +88,12 @@ class CertificateMap(pulumi.ComponentResource):
             raise InvariantError(f"CertificateMap {prefix}-certmap: a host is listed twice ({', '.join(hosts)}); one entry per host. Fix: list each host once.")
         self.name = f"{prefix}-certmap"
         self.hosts = tuple(hosts)
-        self.certificate_name = f"{prefix}-gw-cert"
+        self.certificate_name = certificate_name(prefix, self.hosts)
         description = "coditect: the Gateway's certificate (DNS-authorized)"
 
         def create() -> None:
+            import pulumi_gcp as gcp  # here, not at import: ops migrate imports certificate_name without the provider SDK
+
             authorizations = [
                 gcp.certificatemanager.DnsAuthorization(
                     f"{resource_name}-auth-{host}",

@@ -40,8 +40,15 @@ HTTPS_LISTENER, HTTP_LISTENER = "https", "http"
 PATH_MATCH = {"Prefix": "PathPrefix", "Exact": "Exact"}
 # GCPBackendPolicy logging.sampleRate is an integer in millionths (1,000,000 = every request).
 SAMPLE_RATE_SCALE = 1_000_000
-# The Gateway, its routes and its policies take minutes to program, like the Ingress.
+# The Gateway takes minutes to program, like the Ingress. pulumi-kubernetes awaits a custom resource only when
+# it carries pulumi.com/waitFor (provider/v4 pkg/metadata/overrides.go ReadyCondition: without it the ready
+# condition is immediate; honoured over default await logic since v4.18.4, pulumi/pulumi-kubernetes#3352; the
+# program's SDK is 4.34.x, the engine suite's provider 4.25.0). "condition=Programmed" waits for
+# status.conditions Programmed=True and only for the current spec (pkg/await/condition/kubectl.go checkCondition
+# skips a condition whose observedGeneration is older than metadata.generation), within AWAIT_TIMEOUT.
 AWAIT_TIMEOUT = "20m"
+WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
+GATEWAY_WAIT_FOR = "condition=Programmed"
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,13 @@ class WebsocketGateway(pulumi.ComponentResource):
         }
         objects: list[tuple[str, str, str, dict[str, Any], dict[str, Any]]] = [
             # (resource name, apiVersion, kind, metadata, spec)
-            (resource_name, GATEWAY_API, "Gateway", meta(settings.name, {CERTMAP_ANNOTATION: certificate_map.name}), gateway_spec),
+            (
+                resource_name,
+                GATEWAY_API,
+                "Gateway",
+                meta(settings.name, {CERTMAP_ANNOTATION: certificate_map.name, WAIT_FOR_ANNOTATION: GATEWAY_WAIT_FOR}),
+                gateway_spec,
+            ),
             (f"{resource_name}-app", GATEWAY_API, "HTTPRoute", meta(self.app_route_name), app_spec),
             (f"{resource_name}-redirect", GATEWAY_API, "HTTPRoute", meta(self.redirect_route_name), redirect_spec),
         ]
@@ -173,12 +186,14 @@ class WebsocketGateway(pulumi.ComponentResource):
         self.manifest = self.manifests[0]
 
         def create() -> None:
-            timeouts = pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT)
             gateway: k8s.apiextensions.CustomResource | None = None
             created: list[k8s.apiextensions.CustomResource] = []
             for name, api, kind, metadata, spec in objects:
                 # Routes and policies after the Gateway and the Services they name; the Gateway after its address and certificates.
                 depends = [namespace, static_ip, certificate_map] if gateway is None else [namespace, gateway, *self.services]
+                # Only the Gateway is awaited (its waitFor): a route's or policy's conditions are per parent or ancestor,
+                # which one waitFor condition cannot name soundly; the after-up inspection judges them instead.
+                timeouts = pulumi.CustomTimeouts(create=AWAIT_TIMEOUT, update=AWAIT_TIMEOUT) if gateway is None else None
                 created.append(
                     k8s.apiextensions.CustomResource(
                         name, api_version=api, kind=kind, metadata=metadata, spec=spec, opts=child_opts(self, depends, custom_timeouts=timeouts)

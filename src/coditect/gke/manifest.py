@@ -8,6 +8,7 @@ or has the wrong type, and report that as a finding instead of raising. Accessor
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,13 +69,20 @@ def as_list(value: Any) -> list[Any]:
 
 
 def as_number(value: Any) -> float | None:
-    """Numbers arrive as int, float (protobuf Struct) or not at all; booleans are not numbers."""
+    """Numbers arrive as int, float (protobuf Struct) or not at all; booleans are not numbers, nor are nan and
+    inf (no GKE field takes them; YAML's .nan/.inf would otherwise crash int() in every rule comparing them)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        return None
+    return number if math.isfinite(number) else None
 
 
 def format_number(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
     return str(int(value)) if value == int(value) else str(value)
 
 

@@ -477,12 +477,18 @@ def gateway_policy_ssl(manifest: Manifest) -> Iterator[Problem]:
             f"set spec.targetRef to {{group: {gw.GATEWAY_API_GROUP}, kind: Gateway, name: <gateway>}}.",
             subject="spec.targetRef",
         )
-    ssl_policy = field_at(manifest, "spec", "default", "sslPolicy")
-    if not isinstance(ssl_policy, str) or not ssl_policy or "/" in ssl_policy:
+    yield from bare_name_problem(manifest, "sslPolicy", "global SSL policy", "the stack's global SSL policy")
+
+
+def bare_name_problem(manifest: Manifest, key: str, what: str, fix: str) -> Iterator[Problem]:
+    """spec.default.<key> as GKE's controller takes it: the bare name of a policy of the project, never a path
+    (a path is rejected when the load balancer is programmed, e.g. "SetSecurityPolicy: Invalid value")."""
+    value = field_at(manifest, "spec", "default", key)
+    if not isinstance(value, str) or not value or "/" in value:
         yield Problem(
-            f"spec.default.sslPolicy is {ssl_policy!r}; it must be the bare name of a global SSL policy (no path).",
-            "set spec.default.sslPolicy to the name of the stack's global SSL policy.",
-            subject="spec.default.sslPolicy",
+            f"spec.default.{key} is {value!r}; it must be the bare name of a {what} (no path).",
+            f"set spec.default.{key} to the name of {fix}.",
+            subject=f"spec.default.{key}",
         )
 
 
@@ -505,4 +511,39 @@ def gateway_policy_target(stack: StackView, _context: Context) -> Iterator[Probl
                 "put the GCPGatewayPolicy in the Gateway's namespace and name the Gateway.",
                 resource=reference(item),
                 subject="spec.targetRef",
+            )
+
+
+@stack_rule(
+    "gateway-has-gateway-policy",
+    policy.GATEWAY_REFERENCES,
+    (gw.GATEWAY, gw.GCP_GATEWAY_POLICY),
+    "Every Gateway has exactly one GCPGatewayPolicy in its namespace targeting it (its SSL policy).",
+    f"{RESOURCES}; gateway-api GEP-713 (policy attachment: of conflicting policies the oldest wins)",
+)
+def gateway_has_policy(stack: StackView, _context: Context) -> Iterator[Problem]:
+    for gateway in stack.of_kind(gw.GATEWAY):
+        name, namespace = name_of(gateway), namespace_of(gateway)
+        found = [
+            item
+            for item in stack.of_kind(gw.GCP_GATEWAY_POLICY)
+            if namespace_of(item) == namespace
+            and mapping_at(item, "spec", "targetRef").get("kind") == gw.GATEWAY
+            and mapping_at(item, "spec", "targetRef").get("name") == name
+        ]
+        if not found:
+            yield Problem(
+                f"has no GCPGatewayPolicy in namespace {namespace!r} targeting it: its HTTPS listener then uses Google's default SSL policy "
+                "(TLS 1.0 and weak ciphers allowed), not the stack's, unlike the Ingress's FrontendConfig.",
+                f"declare one GCPGatewayPolicy in namespace {namespace!r} with spec.targetRef {{group: {gw.GATEWAY_API_GROUP}, kind: Gateway, name: {name}}} "
+                "and spec.default.sslPolicy.",
+                resource=reference(gateway),
+                subject=gw.GCP_GATEWAY_POLICY,
+            )
+        elif len(found) > 1:
+            yield Problem(
+                f"is targeted by {len(found)} GCPGatewayPolicy objects ({', '.join(name_of(p) for p in found)}); only the oldest applies.",
+                f"keep exactly one GCPGatewayPolicy for Gateway {name!r}.",
+                resource=reference(gateway),
+                subject=gw.GCP_GATEWAY_POLICY,
             )

@@ -55,6 +55,11 @@ def stated(value: Any, default: Any, unit: str = "") -> Value:
     return Value(number if number is not None else value, f"{format_number(number) if number is not None else value!s}{unit}")
 
 
+def _as_text(key: Any) -> str:
+    """A compared value as the fix names it: a number as its digits, anything else (a hostile string) as given."""
+    return format_number(key) if isinstance(key, float) else str(key)
+
+
 @dataclass(frozen=True)
 class Pair:
     label: str  # what the value is, in words
@@ -164,7 +169,7 @@ def health_pairs(bc_health: Mapping[str, Any], hp: Mapping[str, Any]) -> list[Pa
             stated(bc_health.get(field), gw.INGRESS_NEG_HEALTH_CHECK_DEFAULTS[field]),
             stated(hp.get(field), gw.GATEWAY_HEALTH_CHECK_DEFAULTS[field]),
         )
-        pairs.append(Pair(f"health check {field}", ingress, gateway, f"spec.default.{field}", format_number(float(ingress.key)), demanded=True))
+        pairs.append(Pair(f"health check {field}", ingress, gateway, f"spec.default.{field}", _as_text(ingress.key), demanded=True))
     return pairs
 
 

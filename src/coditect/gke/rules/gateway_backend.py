@@ -13,7 +13,7 @@ from .. import policies as policy
 from ..manifest import SERVICE, Manifest, as_number, field_at, format_number, mapping_at, name_of, namespace_of, reference
 from ..model import Context, Problem, out_of_range, problems
 from ..registry import resource_rule, stack_rule
-from ..rules.gateway import route_backend_services
+from ..rules.gateway import bare_name_problem, route_backend_services
 from ..stack import StackView
 
 BACKEND_CRD = "gke-gateway-api@fc40d606 config/crd/networking.gke.io_gcpbackendpolicies.yaml"
@@ -241,6 +241,18 @@ def backend_affinity(manifest: Manifest) -> Iterator[Problem]:
     yield from problems(out_of_range("spec.default.sessionAffinity.cookieTtlSec", ttl, gw.COOKIE_TTL_SEC))
 
 
+@resource_rule(
+    "gcpbackendpolicy-security-policy",
+    policy.GATEWAY_BACKEND_LIMITS,
+    (gw.GCP_BACKEND_POLICY,),
+    "spec.default.securityPolicy, when set, is the bare name of a Cloud Armor policy (no path).",
+    f"{RESOURCES} (securityPolicy: POLICY_NAME); {BACKEND_CRD}",
+)
+def backend_security_policy(manifest: Manifest) -> Iterator[Problem]:
+    if field_at(backend_default(manifest), "securityPolicy") is not None:  # absent: no Cloud Armor policy attached
+        yield from bare_name_problem(manifest, "securityPolicy", "Cloud Armor security policy", "the stack's Cloud Armor policy")
+
+
 # --- HealthCheckPolicy ------------------------------------------------------------------------------
 
 
@@ -286,7 +298,7 @@ def _block_problems(kind: str, block: Mapping[str, Any], where: str) -> Iterator
 def health_config(manifest: Manifest) -> Iterator[Problem]:
     config = mapping_at(health_default(manifest), "config")
     kind = config.get("type")
-    if kind not in gw.HEALTH_CHECK_BLOCKS:
+    if not isinstance(kind, str) or kind not in gw.HEALTH_CHECK_BLOCKS:  # a list or mapping is unhashable: no lookup
         state = "is not set (GKE then probes HTTP '/')" if kind is None else f"is {kind!r}"
         yield Problem(
             f"spec.default.config.type {state}; the health check must say what it probes.",
