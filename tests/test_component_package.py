@@ -7,7 +7,6 @@ cannot be built or installed is a failure, elsewhere (no network, cold cache) a 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -135,32 +134,54 @@ def test_the_wheel_installs_alone_and_imports_from_anywhere(tmp_path: Path) -> N
     assert sdk == _locked(ROOT / "uv.lock")["pulumi"]
 
 
+# The provider's SDK modules and Google's API clients cannot share a process (ops/component_schema.py says
+# why): these tests run the provider in a process of their own and report through their exit status.
+PROVIDER_CHECKS = """
+import json
+import pytest
+from coditect.provider import TOKEN, CoditectProvider, properties_with_whole_numbers
+from coditect.socketio_app import SocketIoAppError, app_settings
+
 IMAGES = {"nginx": "a.test/nginx@sha256:" + "0" * 64, "ide": "a.test/ide@sha256:" + "0" * 64}
 ARGS = {"environment": "dev", "hosts": ["a.test"], "release": {"version": "1.0.0", "images": IMAGES}}
 
 
-def test_the_provider_passes_whole_numbers_from_other_languages_as_ints() -> None:
-    """google.protobuf.Struct holds only doubles: 30 from YAML arrives as 30.0."""
-    from coditect.provider import TOKEN, CoditectProvider, properties_with_whole_numbers
-
+def whole_numbers():
+    # google.protobuf.Struct holds only doubles: 30 from YAML arrives as 30.0.
     provider = CoditectProvider()
     spec = json.loads(provider.schema or "{}")
     inputs, types = spec["resources"][TOKEN]["inputProperties"], spec["types"]
     sent = {**ARGS, "backendConfig": {"timeoutSec": 3600.0, "healthCheck": {"timeoutSec": 5.0}}, "containment": {"internetPorts": [443.0]}, "hosts": ["a.test"]}
     got = properties_with_whole_numbers(sent, inputs, types)
-    assert got["backendConfig"] == {"timeoutSec": 3600, "healthCheck": {"timeoutSec": 5}}
+    assert got["backendConfig"] == {"timeoutSec": 3600, "healthCheck": {"timeoutSec": 5}}, got
     assert type(got["backendConfig"]["timeoutSec"]) is int and type(got["containment"]["internetPorts"][0]) is int
     assert properties_with_whole_numbers({"backendConfig": {"timeoutSec": 30.5}}, inputs, types)["backendConfig"]["timeoutSec"] == 30.5
     assert got["hosts"] == ["a.test"]
 
 
-def test_the_provider_refuses_bad_args_with_the_components_line_and_no_traceback() -> None:
-    from coditect.provider import TOKEN, CoditectProvider
-    from coditect.socketio_app import SocketIoAppError, app_settings
-
+def refusal():
     with pytest.raises(SocketIoAppError) as in_python:
         app_settings("socketio", {**ARGS, "backend_config": {"timeout_sec": 100000}})
     with pytest.raises(SocketIoAppError) as served:  # not the SDK's ComponentInitError, which carries the traceback
         CoditectProvider().construct("socketio", TOKEN, {**ARGS, "backendConfig": {"timeoutSec": 100000.0}})
     assert type(served.value) is SocketIoAppError and str(served.value) == str(in_python.value)
-    assert str(served.value).startswith("SocketIoApp socketio: args.backendConfig.timeoutSec: ") and "\n" not in str(served.value)
+    assert str(served.value).startswith("SocketIoApp socketio: args.backendConfig.timeoutSec: ") and "\\n" not in str(served.value)
+
+
+{check}()
+print("ok")
+"""
+
+
+def _provider_check(check: str) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    result = subprocess.run([sys.executable, "-c", PROVIDER_CHECKS.replace("{check}", check)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+
+
+def test_the_provider_passes_whole_numbers_from_other_languages_as_ints() -> None:
+    _provider_check("whole_numbers")
+
+
+def test_the_provider_refuses_bad_args_with_the_components_line_and_no_traceback() -> None:
+    _provider_check("refusal")

@@ -6,6 +6,7 @@ provider/schema.json and docs/component.md's table are current (`python -m ops.c
 from __future__ import annotations
 
 import copy
+import sys
 import types
 import typing
 from collections.abc import Awaitable
@@ -116,3 +117,13 @@ def test_every_typed_output_is_an_output(spec: dict[str, Any]) -> None:
 def test_the_committed_schema_and_the_docs_table_are_current() -> None:
     assert schema_is_current(), f"{SCHEMA.relative_to(SCHEMA.parent.parent)} is stale: run `python -m ops.component_schema --write`"
     assert PART.is_current(), "docs/component.md's table is stale: run `python -m ops.component_schema --write`"
+
+
+def test_the_schema_is_inferred_in_a_process_of_its_own() -> None:
+    """The SDK's provider modules and Google's API clients cannot share a process (duplicate google.rpc.Status):
+    inferring the schema must leave this one able to load the clients that `ops inspect` and the tests use."""
+    schema()
+    assert "coditect.provider" not in sys.modules and "pulumi.provider.experimental.component" not in sys.modules
+    from google.cloud import compute_v1  # what the Compute stand-in loads
+
+    assert compute_v1.BackendServiceGroupHealth is not None
