@@ -31,7 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--next", dest="apply_next", action="store_true", help="write the next frontDoors change into Pulumi.STACK.yaml (or refuse, saying why)"
     )
     parser.add_argument("--dry-run", action="store_true", help="with --next: print the change, write nothing")
-    parser.add_argument("--now", metavar="TIME", help="judge the waits at this time (seconds since the epoch or ISO 8601 with offset; default: the clock)")
+    parser.add_argument(
+        "--now",
+        metavar="TIME",
+        help="a what-if plan: judge the waits at this time (seconds since the epoch or ISO 8601 with offset; default: the clock); writes nothing and does not go with --next",
+    )
     parser.add_argument("--dns-ttl", default="300", metavar="S", help="the TTL of the hosts' DNS records, waited out after a cutover (default 300)")
     add_cluster_arguments(parser)
     parser.add_argument(
