@@ -5,6 +5,7 @@ tests/test_project_imports.py and test_policy_pack_standalone.py."""
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import sys
@@ -62,16 +63,27 @@ def import_statements(path: Path, module_level_only: bool, functions: bool = Fal
     yield from walk(ast.parse(path.read_text(), str(path)).body)
 
 
+def is_module(dotted: str) -> bool:
+    """Whether `dotted` names a module, looked up on sys.path without importing any of its packages
+    (importlib.util.find_spec imports the parents, and importing one runs its code: pulumi.provider's loads
+    a copy of google/rpc/status.proto that Google's API clients load too, which breaks the process)."""
+    search: list[str] | None = None
+    parts = dotted.split(".")
+    for index, part in enumerate(parts):
+        spec = importlib.machinery.PathFinder.find_spec(part, search)
+        if spec is None:
+            return False
+        if index < len(parts) - 1:
+            if spec.submodule_search_locations is None:
+                return False
+            search = list(spec.submodule_search_locations)
+    return True
+
+
 def imported_module(module: str, names: list[str]) -> list[str]:
     """The modules an import statement loads: `from google.cloud import container_v1` loads
     google.cloud.container_v1 (a namespace package's top name says nothing about who provides it)."""
-    submodules = []
-    for name in names:
-        try:
-            if importlib.util.find_spec(f"{module}.{name}") is not None:
-                submodules.append(f"{module}.{name}")
-        except (ImportError, ValueError):
-            pass
+    submodules = [f"{module}.{name}" for name in names if is_module(f"{module}.{name}")]
     return submodules or [module]
 
 

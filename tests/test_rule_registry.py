@@ -41,7 +41,7 @@ KNOWN_KINDS = {
 
 def test_every_rule_is_complete_and_registered_once() -> None:
     rules = all_rules()
-    assert len({r.id for r in rules}) == len(rules) == 92
+    assert len({r.id for r in rules}) == len(rules) == 94
     for rule in rules:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", rule.id), rule.id
         assert rule.summary and rule.source and rule.kinds <= KNOWN_KINDS, rule
