@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livestate.gateway import GatewayStatus
+from livestate.gateway_status import GatewayStatus
 from ops.__main__ import main
 from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WRITE, UsageError
 from ops.migrate import proof
