@@ -121,7 +121,8 @@ class Inspector:
     def _gateway_checks(self, layers: Collection[Layer]) -> tuple[list[Check], list[Diagnosis]]:
         """The Gateway front door, judged with the same verdict rule as the Ingress (every check ok)."""
         from livestate.gateway import read_gateway, read_load_balancer
-        from livestate.gateway_checks import diagnose_gateway, gateway_checks
+        from livestate.gateway_checks import gateway_checks
+        from livestate.gateway_diagnosis import diagnose_gateway
 
         want = self.desired.gateway
         assert want is not None

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from livestate.errors import Unusable
-from livestate.gateway import GatewayStatus, read_gateway_status, serves
+from livestate.gateway import serves
 from livestate.gateway_desired import desired_gateway
+from livestate.gateway_status import GatewayStatus, read_gateway_status
 from livestate.kube import KubeReader
 from livestate.model import Malformed
 from ops.__main__ import main

@@ -287,3 +287,33 @@ def test_an_import_of_ops_from_a_component_is_found(tmp_path: Path) -> None:
     )
     assert ops_edges(graph) == {("coditect.hook", "ops.inspect.live")}
     assert circles(graph) == [["coditect.hook", "ops.inspect.live"]]
+
+
+# --- small modules: no production module over MAX_MODULE_LINES lines -------------------------------------------------
+
+MAX_MODULE_LINES = 400  # the project's convention: small modules with one job each
+PRODUCTION_DIRS = ("src", "ops", "livestate")
+
+
+def oversized(root: Path, dirs: Iterable[str] = PRODUCTION_DIRS, limit: int = MAX_MODULE_LINES) -> list[tuple[str, int]]:
+    """(path relative to root, line count) of every .py file under dirs with more than limit lines."""
+    found = []
+    for directory in dirs:
+        for path in sorted((root / directory).rglob("*.py")):
+            if SKIPPED_PARTS.isdisjoint(path.relative_to(root).parts):
+                lines = len(path.read_text(encoding="utf-8").splitlines())
+                if lines > limit:
+                    found.append((path.relative_to(root).as_posix(), lines))
+    return found
+
+
+def test_no_production_module_is_over_the_line_limit() -> None:
+    too_long = [f"{path}: {lines} lines" for path, lines in oversized(ROOT)]
+    assert not too_long, f"over {MAX_MODULE_LINES} lines (split along its seams into modules with one job): {too_long}"
+
+
+def test_the_line_limit_names_the_file_one_line_over(tmp_path: Path) -> None:
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "big.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    (tmp_path / "ops" / "fits.py").write_text("x = 1\n" * MAX_MODULE_LINES)
+    assert oversized(tmp_path) == [("ops/big.py", MAX_MODULE_LINES + 1)]

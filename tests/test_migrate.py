@@ -20,13 +20,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livestate.gateway import GatewayStatus
+from livestate.gateway_status import GatewayStatus
 from ops.__main__ import main
 from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WRITE, UsageError
 from ops.migrate import proof
 from ops.migrate.observe import CertificateReader, CertificateState, DnsRecord, ObservationError, resolve
-from ops.migrate.plan import BOTH, GATEWAY_ONLY, INGRESS_ONLY, Memory, MigrationSettings, Seen, evaluate, next_doors, read_settings
+from ops.migrate.plan import evaluate, next_doors
+from ops.migrate.proof import Memory
 from ops.migrate.run import migrate, parse_now, parse_ttl
+from ops.migrate.seen import Seen
+from ops.migrate.settings import BOTH, GATEWAY_ONLY, INGRESS_ONLY, MigrationSettings, read_settings
 from tests.conftest import ROOT
 
 INGRESS_IP, GATEWAY_IP = "203.0.113.10", "203.0.113.20"

@@ -19,8 +19,8 @@ import pytest
 
 from ops.__main__ import main
 from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from ops.migrate.plan import read_settings
 from ops.migrate.proof import proof_path
+from ops.migrate.settings import read_settings
 from ops.verify.options import VerifyUsageError, parse_resolve
 from tests.conftest import ROOT
 from tests.lab import SOCKETIO_PATH, Lab, nginx_binary

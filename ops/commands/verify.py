@@ -103,8 +103,8 @@ def _record(args: argparse.Namespace, stack: str | None, url: str, resolve: tupl
     import time
 
     from ops.commands.paths import project_root
-    from ops.migrate.plan import read_settings
     from ops.migrate.proof import Proof, record_proof
+    from ops.migrate.settings import read_settings
 
     host, ip = resolve
     if insecure:

@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ops import stack_files
 from ops.atomic import write_files
 from ops.errors import Refused
-from ops.migrate.plan import FRONT_DOORS_KEY
+from ops.migrate.settings import FRONT_DOORS_KEY
 from ops.stack_files import StackDocument
 from ops.textdiff import unified_diff
 

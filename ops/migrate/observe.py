@@ -2,7 +2,7 @@
 the same way from a real cluster or from a test's fake.
 
 The real observer reads, read-only:
-- the Gateway's status through livestate.gateway.read_gateway_status (imported on use, as the other live readers:
+- the Gateway's status through livestate.gateway_status.read_gateway_status (imported on use, as the other live readers:
   its GatewayStatus is the contract of docs/migration.md, "Observed state"), None when the Gateway does not exist;
 - the Ingress's address (status.loadBalancer.ingress[].ip) through livestate.kube;
 - the Certificate Manager certificate and its DNS authorizations through the bounded Google client
@@ -38,7 +38,7 @@ MAX_AUTHORIZATIONS = 100  # a managed certificate holds at most 100 domains, one
 
 
 class GatewayView(Protocol):
-    """What the plan reads of livestate.gateway.GatewayStatus (the coordinator's contract)."""
+    """What the plan reads of livestate.gateway_status.GatewayStatus (the coordinator's contract)."""
 
     @property
     def name(self) -> str: ...
@@ -265,7 +265,7 @@ class LiveObserver:
 
     def gateway_status(self) -> GatewayView | None:
         """The Gateway's status, None when it does not exist (the plan then says `pulumi up` creates it)."""
-        from livestate.gateway import absent_status, read_gateway_status
+        from livestate.gateway_status import absent_status, read_gateway_status
 
         status = read_gateway_status(self.kube(), self.namespace, self.gateway_name, self.routes)
         return None if status == absent_status(self.namespace, self.gateway_name) else status

@@ -17,169 +17,25 @@ from fake observations. `next_doors` says what `--next` may write, or why not (R
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, get_args
+from dataclasses import dataclass
 
-from coditect.settings.front_door import BundleVersion
-from ops import stack_files
-from ops.errors import Refused, UsageError, clip, shown
-from ops.migrate.observe import CertificateState, GatewayView, ObservationError, Observer, normalized
+from ops.errors import Refused
 from ops.migrate.proof import Memory
-
-INGRESS, GATEWAY = "ingress", "gateway"
-INGRESS_ONLY, BOTH, GATEWAY_ONLY = (INGRESS,), (INGRESS, GATEWAY), (GATEWAY,)
-FRONT_DOORS = (INGRESS_ONLY, BOTH, GATEWAY_ONLY)
-FRONT_DOORS_KEY = "coditect:frontDoors"
-GATEWAY_KEY = "coditect:gateway"
-BUNDLES: tuple[str, ...] = get_args(BundleVersion)
-DEFAULT_DNS_TTL_S = 300
-# What the Gateway is built from (frontDoors is not: moving through the steps must not make the proof stale).
-DIGEST_KEYS = (GATEWAY_KEY, "coditect:hosts", "coditect:backendConfig", "coditect:service", "coditect:gcp", "coditect:socketio")
-RUNBOOK = "docs/migration.md"
-
-
-def doors_text(doors: tuple[str, ...]) -> str:
-    return f"[{', '.join(doors)}]"
-
-
-@dataclass(frozen=True)
-class MigrationSettings:
-    stack: str
-    front_doors: tuple[str, ...]
-    bundle_version: str | None
-    gateway_name: str
-    hosts: tuple[str, ...]
-    namespace: str
-    timeout_sec: int  # backendConfig.timeoutSec: the longest a socket may live on either load balancer
-    prefix: str  # coditect-<environment>, of every Google Cloud resource name
-    project: str
-    context: str
-    ingress_name: str
-    socketio_path: str
-    digest: str
-
-    @property
-    def certificate_name(self) -> str:
-        from coditect.certificate_manager import certificate_name
-
-        return certificate_name(self.prefix, self.hosts)  # the component's own name for it
-
-    @property
-    def routes(self) -> tuple[str, ...]:
-        return (f"{self.gateway_name}-app", f"{self.gateway_name}-redirect")
-
-
-def _front_doors(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return INGRESS_ONLY
-    # The settings model takes the doors in any order, each once; the plan reads them in one order.
-    valid = isinstance(value, list) and len(set(map(str, value))) == len(value) and all(door in (INGRESS, GATEWAY) for door in value)
-    doors = tuple(door for door in (INGRESS, GATEWAY) if door in value) if valid else None
-    if doors is None or doors not in FRONT_DOORS:
-        allowed = ", ".join(doors_text(d) for d in FRONT_DOORS)
-        raise UsageError(f"{where}: {FRONT_DOORS_KEY} is {shown(value)}; it must be one of {allowed}. Fix: set it to one of them")
-    return doors
-
-
-def _digest(config: dict[str, Any]) -> str:
-    picked = {key: config.get(key) for key in DIGEST_KEYS}
-    return hashlib.sha256(json.dumps(picked, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def read_settings(stack: str, root: Path) -> MigrationSettings:
-    """What the migration reads of Pulumi.<stack>.yaml, or UsageError naming the key and the fix."""
-    from ops.program import stack_path
-
-    path = stack_path(stack, root)
-    document = stack_files.read_document(path)
-    config = document.data.get("config") or {}
-    if not isinstance(config, dict):
-        raise UsageError(f"{path.name}: 'config' must be a mapping of keys to values")
-    doors = _front_doors(config.get(FRONT_DOORS_KEY), path.name)
-    from ops.stack_check import settings_for
-
-    # The settings model validates frontDoors and the gateway block with the rest of the stack.
-    engine_config, _secrets, settings = settings_for(stack, root)
-    return MigrationSettings(
-        stack=stack,
-        front_doors=doors,
-        bundle_version=settings.gateway.bundle_version,
-        gateway_name=settings.gateway.name,
-        hosts=tuple(settings.hosts),
-        namespace=settings.namespace,
-        timeout_sec=int(settings.backend_config.timeout_sec),
-        prefix=settings.gcp_prefix,
-        project=str(engine_config.get("gcp:project", "")),
-        context=settings.cluster.context,
-        ingress_name=settings.ingress.name,
-        socketio_path=settings.socketio.path,
-        digest=_digest(config),
-    )
-
-
-# --- what was seen
-
-
-@dataclass
-class Seen:
-    ingress_ip: str | None = None
-    gateway: GatewayView | None = None
-    certificate: CertificateState | None = None
-    dns: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    unknown: dict[str, str] = field(default_factory=dict)  # what could not be read ("gateway", "dns", ...) -> why
-    denied: bool = False  # one read was refused by RBAC or IAM (exit EXIT_NO_ACCESS)
-
-    @property
-    def gateway_ips(self) -> frozenset[str]:
-        if self.gateway is None:
-            return frozenset()
-        found = set()
-        for address in self.gateway.addresses:
-            try:
-                found.add(normalized(address))
-            except ValueError:
-                continue  # a hostname address (not of this class); the plan needs the IP the hosts resolve to
-        return frozenset(found)
-
-    def all_at(self, ips: frozenset[str], hosts: tuple[str, ...]) -> bool:
-        return bool(ips) and all(self.dns.get(host) and set(self.dns[host]) <= ips for host in hosts)
-
-
-def _attempt(seen: Seen, key: str, read: Callable[[], Any]) -> Any:
-    from livestate.model import AccessDenied, CredentialsRefused, Malformed, Unreachable
-
-    try:
-        return read()
-    except AccessDenied as error:
-        seen.denied = True
-        seen.unknown[key] = str(error)
-    except (ObservationError, CredentialsRefused, Malformed, Unreachable) as error:
-        seen.unknown[key] = clip(str(error))
-    return None
-
-
-def observe(observer: Observer, settings: MigrationSettings, what: tuple[str, ...] = ("ingress", "gateway", "certificate", "dns")) -> Seen:
-    """Everything the plan judges from, each read on its own: one that fails is named, the others still count."""
-    seen = Seen()
-    doors = settings.front_doors
-    if "ingress" in what and INGRESS in doors:
-        seen.ingress_ip = _attempt(seen, "ingress", observer.ingress_address)
-    if "gateway" in what and GATEWAY in doors:
-        seen.gateway = _attempt(seen, "gateway", observer.gateway_status)
-    if "certificate" in what and GATEWAY in doors:
-        seen.certificate = _attempt(seen, "certificate", observer.certificate_state)
-    if "dns" in what:
-        for host in settings.hosts:
-            found = _attempt(seen, "dns", lambda host=host: observer.resolve(host))  # type: ignore[misc]
-            if found is not None:
-                seen.dns[host] = tuple(found)
-    return seen
-
+from ops.migrate.seen import Seen
+from ops.migrate.settings import (
+    BOTH,
+    BUNDLES,
+    DEFAULT_DNS_TTL_S,
+    GATEWAY,
+    GATEWAY_KEY,
+    GATEWAY_ONLY,
+    INGRESS,
+    INGRESS_ONLY,
+    RUNBOOK,
+    MigrationSettings,
+    doors_text,
+)
 
 # --- the steps
 

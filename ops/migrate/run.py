@@ -22,7 +22,9 @@ from ops.atomic import locked
 from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK, Refused, UsageError, shown
 from ops.migrate import edit, proof
 from ops.migrate.observe import Observer
-from ops.migrate.plan import GATEWAY, INGRESS, MigrationSettings, Plan, Seen, doors_text, evaluate, needs_observation, next_doors, observe, read_settings
+from ops.migrate.plan import Plan, evaluate, needs_observation, next_doors
+from ops.migrate.seen import Seen, observe
+from ops.migrate.settings import GATEWAY, INGRESS, MigrationSettings, doors_text, read_settings
 
 MAX_DNS_TTL_S = 172_800  # two days: a TTL longer than that is not one to wait out before a cutover
 ObserverFactory = Callable[[MigrationSettings], Observer]
