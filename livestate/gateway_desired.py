@@ -12,17 +12,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from coditect.gke import gateway_limits
 from coditect.gke.manifest import annotations_of, as_list, field_at, kind_of, mapping_at, name_of, namespace_of, spec_of
 from livestate.errors import Unusable
 
 Manifest = Mapping[str, Any]
-GATEWAY = "Gateway"
-HTTP_ROUTE = "HTTPRoute"
-BACKEND_POLICY = "GCPBackendPolicy"
-HEALTH_CHECK_POLICY = "HealthCheckPolicy"
-GATEWAY_POLICY = "GCPGatewayPolicy"
+# The kinds and the certmap annotation are the rule engine's (coditect.gke.gateway_limits).
+GATEWAY, HTTP_ROUTE = gateway_limits.GATEWAY, gateway_limits.HTTP_ROUTE
+BACKEND_POLICY, HEALTH_CHECK_POLICY, GATEWAY_POLICY = gateway_limits.GCP_BACKEND_POLICY, gateway_limits.HEALTH_CHECK_POLICY, gateway_limits.GCP_GATEWAY_POLICY
 POLICY_KINDS = (BACKEND_POLICY, HEALTH_CHECK_POLICY, GATEWAY_POLICY)
-CERTMAP = "networking.gke.io/certmap"
+CERTMAP = gateway_limits.CERTMAP_ANNOTATION
 
 
 @dataclass(frozen=True)

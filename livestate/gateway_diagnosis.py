@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
+from coditect.gke import gateway_limits
 from livestate.diagnosis import Diagnosis
 from livestate.gateway import PLURALS, LiveGateway
 from livestate.gateway_checks import TLS_METRICS, VALUE_METRICS
 from livestate.gateway_desired import DesiredGateway, DesiredPolicy
 from livestate.model import Check, Layer, Status
 
-MANAGED_CLASS = "gke-l7-global-external-managed"
-CLASSIC_CLASS = "gke-l7-gxlb"
+MANAGED_CLASS, CLASSIC_CLASS = gateway_limits.MANAGED_CLASS, gateway_limits.CLASSIC_CLASS
 # GKE's messages as `kubectl describe gateway` shows them (tests/standin/gateway_world.py quotes each, with its source):
 # GWCER102 a missing Service or Secret, GWCER104 a misconfigured HTTPRoute, GWCER105 a listener, GWCER106 the address.
 GWCER = re.compile(r"GWCER(\d{3})")

@@ -22,24 +22,24 @@ from coditect.base import PART_OF, InvariantError, child_opts, manifest, type_to
 from coditect.certificate_manager import CertificateMap
 from coditect.deployment import HealthEndpoint
 from coditect.gcp import StaticIp
+from coditect.gke import gateway_limits
 from coditect.ingress import Route
 from coditect.namespace import AppNamespace
 from coditect.plan import declare
 from coditect.service import NegService
 from coditect.settings import BackendConfigSettings, GatewaySettings
 
-GATEWAY_API = "gateway.networking.k8s.io/v1"
-GATEWAY_GROUP = "gateway.networking.k8s.io"
-GKE_POLICY_API = "networking.gke.io/v1"
-# The global external Application Load Balancer: the one GKE class whose routes take filters (the HTTPS
-# redirect); gke-l7-gxlb refuses every filter (https://cloud.google.com/kubernetes-engine/docs/how-to/gatewayclass-capabilities).
-GATEWAY_CLASS = "gke-l7-global-external-managed"
-CERTMAP_ANNOTATION = "networking.gke.io/certmap"
+# The Gateway API's and GKE's names are the rule engine's (coditect.gke.gateway_limits, each with its source).
+GATEWAY_API = gateway_limits.GATEWAY_API_VERSION
+GATEWAY_GROUP = gateway_limits.GATEWAY_API_GROUP
+GKE_POLICY_API = gateway_limits.GKE_POLICY_API_VERSION
+# The global external Application Load Balancer: the one GKE class whose routes take filters (the HTTPS redirect).
+GATEWAY_CLASS = gateway_limits.MANAGED_CLASS
+CERTMAP_ANNOTATION = gateway_limits.CERTMAP_ANNOTATION
 HTTPS_LISTENER, HTTP_LISTENER = "https", "http"
 # Ingress pathType -> HTTPRoute path match type (ImplementationSpecific has no equivalent: refused).
 PATH_MATCH = {"Prefix": "PathPrefix", "Exact": "Exact"}
-# GCPBackendPolicy logging.sampleRate is an integer in millionths (1,000,000 = every request).
-SAMPLE_RATE_SCALE = 1_000_000
+SAMPLE_RATE_SCALE = gateway_limits.SAMPLE_RATE_SCALE  # logging.sampleRate in millionths
 # The Gateway takes minutes to program, like the Ingress. pulumi-kubernetes awaits a custom resource only when
 # it carries pulumi.com/waitFor (provider/v4 pkg/metadata/overrides.go ReadyCondition: without it the ready
 # condition is immediate; honoured over default await logic since v4.18.4, pulumi/pulumi-kubernetes#3352; the
