@@ -57,8 +57,8 @@ def assert_named(document: dict[str, Any]) -> None:
 
 
 def test_healthy_stack_converges_and_only_reads(live: Running, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = inspect(live, capsys=capsys)
-    assert code == 0, out
+    code, out, err = inspect(live, capsys=capsys)
+    assert code == 0, out + err
     assert "converged (1 poll" in out and "DRIFT" not in out and "diagnosis" not in out
     for layer in ("ingress translation", "backends", "backendconfig applied", "front end", "leftovers"):
         assert f"\n{layer}\n" in out
