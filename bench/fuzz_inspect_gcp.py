@@ -2,7 +2,7 @@
 
 Each input runs the real command line in this process (`ops.__main__.main`) for the prod stack (its
 golden render and Pulumi.prod.yaml's cluster declaration) against the strict stand-ins of
-tests/standin, through the real google-cloud-compute and google-cloud-container clients, with one
+tests/standin, through google-auth's session (Compute) and the real google-cloud-container client, with one
 answer made hostile. Two classes:
 
 - malformed answer: one Compute resource (a backend service, health check, URL map, proxy, address,

@@ -1,5 +1,5 @@
 """Hostile Google Cloud answers to `ops inspect`'s Compute Engine and Container API reads (issue 19,
-classes 1 and 2), through the real google-cloud-compute and google-cloud-container clients.
+classes 1 and 2), through google-auth's session (Compute) and the real google-cloud-container client.
 
 A server that trickles, never ends, bombs or sends something other than the API's object ends as one
 line (exit 1, "error: API: object: what was wrong"), within --timeout; a 401 or credentials that cannot

@@ -1,5 +1,5 @@
 """`python -m ops inspect` against stand-ins of the Kubernetes API and the Compute API, through the
-real `kubernetes` and `google-cloud-compute` clients: every scenario of issue 12."""
+real `kubernetes` client and google-auth's session (Compute's REST API as JSON): every scenario of issue 12."""
 
 from __future__ import annotations
 

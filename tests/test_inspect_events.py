@@ -1,5 +1,5 @@
-"""Which events and annotations `ops inspect` believes, through the real `kubernetes` and
-`google-cloud-compute` clients against the strict stand-ins: events outlive the fix that answers them,
+"""Which events and annotations `ops inspect` believes, through the real `kubernetes` client and
+google-auth's session against the strict stand-ins: events outlive the fix that answers them,
 a recreated Ingress is a new object, and allow-http "false" drops the HTTP annotations."""
 
 from __future__ import annotations

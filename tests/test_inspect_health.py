@@ -1,6 +1,6 @@
 """Backend health as the load balancer sees it now (backendServices.getHealth per NEG), not the
 ingress.kubernetes.io/backends annotation, which says HEALTHY once any one endpoint is and is rewritten
-only once per sync: through the real `google-cloud-compute` client against the strict stand-in."""
+only once per sync: through google-auth's session, as google-cloud-compute's REST transport reads it, against the strict stand-in."""
 
 from __future__ import annotations
 
