@@ -139,7 +139,9 @@ def test_the_wheel_installs_alone_and_imports_from_anywhere(tmp_path: Path) -> N
 PROVIDER_CHECKS = """
 import json
 import pytest
-from coditect.provider import TOKEN, CoditectProvider, properties_with_whole_numbers
+import yaml
+from pathlib import Path
+from coditect.provider import TOKEN, CoditectProvider, properties_with_whole_numbers, unknown_keys
 from coditect.socketio_app import SocketIoAppError, app_settings
 
 IMAGES = {"nginx": "a.test/nginx@sha256:" + "0" * 64, "ide": "a.test/ide@sha256:" + "0" * 64}
@@ -168,6 +170,54 @@ def refusal():
     assert str(served.value).startswith("SocketIoApp socketio: args.backendConfig.timeoutSec: ") and "\\n" not in str(served.value)
 
 
+def unknown_keys_refused():
+    # The SDK's mapping walks the schema's properties only: without the check these arrive as {backend_config: {}}.
+    sent = {**ARGS, "backendConfig": {"timeoutSecs": 30.0, "healthCheck": {"pathh": "/x"}}, "frontDoor": ["gateway"], "bogus": 1.0}
+    with pytest.raises(SocketIoAppError) as served:
+        CoditectProvider().construct("socketio", TOKEN, sent)
+    assert type(served.value) is SocketIoAppError  # a RunError: the CLI prints the lines, no traceback
+    with pytest.raises(SocketIoAppError) as in_python:
+        app_settings("socketio", {**ARGS, "backend_config": {"timeout_secs": 30.0, "health_check": {"pathh": "/x"}}, "front_door": ["gateway"], "bogus": 1.0})
+    lines = str(served.value).splitlines()
+    assert sorted(lines) == sorted(str(in_python.value).splitlines()), (lines, str(in_python.value))
+    assert lines == [
+        "SocketIoApp socketio: args.backendConfig.timeoutSecs: is not a known setting (typo?) (got 30.0). Fix: remove args.backendConfig.timeoutSecs or correct its name",
+        "SocketIoApp socketio: args.backendConfig.healthCheck.pathh: is not a known setting (typo?) (got '/x'). Fix: remove args.backendConfig.healthCheck.pathh or correct its name",
+        "SocketIoApp socketio: args.frontDoor: is not a known setting (typo?) (got ['gateway']). Fix: remove args.frontDoor or correct its name",
+        "SocketIoApp socketio: args.bogus: is not a known setting (typo?) (got 1.0). Fix: remove args.bogus or correct its name",
+    ], lines
+    # snake_case is Python's spelling, not the schema's: named as sent.
+    with pytest.raises(SocketIoAppError) as snake:
+        CoditectProvider().construct("socketio", TOKEN, {**ARGS, "backend_config": {"timeout_sec": 30.0}})
+    assert str(snake.value) == "SocketIoApp socketio: args.backend_config: is not a known setting (typo?). Fix: remove args.backend_config or correct its name"
+
+
+def every_key(properties, types):
+    # An input with every key the schema has, nested objects and lists of them included.
+    def value(prop):
+        ref = prop.get("$ref", "")
+        if ref.startswith("#/types/"):
+            return every_key(types[ref.removeprefix("#/types/")].get("properties", {}), types)
+        if prop.get("type") == "array":
+            return [value(prop.get("items", {}))]
+        return 1
+    return {key: value(prop) for key, prop in properties.items()}
+
+
+def known_keys_pass():
+    provider = CoditectProvider()
+    spec = json.loads(provider.schema or "{}")
+    inputs, types = spec["resources"][TOKEN]["inputProperties"], spec["types"]
+    assert unknown_keys(every_key(inputs, types), inputs, types) == []
+    assert unknown_keys({"backendConfig": {"timeoutSec": 1, "extra": 2}}, inputs, types) == [("backendConfig.extra", 2)]  # the walk reaches types
+    for stack in ("dev", "staging", "prod", "local"):  # the repository's stacks, as another language would send them
+        config = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+        sent = {k.removeprefix("coditect:"): v for k, v in config.items() if k.startswith("coditect:") and k not in ("coditect:cluster", "coditect:inspection")}
+        assert unknown_keys(sent, inputs, types) == [], stack
+    example = yaml.safe_load(Path("examples/yaml/Pulumi.yaml").read_text(encoding="utf-8"))["resources"]["socketio"]["properties"]
+    assert unknown_keys(example, inputs, types) == []
+
+
 {check}()
 print("ok")
 """
@@ -185,3 +235,11 @@ def test_the_provider_passes_whole_numbers_from_other_languages_as_ints() -> Non
 
 def test_the_provider_refuses_bad_args_with_the_components_line_and_no_traceback() -> None:
     _provider_check("refusal")
+
+
+def test_the_provider_refuses_every_unknown_key_as_python_does() -> None:
+    _provider_check("unknown_keys_refused")
+
+
+def test_the_provider_passes_every_key_the_schema_has() -> None:
+    _provider_check("known_keys_pass")

@@ -21,8 +21,9 @@ from pydantic.alias_generators import to_camel, to_snake
 
 from coditect import SocketIoApp, SocketIoAppArgs
 from coditect.base import pack_levels
+from coditect.gke import Finding
 from coditect.settings import AppSettings, Settings, SettingsError, parse_settings
-from coditect.socketio_app import SocketIoAppError, app_settings
+from coditect.socketio_app import SocketIoAppError, app_settings, component_refusal
 from ops import component_args
 from ops.manifests import gcp_resources, kubernetes_manifests
 from ops.program import ProgramRun, project_name, run_program, stack_config
@@ -235,6 +236,27 @@ def test_a_gke_rule_finding_is_named_by_its_arg() -> None:
         run_component({**MINIMAL, "backend_config": {"timeout_sec": 60}, "socketio": {"min_session_sec": 3600}})
     lines = str(raised.value).splitlines()
     assert any(line.startswith("SocketIoApp app: args.backendConfig.timeoutSec: ") and "Fix: change args.backendConfig.timeoutSec" in line for line in lines)
+
+
+def test_a_rule_finding_carries_one_fix_naming_the_arg() -> None:
+    """The rule's own fix is folded into the change of the arg: one "Fix:" per line, not two."""
+    with pytest.raises(SocketIoAppError) as raised:
+        run_component({**MINIMAL, "gcp": {"tls": {"allow_http": False}}})
+    [line] = [line for line in str(raised.value).splitlines() if "[frontendconfig-redirect-needs-http]" in line]
+    assert line.startswith("SocketIoApp app: args.gcp.tls.allowHttp: [frontendconfig-redirect-needs-http] ")
+    assert line.count("Fix:") == 1 and "Fix: change args.gcp.tls.allowHttp (" in line and line.endswith(")")
+
+
+def test_every_finding_line_of_the_refusal_has_exactly_one_fix() -> None:
+    refuse = component_refusal("app")
+    with_key = Finding("Ingress ns/web", "ingress-allow-http-without-tls", "allow-http is false without TLS.", "Configure TLS or keep allow-http true.")
+    without_key = Finding("Service ns/web", "no-such-mapping", "is wrong.", "Do the thing.")
+    lines = str(refuse([with_key, without_key])).splitlines()
+    assert lines == [
+        "SocketIoApp app: args.gcp.tls.allowHttp: [ingress-allow-http-without-tls] Ingress ns/web: allow-http is false without TLS. "
+        "Fix: change args.gcp.tls.allowHttp (Configure TLS or keep allow-http true)",
+        "SocketIoApp app: [no-such-mapping] Service ns/web: is wrong. Fix: Do the thing.",
+    ]
 
 
 # --- the component under mocks -----------------------------------------------------------------

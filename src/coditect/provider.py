@@ -1,5 +1,10 @@
 """SocketIoApp served to every Pulumi language: the SDK's component provider (its schema inferred from
-SocketIoAppArgs and SocketIoApp, pulumi.provider.experimental), with two corrections at the language boundary.
+SocketIoAppArgs and SocketIoApp, pulumi.provider.experimental), with three corrections at the language boundary.
+
+- Unknown keys: the SDK maps inputs by walking the schema's properties only (ComponentProvider.map_input_properties,
+  pulumi/provider/experimental/component.py), so a misspelt `backendConfig: {timeoutSecs: 30}` would arrive as
+  `{backend_config: {}}` and silently take the default. Every key the schema does not have is refused first, one
+  line each naming args.<camelCase path>, in the words a Python program gets for the same key.
 
 - Numbers: every number another language sends arrives as a float (google.protobuf.Struct holds only
   doubles), so `timeoutSec: 30` would reach the args as 30.0 and be refused as "not a valid integer". Where the
@@ -26,7 +31,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
 
 from coditect import __version__
-from coditect.socketio_app import SocketIoApp, SocketIoAppError
+from coditect.socketio_app import SocketIoApp, SocketIoAppError, unknown_arg_line
 
 NAME = "coditect"
 TOKEN = f"{NAME}:index:SocketIoApp"
@@ -48,6 +53,31 @@ def properties_with_whole_numbers(values: dict[str, Any], properties: dict[str, 
     return {key: whole_numbers(item, properties.get(key, {}), types) for key, item in values.items()}
 
 
+def unknown_keys(values: dict[str, Any], properties: dict[str, Any], types: dict[str, Any], where: str = "") -> list[tuple[str, Any]]:
+    """Every key of `values` (and of the objects and lists in it) that `properties` (a schema's) does not have,
+    as (camelCase path, value). An Output's keys cannot be seen here; the component refuses Outputs itself."""
+    found: list[tuple[str, Any]] = []
+    for key, item in values.items():
+        path = f"{where}.{key}" if where else key
+        prop = properties.get(key)
+        if prop is None:
+            found.append((path, item))
+        else:
+            found += _unknown_in(item, prop, types, path)
+    return found
+
+
+def _unknown_in(value: Any, prop: dict[str, Any], types: dict[str, Any], path: str) -> list[tuple[str, Any]]:
+    ref = prop.get("$ref", "")
+    if ref.startswith("#/types/") and isinstance(value, dict):
+        return unknown_keys(value, types[ref.removeprefix("#/types/")].get("properties", {}), types, path)
+    if prop.get("type") == "array" and isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _unknown_in(item, prop.get("items", {}), types, f"{path}[{index}]")]
+    if isinstance(prop.get("additionalProperties"), dict) and isinstance(value, dict):  # a map: any key, each value typed
+        return [found for key, item in value.items() for found in _unknown_in(item, prop["additionalProperties"], types, f"{path}.{key}")]
+    return []
+
+
 class CoditectProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__([SocketIoApp], NAME, version=version)
@@ -56,7 +86,11 @@ class CoditectProvider(ComponentProvider):
         self._inputs: dict[str, Any] = spec.get("resources", {}).get(TOKEN, {}).get("inputProperties", {})
 
     def construct(self, name: str, resource_type: str, inputs: Any, options: Any = None) -> Any:
-        inputs = properties_with_whole_numbers(dict(inputs), self._inputs, self._types) if resource_type == TOKEN else inputs
+        if resource_type == TOKEN:
+            unknown = unknown_keys(dict(inputs), self._inputs, self._types)
+            if unknown:  # before the SDK's mapping, which would drop them
+                raise SocketIoAppError("\n".join(unknown_arg_line(name, path, value) for path, value in unknown))
+            inputs = properties_with_whole_numbers(dict(inputs), self._inputs, self._types)
         try:
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:

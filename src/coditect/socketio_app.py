@@ -38,7 +38,7 @@ from coditect.nginx import NginxConfigMap, NginxSite
 from coditect.plan import declaration_plan
 from coditect.service import NegService
 from coditect.settings import GATEWAY, AppSettings
-from coditect.settings.errors import problems
+from coditect.settings.errors import Problem, problems, shown_value
 
 Declared = Callable[[], list[Manifest]]
 # The after-up hook, made once the stack's manifests are known: given what returns them when the hook runs.
@@ -52,6 +52,24 @@ class SocketIoAppError(InvariantError):
 
 def _path(parts: list[str]) -> str:
     return ".".join(to_camel(part) for part in parts)
+
+
+UNKNOWN_SETTING = "is not a known setting (typo?)"  # coditect.settings.errors.problems' message for extra_forbidden
+
+
+def problem_line(where: str, path: str, problem: Problem) -> str:
+    """One refusal line for a problem of the args under the camelCase `path` ('' for the whole args):
+    `args.<path>: <what is wrong>. Fix: <the change>`."""
+    key = f"args.{path}" if path else "args"
+    fix = f"remove {key} or correct its name" if problem.kind == "unknown" else f"set {key}"
+    return f"{where}: {key}: {problem.message}{problem.got}. Fix: {fix}"
+
+
+def unknown_arg_line(name: str, path: str, value: Any) -> str:
+    """The line for a key that is no arg, at the camelCase `path` another language sent (the component
+    provider's check, coditect.provider): the same words Python's args get from AppSettings."""
+    got = "" if isinstance(value, Mapping) else f" (got {shown_value(value)})"
+    return problem_line(f"SocketIoApp {name}", path, Problem(path, UNKNOWN_SETTING, "unknown", got))
 
 
 def unknown_values(value: Any, parts: list[str]) -> list[str]:
@@ -84,11 +102,7 @@ def app_settings(name: str, args: Mapping[str, Any]) -> AppSettings:
     try:
         return AppSettings.model_validate(dict(args))
     except ValidationError as error:
-        lines = []
-        for problem in problems(error):
-            key = f"args.{_path(problem.key.split('.'))}" if problem.key else "args"
-            fix = f"remove args.{_path(problem.key.split('.'))} or correct its name" if problem.kind == "unknown" else f"set {key}"
-            lines.append(f"{where}: {key}: {problem.message}{problem.got}. Fix: {fix}")
+        lines = [problem_line(where, _path(problem.key.split(".")) if problem.key else "", problem) for problem in problems(error)]
         raise SocketIoAppError("\n".join(lines)) from None
 
 
@@ -120,15 +134,20 @@ def config_key(finding: Finding) -> str | None:
     return template.format(subject=finding.subject or "")
 
 
+def finding_line(name: str, finding: Finding) -> str:
+    """A finding under the arg that causes it, with one Fix: the rule's own fix (in terms of the manifest)
+    is folded into the change of that arg rather than printed as a second "Fix:"."""
+    key = config_key(finding)
+    if key is None:
+        return f"SocketIoApp {name}: {finding.message}"
+    return f"SocketIoApp {name}: args.{key}: [{finding.rule}] {finding.resource}: {finding.problem} Fix: change args.{key} ({finding.fix.rstrip('.')})"
+
+
 def component_refusal(name: str) -> Refusal:
     """The findings of the GKE rules on what the args declare, each under the arg that causes it."""
 
     def refuse(findings: list[Finding]) -> Exception:
-        lines = []
-        for finding in findings:
-            key = config_key(finding)
-            lines.append(f"SocketIoApp {name}: {f'args.{key}: ' if key else ''}{finding.message}{f' Fix: change args.{key}' if key else ''}")
-        return SocketIoAppError("\n".join(lines))
+        return SocketIoAppError("\n".join(finding_line(name, finding) for finding in findings))
 
     return refuse
 
