@@ -32,11 +32,13 @@ pulumi.export("socketioUrl", app.socketio_url)
 pulumi.export("verifyCommand", f"python -m ops verify {app.socketio_url} --hold 40")
 if app.static_ip:
     pulumi.export("staticIpName", app.static_ip.name)
-    pulumi.export("staticIpAddress", app.static_ip.address.address)  # point DNS for every host here
+    if app.ingress:  # without the Ingress the address is only kept for a rollback: no DNS should point at it
+        pulumi.export("staticIpAddress", app.static_ip.address.address)  # point DNS for every host here
 if app.monitoring:
     pulumi.export("uptimeCheckPath", app.monitoring.path)
 if app.gateway and app.gateway_static_ip and app.certificate_map:
     pulumi.export("gatewayName", app.gateway.name)
     pulumi.export("gatewayStaticIpName", app.gateway_static_ip.name)
     pulumi.export("gatewayStaticIpAddress", app.gateway_static_ip.address.address)  # test with curl --resolve, then move DNS here
-    pulumi.export("gatewayCertificateDnsRecords", app.certificate_map.dns_records)  # create these CNAMEs so the certificate issues
+    if app.component:  # the component's typed output, the same records any language's consumer gets
+        pulumi.export("gatewayCertificateDnsRecords", app.component.gateway_certificate_dns_records)  # create these CNAMEs so the certificate issues

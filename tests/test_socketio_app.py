@@ -23,7 +23,7 @@ from coditect import SocketIoApp, SocketIoAppArgs
 from coditect.base import pack_levels
 from coditect.gke import Finding
 from coditect.settings import AppSettings, Settings, SettingsError, parse_settings
-from coditect.socketio_app import SocketIoAppError, app_settings, component_refusal
+from coditect.socketio_app import SocketIoAppError, app_settings, component_refusal, socketio_url
 from ops import component_args
 from ops.manifests import gcp_resources, kubernetes_manifests
 from ops.program import ProgramRun, project_name, run_program, stack_config
@@ -133,6 +133,7 @@ def test_the_analyzer_reads_the_args_and_the_outputs() -> None:
         "gatewayName": True,
         "staticIpAddress": True,
         "gatewayIpAddress": True,
+        "gatewayCertificateDnsRecords": True,
         "url": False,
     }
     assert "at least" in found["timeoutSec"]  # the docstrings of the generated args reach the schema
@@ -279,10 +280,56 @@ def test_minimal_args_declare_the_app_and_its_outputs_resolve() -> None:
         "gateway_name": None,
         "static_ip_address": "<known after deploy: reserved IPv4 address>",
         "gateway_ip_address": None,
+        "gateway_certificate_dns_records": None,
         "url": "https://app.example.com/theia/socket.io/",
     }
     kinds = {m["kind"] for m in kubernetes_manifests(run.resources)}
     assert {"Namespace", "Deployment", "Service", "BackendConfig", "Ingress", "ManagedCertificate"} <= kinds
+
+
+TLS_OFF: dict[str, Any] = {"gcp": {"tls": {"enabled": False, "redirect_to_https": False}}}
+GATEWAY_BUNDLE: dict[str, Any] = {"bundle_version": "v1.5.1"}
+
+
+def test_the_url_is_http_when_tls_is_off() -> None:
+    """Without gcp.tls the Ingress has no certificate and serves HTTP only: `ops verify <url>` must get http://."""
+    run = run_component({**MINIMAL, **TLS_OFF})
+    assert run.exports["url"] == "http://app.example.com/theia/socket.io/"
+    assert not [m for m in kubernetes_manifests(run.resources) if m["kind"] == "ManagedCertificate"]
+
+
+def test_the_url_is_https_with_tls() -> None:
+    assert run_component(MINIMAL).exports["url"] == "https://app.example.com/theia/socket.io/"
+    assert socketio_url(app_settings("app", {**MINIMAL, **TLS_OFF})) == "http://app.example.com/theia/socket.io/"
+
+
+GLOBAL_ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
+
+
+@pytest.mark.parametrize(
+    ("doors", "ingress_ip", "gateway_ip"),
+    [(["ingress"], True, False), (["gateway"], False, True), (["ingress", "gateway"], True, True)],
+)
+def test_each_address_output_is_set_only_with_its_front_door(doors: list[str], ingress_ip: bool, gateway_ip: bool) -> None:
+    """Both addresses are declared (each kept for a rollback), but an address is an output only while its door serves on it."""
+    run = run_component({**MINIMAL, "front_doors": doors, "gateway": GATEWAY_BUNDLE})
+    assert {r.inputs["name"] for r in run.of_type(GLOBAL_ADDRESS)} == {"coditect-dev-ip", "coditect-dev-gw-ip"}  # none dropped
+    address = "<known after deploy: reserved IPv4 address>"
+    assert run.exports["static_ip_address"] == (address if ingress_ip else None)
+    assert run.exports["gateway_ip_address"] == (address if gateway_ip else None)
+
+
+@pytest.mark.parametrize("doors", [["gateway"], ["ingress", "gateway"]])
+def test_the_gateway_certificates_dns_records_are_an_output(doors: list[str]) -> None:
+    run = run_component({**MINIMAL, "front_doors": doors, "gateway": GATEWAY_BUNDLE})
+    assert run.exports["gateway_certificate_dns_records"] == [
+        {"host": "app.example.com", "name": "<known after deploy: record name>", "type": "CNAME", "data": "<known after deploy: record data>"}
+    ]
+
+
+def test_without_the_gateway_door_there_are_no_dns_records() -> None:
+    run = run_component({**MINIMAL, "gateway": GATEWAY_BUNDLE})
+    assert run.exports["gateway_certificate_dns_records"] is None and run.exports["gateway_name"] is None
 
 
 def test_every_child_sits_under_the_component_on_the_given_provider() -> None:

@@ -29,7 +29,7 @@ from coditect.network_policy import LoadBalancerNetworkPolicy
 from coditect.nginx import NginxConfigMap
 from coditect.service import NegService
 from coditect.settings import CONFIG_NAMESPACE, AppSettings, Settings
-from coditect.socketio_app import CONFIG_KEY_OF_RULE, SocketIoApp, config_key, nginx_site, stack_context
+from coditect.socketio_app import CONFIG_KEY_OF_RULE, SocketIoApp, config_key, nginx_site, socketio_url, stack_context
 from coditect.target import Target
 
 __all__ = [
@@ -70,7 +70,7 @@ class App:
 
     @property
     def socketio_url(self) -> str:
-        return f"https://{self.settings.hosts[0]}{self.settings.socketio.path}"
+        return socketio_url(self.settings)  # the component's url output: http:// when gcp.tls is off
 
 
 class StackRefused(InvariantError):

@@ -12,7 +12,7 @@ specs), so a deployed stack moves under the component without replacing anything
 # No `from __future__ import annotations`: the component analyzer reads the output annotations as objects.
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import pulumi
 from pulumi import ResourceOptions
@@ -37,7 +37,7 @@ from coditect.network_policy import EgressPolicy, LoadBalancerNetworkPolicy, Nam
 from coditect.nginx import NginxConfigMap, NginxSite
 from coditect.plan import declaration_plan
 from coditect.service import NegService
-from coditect.settings import GATEWAY, AppSettings
+from coditect.settings import GATEWAY, INGRESS, AppSettings
 from coditect.settings.errors import Problem, problems, shown_value
 
 Declared = Callable[[], list[Manifest]]
@@ -168,6 +168,26 @@ def stack_context(settings: AppSettings) -> gke.Context:
     )
 
 
+def socketio_url(settings: AppSettings) -> str:
+    """The Socket.IO URL `ops verify` takes: https only with gcp.tls on. With it off the Ingress has no
+    certificate and serves HTTP alone (a Gateway needs TLS, so the settings refuse it there)."""
+    scheme = "https" if settings.gcp.tls.enabled else "http"
+    return f"{scheme}://{settings.hosts[0]}{settings.socketio.path}"
+
+
+class CertificateDnsRecord(TypedDict):
+    """A record the Gateway's certificate needs (https://cloud.google.com/certificate-manager/docs/dns-authorizations)."""
+
+    host: str
+    """The host it authorizes."""
+    name: str
+    """The record's name (_acme-challenge.<host>.)."""
+    type: str
+    """The record's type: CNAME."""
+    data: str
+    """The record's value: the name under authorize.certificatemanager.goog it points to."""
+
+
 def nginx_site(settings: AppSettings) -> NginxSite:
     """nginx in the pod, from the same settings as the health check and the BackendConfig."""
     return NginxSite(
@@ -212,11 +232,14 @@ class SocketIoApp(pulumi.ComponentResource):
     gateway_name: pulumi.Output[str | None]
     """The Gateway, when frontDoors has gateway."""
     static_ip_address: pulumi.Output[str | None]
-    """The Ingress's reserved IPv4 address (point DNS for every host here), when it has a static IP."""
+    """The Ingress's reserved IPv4 address (point DNS for every host here), when frontDoors has ingress and gcp.staticIp is on."""
     gateway_ip_address: pulumi.Output[str | None]
-    """The Gateway's reserved IPv4 address, when frontDoors has gateway."""
+    """The Gateway's reserved IPv4 address (test it, then move DNS here), when frontDoors has gateway."""
+    gateway_certificate_dns_records: pulumi.Output[list[CertificateDnsRecord] | None]
+    """The CNAME records to create so the Gateway's certificate becomes ACTIVE (one per host), when frontDoors has gateway."""
     url: pulumi.Output[str]
-    """The Socket.IO URL to verify: https://<first host><socketio.path>."""
+    """The Socket.IO URL to verify (ops verify <url>): https://<first host><socketio.path>, http:// when gcp.tls is off."""
+    # Each address output is None while that address is only kept for a rollback (front_doors._addresses): nothing serves it.
 
     def __init__(
         self,
@@ -305,7 +328,7 @@ class SocketIoApp(pulumi.ComponentResource):
 
     @property
     def socketio_url(self) -> str:
-        return f"https://{self.settings.hosts[0]}{self.settings.socketio.path}"
+        return socketio_url(self.settings)
 
     def _outputs(self) -> None:
         """The typed outputs, registered last (after every child is declared)."""
@@ -318,8 +341,14 @@ class SocketIoApp(pulumi.ComponentResource):
         self.ingress_name = known(self.ingress.name if self.ingress else None)
         self.backend_config_name = known(self.backend_config.name if self.backend_config else None)
         self.gateway_name = known(self.gateway.name if self.gateway else None)
-        self.static_ip_address = self.static_ip.address.address if self.static_ip else known(None)
-        self.gateway_ip_address = self.gateway_static_ip.address.address if self.gateway_static_ip else known(None)
+        # An address kept only for a rollback (front_doors._addresses) serves nothing: no output, so no DNS points at it.
+        serving_ip = self.static_ip if self.static_ip and INGRESS in self.settings.front_doors else None
+        gateway_ip = self.gateway_static_ip if self.gateway_static_ip and self.gateway else None
+        self.static_ip_address = serving_ip.address.address if serving_ip else known(None)
+        self.gateway_ip_address = gateway_ip.address.address if gateway_ip else known(None)
+        # CertificateMap makes each record with exactly CertificateDnsRecord's keys (certificate_manager.DnsRecord).
+        records = cast(pulumi.Output[list[CertificateDnsRecord] | None], self.certificate_map.dns_records) if self.gateway and self.certificate_map else None
+        self.gateway_certificate_dns_records = records if records is not None else pulumi.Output.from_input(None)
         self.url = pulumi.Output.from_input(self.socketio_url)
         self.register_outputs(
             {
@@ -330,6 +359,7 @@ class SocketIoApp(pulumi.ComponentResource):
                 "gatewayName": self.gateway_name,
                 "staticIpAddress": self.static_ip_address,
                 "gatewayIpAddress": self.gateway_ip_address,
+                "gatewayCertificateDnsRecords": self.gateway_certificate_dns_records,
                 "url": self.url,
             }
         )
