@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ops import commands, terminal
-from ops.errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, UsageError, WriteError, clip, clip_lines
+from ops.errors import EXIT_BUG, EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, Refused, UsageError, WriteError, clip, clip_lines, refusal_text
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # the default --project: this program's own directory
 
@@ -56,6 +56,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return parser_exit.code if isinstance(parser_exit.code, int) else EXIT_USAGE
     try:
         return int(args.run(args))
+    except Refused as refusal:  # the command would not go ahead: its reason on stderr, never mixed into stdout's output
+        sys.stderr.write(f"{clip_lines(refusal_text(refusal))}\n")
+        return refusal.exit_code
     except UsageError as error:
         return _failed(str(error), EXIT_USAGE)
     except WriteError as error:

@@ -77,15 +77,23 @@ class WriteError(Exception):
 
 
 class Refused(Exception):
-    """The command will not go ahead (EXIT_FAILED): why, and the stack's problems when it does not render."""
+    """The command will not go ahead (EXIT_FAILED, or `exit_code`): why, and the stack's problems when it does not render.
+    The error boundary writes it on stderr (`refusal_text`), so stdout holds only a command's output: a refusal never
+    lands in `ops diff ... > plan.txt` or in a --json answer."""
 
-    def __init__(self, reason: str, problems: Sequence[str] = ()) -> None:
+    def __init__(self, reason: str, problems: Sequence[str] = (), exit_code: int = EXIT_FAILED) -> None:
         super().__init__(reason)
         self.reason = reason
         self.problems = tuple(problems)
+        self.exit_code = exit_code  # EXIT_NO_ACCESS when a denied read is why (migrate --next)
 
     def __str__(self) -> str:
         return "\n".join([self.reason, *(f"  - {problem}" for problem in self.problems)])
+
+
+def refusal_text(refusal: Refused) -> str:
+    """The refusal as the error boundary writes it on stderr: `refused: ` and the reason, then each problem on its own line."""
+    return f"refused: {refusal}"
 
 
 def clip(text: str, limit: int = MAX_LINE) -> str:

@@ -21,7 +21,7 @@ from ops.bounded_git import GIT_MAX_OUTPUT as GIT_MAX_OUTPUT
 from ops.bounded_git import GIT_TIMEOUT_S as GIT_TIMEOUT_S
 from ops.bounded_git import HISTORY_DEADLINE_S as HISTORY_DEADLINE_S
 from ops.bounded_git import _Deadline, git, is_shallow
-from ops.errors import EXIT_FAILED, EXIT_OK, Refused, UsageError, clip
+from ops.errors import EXIT_OK, Refused, UsageError, clip
 from ops.program import ROOT, stack_path
 from ops.release import RELEASE_KEY, current_release
 
@@ -286,12 +286,9 @@ def history_json(history: History) -> str:
 
 
 def history(stack: str, out: TextIO, as_json: bool = False, root: Path = ROOT) -> int:
-    """The `history` command: EXIT_OK with the list, EXIT_FAILED when git cannot tell it."""
-    try:
-        found = read_history(stack, root)
-    except Refused as refusal:
-        out.write(f"refused: {refusal}\n")
-        return EXIT_FAILED
+    """The `history` command: EXIT_OK with the list, or Refused when git cannot tell it (the error boundary writes it on
+    stderr, EXIT_FAILED): `out` then holds nothing, so --json output is JSON or empty."""
+    found = read_history(stack, root)
     if as_json:
         out.write(history_json(found) + "\n")
     else:

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from coditect.gke.manifest import is_digest_pinned
 from ops import stack_files
-from ops.errors import EXIT_FAILED, EXIT_OK, Refused, UsageError, clip
+from ops.errors import EXIT_OK, Refused, UsageError, clip
 from ops.program import ROOT
 from ops.release import RELEASE_KEY, ReleaseEdit, current_release, edit_plan, show_and_write, writing
 from ops.stack_check import check_stack
@@ -75,14 +75,11 @@ def plan(source: str, target: str, skip_stage: bool = False, root: Path = ROOT) 
 
 
 def promote(source: str, target: str, out: TextIO, dry_run: bool = False, skip_stage: bool = False, root: Path = ROOT) -> int:
-    """The `promote` command: EXIT_FAILED when refused, else EXIT_OK (with `dry_run`, after printing what it would write).
+    """The `promote` command: EXIT_OK (with `dry_run`, after printing what it would write), or Refused, which the error
+    boundary writes on stderr (EXIT_FAILED): `out` then holds nothing.
     The target's lock is held from its read to its write, so a concurrent promote or rollback of it is refused (EXIT_WRITE)."""
     with writing(root, target, dry_run):
-        try:
-            promotion = plan(source, target, skip_stage, root)
-        except Refused as refusal:
-            out.write(f"refused: {refusal}\n")
-            return EXIT_FAILED
+        promotion = plan(source, target, skip_stage, root)
         if not promotion.changes:
             out.write(f"{target} already runs {source}'s release; nothing to do.\n")
             return EXIT_OK

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from coditect.gke.manifest import is_digest_pinned
 from ops import stack_files
-from ops.errors import EXIT_FAILED, EXIT_OK, Refused
+from ops.errors import EXIT_OK, Refused
 from ops.history import History, Release, git, read_history
 from ops.program import ROOT, stack_path
 from ops.release import ReleaseEdit, edit_plan, show_and_write, writing
@@ -103,14 +103,11 @@ def verify_url(stack: str, root: Path) -> str:
 
 
 def rollback(stack: str, out: TextIO, to: str | None = None, dry_run: bool = False, root: Path = ROOT) -> int:
-    """The `rollback` command: EXIT_FAILED when refused, else EXIT_OK (with `dry_run`, after printing what it would write).
+    """The `rollback` command: EXIT_OK (with `dry_run`, after printing what it would write), or Refused, which the error
+    boundary writes on stderr (EXIT_FAILED): `out` then holds nothing.
     The stack file's lock is held from its read to its write, so a concurrent promote or rollback of it is refused (EXIT_WRITE)."""
     with writing(root, stack, dry_run):
-        try:
-            release, promotion = plan(stack, to, root)
-        except Refused as refusal:
-            out.write(f"refused: {refusal}\n")
-            return EXIT_FAILED
+        release, promotion = plan(stack, to, root)
         if not promotion.changes:
             out.write(f"Pulumi.{stack}.yaml already holds release {_described(release)}; nothing to do.\n")
             return EXIT_OK

@@ -218,11 +218,8 @@ def print_stack_diff(result: StackDiff, out: TextIO, full: bool = False) -> None
 
 
 def diff(stack_a: str, stack_b: str, out: TextIO, full: bool = False, strict: bool = False, root: Path = ROOT) -> int:
-    """The `diff` command: EXIT_FAILED when refused, or with `strict` when anything but the expected differs."""
-    try:
-        result = diff_stacks(stack_a, stack_b, root)
-    except Refused as refusal:
-        out.write(f"refused: {refusal}\n")
-        return EXIT_FAILED
+    """The `diff` command: EXIT_FAILED with `strict` when anything but the expected differs, or Refused when a stack does
+    not render (the error boundary writes it on stderr, EXIT_FAILED): `out`, perhaps a plan file, then holds nothing."""
+    result = diff_stacks(stack_a, stack_b, root)
     print_stack_diff(result, out, full)
     return EXIT_FAILED if strict and result.findings else EXIT_OK

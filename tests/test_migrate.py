@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from livestate.gateway_status import GatewayStatus
+from livestate.model import AccessDenied
 from ops.__main__ import main
-from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WRITE, UsageError
+from ops.errors import EXIT_FAILED, EXIT_NO_ACCESS, EXIT_OK, EXIT_USAGE, EXIT_WRITE, Refused, UsageError, refusal_text
 from ops.migrate import proof
 from ops.migrate.observe import CertificateReader, CertificateState, DnsRecord, ObservationError, resolve
 from ops.migrate.plan import evaluate, next_doors
@@ -97,9 +98,14 @@ def doors_of(root: Path) -> list[str]:
 
 
 def run(root: Path, observer: FakeObserver, to: str = "gateway", now: float = T0, what_if: float | None = None, **flags: Any) -> tuple[int, str]:
-    """One `ops migrate prod` with the clock at `now` (`what_if`: --now)."""
+    """One `ops migrate prod` with the clock at `now` (`what_if`: --now): (exit code, stdout), or for a refusal its exit
+    code and the text the error boundary writes on stderr; a refusal leaves stdout empty."""
     out = io.StringIO()
-    code = migrate("prod", to, out, lambda _settings: observer, root=root, now=what_if, clock=lambda: now, dns_ttl=TTL, **flags)
+    try:
+        code = migrate("prod", to, out, lambda _settings: observer, root=root, now=what_if, clock=lambda: now, dns_ttl=TTL, **flags)
+    except Refused as refusal:
+        assert out.getvalue() == "", "a refusal goes to stderr through the error boundary, never to stdout"
+        return refusal.exit_code, refusal_text(refusal)
     return code, out.getvalue()
 
 
@@ -299,6 +305,35 @@ def test_next_to_gateway_only_is_refused_when_a_read_fails(project: Path) -> Non
     observer = FakeObserver(gateway=PROVEN, certificate=ACTIVE, fail={"dns": ObservationError("DNS: coditect.ai was not resolved within 5 s")})
     text = refused(project, observer)
     assert "step 4 dns-cutover: cannot tell; cannot tell: DNS: coditect.ai was not resolved within 5 s" in text
+
+
+def test_next_refused_because_a_read_was_denied_exits_no_access(project: Path) -> None:
+    set_doors(project, BOTH)
+    fresh_proof(project)
+    denied = AccessDenied("DNS", "dns.resolve", "403")
+    before = (project / "Pulumi.prod.yaml").read_bytes()
+    code, text = run(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE, fail={"dns": denied}), apply_next=True)
+    assert code == EXIT_NO_ACCESS and text.startswith("refused: frontDoors [ingress, gateway] -> [gateway] removes a front door"), text
+    assert (project / "Pulumi.prod.yaml").read_bytes() == before
+
+
+def test_a_refused_next_is_on_stderr_and_a_plan_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the error boundary: `migrate --next` refused (no bundleVersion) writes one refusal on stderr, nothing on
+    stdout; with the bundle declared, the --dry-run change is stdout only. Neither reads the cluster (adding a front door)."""
+    root = tmp_path / "p"
+    root.mkdir()
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, root / path.name)
+    code = main(["--project", str(root), "migrate", "prod", "--to", "gateway", "--next"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_FAILED and out == "", out
+    assert err.startswith("refused: frontDoors [ingress] -> [ingress, gateway] needs coditect:gateway.bundleVersion") and err.count("refused: ") == 1
+    with (root / "Pulumi.prod.yaml").open("a") as stack_file:
+        stack_file.write(BUNDLE)
+    code = main(["--project", str(root), "migrate", "prod", "--to", "gateway", "--next", "--dry-run"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK and err == "" and out.startswith("Pulumi.prod.yaml: frontDoors [ingress] -> [ingress, gateway]\n")
+    assert out.endswith("--dry-run: nothing written.\n") and "refused" not in out
 
 
 def test_adding_a_front_door_needs_no_live_read(project: Path) -> None:

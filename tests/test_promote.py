@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from ops.__main__ import main
+from ops.errors import EXIT_FAILED, EXIT_OK, Refused
 from ops.promote import promote
 from ops.stack_check import StackReport
 from ops.stack_diff import ABSENT, LeafChange, OnlyIn, ResourceKey, diff, diff_stacks, print_stack_diff
@@ -25,6 +27,20 @@ def project(tmp_path: Path) -> Path:
 
 def files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def cli(root: Path, *arguments: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """One `python -m ops` through its error boundary: (exit code, stdout, stderr)."""
+    code = main(["--project", str(root), *arguments])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def refused(root: Path, *arguments: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """The refusal a command writes on stderr (EXIT_FAILED); its stdout stays empty, so no pipeline reads it as output."""
+    code, out, err = cli(root, *arguments, capsys=capsys)
+    assert code == EXIT_FAILED and out == "" and err.startswith("refused: "), (code, out, err)
+    return err
 
 
 def test_promote_staging_to_prod_changes_only_the_release(project: Path) -> None:
@@ -58,20 +74,23 @@ def test_dry_run_writes_nothing(project: Path) -> None:
     assert "--dry-run: nothing written." in out.getvalue() and "+    version: 1.5.0" in out.getvalue()
 
 
-def test_skipping_an_environment_is_refused_unless_asked(project: Path) -> None:
-    out = io.StringIO()
-    assert promote("dev", "prod", out, root=project) == 1
-    assert "refused: dev -> prod skips staging" in out.getvalue() and "--skip-stage" in out.getvalue()
+def test_skipping_an_environment_is_refused_unless_asked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = refused(project, "promote", "dev", "prod", capsys=capsys)
+    assert err.startswith("refused: dev -> prod skips staging") and "--skip-stage" in err and err.count("\n") == 1
     assert promote("dev", "prod", io.StringIO(), skip_stage=True, dry_run=True, root=project) == 0
 
 
-def test_promoting_backwards_is_refused(project: Path) -> None:
-    out = io.StringIO()
-    assert promote("prod", "staging", out, root=project) == 1
-    assert "goes backwards" in out.getvalue()
+def test_a_promote_that_goes_ahead_prints_on_stdout_only(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(project, "promote", "staging", "prod", "--dry-run", capsys=capsys)
+    assert code == EXIT_OK and err == ""
+    assert out.startswith("Promote staging -> prod:\n") and out.endswith("--dry-run: nothing written.\n") and "refused" not in out
 
 
-def test_source_not_pinned_by_digest_is_refused(project: Path) -> None:
+def test_promoting_backwards_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "prod -> staging goes backwards" in refused(project, "promote", "prod", "staging", capsys=capsys)
+
+
+def test_source_not_pinned_by_digest_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dev = project / "Pulumi.dev.yaml"
     dev.write_text(
         dev.read_text().replace(
@@ -80,9 +99,8 @@ def test_source_not_pinned_by_digest_is_refused(project: Path) -> None:
         )
     )
     before = files(project)
-    out = io.StringIO()
-    assert promote("dev", "staging", out, root=project) == 1
-    assert "dev's images are not pinned by digest (nginx=us-docker.pkg.dev/coditect/app/nginx:1.5.0)" in out.getvalue()
+    err = refused(project, "promote", "dev", "staging", capsys=capsys)
+    assert "dev's images are not pinned by digest (nginx=us-docker.pkg.dev/coditect/app/nginx:1.5.0)" in err
     assert files(project) == before
 
 
@@ -95,7 +113,7 @@ def test_source_with_invalid_settings_is_a_usage_error(project: Path) -> None:
         promote("dev", "staging", io.StringIO(), root=project)
 
 
-def test_source_render_failure_is_a_refusal(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_render_failure_is_a_refusal(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import ops.promote as promote_module
 
     real = promote_module.check_stack
@@ -107,12 +125,10 @@ def test_source_render_failure_is_a_refusal(project: Path, monkeypatch: pytest.M
         return report
 
     monkeypatch.setattr(promote_module, "check_stack", failing_source)
-    out = io.StringIO()
-    assert promote("staging", "prod", out, root=project) == 1
-    assert "the source stack staging does not render cleanly" in out.getvalue()
+    assert "refused: the source stack staging does not render cleanly" in refused(project, "promote", "staging", "prod", capsys=capsys)
 
 
-def test_target_render_failure_after_the_change_is_refused(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_target_render_failure_after_the_change_is_refused(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import ops.release as release_module
 
     real = release_module.check_stack
@@ -125,15 +141,14 @@ def test_target_render_failure_after_the_change_is_refused(project: Path, monkey
 
     monkeypatch.setattr(release_module, "check_stack", failing_target)
     before = files(project)
-    out = io.StringIO()
-    assert promote("staging", "prod", out, root=project) == 1
-    assert "prod does not render cleanly with staging's release; nothing was changed" in out.getvalue()
+    err = refused(project, "promote", "staging", "prod", capsys=capsys)
+    assert "prod does not render cleanly with staging's release; nothing was changed" in err
     assert files(project) == before
 
 
 def test_cli_promote_dev_prod_refuses_and_unknown_stack_is_usage() -> None:
     result = subprocess.run([sys.executable, "-m", "ops", "promote", "dev", "prod", "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1 and "skips staging" in result.stdout
+    assert result.returncode == 1 and "refused: dev -> prod skips staging" in result.stderr and result.stdout == ""
     result = subprocess.run([sys.executable, "-m", "ops", "promote", "qa", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "no stack 'qa'" in result.stderr
 
@@ -179,11 +194,35 @@ def test_diff_reports_an_unexpected_change_as_a_finding(project: Path) -> None:
     assert LeafChange(ResourceKey("BackendConfig", "coditect-backend-config"), "spec.timeoutSec", 86400, 7200) in result.findings
 
 
-def test_a_stack_that_does_not_render_refuses_the_diff(tmp_path: Path) -> None:
+def test_a_stack_that_does_not_render_refuses_the_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = copy_project(tmp_path, extra_program="\nraise RuntimeError('simulated breakage')\n")
-    out = io.StringIO()
-    assert diff("staging", "prod", out, root=project) == 1
-    assert out.getvalue() == "refused: staging does not render:\n  - [program] the program failed: RuntimeError: simulated breakage\n"
+    err = refused(project, "diff", "staging", "prod", "--full", capsys=capsys)
+    assert err == "refused: staging does not render:\n  - [program] the program failed: RuntimeError: simulated breakage\n"
+    with pytest.raises(Refused, match="staging does not render"):  # the function leaves the refusal to the boundary
+        diff("staging", "prod", io.StringIO(), root=project)
+
+
+def test_a_diff_that_goes_ahead_prints_on_stdout_only(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(project, "diff", "staging", "prod", capsys=capsys)
+    assert code == EXIT_OK and err == "" and out.startswith("staging -> prod: ") and "  expected  Deployment coditect-combined: spec.replicas: 2 -> 3\n" in out
+    code, out, err = cli(project, "diff", "staging", "prod", "--strict", capsys=capsys)  # findings: exit 1, still output, not a refusal
+    assert code == EXIT_FAILED and err == "" and "  FINDING   " in out and "refused" not in out
+
+
+def test_a_refused_diff_leaves_a_redirected_plan_file_empty(tmp_path: Path) -> None:
+    """`ops diff A B > plan.txt`: the refusal reaches the terminal (stderr), the plan file holds no refusal."""
+    project = copy_project(tmp_path, extra_program="\nraise RuntimeError('simulated breakage')\n")
+    plan = tmp_path / "plan.txt"
+    with plan.open("w") as stdout:
+        result = subprocess.run(
+            [sys.executable, "-m", "ops", "--project", str(project), "diff", "staging", "prod"],
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == EXIT_FAILED and plan.read_text() == "" and result.stderr.startswith("refused: staging does not render:\n")
 
 
 def test_textdiff_is_empty_for_equal_texts_and_labelled_otherwise() -> None:

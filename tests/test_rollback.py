@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ops.__main__ import main
-from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WRITE
+from ops.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EXIT_WRITE, Refused
 from ops.history import read_history
 from ops.rollback import rollback
 from tests.conftest import copy_project
@@ -87,6 +87,13 @@ def cli(root: Path, *arguments: str, capsys: pytest.CaptureFixture[str]) -> tupl
     return code, captured.out, captured.err
 
 
+def refused(root: Path, *arguments: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """The refusal a command writes on stderr (EXIT_FAILED); its stdout stays empty, so no pipeline or --json reader sees it."""
+    code, out, err = cli(root, *arguments, capsys=capsys)
+    assert code == EXIT_FAILED and out == "" and err.startswith("refused: "), (code, out, err)
+    return err
+
+
 def test_history_lists_every_release_newest_first_with_the_current_marked(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     found = read_history("prod", repo)
     assert [r.version for r in found.releases] == ["1.6.0", "1.5.0", "1.4.3-rc", "1.4.2"]
@@ -97,21 +104,21 @@ def test_history_lists_every_release_newest_first_with_the_current_marked(repo: 
     assert found.releases[0].author == "Release Bot <release@example.test>"
     assert not found.releases[2].pinned and found.releases[1].pinned
 
-    code, out, _ = cli(repo, "history", "prod", capsys=capsys)
-    assert code == EXIT_OK
+    code, out, err = cli(repo, "history", "prod", capsys=capsys)
+    assert code == EXIT_OK and err == ""
     lines = out.splitlines()
     assert lines[1].startswith("* 1.6.0  ") and f"nginx: {NGINX}@{digest('6a')}" in out
     assert "1.4.3-rc" in out and "(not pinned by digest: cannot be rolled back to)" in out
-    code, out, _ = cli(repo, "history", "prod", "--json", capsys=capsys)
+    code, out, err = cli(repo, "history", "prod", "--json", capsys=capsys)
     listed = json.loads(out)
-    assert code == EXIT_OK and [r["version"] for r in listed["releases"]] == ["1.6.0", "1.5.0", "1.4.3-rc", "1.4.2"]
+    assert code == EXIT_OK and err == "" and [r["version"] for r in listed["releases"]] == ["1.6.0", "1.5.0", "1.4.3-rc", "1.4.2"]
     assert listed["releases"][0]["current"] and len(listed["releases"][0]["commit"]) == 40
 
 
 def test_rollback_goes_to_the_release_before_the_current(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = (repo / STACK_FILE).read_text()
     code, out, err = cli(repo, "rollback", "prod", capsys=capsys)
-    assert code == EXIT_OK, err
+    assert code == EXIT_OK and err == "", err
     after = (repo / STACK_FILE).read_text()
     assert release(repo) == {"version": "1.5.0", "images": {"nginx": f"{NGINX}@{digest('5a')}", "ide": f"{IDE}@{digest('5b')}"}}
     # Only the release's three scalars changed; the configuration change made after 1.5.0 stays.
@@ -139,15 +146,15 @@ def test_rollback_to_a_named_version_and_dry_run(repo: Path, capsys: pytest.Capt
 
 def test_a_version_the_history_does_not_hold_is_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = files(repo)
-    code, out, _ = cli(repo, "rollback", "prod", "--to", "1.3.0", capsys=capsys)
-    assert code == EXIT_FAILED and "has never held release '1.3.0'" in out and "1.6.0, 1.5.0, 1.4.3-rc, 1.4.2" in out
+    err = refused(repo, "rollback", "prod", "--to", "1.3.0", capsys=capsys)
+    assert "has never held release '1.3.0'" in err and "1.6.0, 1.5.0, 1.4.3-rc, 1.4.2" in err
     assert files(repo) == before
 
 
 def test_a_release_not_pinned_by_digest_is_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = files(repo)
-    code, out, _ = cli(repo, "rollback", "prod", "--to", "1.4.3-rc", capsys=capsys)
-    assert code == EXIT_FAILED and "is not pinned by digest" in out and f"nginx={NGINX}:1.4.3-rc" in out
+    err = refused(repo, "rollback", "prod", "--to", "1.4.3-rc", capsys=capsys)
+    assert "is not pinned by digest" in err and f"nginx={NGINX}:1.4.3-rc" in err
     assert files(repo) == before
 
 
@@ -155,8 +162,8 @@ def test_a_dirty_stack_file_is_refused(repo: Path, capsys: pytest.CaptureFixture
     stack = repo / STACK_FILE
     stack.write_text(stack.read_text() + "# a local edit\n")
     before = files(repo)
-    code, out, _ = cli(repo, "rollback", "prod", capsys=capsys)
-    assert code == EXIT_FAILED and "Pulumi.prod.yaml has uncommitted changes" in out
+    err = refused(repo, "rollback", "prod", capsys=capsys)
+    assert "Pulumi.prod.yaml has uncommitted changes" in err
     assert files(repo) == before
 
 
@@ -165,8 +172,9 @@ def test_the_oldest_release_has_nothing_before_it_and_the_current_one_is_a_no_op
     git(root, "init", "-q", "-b", "main")
     commit(root, "prod 1.4.2", 1)
     out = io.StringIO()
-    assert rollback("prod", out, root=root) == EXIT_FAILED
-    assert "1.4.2" in out.getvalue() and "is the oldest release" in out.getvalue()
+    with pytest.raises(Refused, match=r"1\.4\.2.* is the oldest release"):  # the function leaves the refusal to the error boundary
+        rollback("prod", out, root=root)
+    assert out.getvalue() == ""
     out = io.StringIO()
     assert rollback("prod", out, to="1.4.2", root=root) == EXIT_OK and "already holds release 1.4.2" in out.getvalue()
 
@@ -203,10 +211,24 @@ def test_a_file_that_cannot_be_written_exits_3(repo: Path, capsys: pytest.Captur
 
 def test_without_git_history_both_commands_refuse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = copy_project(tmp_path)
-    code, out, _ = cli(root, "history", "prod", capsys=capsys)
-    assert code == EXIT_FAILED and "not a git repository" in out
-    code, out, _ = cli(root, "rollback", "prod", capsys=capsys)
-    assert code == EXIT_FAILED and "not a git repository" in out
+    err = refused(root, "history", "prod", capsys=capsys)
+    assert "not a git repository" in err
+    err = refused(root, "rollback", "prod", capsys=capsys)
+    assert "not a git repository" in err
+
+
+def test_a_refused_history_keeps_json_stdout_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`history --json | jq`: a refusal reaches stderr; stdout is JSON or nothing, never a "refused:" line."""
+    root = copy_project(tmp_path)
+    err = refused(root, "history", "prod", "--json", capsys=capsys)
+    assert "not a git repository" in err and err.count("refused: ") == 1
+
+
+def test_a_refusal_is_written_once_on_stderr_and_a_rollback_that_goes_ahead_on_stdout(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = refused(repo, "rollback", "prod", "--to", "1.3.0", "--dry-run", capsys=capsys)
+    assert err.startswith("refused: Pulumi.prod.yaml has never held release '1.3.0'") and err.count("\n") == 1
+    code, out, err = cli(repo, "rollback", "prod", "--to", "1.4.2", "--dry-run", capsys=capsys)
+    assert code == EXIT_OK and err == "" and out.startswith("Roll prod back to 1.4.2") and out.endswith("--dry-run: nothing written.\n")
 
 
 def test_bad_arguments_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -127,9 +127,10 @@ def _apply(plan: Plan, seen: Seen, path: Path, document: stack_files.StackDocume
     s = plan.settings
     try:
         doors = next_doors(plan)
-    except Refused as refusal:
-        out.write(f"refused: {refusal}\n")
-        return EXIT_NO_ACCESS if seen.denied else EXIT_FAILED
+    except Refused as refusal:  # the error boundary writes it on stderr; a denied read is why, so it exits as one
+        if seen.denied:
+            raise Refused(refusal.reason, refusal.problems, exit_code=EXIT_NO_ACCESS) from None
+        raise
     if doors is None:
         out.write(f"{s.stack}: frontDoors is {doors_text(s.front_doors)}, the end of the migration to the {plan.to} front door; nothing to do.\n")
         return EXIT_OK
