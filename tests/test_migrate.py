@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -265,7 +266,7 @@ def test_next_to_gateway_only_is_refused_when_the_gateway_changed_after_the_proo
     stack_file = project / "Pulumi.prod.yaml"
     stack_file.write_text(stack_file.read_text().replace("bundleVersion: v1.5.1", "bundleVersion: v1.3.0"))
     text = refused(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP,)}))
-    assert "stale: the Gateway's settings (gateway, hosts, backendConfig, service, gcp, socketio) changed since it passed" in text
+    assert "stale: the stack's settings (every key but frontDoors and inspection) changed since it passed" in text
 
 
 def test_next_to_gateway_only_is_refused_while_dns_points_at_the_ingress(project: Path) -> None:
@@ -585,6 +586,63 @@ def test_a_proof_round_trips_and_keeps_the_dns_mark(tmp_path: Path) -> None:
     proof.record_proof(tmp_path, record)
     memory = proof.read(tmp_path, "prod")
     assert memory == proof.Memory(record, mark, True)
+
+
+# --- the proof's digest: the validated settings the Gateway is built from
+
+
+def _digest_after(root: Path, old: str, new: str) -> str:
+    stack_file = root / "Pulumi.prod.yaml"
+    text = stack_file.read_text()
+    assert old in text
+    stack_file.write_text(text.replace(old, new, 1))
+    return read_settings("prod", root).digest
+
+
+DEPLOYMENT = "  coditect:deployment:\n    name: coditect-combined\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (DEPLOYMENT, DEPLOYMENT + "    servingPort: 8081\n"),  # the HealthCheckPolicy's port
+        (DEPLOYMENT, DEPLOYMENT + "    healthPath: /ready\n"),  # its requestPath
+        ("  coditect:namespace: coditect-app\n", "  coditect:namespace: coditect-edge\n"),  # every Gateway object's namespace
+        ("    version: 1.4.2\n", "    version: 1.4.3\n"),  # the pods behind it
+    ],
+)
+def test_a_change_to_what_the_gateway_serves_makes_the_digest_new(project: Path, old: str, new: str) -> None:
+    before = read_settings("prod", project).digest
+    assert _digest_after(project, old, new) != before
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (DEPLOYMENT, DEPLOYMENT + "    healthPath: /healthz\n"),  # the default, written out
+        (DEPLOYMENT, DEPLOYMENT + "    # a comment\n"),
+        (BUNDLE, BUNDLE + "  coditect:frontDoors: [ingress, gateway]\n"),  # a step of the migration
+    ],
+)
+def test_the_same_settings_written_otherwise_keep_the_digest(project: Path, old: str, new: str) -> None:
+    before = read_settings("prod", project).digest
+    assert _digest_after(project, old, new) == before
+
+
+def test_a_proof_is_recordable_only_for_a_committed_stack_file(project: Path) -> None:
+    from ops.migrate.settings import uncommitted
+
+    assert "git cannot tell whether Pulumi.prod.yaml is committed" in str(uncommitted("prod", project))  # not a repository
+    for command in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "-m", "stacks"]):
+        subprocess.run(["git", "-C", str(project), *command], check=True, capture_output=True)
+    assert uncommitted("prod", project) is None
+    stack_file = project / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text().replace("    version: 1.4.2\n", "    version: 1.4.3\n"))
+    assert (
+        uncommitted("prod", project) == "Pulumi.prod.yaml has uncommitted changes, and what is deployed is a committed revision (git diff -- Pulumi.prod.yaml)"
+    )
+    subprocess.run(["git", "-C", str(project), "checkout", "-q", "--", "Pulumi.prod.yaml"], check=True)
+    assert uncommitted("prod", project) is None
 
 
 # --- the live readers

@@ -169,7 +169,7 @@ def _verified_step(s: MigrationSettings, seen: Seen, memory: Memory, now: float)
     if seen.gateway is None and GATEWAY in s.front_doors and "gateway" not in seen.unknown:
         problems.append("stale: there is no Gateway now")
     if proof.settings != s.digest:
-        problems.append("stale: the Gateway's settings (gateway, hosts, backendConfig, service, gcp, socketio) changed since it passed")
+        problems.append("stale: the stack's settings (every key but frontDoors and inspection) changed since it passed")
     if proof.time > now:
         problems.append(f"its time {when(proof.time)} is after now ({when(now)})")
     return Step(3, "verified", goal, not problems, [finding, *problems], rollback)
