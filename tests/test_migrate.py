@@ -145,9 +145,59 @@ def test_stage_1_a_provisioning_certificate_names_the_records_to_create(project:
 
 
 def test_stage_1_a_missing_certificate_says_pulumi_up_creates_it(project: Path) -> None:
-    set_doors(project, BOTH)
-    code, text = run(project, FakeObserver(gateway=PROVEN, certificate=None))
+    set_doors(project, BOTH)  # not deployed yet: no Gateway, no certificate
+    code, text = run(project, FakeObserver(gateway=None, certificate=None))
     assert code == EXIT_OK and current(text) == ">>>> 1 certificate" and "does not exist (yet): `pulumi up -s prod` creates it" in text
+    assert "a hosts change" not in text
+
+
+WWW = "www.coditect.ai"
+
+
+def add_host(root: Path) -> None:
+    stack_file = root / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text().replace(f"  coditect:hosts:\n    - {HOST}\n", f"  coditect:hosts:\n    - {HOST}\n    - {WWW}\n"))
+
+
+def test_a_hosts_change_sends_a_deployed_gateway_back_to_the_certificate_step_in_order(project: Path) -> None:
+    """The Gateway is deployed (proven, proof and all) and a host is added: the certificate of the new host set does not
+    exist, so the plan is back at step 1 and says the order, not `pulumi up creates it` (one up would switch at once)."""
+    set_doors(project, BOTH)
+    fresh_proof(project)
+    add_host(project)
+    observer = FakeObserver(gateway=PROVEN, certificate=None, dns={HOST: (INGRESS_IP,), WWW: (INGRESS_IP,)})
+    code, text = run(project, observer)
+    assert code == EXIT_OK and current(text) == ">>>> 1 certificate", text
+    assert f"the Gateway is deployed but no certificate for the stack's hosts ({HOST}, {WWW}) exists: its certificate is of other hosts" in text
+    assert "without waiting for ACTIVE" in text and "the new hosts' DNS authorizations and certificate first, ACTIVE (this step), then the switch" in text
+    assert "creates it" not in text and "first point" not in text  # DNS is at the Ingress: nothing to move
+    assert "then `pulumi up -s prod` with the new hosts" in text and "shows step 1 done (the certificate ACTIVE" in text
+
+
+def test_a_hosts_change_while_dns_is_at_the_gateway_says_to_move_it_back_first(project: Path) -> None:
+    set_doors(project, BOTH)
+    other = CertificateState("coditect-prod-gw-cert", "ACTIVE", ((HOST, "AUTHORIZED"),))  # the deployed certificate: the old hosts
+    add_host(project)
+    observer = FakeObserver(gateway=PROVEN, certificate=other, dns={HOST: (GATEWAY_IP,), WWW: (GATEWAY_IP,)})
+    _code, text = run(project, observer)
+    assert current(text) == ">>>> 1 certificate"
+    assert f"the certificate's domains ({HOST}) are not the stack's hosts ({HOST}, {WWW})" in text
+    assert f"first point {HOST}, {WWW} back at the Ingress ({INGRESS_IP})" in text
+    text = refused(project, observer)  # and the Ingress cannot go
+    assert "step 1 certificate: not reached" in text
+
+
+def test_a_certificate_provisioning_under_a_serving_gateway_says_the_order(project: Path) -> None:
+    set_doors(project, GATEWAY_ONLY)  # the hosts change was deployed: the map entries already name the provisioning certificate
+    _code, text = run(project, FakeObserver(ingress=None, gateway=PROVEN, certificate=PROVISIONING, dns={HOST: (GATEWAY_IP,)}))
+    assert current(text) == ">>>> 1 certificate" and "without waiting for ACTIVE" in text
+    assert "first bring the Ingress back and DNS to it: `python -m ops migrate prod --to ingress`" in text
+
+
+def test_an_active_certificate_of_the_stacks_hosts_passes_step_1_with_no_hosts_change_said(project: Path) -> None:
+    set_doors(project, BOTH)
+    code, text = run(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE))
+    assert code == EXIT_OK and "done 1 certificate" in text and "a hosts change" not in text
 
 
 def test_stage_2_a_gateway_not_programmed_is_named_with_its_problems(project: Path) -> None:
