@@ -137,6 +137,31 @@ def test_gateway_needs_tls_and_the_https_redirect() -> None:
     assert [line.split(":")[1] for line in lines] == ["gcp.tls.redirectToHttps"]
 
 
+@pytest.mark.parametrize("doors", [["gateway"], ["ingress", "gateway"]])
+def test_gateway_refuses_http_off_under_the_key(doors: list[str]) -> None:
+    """The Gateway always declares its HTTP listener on port 80 (for the redirect route): allowHttp false cannot be
+    honoured, so it is refused under its key with either set of doors, not ignored with [gateway]."""
+
+    def http_off(raw: dict[str, Any]) -> None:
+        raw.update(frontDoors=doors, gateway={"bundleVersion": "v1.5.1"})
+        raw["gcp"]["tls"] = {"allowHttp": False}
+
+    (line,) = refusal(http_off)
+    assert line.startswith("  - coditect:gcp.tls.allowHttp: is false while frontDoors has gateway") and "port 80" in line and "set it true" in line
+
+
+@pytest.mark.parametrize("doors", [["gateway"], ["ingress", "gateway"]])
+def test_gateway_passes_with_http_on(doors: list[str]) -> None:
+    s = parsed(lambda raw: (raw.update(frontDoors=doors, gateway={"bundleVersion": "v1.5.1"}), raw["gcp"].update(tls={"allowHttp": True})))
+    assert s.gcp.tls.allow_http is True
+
+
+def test_http_off_is_left_to_the_ingress_rule_without_the_gateway() -> None:
+    """With [ingress] the settings accept it: frontendconfig-redirect-needs-http judges the Ingress's annotation (test_gcp.py)."""
+    s = parsed(lambda raw: raw["gcp"].update(tls={"allowHttp": False}))
+    assert s.gcp.tls.allow_http is False
+
+
 def test_gateway_name_leaves_room_for_its_routes() -> None:
     assert parsed(gateway(bundleVersion="v1.5.1", name="g" * GATEWAY_NAME_MAX)).gateway.name == "g" * GATEWAY_NAME_MAX
     (line,) = refusal(gateway(bundleVersion="v1.5.1", name="g" * (GATEWAY_NAME_MAX + 1)))

@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -150,9 +151,59 @@ def test_stage_1_a_provisioning_certificate_names_the_records_to_create(project:
 
 
 def test_stage_1_a_missing_certificate_says_pulumi_up_creates_it(project: Path) -> None:
-    set_doors(project, BOTH)
-    code, text = run(project, FakeObserver(gateway=PROVEN, certificate=None))
+    set_doors(project, BOTH)  # not deployed yet: no Gateway, no certificate
+    code, text = run(project, FakeObserver(gateway=None, certificate=None))
     assert code == EXIT_OK and current(text) == ">>>> 1 certificate" and "does not exist (yet): `pulumi up -s prod` creates it" in text
+    assert "a hosts change" not in text
+
+
+WWW = "www.coditect.ai"
+
+
+def add_host(root: Path) -> None:
+    stack_file = root / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text().replace(f"  coditect:hosts:\n    - {HOST}\n", f"  coditect:hosts:\n    - {HOST}\n    - {WWW}\n"))
+
+
+def test_a_hosts_change_sends_a_deployed_gateway_back_to_the_certificate_step_in_order(project: Path) -> None:
+    """The Gateway is deployed (proven, proof and all) and a host is added: the certificate of the new host set does not
+    exist, so the plan is back at step 1 and says the order, not `pulumi up creates it` (one up would switch at once)."""
+    set_doors(project, BOTH)
+    fresh_proof(project)
+    add_host(project)
+    observer = FakeObserver(gateway=PROVEN, certificate=None, dns={HOST: (INGRESS_IP,), WWW: (INGRESS_IP,)})
+    code, text = run(project, observer)
+    assert code == EXIT_OK and current(text) == ">>>> 1 certificate", text
+    assert f"the Gateway is deployed but no certificate for the stack's hosts ({HOST}, {WWW}) exists: its certificate is of other hosts" in text
+    assert "without waiting for ACTIVE" in text and "the new hosts' DNS authorizations and certificate first, ACTIVE (this step), then the switch" in text
+    assert "creates it" not in text and "first point" not in text  # DNS is at the Ingress: nothing to move
+    assert "then `pulumi up -s prod` with the new hosts" in text and "shows step 1 done (the certificate ACTIVE" in text
+
+
+def test_a_hosts_change_while_dns_is_at_the_gateway_says_to_move_it_back_first(project: Path) -> None:
+    set_doors(project, BOTH)
+    other = CertificateState("coditect-prod-gw-cert", "ACTIVE", ((HOST, "AUTHORIZED"),))  # the deployed certificate: the old hosts
+    add_host(project)
+    observer = FakeObserver(gateway=PROVEN, certificate=other, dns={HOST: (GATEWAY_IP,), WWW: (GATEWAY_IP,)})
+    _code, text = run(project, observer)
+    assert current(text) == ">>>> 1 certificate"
+    assert f"the certificate's domains ({HOST}) are not the stack's hosts ({HOST}, {WWW})" in text
+    assert f"first point {HOST}, {WWW} back at the Ingress ({INGRESS_IP})" in text
+    text = refused(project, observer)  # and the Ingress cannot go
+    assert "step 1 certificate: not reached" in text
+
+
+def test_a_certificate_provisioning_under_a_serving_gateway_says_the_order(project: Path) -> None:
+    set_doors(project, GATEWAY_ONLY)  # the hosts change was deployed: the map entries already name the provisioning certificate
+    _code, text = run(project, FakeObserver(ingress=None, gateway=PROVEN, certificate=PROVISIONING, dns={HOST: (GATEWAY_IP,)}))
+    assert current(text) == ">>>> 1 certificate" and "without waiting for ACTIVE" in text
+    assert "first bring the Ingress back and DNS to it: `python -m ops migrate prod --to ingress`" in text
+
+
+def test_an_active_certificate_of_the_stacks_hosts_passes_step_1_with_no_hosts_change_said(project: Path) -> None:
+    set_doors(project, BOTH)
+    code, text = run(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE))
+    assert code == EXIT_OK and "done 1 certificate" in text and "a hosts change" not in text
 
 
 def test_stage_2_a_gateway_not_programmed_is_named_with_its_problems(project: Path) -> None:
@@ -271,7 +322,7 @@ def test_next_to_gateway_only_is_refused_when_the_gateway_changed_after_the_proo
     stack_file = project / "Pulumi.prod.yaml"
     stack_file.write_text(stack_file.read_text().replace("bundleVersion: v1.5.1", "bundleVersion: v1.3.0"))
     text = refused(project, FakeObserver(gateway=PROVEN, certificate=ACTIVE, dns={HOST: (GATEWAY_IP,)}))
-    assert "stale: the Gateway's settings (gateway, hosts, backendConfig, service, gcp, socketio) changed since it passed" in text
+    assert "stale: the stack's settings (every key but frontDoors and inspection) changed since it passed" in text
 
 
 def test_next_to_gateway_only_is_refused_while_dns_points_at_the_ingress(project: Path) -> None:
@@ -620,6 +671,63 @@ def test_a_proof_round_trips_and_keeps_the_dns_mark(tmp_path: Path) -> None:
     proof.record_proof(tmp_path, record)
     memory = proof.read(tmp_path, "prod")
     assert memory == proof.Memory(record, mark, True)
+
+
+# --- the proof's digest: the validated settings the Gateway is built from
+
+
+def _digest_after(root: Path, old: str, new: str) -> str:
+    stack_file = root / "Pulumi.prod.yaml"
+    text = stack_file.read_text()
+    assert old in text
+    stack_file.write_text(text.replace(old, new, 1))
+    return read_settings("prod", root).digest
+
+
+DEPLOYMENT = "  coditect:deployment:\n    name: coditect-combined\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (DEPLOYMENT, DEPLOYMENT + "    servingPort: 8081\n"),  # the HealthCheckPolicy's port
+        (DEPLOYMENT, DEPLOYMENT + "    healthPath: /ready\n"),  # its requestPath
+        ("  coditect:namespace: coditect-app\n", "  coditect:namespace: coditect-edge\n"),  # every Gateway object's namespace
+        ("    version: 1.4.2\n", "    version: 1.4.3\n"),  # the pods behind it
+    ],
+)
+def test_a_change_to_what_the_gateway_serves_makes_the_digest_new(project: Path, old: str, new: str) -> None:
+    before = read_settings("prod", project).digest
+    assert _digest_after(project, old, new) != before
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (DEPLOYMENT, DEPLOYMENT + "    healthPath: /healthz\n"),  # the default, written out
+        (DEPLOYMENT, DEPLOYMENT + "    # a comment\n"),
+        (BUNDLE, BUNDLE + "  coditect:frontDoors: [ingress, gateway]\n"),  # a step of the migration
+    ],
+)
+def test_the_same_settings_written_otherwise_keep_the_digest(project: Path, old: str, new: str) -> None:
+    before = read_settings("prod", project).digest
+    assert _digest_after(project, old, new) == before
+
+
+def test_a_proof_is_recordable_only_for_a_committed_stack_file(project: Path) -> None:
+    from ops.migrate.settings import uncommitted
+
+    assert "git cannot tell whether Pulumi.prod.yaml is committed" in str(uncommitted("prod", project))  # not a repository
+    for command in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "-m", "stacks"]):
+        subprocess.run(["git", "-C", str(project), *command], check=True, capture_output=True)
+    assert uncommitted("prod", project) is None
+    stack_file = project / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text().replace("    version: 1.4.2\n", "    version: 1.4.3\n"))
+    assert (
+        uncommitted("prod", project) == "Pulumi.prod.yaml has uncommitted changes, and what is deployed is a committed revision (git diff -- Pulumi.prod.yaml)"
+    )
+    subprocess.run(["git", "-C", str(project), "checkout", "-q", "--", "Pulumi.prod.yaml"], check=True)
+    assert uncommitted("prod", project) is None
 
 
 # --- the live readers

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,7 +154,13 @@ def project(tmp_path: Path, certificates: dict[str, Path], monkeypatch: pytest.M
     prod = root / "Pulumi.prod.yaml"
     prod.write_text(prod.read_text().replace("  coditect:hosts:\n    - coditect.ai\n", f"  coditect:hosts:\n    - {HOST}\n"))
     monkeypatch.setenv("SSL_CERT_FILE", str(certificates["ca"]))
+    commit_all(root)  # a pass is recorded only for a committed stack file
     return root
+
+
+def commit_all(root: Path) -> None:
+    for command in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "-m", "stacks"]):
+        subprocess.run(["git", "-C", str(root), *command], check=True, capture_output=True)
 
 
 def verify(project: Path, port: int, *flags: str) -> int:
@@ -176,6 +183,20 @@ def test_a_pass_through_resolve_is_recorded_as_the_migrations_proof(
     assert {k: recorded["proof"][k] for k in ("stack", "host", "ip", "verdict")} == {"stack": "prod", "host": HOST, "ip": "127.0.0.1", "verdict": "pass"}
     assert recorded["proof"]["settings"] == read_settings("prod", project).digest
     assert recorded["proof"]["url"] == f"https://{HOST}:{relay.port}{SOCKETIO_PATH}"
+
+
+@pytest.mark.lab
+def test_a_pass_while_the_stack_file_has_uncommitted_changes_records_nothing(
+    lab: Lab, certificates: dict[str, Path], project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The digest would be of an edit not deployed: the pass is said and not recorded."""
+    prod = project / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("    version: 1.4.2\n", "    version: 1.4.3\n"))
+    with TlsRelay(lab.ports["fixed"], certificates[f"{HOST}.cert"], certificates[f"{HOST}.key"]) as relay:
+        assert verify(project, relay.port, "--resolve", f"{HOST}:127.0.0.1") == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Pulumi.prod.yaml has uncommitted changes" in out and "no proof recorded for prod" in out
+    assert not proof_path(project, "prod").exists()
 
 
 @pytest.mark.lab

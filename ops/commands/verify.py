@@ -98,13 +98,14 @@ def _proof_stack(args: argparse.Namespace, host: str) -> str | None:
 
 
 def _record(args: argparse.Namespace, stack: str | None, url: str, resolve: tuple[str, str], passed: bool, insecure: bool = False) -> None:
-    """A pass through --resolve kept as the migration's proof; a failure, or a pass without the certificate
-    checked (--insecure: the Gateway's certificate is part of what the proof proves), is never recorded (said so)."""
+    """A pass through --resolve kept as the migration's proof; a failure, a pass without the certificate checked
+    (--insecure: the Gateway's certificate is part of what the proof proves), or a pass while the stack file has
+    uncommitted changes (the proof's digest would be of settings not deployed) is never recorded (said so)."""
     import time
 
     from ops.commands.paths import project_root
     from ops.migrate.proof import Proof, record_proof
-    from ops.migrate.settings import read_settings
+    from ops.migrate.settings import read_settings, uncommitted
 
     host, ip = resolve
     if insecure:
@@ -113,6 +114,8 @@ def _record(args: argparse.Namespace, stack: str | None, url: str, resolve: tupl
         sys.stdout.write(f"no stack file lists {host} in coditect:hosts: no proof recorded (pass --stack STACK to record one)\n")
     elif not passed:
         sys.stdout.write(f"verify through {ip} failed: no proof recorded for {stack}\n")
+    elif (unproven := uncommitted(stack, project_root(args))) is not None:
+        sys.stdout.write(f"{unproven}: no proof recorded for {stack} (commit the stack file as deployed, or discard the edit, then verify again)\n")
     else:
         root = project_root(args)
         digest = read_settings(stack, root).digest

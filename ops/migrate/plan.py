@@ -113,6 +113,42 @@ def _wait_until(mark_since: float, s: MigrationSettings, dns_ttl: int) -> float:
     return mark_since + s.timeout_sec + dns_ttl
 
 
+# Why a hosts change cannot simply be deployed once the Gateway exists (src/coditect/certificate_manager.py): a certificate's
+# domains are immutable, so the new host set is a new certificate, and one `pulumi up` creates it, moves every map entry to
+# it and deletes the old one, without waiting for it to leave PROVISIONING.
+HOSTS_CHANGE = (
+    "a hosts change with the gateway door: one `pulumi up` creates the new certificate, moves every certificate map entry to it "
+    "and deletes the old one without waiting for ACTIVE, so HTTPS through the Gateway fails for every host while it provisions. "
+    "Do it in order: the new hosts' DNS authorizations and certificate first, ACTIVE (this step), then the switch, with no traffic at the Gateway meanwhile"
+)
+
+
+def _other_hosts(s: MigrationSettings, seen: Seen) -> str | None:
+    """What says the deployed Gateway's certificate is of other hosts than the stack's (a hosts change), or None."""
+    if seen.gateway is None:  # no Gateway deployed: its first certificate serves no one while it provisions
+        return None
+    cert = seen.certificate
+    if cert is None:  # the Gateway is created after its certificate map: without a certificate by this name, its own is another's
+        return f"the Gateway is deployed but no certificate for the stack's hosts ({', '.join(s.hosts)}) exists: its certificate is of other hosts"
+    domains = sorted(domain for domain, _state in cert.domains)
+    if domains and domains != sorted(s.hosts):
+        return f"the certificate's domains ({', '.join(domains)}) are not the stack's hosts ({', '.join(s.hosts)})"
+    return None
+
+
+def _hosts_changed(s: MigrationSettings, seen: Seen) -> list[str]:
+    """The findings of a hosts change (or of a deployed Gateway whose certificate is not ACTIVE): [] when neither."""
+    other = _other_hosts(s, seen)
+    if other is not None:
+        return [other, HOSTS_CHANGE]
+    return [HOSTS_CHANGE] if seen.gateway is not None and seen.certificate is not None and not seen.certificate.active else []
+
+
+def _serving(s: MigrationSettings, seen: Seen) -> bool:
+    """Whether clients may reach the Gateway now: it is the only door, or a host resolves to it."""
+    return s.front_doors == GATEWAY_ONLY or any(set(seen.dns.get(host, ())) & seen.gateway_ips for host in s.hosts)
+
+
 def _certificate_step(s: MigrationSettings, seen: Seen) -> Step:
     rollback = f"`{_migrate(s, INGRESS, '--next')}` (frontDoors back to [ingress]), then a pull request and `pulumi up`: the Gateway and its certificate go; DNS never moved"
     goal = f"Certificate Manager certificate {s.certificate_name} (DNS authorization) ACTIVE before any traffic, every domain AUTHORIZED"
@@ -127,15 +163,16 @@ def _certificate_step(s: MigrationSettings, seen: Seen) -> Step:
         )
     if "certificate" in seen.unknown:
         return Step(1, "certificate", goal, None, _unknown(seen, "certificate"), rollback)
-    cert = seen.certificate
+    cert, changed = seen.certificate, _hosts_changed(s, seen)
     if cert is None:
-        return Step(1, "certificate", goal, False, [f"certificate {s.certificate_name} does not exist (yet): `pulumi up -s {s.stack}` creates it"], rollback)
+        found = "does not exist" if changed else f"does not exist (yet): `pulumi up -s {s.stack}` creates it"
+        return Step(1, "certificate", goal, False, [f"certificate {s.certificate_name} {found}", *changed], rollback)
     waiting = cert.unauthorized(s.hosts)
     findings = [f"managed.state {cert.state}" + (f"; provisioningIssue: {cert.issue}" if cert.issue else "")]
     if waiting:
         findings.append(f"not AUTHORIZED yet (its DNS authorization CNAME record is missing or not seen yet): {', '.join(waiting)}")
     findings += [f"record: {record}" for record in cert.records]
-    return Step(1, "certificate", goal, cert.active and not waiting, findings, rollback)
+    return Step(1, "certificate", goal, cert.active and not waiting and not changed, [*findings, *changed], rollback)
 
 
 def _gateway_step(s: MigrationSettings, seen: Seen) -> Step:
@@ -169,7 +206,7 @@ def _verified_step(s: MigrationSettings, seen: Seen, memory: Memory, now: float)
     if seen.gateway is None and GATEWAY in s.front_doors and "gateway" not in seen.unknown:
         problems.append("stale: there is no Gateway now")
     if proof.settings != s.digest:
-        problems.append("stale: the Gateway's settings (gateway, hosts, backendConfig, service, gcp, socketio) changed since it passed")
+        problems.append("stale: the stack's settings (every key but frontDoors and inspection) changed since it passed")
     if proof.time > now:
         problems.append(f"its time {when(proof.time)} is after now ({when(now)})")
     return Step(3, "verified", goal, not problems, [finding, *problems], rollback)
@@ -233,13 +270,19 @@ def _forward_next(s: MigrationSettings, steps: list[Step], seen: Seen) -> list[s
                 f"then `{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])",
             ]
         return [f"`{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])", _deploy(s)]
+    if current.number == 1 and _other_hosts(s, seen) is not None:
+        return _hosts_change_next(s, seen)
     if current.number == 1 and seen.certificate is None:
         return [
             f"`pulumi up -s {s.stack}` creates the certificate with the Gateway (frontDoors {doors_text(s.front_doors)}); then `{_migrate(s, GATEWAY)}` again"
         ]
     if current.number == 1:
         records = [f"create at your DNS provider: {record}" for record in (seen.certificate.records if seen.certificate else ())]
-        return [*records, f"wait for Certificate Manager to authorize every domain (minutes to hours), then `{_migrate(s, GATEWAY)}` again"]
+        return [
+            *(_traffic_off(s, seen) if seen.gateway is not None else []),
+            *records,
+            f"wait for Certificate Manager to authorize every domain (minutes to hours), then `{_migrate(s, GATEWAY)}` again",
+        ]
     if current.number == 2:
         return [f"wait for the Gateway to be Programmed; `python -m ops inspect {s.stack}` names what is wrong; then `{_migrate(s, GATEWAY)}` again"]
     if current.number == 3:
@@ -253,6 +296,27 @@ def _forward_next(s: MigrationSettings, steps: list[Step], seen: Seen) -> list[s
     if current.number == 4:
         return ["keep both front doors until the time above; watch the request counts of both load balancers", f"then `{_migrate(s, GATEWAY, '--next')}`"]
     return [f"`{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [gateway])", _deploy(s)]
+
+
+def _traffic_off(s: MigrationSettings, seen: Seen) -> list[str]:
+    """The first line of a hosts change while clients may reach the Gateway: move them to the Ingress."""
+    if s.front_doors == GATEWAY_ONLY:
+        return [f"first bring the Ingress back and DNS to it: `{_migrate(s, INGRESS)}` (the Gateway must serve no one while its new certificate provisions)"]
+    if _serving(s, seen):
+        return [
+            f"first point {', '.join(s.hosts)} back at the Ingress ({seen.ingress_ip or 'its address'}): "
+            "the Gateway must serve no one while its new certificate provisions"
+        ]
+    return []
+
+
+def _hosts_change_next(s: MigrationSettings, seen: Seen) -> list[str]:
+    """The order of a hosts change once the Gateway exists: traffic off the Gateway, the new certificate ACTIVE, then the rest."""
+    return [
+        *_traffic_off(s, seen),
+        f"then `pulumi up -s {s.stack}` with the new hosts: it creates their DNS authorizations and certificate; create the records it asks for",
+        f"wait until `{_migrate(s, GATEWAY)}` shows step 1 done (the certificate ACTIVE, every host AUTHORIZED); then steps 2 to 4 again",
+    ]
 
 
 def _backward(s: MigrationSettings, seen: Seen, memory: Memory, now: float, dns_ttl: int) -> list[Step]:

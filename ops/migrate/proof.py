@@ -2,7 +2,8 @@
 
 It holds what the live system cannot tell later:
 - `proof`: the last passing `ops verify URL --resolve HOST:IP` (stack, host, IP, URL, time, verdict, and the
-  digest of the settings the Gateway is built from, so a later change to them makes the proof stale);
+  digest of the stack's validated settings, settings.digest, so a later change to them makes the proof stale; only a
+  committed stack file's, settings.uncommitted);
 - `dns`: which front door every host was first seen resolving to, and since when (the rollback window and the
   wait before the Ingress goes are counted from it: the first sighting is never earlier than the real cutover);
 - `gatewayServed`: whether DNS ever pointed at the Gateway (only then must removing it wait for sockets).

@@ -1,6 +1,6 @@
 """What the migration reads of the stack file Pulumi.<stack>.yaml (MigrationSettings, read_settings): the front
-doors and their allowed sequence, and the digest of the keys the Gateway is built from (the proof is stale when it
-changes). The steps are in plan.py; what was seen of the cluster, DNS and Certificate Manager is in seen.py."""
+doors and their allowed sequence, and the digest of the validated settings the Gateway is built from (the proof is
+stale when it changes). The steps are in plan.py; what was seen of the cluster, DNS and Certificate Manager is in seen.py."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
+from coditect.settings import Settings
 from coditect.settings.front_door import BundleVersion
 from ops import stack_files
 from ops.errors import UsageError, shown
@@ -21,8 +22,10 @@ FRONT_DOORS_KEY = "coditect:frontDoors"
 GATEWAY_KEY = "coditect:gateway"
 BUNDLES: tuple[str, ...] = get_args(BundleVersion)
 DEFAULT_DNS_TTL_S = 300
-# What the Gateway is built from (frontDoors is not: moving through the steps must not make the proof stale).
-DIGEST_KEYS = (GATEWAY_KEY, "coditect:hosts", "coditect:backendConfig", "coditect:service", "coditect:gcp", "coditect:socketio")
+# The proof is of the whole validated stack (what the Gateway serves reaches into the deployment's port and health path,
+# the namespace, the release...) except what cannot change what it serves: frontDoors (moving through the steps must
+# not make the proof stale) and the after-up inspection. Validated, so a default written out or a comment is no change.
+DIGEST_EXCLUDED = frozenset({"front_doors", "inspection"})
 RUNBOOK = "docs/migration.md"
 
 
@@ -69,9 +72,10 @@ def _front_doors(value: Any, where: str) -> tuple[str, ...]:
     return doors
 
 
-def _digest(config: dict[str, Any]) -> str:
-    picked = {key: config.get(key) for key in DIGEST_KEYS}
-    return hashlib.sha256(json.dumps(picked, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def digest(settings: Settings) -> str:
+    """The digest a proof is recorded with: the validated settings but DIGEST_EXCLUDED, in one canonical JSON text."""
+    picked = settings.model_dump(mode="json", exclude=set(DIGEST_EXCLUDED))
+    return hashlib.sha256(json.dumps(picked, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def read_settings(stack: str, root: Path) -> MigrationSettings:
@@ -101,5 +105,23 @@ def read_settings(stack: str, root: Path) -> MigrationSettings:
         context=settings.cluster.context,
         ingress_name=settings.ingress.name,
         socketio_path=settings.socketio.path,
-        digest=_digest(config),
+        digest=digest(settings),
     )
+
+
+def uncommitted(stack: str, root: Path) -> str | None:
+    """Why a pass cannot be recorded against Pulumi.<stack>.yaml as it is (None: it can). Nothing records which
+    revision of the stack file is deployed, so a proof is recorded only for a committed file (deployed after review,
+    docs/migration.md): an edited, undeployed working copy would otherwise be recorded as proven."""
+    from ops.bounded_git import git
+    from ops.errors import Refused
+    from ops.program import stack_path
+
+    name = stack_path(stack, root).name
+    try:
+        changed = git(root, "status", "--porcelain", "--", name).strip()
+    except Refused as error:
+        return f"git cannot tell whether {name} is committed ({error})"
+    if changed:
+        return f"{name} has uncommitted changes, and what is deployed is a committed revision (git diff -- {name})"
+    return None

@@ -30,8 +30,13 @@ def certificate_name(prefix: str, hosts: Sequence[str]) -> str:
     managed.dnsAuthorizations cannot be changed on a certificate (certificatemanager.v1 discovery document:
     "Immutable"), so a change of hosts replaces it, and Pulumi creates the replacement before deleting the old
     one: under a fixed name the create collides with the certificate still in use. The digest gives each host
-    set its own name, so the new one is issued and the map entries move to it before the old one goes.
-    ops/migrate reads the certificate by this name too (one owner of the name)."""
+    set its own name, so the create succeeds; it does not make the change safe. In that one `pulumi up` Pulumi
+    creates the new certificate, repoints every CertificateMapEntry at it and deletes the old one, and nothing
+    waits for the new one to leave PROVISIONING (Certificate Manager v1 ManagedCertificate.State: PROVISIONING is
+    "attempts to provision", https://cloud.google.com/python/docs/reference/certificatemanager/latest/google.cloud.certificate_manager_v1.types.Certificate.ManagedCertificate.State),
+    so HTTPS through the Gateway fails for every host until it is ACTIVE. `ops migrate` says the order a hosts
+    change takes with the gateway door (ops/migrate/plan.py HOSTS_CHANGE): no traffic at the Gateway, the new
+    certificate ACTIVE, then traffic back. ops/migrate reads the certificate by this name too (one owner of the name)."""
     digest = hashlib.sha256("\n".join(sorted(host.lower() for host in hosts)).encode()).hexdigest()[:8]
     name = f"{prefix}-gw-cert-{digest}"
     if len(name) > ID_MAX:

@@ -124,4 +124,14 @@ def front_door_problems(settings: Settings) -> list[tuple[str, str]]:
                 "is false while frontDoors has gateway: the Gateway always redirects HTTP to HTTPS (its redirect HTTPRoute); set it true",
             )
         )
+    # Not the frontendconfig-redirect-needs-http rule's copy: the Gateway's manifests carry no allow-http setting (its
+    # HTTP listener on port 80 is always declared, for the redirect route), so no rule could see this and it would be ignored.
+    if tls.enabled and not tls.allow_http:  # without TLS the stack refuses it already (root.py)
+        problems.append(
+            (
+                "gcp.tls.allowHttp",
+                "is false while frontDoors has gateway: the Gateway always serves HTTP on port 80, where its redirect HTTPRoute "
+                "sends clients to HTTPS, so the setting cannot be honoured; set it true (or remove it)",
+            )
+        )
     return problems
