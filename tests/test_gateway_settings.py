@@ -152,7 +152,11 @@ def test_gateway_refuses_http_off_under_the_key(doors: list[str]) -> None:
 
 @pytest.mark.parametrize("doors", [["gateway"], ["ingress", "gateway"]])
 def test_gateway_passes_with_http_on(doors: list[str]) -> None:
-    s = parsed(lambda raw: (raw.update(frontDoors=doors, gateway={"bundleVersion": "v1.5.1"}), raw["gcp"].update(tls={"allowHttp": True})))
+    def http_on(raw: dict[str, Any]) -> None:
+        raw.update(frontDoors=doors, gateway={"bundleVersion": "v1.5.1"})
+        raw["gcp"]["tls"] = {"allowHttp": True}
+
+    s = parsed(http_on)
     assert s.gcp.tls.allow_http is True
 
 
