@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from ops.errors import Refused
+from ops.migrate.hosts_change import hosts_change_next, hosts_changed, other_hosts, traffic_off
 from ops.migrate.proof import Memory
 from ops.migrate.seen import Seen
 from ops.migrate.settings import (
@@ -35,6 +36,7 @@ from ops.migrate.settings import (
     RUNBOOK,
     MigrationSettings,
     doors_text,
+    migrate_command,
 )
 
 # --- the steps
@@ -93,12 +95,8 @@ def when(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
-def _migrate(s: MigrationSettings, to: str, *flags: str) -> str:
-    return " ".join(["python -m ops migrate", s.stack, "--to", to, *flags])
-
-
 def _deploy(s: MigrationSettings, to: str = GATEWAY) -> str:
-    return f"open a pull request with Pulumi.{s.stack}.yaml; after review `pulumi up -s {s.stack}`; then `{_migrate(s, to)}` again"
+    return f"open a pull request with Pulumi.{s.stack}.yaml; after review `pulumi up -s {s.stack}`; then `{migrate_command(s, to)}` again"
 
 
 def _unknown(seen: Seen, *keys: str) -> list[str]:
@@ -113,44 +111,8 @@ def _wait_until(mark_since: float, s: MigrationSettings, dns_ttl: int) -> float:
     return mark_since + s.timeout_sec + dns_ttl
 
 
-# Why a hosts change cannot simply be deployed once the Gateway exists (src/coditect/certificate_manager.py): a certificate's
-# domains are immutable, so the new host set is a new certificate, and one `pulumi up` creates it, moves every map entry to
-# it and deletes the old one, without waiting for it to leave PROVISIONING.
-HOSTS_CHANGE = (
-    "a hosts change with the gateway door: one `pulumi up` creates the new certificate, moves every certificate map entry to it "
-    "and deletes the old one without waiting for ACTIVE, so HTTPS through the Gateway fails for every host while it provisions. "
-    "Do it in order: the new hosts' DNS authorizations and certificate first, ACTIVE (this step), then the switch, with no traffic at the Gateway meanwhile"
-)
-
-
-def _other_hosts(s: MigrationSettings, seen: Seen) -> str | None:
-    """What says the deployed Gateway's certificate is of other hosts than the stack's (a hosts change), or None."""
-    if seen.gateway is None:  # no Gateway deployed: its first certificate serves no one while it provisions
-        return None
-    cert = seen.certificate
-    if cert is None:  # the Gateway is created after its certificate map: without a certificate by this name, its own is another's
-        return f"the Gateway is deployed but no certificate for the stack's hosts ({', '.join(s.hosts)}) exists: its certificate is of other hosts"
-    domains = sorted(domain for domain, _state in cert.domains)
-    if domains and domains != sorted(s.hosts):
-        return f"the certificate's domains ({', '.join(domains)}) are not the stack's hosts ({', '.join(s.hosts)})"
-    return None
-
-
-def _hosts_changed(s: MigrationSettings, seen: Seen) -> list[str]:
-    """The findings of a hosts change (or of a deployed Gateway whose certificate is not ACTIVE): [] when neither."""
-    other = _other_hosts(s, seen)
-    if other is not None:
-        return [other, HOSTS_CHANGE]
-    return [HOSTS_CHANGE] if seen.gateway is not None and seen.certificate is not None and not seen.certificate.active else []
-
-
-def _serving(s: MigrationSettings, seen: Seen) -> bool:
-    """Whether clients may reach the Gateway now: it is the only door, or a host resolves to it."""
-    return s.front_doors == GATEWAY_ONLY or any(set(seen.dns.get(host, ())) & seen.gateway_ips for host in s.hosts)
-
-
 def _certificate_step(s: MigrationSettings, seen: Seen) -> Step:
-    rollback = f"`{_migrate(s, INGRESS, '--next')}` (frontDoors back to [ingress]), then a pull request and `pulumi up`: the Gateway and its certificate go; DNS never moved"
+    rollback = f"`{migrate_command(s, INGRESS, '--next')}` (frontDoors back to [ingress]), then a pull request and `pulumi up`: the Gateway and its certificate go; DNS never moved"
     goal = f"Certificate Manager certificate {s.certificate_name} (DNS authorization) ACTIVE before any traffic, every domain AUTHORIZED"
     if GATEWAY not in s.front_doors:
         return Step(
@@ -163,7 +125,7 @@ def _certificate_step(s: MigrationSettings, seen: Seen) -> Step:
         )
     if "certificate" in seen.unknown:
         return Step(1, "certificate", goal, None, _unknown(seen, "certificate"), rollback)
-    cert, changed = seen.certificate, _hosts_changed(s, seen)
+    cert, changed = seen.certificate, hosts_changed(s, seen)
     if cert is None:
         found = "does not exist" if changed else f"does not exist (yet): `pulumi up -s {s.stack}` creates it"
         return Step(1, "certificate", goal, False, [f"certificate {s.certificate_name} {found}", *changed], rollback)
@@ -176,7 +138,7 @@ def _certificate_step(s: MigrationSettings, seen: Seen) -> Step:
 
 
 def _gateway_step(s: MigrationSettings, seen: Seen) -> Step:
-    rollback = f"`{_migrate(s, INGRESS, '--next')}` (frontDoors back to [ingress]), pull request, `pulumi up`; DNS never moved"
+    rollback = f"`{migrate_command(s, INGRESS, '--next')}` (frontDoors back to [ingress]), pull request, `pulumi up`; DNS never moved"
     goal = "frontDoors [ingress, gateway] deployed; the Gateway proven: Accepted, Programmed, an address, routes and policies attached, no problem"
     if GATEWAY not in s.front_doors:
         return Step(2, "side-by-side", goal, False, [f"frontDoors is {doors_text(s.front_doors)}"], rollback)
@@ -194,7 +156,7 @@ def _gateway_step(s: MigrationSettings, seen: Seen) -> Step:
 
 
 def _verified_step(s: MigrationSettings, seen: Seen, memory: Memory, now: float) -> Step:
-    rollback = f"`{_migrate(s, INGRESS, '--next')}` (frontDoors back to [ingress]), pull request, `pulumi up`; DNS never moved"
+    rollback = f"`{migrate_command(s, INGRESS, '--next')}` (frontDoors back to [ingress]), pull request, `pulumi up`; DNS never moved"
     goal = "`ops verify URL --resolve HOST:GATEWAY_IP` passed through the Gateway, with its current settings"
     proof = memory.proof
     if proof is None:
@@ -249,8 +211,8 @@ def _forward(s: MigrationSettings, seen: Seen, memory: Memory, now: float, dns_t
             "frontDoors [gateway]",
             s.front_doors == GATEWAY_ONLY,
             [f"frontDoors is {doors_text(s.front_doors)}"],
-            f"`{_migrate(s, INGRESS, '--next')}` (frontDoors back to [ingress, gateway]), pull request, `pulumi up`; the Ingress's ManagedCertificate "
-            f"is load-balancer authorized and provisions only once DNS points at the Ingress again: follow `{_migrate(s, INGRESS)}`",
+            f"`{migrate_command(s, INGRESS, '--next')}` (frontDoors back to [ingress, gateway]), pull request, `pulumi up`; the Ingress's ManagedCertificate "
+            f"is load-balancer authorized and provisions only once DNS points at the Ingress again: follow `{migrate_command(s, INGRESS)}`",
         ),
     ]
 
@@ -267,56 +229,38 @@ def _forward_next(s: MigrationSettings, steps: list[Step], seen: Seen) -> list[s
             return [
                 f"set {GATEWAY_KEY}.bundleVersion in Pulumi.{s.stack}.yaml to the Gateway API bundle the cluster has ({' or '.join(BUNDLES)}): "
                 "kubectl get crd gateways.gateway.networking.k8s.io -o jsonpath='{.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}'",
-                f"then `{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])",
+                f"then `{migrate_command(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])",
             ]
-        return [f"`{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])", _deploy(s)]
-    if current.number == 1 and _other_hosts(s, seen) is not None:
-        return _hosts_change_next(s, seen)
+        return [f"`{migrate_command(s, GATEWAY, '--next')}` (writes frontDoors [ingress, gateway])", _deploy(s)]
+    if current.number == 1 and other_hosts(s, seen) is not None:
+        return hosts_change_next(s, seen)
     if current.number == 1 and seen.certificate is None:
         return [
-            f"`pulumi up -s {s.stack}` creates the certificate with the Gateway (frontDoors {doors_text(s.front_doors)}); then `{_migrate(s, GATEWAY)}` again"
+            f"`pulumi up -s {s.stack}` creates the certificate with the Gateway (frontDoors {doors_text(s.front_doors)}); then `{migrate_command(s, GATEWAY)}` again"
         ]
     if current.number == 1:
         records = [f"create at your DNS provider: {record}" for record in (seen.certificate.records if seen.certificate else ())]
         return [
-            *(_traffic_off(s, seen) if seen.gateway is not None else []),
+            *(traffic_off(s, seen) if seen.gateway is not None else []),
             *records,
-            f"wait for Certificate Manager to authorize every domain (minutes to hours), then `{_migrate(s, GATEWAY)}` again",
+            f"wait for Certificate Manager to authorize every domain (minutes to hours), then `{migrate_command(s, GATEWAY)}` again",
         ]
     if current.number == 2:
-        return [f"wait for the Gateway to be Programmed; `python -m ops inspect {s.stack}` names what is wrong; then `{_migrate(s, GATEWAY)}` again"]
+        return [f"wait for the Gateway to be Programmed; `python -m ops inspect {s.stack}` names what is wrong; then `{migrate_command(s, GATEWAY)}` again"]
     if current.number == 3:
         host = s.hosts[0]
         return [f"`python -m ops verify https://{host}{s.socketio_path} --resolve {host}:{gateway_ip}` (a pass is recorded for step 3)"]
     if current.number == 4 and not seen.all_at(seen.gateway_ips, s.hosts):
         return [
             "lower the TTL of the hosts' A/AAAA records first, and wait out the old TTL",
-            f"point {', '.join(s.hosts)} at {gateway_ip}; then `{_migrate(s, GATEWAY)}` again (it notes when it first sees DNS at the Gateway)",
+            f"point {', '.join(s.hosts)} at {gateway_ip}; then `{migrate_command(s, GATEWAY)}` again (it notes when it first sees DNS at the Gateway)",
         ]
     if current.number == 4:
-        return ["keep both front doors until the time above; watch the request counts of both load balancers", f"then `{_migrate(s, GATEWAY, '--next')}`"]
-    return [f"`{_migrate(s, GATEWAY, '--next')}` (writes frontDoors [gateway])", _deploy(s)]
-
-
-def _traffic_off(s: MigrationSettings, seen: Seen) -> list[str]:
-    """The first line of a hosts change while clients may reach the Gateway: move them to the Ingress."""
-    if s.front_doors == GATEWAY_ONLY:
-        return [f"first bring the Ingress back and DNS to it: `{_migrate(s, INGRESS)}` (the Gateway must serve no one while its new certificate provisions)"]
-    if _serving(s, seen):
         return [
-            f"first point {', '.join(s.hosts)} back at the Ingress ({seen.ingress_ip or 'its address'}): "
-            "the Gateway must serve no one while its new certificate provisions"
+            "keep both front doors until the time above; watch the request counts of both load balancers",
+            f"then `{migrate_command(s, GATEWAY, '--next')}`",
         ]
-    return []
-
-
-def _hosts_change_next(s: MigrationSettings, seen: Seen) -> list[str]:
-    """The order of a hosts change once the Gateway exists: traffic off the Gateway, the new certificate ACTIVE, then the rest."""
-    return [
-        *_traffic_off(s, seen),
-        f"then `pulumi up -s {s.stack}` with the new hosts: it creates their DNS authorizations and certificate; create the records it asks for",
-        f"wait until `{_migrate(s, GATEWAY)}` shows step 1 done (the certificate ACTIVE, every host AUTHORIZED); then steps 2 to 4 again",
-    ]
+    return [f"`{migrate_command(s, GATEWAY, '--next')}` (writes frontDoors [gateway])", _deploy(s)]
 
 
 def _backward(s: MigrationSettings, seen: Seen, memory: Memory, now: float, dns_ttl: int) -> list[Step]:
@@ -336,7 +280,7 @@ def _backward(s: MigrationSettings, seen: Seen, memory: Memory, now: float, dns_
             "frontDoors [ingress, gateway] deployed, the Ingress has its address",
             restored,
             findings,
-            f"`{_migrate(s, GATEWAY, '--next')}` (frontDoors back to [gateway])",
+            f"`{migrate_command(s, GATEWAY, '--next')}` (frontDoors back to [gateway])",
         ),
         back,
         Step(
@@ -345,7 +289,7 @@ def _backward(s: MigrationSettings, seen: Seen, memory: Memory, now: float, dns_
             "frontDoors [ingress]",
             s.front_doors == INGRESS_ONLY,
             [f"frontDoors is {doors_text(s.front_doors)}"],
-            f"`{_migrate(s, GATEWAY, '--next')}` (frontDoors back to [ingress, gateway]), then the steps of `{_migrate(s, GATEWAY)}`",
+            f"`{migrate_command(s, GATEWAY, '--next')}` (frontDoors back to [ingress, gateway]), then the steps of `{migrate_command(s, GATEWAY)}`",
         ),
     ]
 
@@ -379,18 +323,18 @@ def _backward_next(s: MigrationSettings, steps: list[Step], seen: Seen) -> list[
     if current.reached is None:
         return ["fix what could not be read (above), then run this again"]
     if current.number == 1 and INGRESS not in s.front_doors:
-        return [f"`{_migrate(s, INGRESS, '--next')}` (writes frontDoors [ingress, gateway])", _deploy(s, INGRESS)]
+        return [f"`{migrate_command(s, INGRESS, '--next')}` (writes frontDoors [ingress, gateway])", _deploy(s, INGRESS)]
     if current.number == 1:
-        return [f"wait for the Ingress's address, then `{_migrate(s, INGRESS)}` again"]
+        return [f"wait for the Ingress's address, then `{migrate_command(s, INGRESS)}` again"]
     if current.number == 2 and seen.ingress_ip and not seen.all_at(frozenset([seen.ingress_ip]), s.hosts):
         return [
             f"point {', '.join(s.hosts)} at {seen.ingress_ip}; HTTPS through the Ingress works once its ManagedCertificate is Active, "
             "which needs DNS at the Ingress (kubectl describe managedcertificate)",
-            f"then `{_migrate(s, INGRESS)}` again",
+            f"then `{migrate_command(s, INGRESS)}` again",
         ]
     if current.number == 2:
-        return ["keep both front doors until the time above", f"then `{_migrate(s, INGRESS, '--next')}`"]
-    return [f"`{_migrate(s, INGRESS, '--next')}` (writes frontDoors [ingress])", _deploy(s, INGRESS)]
+        return ["keep both front doors until the time above", f"then `{migrate_command(s, INGRESS, '--next')}`"]
+    return [f"`{migrate_command(s, INGRESS, '--next')}` (writes frontDoors [ingress])", _deploy(s, INGRESS)]
 
 
 def evaluate(s: MigrationSettings, to: str, seen: Seen, memory: Memory, now: float, dns_ttl: int = DEFAULT_DNS_TTL_S) -> Plan:

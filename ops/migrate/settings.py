@@ -125,3 +125,8 @@ def uncommitted(stack: str, root: Path) -> str | None:
     if changed:
         return f"{name} has uncommitted changes, and what is deployed is a committed revision (git diff -- {name})"
     return None
+
+
+def migrate_command(s: MigrationSettings, to: str, *flags: str) -> str:
+    """The `ops migrate` command line the plan tells the user to run."""
+    return " ".join(["python -m ops migrate", s.stack, "--to", to, *flags])
