@@ -111,6 +111,35 @@ def test_the_live_commands_return_the_tables_no_access() -> None:
         assert "NO_ACCESS = " not in text and "return EXIT_NO_ACCESS" in text, path
 
 
+# --- the error boundary and refusals -----------------------------------------------------------
+
+
+def test_the_boundary_writes_a_refusal_on_stderr_in_order_with_its_exit_code(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import ops.stack_diff
+
+    def refusing(*_args: Any, **_kwargs: Any) -> int:
+        raise errors.Refused("staging does not render:", ["first", "second " + "x" * 1000], exit_code=errors.EXIT_NO_ACCESS)
+
+    monkeypatch.setattr(ops.stack_diff, "diff", refusing)
+    code = main(["diff", "staging", "prod"])
+    out, err = capsys.readouterr()
+    assert code == errors.EXIT_NO_ACCESS and out == ""
+    lines = err.splitlines()
+    assert lines[:2] == ["refused: staging does not render:", "  - first"] and len(lines) == 3
+    assert lines[2].startswith("  - second xxx") and "[cut: " in lines[2]  # bounded like every message of the boundary
+
+
+def test_a_refusal_without_an_exit_code_is_exit_failed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import ops.stack_diff
+
+    def refusing(*_args: Any, **_kwargs: Any) -> int:
+        raise errors.Refused("nothing to compare")
+
+    monkeypatch.setattr(ops.stack_diff, "diff", refusing)
+    assert main(["diff", "staging", "prod"]) == EXIT_FAILED
+    assert capsys.readouterr() == ("", "refused: nothing to compare\n")
+
+
 def test_cluster_names_the_context_it_writes() -> None:
     from ops.cluster import CONTEXT
 
