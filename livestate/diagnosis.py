@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from livestate.model import Check, Layer, Status
+from livestate.oneline import fold
 
 MISSING_SERVICE = re.compile(r'could not find service "(?P<service>[^"]+)"')
 # The BackendConfig fields whose drift means "GKE has not applied the BackendConfig".
@@ -25,7 +26,10 @@ class Diagnosis:
     desired: str
 
     def text(self) -> str:
-        return f"{self.cause}\n    {self.resource} {self.field}: live {self.live}, desired {self.desired}\n    fix: {self.fix}"
+        """Three lines, each field folded onto its own (livestate/oneline.py): live values, and causes that quote
+        them, come from the cluster and Google Cloud; as_dict keeps them exact."""
+        cause, resource, field, live, desired, fix = map(fold, (self.cause, self.resource, self.field, self.live, self.desired, self.fix))
+        return f"{cause}\n    {resource} {field}: live {live}, desired {desired}\n    fix: {fix}"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

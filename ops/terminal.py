@@ -16,6 +16,10 @@ Kept: newline and tab (every report's layout). Escaped, as visible text:
 The non-C0 forms are JSON escapes of the same character, so a JSON document (json.dumps leaves DEL,
 C1 and, with ensure_ascii=False, bidi characters raw) stays valid and decodes to the same data; C0
 controls never reach it raw, json.dumps escapes them.
+
+The kept newline is the report's own: a value from outside (a server's answer, an API or event
+message) is folded onto one line per field with `fold` (livestate/oneline.py, shared with livestate's
+diagnosis text) where a report places it, so it cannot start a line that reads like a verdict.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import contextlib
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
+
+from livestate.oneline import LINE_BREAKS, fold
+
+__all__ = ["LINE_BREAKS", "SafeText", "escape", "fold", "safe_streams", "unsafe"]
 
 C0_NAMES = {"\r": "\\r", "\x1b": "\\x1b"}
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")

@@ -1,5 +1,9 @@
 """The inspection as the write-up's success table (metric, target, live, status) grouped by layer,
-then the diagnoses; or one JSON document for machines."""
+then the diagnoses; or one JSON document for machines.
+
+Every cell and heading value is folded onto one line (`fold`, ops/terminal.py): live values and the
+messages they quote come from the cluster and Google Cloud, and a line break in one must not start a
+line that reads like the table's verdict. The JSON document keeps each value exact."""
 
 from __future__ import annotations
 
@@ -7,18 +11,21 @@ import json
 
 from livestate.inspector import Inspection
 from livestate.model import Layer
+from ops.terminal import fold
 
 __all__ = ["Inspection", "as_json", "progress", "text"]
 WIDTH = 58  # a column's longest cell; JSON keeps everything whole
 
 
 def _cut(text: str) -> str:
+    """A cell: folded onto one line first, so the width bound counts what is printed."""
+    text = fold(text)
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
 
 
 def text(inspection: Inspection) -> str:
-    lines = [f"inspect {inspection.stack}: cluster {inspection.context}, project {inspection.project}"]
-    rows = [(c.metric, _cut(c.target), _cut(c.live), c.status.value.upper()) for c in inspection.checks]
+    lines = [f"inspect {fold(inspection.stack)}: cluster {fold(inspection.context)}, project {fold(inspection.project)}"]
+    rows = [(fold(c.metric), _cut(c.target), _cut(c.live), c.status.value.upper()) for c in inspection.checks]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(("METRIC", "TARGET", "LIVE"))]
     for layer in Layer:
         in_layer = [(c, r) for c, r in zip(inspection.checks, rows, strict=True) if c.layer is layer]

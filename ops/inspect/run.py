@@ -19,6 +19,7 @@ from ops.inspect import report
 from ops.inspect.options import DEFAULT_INTERVAL, Options  # noqa: F401 - Options: the command's arguments, importable without the clients
 from ops.inspect.stack import desired_state
 from ops.kubeconfig import preflight, usage_errors
+from ops.terminal import fold
 
 
 def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], None] = time.sleep) -> int:
@@ -42,14 +43,14 @@ def run(options: Options, out: TextIO, err: TextIO, sleep: Callable[[float], Non
         inspection = poll(
             lambda: inspector.inspect(options.stack), options.wait, options.interval, lambda i, elapsed: err.write(report.progress(i, elapsed) + "\n"), sleep
         )
-    except AccessDenied as denied:
-        err.write(f"no access: {denied.api} denied a read; grant {denied.permission}\n  ({denied.detail})\n")
+    except AccessDenied as denied:  # the detail, and the other errors' texts, quote the API's answer: one line each
+        err.write(f"no access: {fold(denied.api)} denied a read; grant {fold(denied.permission)}\n  ({fold(denied.detail)})\n")
         return EXIT_NO_ACCESS
     except Unreachable as down:
-        err.write(f"error: {down}\n")
+        err.write(f"error: {fold(down)}\n")
         return EXIT_FAILED
     except (Malformed, CredentialsRefused) as bad:
-        err.write(f"error: {bad}\n")
+        err.write(f"error: {fold(bad)}\n")
         return EXIT_FAILED
     finally:
         inspector.close()

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from ops.errors import clip
 from ops.program import ROOT
+from ops.terminal import fold
 
 BUNDLE = ROOT / "tests" / "node_lab" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -78,21 +79,22 @@ class BrowserReport:
         return self.problem is None and not self.refused and self.connected and self.upgraded and self.answered == self.calls and len(set(self.pods)) <= 1
 
     def text(self) -> str:
+        # What the page, the endpoint and Chromium reported is folded onto one line per field (ops/terminal.py).
         verdict = "PASS" if self.ok else "FAIL"
-        pods = ", ".join(sorted(set(self.pods))) or "none"
+        pods = ", ".join(sorted(set(map(fold, self.pods)))) or "none"
         lines = [
-            f"browser: {verdict}  connected={self.connected} transport={self.transport} upgraded={self.upgraded} "
+            f"browser: {verdict}  connected={self.connected} transport={fold(self.transport)} upgraded={self.upgraded} "
             f"calls answered {self.answered}/{self.calls} pods: {pods}"
         ]
         if self.problem:
-            lines.append(f"  problem: {self.problem}")
+            lines.append(f"  problem: {fold(self.problem)}")
         if self.refused:
             lines.append(
                 f"  refused {len(self.refused)} result(s) not from this run's page (no or a wrong token; forged, or the endpoint "
-                f"redirected a request to the result server): {'; '.join(self.refused[:MAX_REFUSALS_SHOWN])}"
+                f"redirected a request to the result server): {'; '.join(map(fold, self.refused[:MAX_REFUSALS_SHOWN]))}"
             )
-        lines += [f"  {event['at']:7.3f} s  {event['kind']}: {event['detail']}" for event in self.events]
-        lines += [f"  console: {line}" for line in self.console]
+        lines += [f"  {event['at']:7.3f} s  {fold(event['kind'])}: {fold(event['detail'])}" for event in self.events]
+        lines += [f"  console: {fold(line)}" for line in self.console]
         return "\n".join(lines)
 
     def as_json(self) -> str:

@@ -1,4 +1,9 @@
-"""The verdict: one result per check, the pods that answered each session, as text or JSON."""
+"""The verdict: one result per check, the pods that answered each session, as text or JSON.
+
+A check's detail and diagnosis quote the server (its status line, body, close reason, a redirect's
+Location) and the pods are what the server's header named: each is folded onto one line where the
+text places it (`fold`, ops/terminal.py), so no answer can start a line that reads like a verdict.
+The JSON document keeps every value exact."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ops.terminal import fold
 from ops.verify.advice import Layer
 
 
@@ -38,9 +44,9 @@ class Check:
 
     def line(self) -> str:
         status = {True: "PASS", False: "FAIL", None: "SKIP"}[self.ok]
-        text = f"[{status}] {self.name}: {self.detail}" + (f" ({self.ms:.0f} ms)" if self.ok is not None else "")
+        text = f"[{status}] {self.name}: {fold(self.detail)}" + (f" ({self.ms:.0f} ms)" if self.ok is not None else "")
         if self.diagnosis:
-            text += f"\n       diagnosis ({self.layer}): {self.diagnosis}"
+            text += f"\n       diagnosis ({self.layer}): {fold(self.diagnosis)}"
         return text
 
 
@@ -65,7 +71,7 @@ class Report:
     def text(self) -> str:
         lines = [c.line() for c in self.checks]
         if self.pods:
-            lines.append("pods: " + "; ".join(f"{session}: {', '.join(pods)}" for session, pods in self.pods.items()))
+            lines.append("pods: " + "; ".join(f"{fold(session)}: {', '.join(map(fold, pods))}" for session, pods in self.pods.items()))
         lines.append(f"verdict: {'PASS' if self.ok else 'FAIL'} in {self.elapsed_s:.2f} s")
         return "\n".join(lines)
 
