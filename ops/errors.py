@@ -41,7 +41,9 @@ def exit_table(codes: Sequence[ExitCode]) -> tuple[ExitCode, ...]:
 EXIT_CODES = exit_table(
     [
         ExitCode(EXIT_OK, "EXIT_OK", "done: every check passed, nothing to do, or `--dry-run` printed what it would write"),
-        ExitCode(EXIT_FAILED, "EXIT_FAILED", "a check failed, or the command refused to go ahead (the output names why)"),
+        ExitCode(
+            EXIT_FAILED, "EXIT_FAILED", "a check failed (its report says which) or the command refused to go ahead (a `refused:` line on stderr says why)"
+        ),
         ExitCode(
             EXIT_USAGE,
             "EXIT_USAGE",
