@@ -49,9 +49,11 @@ def test_every_locked_package_comes_from_pypi_with_hashes_or_from_this_checkout(
         assert files and all(f.get("hash", "").startswith("sha256:") for f in files), f"{project.name}/uv.lock: {name} has a file without a hash"
 
 
-@pytest.mark.parametrize("project", [ROOT, PACK], ids=["program", "pack"])
+@pytest.mark.parametrize("project", [ROOT, PACK, ROOT / "provider"], ids=["program", "pack", "provider"])
 def test_the_lock_is_current(project: Path) -> None:
-    """`uv lock --check`: the lock satisfies pyproject.toml, so the CLI's plain `uv sync` installs it unchanged."""
+    """`uv lock --check`: the lock satisfies pyproject.toml, so the CLI's plain `uv sync` installs it unchanged.
+    provider/uv.lock holds the package's own pyproject.toml metadata (its dependency groups too): a change there
+    makes the provider's `uv sync --locked` refuse, which only the engine suite saw before."""
     result = subprocess.run([str(uv()), "lock", "--check", "--offline"], cwd=project, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"{project / 'uv.lock'} is stale: run `make lock`\n{result.stderr[-1500:]}"
 
